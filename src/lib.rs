@@ -1,0 +1,8 @@
+//! wsspec: a WebSocket protocol conformance harness.
+//!
+//! The pipeline runs one way: [`case`] (YAML → cases) → [`run`] (cases over
+//! [`wire`] → [`transcript`]) → [`judge`] (transcript → verdict) → [`report`].
+//! [`suite`] is the orchestrator that strings the stages together; no stage
+//! calls the next. [`reference`] is the embedded known-good echo server.
+
+pub mod wire;

@@ -1,0 +1,215 @@
+//! The HTTP/1.1 upgrade handshake as bytes: building a client request (the
+//! standard one, one with headers added, removed or replaced, or a raw request
+//! written out byte for byte with placeholders), computing Sec-WebSocket-Accept,
+//! finding the end of a response head within a byte budget, and parsing that
+//! head leniently so that odd responses are recorded rather than refused.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+
+/// The GUID of RFC 6455 1.3.
+pub const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// Default cap on a response head; a longer head is recorded as too large.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Sec-WebSocket-Accept for a Sec-WebSocket-Key value.
+pub fn accept_for(key: &str) -> String {
+    let mut h = Sha1::new();
+    h.update(key.as_bytes());
+    h.update(WS_GUID.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+}
+
+/// Base64 of 16 key bytes.
+pub fn key_from_bytes(bytes: &[u8; 16]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Header changes a case asks for, applied to the standard request in order:
+/// remove, then replace (in place, or appended when absent), then add.
+#[derive(Clone, Debug, Default)]
+pub struct HeaderEdits {
+    pub remove: Vec<String>,
+    pub replace: Vec<(String, String)>,
+    pub add: Vec<(String, String)>,
+}
+
+/// Inputs of the standard request.
+#[derive(Clone, Debug)]
+pub struct RequestParts<'a> {
+    pub host: &'a str,
+    pub path: &'a str,
+    pub key: &'a str,
+    /// Operator-supplied headers (origin, auth...), appended last.
+    pub extra: &'a [(String, String)],
+}
+
+/// The standard upgrade request with edits applied.
+pub fn build_request(parts: &RequestParts<'_>, edits: &HeaderEdits) -> Vec<u8> {
+    let mut headers: Vec<(String, String)> = vec![
+        ("Host".into(), parts.host.into()),
+        ("Upgrade".into(), "websocket".into()),
+        ("Connection".into(), "Upgrade".into()),
+        ("Sec-WebSocket-Key".into(), parts.key.into()),
+        ("Sec-WebSocket-Version".into(), "13".into()),
+    ];
+    headers.extend(parts.extra.iter().cloned());
+    headers.retain(|(n, _)| !edits.remove.iter().any(|r| r.eq_ignore_ascii_case(n)));
+    for (name, value) in &edits.replace {
+        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some(slot) => *slot = (name.clone(), value.clone()),
+            None => headers.push((name.clone(), value.clone())),
+        }
+    }
+    headers.extend(edits.add.iter().cloned());
+    let mut out = format!("GET {} HTTP/1.1\r\n", parts.path);
+    for (n, v) in headers {
+        out.push_str(&n);
+        out.push_str(": ");
+        out.push_str(&v);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
+}
+
+/// Fills `{host}`, `{path}`, `{key}` and `{headers}` (the operator's extra
+/// headers, each ending in CRLF) into a raw request written in a case.
+pub fn render_raw_request(template: &str, parts: &RequestParts<'_>) -> Vec<u8> {
+    let extra: String = parts
+        .extra
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}\r\n"))
+        .collect();
+    template
+        .replace("{host}", parts.host)
+        .replace("{path}", parts.path)
+        .replace("{key}", parts.key)
+        .replace("{headers}", &extra)
+        .into_bytes()
+}
+
+/// Where a response head ends (index just past the blank line), accepting
+/// CRLF CRLF and, leniently, LF LF.
+pub fn find_head_end(buf: &[u8]) -> Option<usize> {
+    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A parsed HTTP response head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseHead {
+    pub status: u16,
+    pub reason: String,
+    /// Header names and values in order, as received (values decoded lossily).
+    pub headers: Vec<(String, String)>,
+}
+
+impl ResponseHead {
+    /// All values of a header, case-insensitively.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Comma-separated tokens of every instance of a header, lowercased.
+    pub fn tokens(&self, name: &str) -> Vec<String> {
+        self.values(name)
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+}
+
+/// Parses a response head leniently (obs-fold, odd spacing, invalid header lines skipped).
+pub fn parse_response(head: &[u8]) -> Result<ResponseHead, String> {
+    let mut storage = [httparse::EMPTY_HEADER; 128];
+    let mut resp = httparse::Response::new(&mut storage);
+    let mut config = httparse::ParserConfig::default();
+    config
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true)
+        .ignore_invalid_headers_in_responses(true);
+    match config.parse_response(&mut resp, head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err("incomplete response head".into()),
+        Err(e) => return Err(format!("malformed response head: {e}")),
+    }
+    Ok(ResponseHead {
+        status: resp.code.unwrap_or(0),
+        reason: resp.reason.unwrap_or("").to_string(),
+        headers: resp
+            .headers
+            .iter()
+            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_sample_accept() {
+        assert_eq!(
+            accept_for("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn edits_apply_in_order() {
+        let parts = RequestParts {
+            host: "h:1",
+            path: "/p?q",
+            key: "k",
+            extra: &[("X-Auth".into(), "t".into())],
+        };
+        let edits = HeaderEdits {
+            remove: vec!["sec-websocket-version".into()],
+            replace: vec![("Upgrade".into(), "WebSocket".into())],
+            add: vec![("Origin".into(), "http://o".into())],
+        };
+        let req = String::from_utf8(build_request(&parts, &edits)).unwrap();
+        assert_eq!(
+            req,
+            "GET /p?q HTTP/1.1\r\nHost: h:1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: k\r\nX-Auth: t\r\nOrigin: http://o\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn raw_placeholders() {
+        let parts = RequestParts {
+            host: "h",
+            path: "/ws",
+            key: "K",
+            extra: &[("A".into(), "b".into())],
+        };
+        let raw = render_raw_request("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n", &parts);
+        assert_eq!(raw, b"GET /ws HTTP/1.1\r\nHost: h\r\nA: b\r\n\r\n");
+    }
+
+    #[test]
+    fn lenient_head_parsing() {
+        let raw = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\nxx";
+        let end = find_head_end(raw).unwrap();
+        assert_eq!(&raw[end..], b"xx");
+        let head = parse_response(&raw[..end]).unwrap();
+        assert_eq!(head.status, 101);
+        assert_eq!(head.tokens("connection"), vec!["keep-alive", "upgrade"]);
+        assert!(parse_response(b"garbage\r\n\r\n").is_err());
+        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\n\nbody"), Some(17));
+    }
+}

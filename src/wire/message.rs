@@ -1,0 +1,244 @@
+//! Observation of a frame stream: turns decoder events into bounded frame
+//! records and, for data frames, assembled message records (length, digest,
+//! UTF-8 validity). It observes and never judges: a stray continuation frame is
+//! simply not part of any message, and a data frame that interrupts a message in
+//! progress abandons it; both stay visible as frame records.
+
+use serde::{Deserialize, Serialize};
+
+use super::bytelog::{ByteLog, ByteLogBuilder, DEFAULT_HEAD};
+use super::decode::{DecodeEvent, FrameHead};
+use super::utf8::Utf8Stream;
+
+/// A close frame's body, parsed without judging it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseBody {
+    /// The status code, when the payload had at least two bytes.
+    pub code: Option<u16>,
+    /// The reason bytes after the code.
+    pub reason: ByteLog,
+    /// Whether the reason is valid UTF-8.
+    pub reason_utf8: bool,
+}
+
+impl CloseBody {
+    pub fn parse(payload: &[u8]) -> CloseBody {
+        if payload.len() < 2 {
+            return CloseBody {
+                code: None,
+                reason: ByteLog::of(&[]),
+                reason_utf8: true,
+            };
+        }
+        let reason = &payload[2..];
+        CloseBody {
+            code: Some(u16::from_be_bytes([payload[0], payload[1]])),
+            reason: ByteLog::of(reason),
+            reason_utf8: std::str::from_utf8(reason).is_ok(),
+        }
+    }
+}
+
+/// One frame as it crossed the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    pub head: FrameHead,
+    pub payload: ByteLog,
+    /// Set for close frames (opcode 8).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub close: Option<CloseBody>,
+}
+
+/// One complete data message (text or binary), however it was fragmented.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// 1 = text, 2 = binary.
+    pub opcode: u8,
+    pub frames: u32,
+    pub payload: ByteLog,
+    /// For text messages: whether the payload is valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub utf8_valid: Option<bool>,
+}
+
+/// What an [`Observer`] reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    Frame(FrameRecord),
+    Message(MessageRecord),
+}
+
+struct MessageInProgress {
+    opcode: u8,
+    frames: u32,
+    payload: ByteLogBuilder,
+    utf8: Utf8Stream,
+}
+
+/// Frame and message observer over decoder events.
+pub struct Observer {
+    head_cap: usize,
+    frame: Option<(FrameHead, ByteLogBuilder, Vec<u8>)>,
+    message: Option<MessageInProgress>,
+    /// Whether the current frame's payload also belongs to the current message.
+    frame_in_message: bool,
+}
+
+impl Default for Observer {
+    fn default() -> Self {
+        Self::new(DEFAULT_HEAD)
+    }
+}
+
+impl Observer {
+    /// `head_cap`: how many leading payload bytes frame and message logs keep.
+    pub fn new(head_cap: usize) -> Self {
+        Observer {
+            head_cap,
+            frame: None,
+            message: None,
+            frame_in_message: false,
+        }
+    }
+
+    pub fn on_event(&mut self, ev: DecodeEvent<'_>, out: &mut Vec<Observation>) {
+        match ev {
+            DecodeEvent::Head(head) => self.start_frame(head),
+            DecodeEvent::Payload(piece) => {
+                if let Some((head, log, close_bytes)) = &mut self.frame {
+                    log.push(piece);
+                    if head.opcode == 8 && close_bytes.len() < 4096 {
+                        let room = 4096 - close_bytes.len();
+                        close_bytes.extend_from_slice(&piece[..room.min(piece.len())]);
+                    }
+                }
+                if self.frame_in_message {
+                    if let Some(m) = &mut self.message {
+                        m.payload.push(piece);
+                        if m.opcode == 1 {
+                            m.utf8.feed(piece);
+                        }
+                    }
+                }
+            }
+            DecodeEvent::End => self.end_frame(out),
+        }
+    }
+
+    fn start_frame(&mut self, head: FrameHead) {
+        self.frame_in_message = false;
+        match head.opcode {
+            1 | 2 => {
+                self.message = Some(MessageInProgress {
+                    opcode: head.opcode,
+                    frames: 0,
+                    payload: ByteLogBuilder::new(self.head_cap),
+                    utf8: Utf8Stream::default(),
+                });
+                self.frame_in_message = true;
+            }
+            0 => self.frame_in_message = self.message.is_some(),
+            _ => {}
+        }
+        if self.frame_in_message {
+            if let Some(m) = &mut self.message {
+                m.frames += 1;
+            }
+        }
+        self.frame = Some((head, ByteLogBuilder::new(self.head_cap), Vec::new()));
+    }
+
+    fn end_frame(&mut self, out: &mut Vec<Observation>) {
+        let Some((head, log, close_bytes)) = self.frame.take() else {
+            return;
+        };
+        let fin = head.fin;
+        let close = (head.opcode == 8).then(|| CloseBody::parse(&close_bytes));
+        out.push(Observation::Frame(FrameRecord {
+            head,
+            payload: log.finish(),
+            close,
+        }));
+        if self.frame_in_message && fin {
+            if let Some(m) = self.message.take() {
+                let utf8_valid = (m.opcode == 1).then(|| m.utf8.is_complete_and_valid());
+                out.push(Observation::Message(MessageRecord {
+                    opcode: m.opcode,
+                    frames: m.frames,
+                    payload: m.payload.finish(),
+                    utf8_valid,
+                }));
+            }
+        }
+        self.frame_in_message = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{encode_frame, Decoder, FrameEncoding, Opcode};
+
+    fn observe(frames: &[(Opcode, bool, &[u8])]) -> Vec<Observation> {
+        let mut bytes = Vec::new();
+        for (op, fin, p) in frames {
+            bytes.extend(encode_frame(&FrameEncoding::simple(*op, *fin, None), p).unwrap());
+        }
+        let mut d = Decoder::new();
+        let mut o = Observer::default();
+        let mut out = Vec::new();
+        for b in bytes.chunks(3) {
+            d.feed(b, &mut |ev| o.on_event(ev, &mut out));
+        }
+        out
+    }
+
+    fn messages(obs: &[Observation]) -> Vec<&MessageRecord> {
+        obs.iter()
+            .filter_map(|o| match o {
+                Observation::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fragmented_text_with_ping_between() {
+        let obs = observe(&[
+            (Opcode::TEXT, false, b"frag"),
+            (Opcode::PING, true, b"p"),
+            (Opcode::CONTINUATION, true, "κ".as_bytes()),
+        ]);
+        let m = messages(&obs);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].frames, 2);
+        assert!(m[0].payload.same_bytes(&ByteLog::of("fragκ".as_bytes())));
+        assert_eq!(m[0].utf8_valid, Some(true));
+        assert_eq!(obs.len(), 4);
+    }
+
+    #[test]
+    fn stray_continuation_is_no_message() {
+        let obs = observe(&[(Opcode::CONTINUATION, true, b"x")]);
+        assert!(messages(&obs).is_empty());
+        assert_eq!(obs.len(), 1);
+    }
+
+    #[test]
+    fn close_body_parsed() {
+        let obs = observe(&[(Opcode::CLOSE, true, b"\x03\xe8bye")]);
+        let Observation::Frame(f) = &obs[0] else {
+            panic!("expected a frame")
+        };
+        let c = f.close.as_ref().unwrap();
+        assert_eq!(c.code, Some(1000));
+        assert_eq!(c.reason.head, b"bye");
+        assert!(c.reason_utf8);
+    }
+
+    #[test]
+    fn invalid_text_flagged() {
+        let obs = observe(&[(Opcode::TEXT, true, b"\xff")]);
+        assert_eq!(messages(&obs)[0].utf8_valid, Some(false));
+    }
+}

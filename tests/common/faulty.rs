@@ -1,0 +1,733 @@
+//! Deliberately faulty WebSocket echo servers for integration tests.
+//!
+//! This module owns a small, self-contained RFC 6455 echo server written on
+//! raw `std::net` sockets: its own HTTP handshake parsing, its own frame codec
+//! and one OS thread per connection. It deliberately shares no code with
+//! `wsspec` (so a codec bug in the harness cannot cancel itself out) and does
+//! not use tungstenite.
+//!
+//! With [`Fault::None`] the server is a strict, correct echo server. Every
+//! other [`Fault`] variant changes exactly one behaviour, as described on the
+//! variant, so tests can prove that the harness notices that fault.
+//!
+//! Include it from an integration test with
+//! `#[path = "common/faulty.rs"] mod faulty;`.
+#![allow(dead_code)]
+
+use std::io::{self, Cursor, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use sha1::{Digest, Sha1};
+
+/// The single fault a [`FaultyServer`] exhibits (or `None` for a correct server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Correct strict echo server.
+    None,
+    /// Frames with reserved opcodes 3-7 / 0xB-0xF are echoed back as-is
+    /// instead of failing the connection.
+    EchoReservedOpcodes,
+    /// RSV bits are not checked (frame treated as if RSV=0; a reserved-bit
+    /// control frame is handled normally).
+    IgnoreRsv,
+    /// Pings are silently ignored (no pong).
+    NoPong,
+    /// Control frames with FIN=0 are accepted (a fragmented ping gets a pong
+    /// for the joined payload; fragmented pong ignored) instead of failing.
+    AcceptFragmentedControl,
+    /// Control frames with payload > 125 bytes are accepted (a 126-byte ping
+    /// gets a pong).
+    AcceptOversizedControl,
+    /// Messages longer than 65535 bytes are echoed truncated to their first
+    /// 65535 bytes.
+    TruncateLarge,
+    /// Never sends a close frame and never closes TCP: ignores close frames,
+    /// and on protocol errors it just stops reading (keeps the socket open
+    /// until the client goes away).
+    NeverClose,
+    /// The server masks every frame it sends (forbidden for servers).
+    MaskedFrames,
+    /// A continuation frame with no message in progress is ignored instead of
+    /// failing the connection.
+    AcceptStrayContinuation,
+    /// Fails the connection with close code 1000 instead of 1002 on protocol
+    /// errors (1007 cases too).
+    WrongCloseCode,
+    /// A control frame arriving in the middle of a fragmented message fails
+    /// the connection with 1002 (should be allowed).
+    ControlMidMessageFails,
+    /// Sec-WebSocket-Accept is computed wrongly (key hashed without the GUID).
+    BadAcceptKey,
+}
+
+/// A running server; dropping it stops the accept loop.
+///
+/// Connection threads are detached: they end on their own (peer EOF, close
+/// handshake, or read timeout).
+pub struct FaultyServer {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+impl FaultyServer {
+    /// `ws://127.0.0.1:PORT/`
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+}
+
+impl Drop for FaultyServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept() so the loop can observe the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(handle) = self.accept_thread.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Starts a server with `fault` on `127.0.0.1:0` (an ephemeral port).
+pub fn start(fault: Fault) -> FaultyServer {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local_addr");
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_flag = Arc::clone(&stop);
+    let accept_thread = thread::Builder::new()
+        .name(format!("faulty-accept-{fault:?}"))
+        .spawn(move || accept_loop(listener, fault, &stop_flag))
+        .expect("spawn accept thread");
+    FaultyServer {
+        addr,
+        stop,
+        accept_thread: Some(accept_thread),
+    }
+}
+
+fn accept_loop(listener: TcpListener, fault: Fault, stop: &AtomicBool) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        // If the OS refuses a new thread, the stream is simply dropped.
+        let _ = thread::Builder::new()
+            .name("faulty-conn".into())
+            .spawn(move || serve_connection(stream, fault));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Constants
+// ---------------------------------------------------------------------------
+
+const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const MAX_HEAD: usize = 16 * 1024;
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+const MAX_CONTROL_PAYLOAD: usize = 125;
+const TRUNCATE_AT: usize = 65535;
+/// Idle read timeout for normal connections.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a `NeverClose` server holds an idle / failed connection open.
+const NEVER_CLOSE_HOLD: Duration = Duration::from_secs(10);
+/// How long we drain input after closing our side, so our close frame is not
+/// destroyed by an RST caused by unread data.
+const DRAIN_AFTER_CLOSE: Duration = Duration::from_millis(100);
+
+const OP_CONT: u8 = 0x0;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const OP_PING: u8 = 0x9;
+const OP_PONG: u8 = 0xA;
+
+const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_PROTOCOL: u16 = 1002;
+const CLOSE_INVALID_DATA: u16 = 1007;
+const CLOSE_TOO_BIG: u16 = 1009;
+
+fn is_control(opcode: u8) -> bool {
+    opcode & 0x8 != 0
+}
+
+fn is_reserved_opcode(opcode: u8) -> bool {
+    matches!(opcode, 0x3..=0x7 | 0xB..=0xF)
+}
+
+/// Close codes a peer may legitimately send (RFC 6455 §7.4 plus IANA 1012-1014).
+fn is_valid_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+// ---------------------------------------------------------------------------
+// Connection driver
+// ---------------------------------------------------------------------------
+
+/// Why a connection's frame loop ended.
+enum End {
+    /// Read/write error, EOF or timeout: just drop the socket.
+    Io,
+    /// The close handshake completed from our side: close frame already sent.
+    Closed,
+    /// Fail the WebSocket connection with this close code.
+    Fail(u16),
+}
+
+impl From<io::Error> for End {
+    fn from(_: io::Error) -> Self {
+        End::Io
+    }
+}
+
+fn serve_connection(stream: TcpStream, fault: Fault) {
+    let _ = stream.set_nodelay(true);
+    let timeout = if fault == Fault::NeverClose {
+        NEVER_CLOSE_HOLD
+    } else {
+        READ_TIMEOUT
+    };
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+
+    let Ok((head, leftover)) = read_request_head(&stream) else {
+        return;
+    };
+    let Some(mut writer) = answer_handshake(&stream, &head, fault) else {
+        finish_tcp(&stream);
+        return;
+    };
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    // Bytes that arrived after the request head are already frame data.
+    let reader = io::BufReader::new(Cursor::new(leftover).chain(read_half));
+    let mut session = Session::new(reader, fault);
+
+    match session.run(&mut writer) {
+        End::Io => {}
+        End::Closed => finish_tcp(&stream),
+        End::Fail(code) => fail_connection(&stream, &mut session, code),
+    }
+}
+
+/// Sends our close frame for a failure (or, for `NeverClose`, just stops
+/// reading and keeps the socket open until the client leaves).
+fn fail_connection(stream: &TcpStream, session: &mut Session, code: u16) {
+    if session.fault == Fault::NeverClose {
+        hold_open(stream);
+        return;
+    }
+    let code = match (session.fault, code) {
+        (Fault::WrongCloseCode, CLOSE_PROTOCOL | CLOSE_INVALID_DATA) => CLOSE_NORMAL,
+        _ => code,
+    };
+    let mut writer = stream;
+    if session.send_close(&mut writer, code).is_ok() {
+        finish_tcp(stream);
+    }
+}
+
+/// Server closes TCP first: shut down our write side, then drain briefly so
+/// unread input does not turn our FIN into an RST, then drop.
+fn finish_tcp(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    drain_until(stream, Instant::now() + DRAIN_AFTER_CLOSE);
+}
+
+/// `NeverClose`: discard input without processing it until the peer goes
+/// away or the hold time passes.
+fn hold_open(stream: &TcpStream) {
+    drain_until(stream, Instant::now() + NEVER_CLOSE_HOLD);
+}
+
+/// Reads and discards until EOF, error, or `deadline`.
+fn drain_until(mut stream: &TcpStream, deadline: Instant) {
+    let mut sink = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Handshake
+// ---------------------------------------------------------------------------
+
+/// Reads up to and including the blank line ending the request head.
+/// Returns the head (without the final CRLFCRLF) and any bytes after it.
+fn read_request_head(mut stream: &TcpStream) -> io::Result<(String, Vec<u8>)> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        // Only rescan the region the new bytes could complete.
+        let scan_from = buf.len().saturating_sub(3);
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = find(&buf[scan_from..], b"\r\n\r\n") {
+            let end = scan_from + pos;
+            if end > MAX_HEAD {
+                return Err(io::ErrorKind::InvalidData.into());
+            }
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let leftover = buf[end + 4..].to_vec();
+            return Ok((head, leftover));
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(io::ErrorKind::InvalidData.into());
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Validates the upgrade request and writes the 101 (returning the writer)
+/// or a 400 (returning `None`).
+fn answer_handshake<'a>(stream: &'a TcpStream, head: &str, fault: Fault) -> Option<&'a TcpStream> {
+    let mut writer = stream;
+    match validate_request(head) {
+        Ok(key) => {
+            let accept = accept_key(&key, fault);
+            let response = format!(
+                "HTTP/1.1 101 Switching Protocols\r\n\
+                 Upgrade: websocket\r\n\
+                 Connection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {accept}\r\n\r\n"
+            );
+            writer.write_all(response.as_bytes()).ok()?;
+            Some(writer)
+        }
+        Err(extra_header) => {
+            let response = format!(
+                "HTTP/1.1 400 Bad Request\r\n\
+                 {extra_header}\
+                 Connection: close\r\n\
+                 Content-Length: 0\r\n\r\n"
+            );
+            let _ = writer.write_all(response.as_bytes());
+            None
+        }
+    }
+}
+
+/// Checks the request head per RFC 6455 §4.2.1. Returns the client key, or
+/// on rejection an extra response header line (possibly empty) for the 400.
+fn validate_request(head: &str) -> Result<String, &'static str> {
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    let (method, target, version) = (parts.next(), parts.next(), parts.next());
+    if method != Some("GET")
+        || target.is_none_or(str::is_empty)
+        || version != Some("HTTP/1.1")
+        || parts.next().is_some()
+    {
+        return Err("");
+    }
+
+    let headers = parse_headers(lines).ok_or("")?;
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let has_token = |name: &str, token: &str| {
+        get(name).is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+
+    if get("Host").is_none()
+        || !has_token("Upgrade", "websocket")
+        || !has_token("Connection", "upgrade")
+    {
+        return Err("");
+    }
+    if get("Sec-WebSocket-Version") != Some("13") {
+        return Err("Sec-WebSocket-Version: 13\r\n");
+    }
+    let key = get("Sec-WebSocket-Key").ok_or("")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .map_err(|_| "")?;
+    if decoded.len() != 16 {
+        return Err("");
+    }
+    Ok(key.to_string())
+}
+
+/// Parses `Name: value` lines (values trimmed). `None` on a malformed line.
+fn parse_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Vec<(String, String)>> {
+    let mut headers = Vec::new();
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        if name.is_empty() || name.contains([' ', '\t']) {
+            return None;
+        }
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    Some(headers)
+}
+
+/// `base64(sha1(key + GUID))`; `BadAcceptKey` leaves the GUID out.
+fn accept_key(key: &str, fault: Fault) -> String {
+    let mut hasher = Sha1::new();
+    hasher.update(key.as_bytes());
+    if fault != Fault::BadAcceptKey {
+        hasher.update(GUID.as_bytes());
+    }
+    let digest = hasher.finalize();
+    base64::engine::general_purpose::STANDARD.encode(digest.as_slice())
+}
+
+// ---------------------------------------------------------------------------
+// Frame codec
+// ---------------------------------------------------------------------------
+
+/// A decoded frame header (payload not yet read).
+struct Header {
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    mask: Option<[u8; 4]>,
+    len: u64,
+}
+
+/// Reads one frame header. A 64-bit length with the top bit set is invalid.
+fn read_header(r: &mut impl Read) -> Result<Header, End> {
+    let mut b = [0u8; 2];
+    r.read_exact(&mut b)?;
+    let len = match b[1] & 0x7F {
+        126 => {
+            let mut ext = [0u8; 2];
+            r.read_exact(&mut ext)?;
+            u64::from(u16::from_be_bytes(ext))
+        }
+        127 => {
+            let mut ext = [0u8; 8];
+            r.read_exact(&mut ext)?;
+            let len = u64::from_be_bytes(ext);
+            if len >> 63 != 0 {
+                return Err(End::Fail(CLOSE_PROTOCOL));
+            }
+            len
+        }
+        n => u64::from(n),
+    };
+    let mask = if b[1] & 0x80 != 0 {
+        let mut key = [0u8; 4];
+        r.read_exact(&mut key)?;
+        Some(key)
+    } else {
+        None
+    };
+    Ok(Header {
+        fin: b[0] & 0x80 != 0,
+        rsv: (b[0] >> 4) & 0x7,
+        opcode: b[0] & 0x0F,
+        mask,
+        len,
+    })
+}
+
+/// XORs `data` with the 4-byte masking key (masking and unmasking are equal).
+fn apply_mask(data: &mut [u8], key: [u8; 4]) {
+    for (i, byte) in data.iter_mut().enumerate() {
+        *byte ^= key[i % 4];
+    }
+}
+
+/// Encodes one frame with RSV=0. `mask` is only used by `MaskedFrames`.
+fn encode_frame(fin: bool, opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 14);
+    out.push(if fin { 0x80 } else { 0 } | (opcode & 0x0F));
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    match payload.len() {
+        n @ 0..=125 => out.push(mask_bit | n as u8),
+        n @ 126..=0xFFFF => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    let body_start = out.len() + if mask.is_some() { 4 } else { 0 };
+    if let Some(key) = mask {
+        out.extend_from_slice(&key);
+    }
+    out.extend_from_slice(payload);
+    if let Some(key) = mask {
+        apply_mask(&mut out[body_start..], key);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Session: the frame loop and its state
+// ---------------------------------------------------------------------------
+
+/// A data message being reassembled from fragments.
+struct Message {
+    opcode: u8,
+    data: Vec<u8>,
+    /// Prefix of `data` already known to be valid UTF-8 (text only), so each
+    /// fragment is validated once and invalid text fails fast.
+    utf8_checked: usize,
+}
+
+struct Session {
+    reader: Box<dyn Read + Send>,
+    fault: Fault,
+    message: Option<Message>,
+    /// `AcceptFragmentedControl` only: a control frame started with FIN=0.
+    control_fragments: Option<(u8, Vec<u8>)>,
+    /// xorshift state for `MaskedFrames` masking keys (never zero).
+    rng: u32,
+}
+
+impl Session {
+    fn new(reader: impl Read + Send + 'static, fault: Fault) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9E37_79B9, |d| d.subsec_nanos());
+        Session {
+            reader: Box::new(reader),
+            fault,
+            message: None,
+            control_fragments: None,
+            rng: seed | 1,
+        }
+    }
+
+    /// Reads and handles frames until the connection ends.
+    fn run(&mut self, w: &mut impl Write) -> End {
+        loop {
+            if let Err(end) = self.step(w) {
+                return end;
+            }
+        }
+    }
+
+    /// Reads, validates and handles one frame.
+    fn step(&mut self, w: &mut impl Write) -> Result<(), End> {
+        let header = read_header(&mut self.reader)?;
+        self.check_header(&header)?;
+        let payload = self.read_payload(&header)?;
+        self.handle_frame(w, &header, payload)
+    }
+
+    /// Per-frame checks that need only the header.
+    fn check_header(&self, h: &Header) -> Result<(), End> {
+        let fail = Err(End::Fail(CLOSE_PROTOCOL));
+        if h.rsv != 0 && self.fault != Fault::IgnoreRsv {
+            return fail;
+        }
+        if h.mask.is_none() {
+            return fail;
+        }
+        if is_reserved_opcode(h.opcode) {
+            // EchoReservedOpcodes skips the control-frame rules below too.
+            return if self.fault == Fault::EchoReservedOpcodes {
+                self.check_size(h.len, 0)
+            } else {
+                fail
+            };
+        }
+        if is_control(h.opcode) {
+            if !h.fin && self.fault != Fault::AcceptFragmentedControl {
+                return fail;
+            }
+            if h.len > MAX_CONTROL_PAYLOAD as u64 && self.fault != Fault::AcceptOversizedControl {
+                return fail;
+            }
+            if self.message.is_some() && self.fault == Fault::ControlMidMessageFails {
+                return fail;
+            }
+            return self.check_size(h.len, 0);
+        }
+        let buffered = match (h.opcode, &self.message) {
+            (OP_CONT, Some(msg)) => msg.data.len(),
+            (OP_CONT, None) if self.continuation_is_tolerated() => 0,
+            (OP_CONT, None) => return fail,
+            (_, Some(_)) => return fail, // new text/binary mid-message
+            (_, None) => 0,
+        };
+        self.check_size(h.len, buffered)
+    }
+
+    /// A stray continuation is fine if a fault swallows or redirects it.
+    fn continuation_is_tolerated(&self) -> bool {
+        self.fault == Fault::AcceptStrayContinuation || self.control_fragments.is_some()
+    }
+
+    /// Rejects frames that would push a message past `MAX_MESSAGE` (1009).
+    fn check_size(&self, len: u64, buffered: usize) -> Result<(), End> {
+        if len > (MAX_MESSAGE - buffered.min(MAX_MESSAGE)) as u64 {
+            return Err(End::Fail(CLOSE_TOO_BIG));
+        }
+        Ok(())
+    }
+
+    fn read_payload(&mut self, h: &Header) -> Result<Vec<u8>, End> {
+        // check_size bounded len to MAX_MESSAGE, so this cannot overflow.
+        let len = usize::try_from(h.len).map_err(|_| End::Fail(CLOSE_TOO_BIG))?;
+        let mut payload = vec![0u8; len];
+        self.reader.read_exact(&mut payload)?;
+        if let Some(key) = h.mask {
+            apply_mask(&mut payload, key);
+        }
+        Ok(payload)
+    }
+
+    fn handle_frame(&mut self, w: &mut impl Write, h: &Header, payload: Vec<u8>) -> Result<(), End> {
+        if is_reserved_opcode(h.opcode) {
+            // Only reachable with EchoReservedOpcodes: echo the frame as-is.
+            return self.send(w, h.fin, h.opcode, &payload);
+        }
+        if is_control(h.opcode) {
+            if !h.fin {
+                // Only reachable with AcceptFragmentedControl.
+                self.control_fragments = Some((h.opcode, payload));
+                return Ok(());
+            }
+            return self.handle_control(w, h.opcode, payload);
+        }
+        if h.opcode == OP_CONT {
+            if self.control_fragments.is_some() {
+                return self.continue_control(w, h.fin, payload);
+            }
+            if self.message.is_none() {
+                return Ok(()); // AcceptStrayContinuation: ignore it.
+            }
+        } else {
+            self.message = Some(Message {
+                opcode: h.opcode,
+                data: Vec::new(),
+                utf8_checked: 0,
+            });
+        }
+        self.continue_message(w, h.fin, payload)
+    }
+
+    /// `AcceptFragmentedControl`: appends to the pending control frame and
+    /// handles it once the final fragment arrives.
+    fn continue_control(&mut self, w: &mut impl Write, fin: bool, payload: Vec<u8>) -> Result<(), End> {
+        let Some((opcode, data)) = &mut self.control_fragments else {
+            return Ok(());
+        };
+        data.extend_from_slice(&payload);
+        if !fin {
+            return Ok(());
+        }
+        let (opcode, data) = (*opcode, std::mem::take(data));
+        self.control_fragments = None;
+        self.handle_control(w, opcode, data)
+    }
+
+    /// Appends a data fragment; on FIN validates and echoes the whole message.
+    fn continue_message(&mut self, w: &mut impl Write, fin: bool, payload: Vec<u8>) -> Result<(), End> {
+        let Some(msg) = &mut self.message else {
+            return Ok(());
+        };
+        msg.data.extend_from_slice(&payload);
+        if msg.opcode == OP_TEXT {
+            check_utf8_prefix(msg, fin)?;
+        }
+        if !fin {
+            return Ok(());
+        }
+        let Some(Message { opcode, mut data, .. }) = self.message.take() else {
+            return Ok(());
+        };
+        if self.fault == Fault::TruncateLarge {
+            data.truncate(TRUNCATE_AT);
+        }
+        self.send(w, true, opcode, &data)
+    }
+
+    fn handle_control(&mut self, w: &mut impl Write, opcode: u8, payload: Vec<u8>) -> Result<(), End> {
+        match opcode {
+            OP_PING if self.fault == Fault::NoPong => Ok(()),
+            OP_PING => self.send(w, true, OP_PONG, &payload),
+            OP_CLOSE if self.fault == Fault::NeverClose => Ok(()),
+            OP_CLOSE => {
+                let code = check_close_payload(&payload)?;
+                self.send_close(w, code)?;
+                Err(End::Closed)
+            }
+            _ => Ok(()), // pong: ignored
+        }
+    }
+
+    /// Sends a close frame carrying only `code`.
+    fn send_close(&mut self, w: &mut impl Write, code: u16) -> Result<(), End> {
+        self.send(w, true, OP_CLOSE, &code.to_be_bytes())
+    }
+
+    /// Writes one frame (masked only under `MaskedFrames`).
+    fn send(&mut self, w: &mut impl Write, fin: bool, opcode: u8, payload: &[u8]) -> Result<(), End> {
+        let mask = (self.fault == Fault::MaskedFrames).then(|| self.next_mask());
+        w.write_all(&encode_frame(fin, opcode, payload, mask))?;
+        w.flush()?;
+        Ok(())
+    }
+
+    fn next_mask(&mut self) -> [u8; 4] {
+        // xorshift32; a zero key would leave the payload readable, so avoid it.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 17;
+        self.rng ^= self.rng << 5;
+        (self.rng | 1).to_be_bytes()
+    }
+}
+
+/// Validates the not-yet-checked tail of a text message. Mid-message an
+/// incomplete trailing sequence is fine; anything else fails with 1007.
+fn check_utf8_prefix(msg: &mut Message, fin: bool) -> Result<(), End> {
+    match std::str::from_utf8(&msg.data[msg.utf8_checked..]) {
+        Ok(_) => {
+            msg.utf8_checked = msg.data.len();
+            Ok(())
+        }
+        Err(e) if e.error_len().is_none() && !fin => {
+            msg.utf8_checked += e.valid_up_to();
+            Ok(())
+        }
+        Err(_) => Err(End::Fail(CLOSE_INVALID_DATA)),
+    }
+}
+
+/// Validates a received close payload and returns the code to reply with.
+fn check_close_payload(payload: &[u8]) -> Result<u16, End> {
+    match payload {
+        [] => Ok(CLOSE_NORMAL),
+        [_] => Err(End::Fail(CLOSE_PROTOCOL)),
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            if !is_valid_close_code(code) {
+                return Err(End::Fail(CLOSE_PROTOCOL));
+            }
+            if std::str::from_utf8(reason).is_err() {
+                return Err(End::Fail(CLOSE_INVALID_DATA));
+            }
+            Ok(code)
+        }
+    }
+}
