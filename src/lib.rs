@@ -6,3 +6,4 @@
 //! calls the next. [`reference`] is the embedded known-good echo server.
 
 pub mod wire;
+pub mod case;

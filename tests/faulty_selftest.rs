@@ -97,7 +97,12 @@ fn client_frame(first: u8, payload: &[u8], masked: bool) -> Vec<u8> {
     }
     if masked {
         out.extend_from_slice(&CLIENT_MASK);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ CLIENT_MASK[i % 4]));
+        out.extend(
+            payload
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ CLIENT_MASK[i % 4]),
+        );
     } else {
         out.extend_from_slice(payload);
     }
@@ -135,7 +140,11 @@ impl Client {
         let mut client = Client::connect(fault_server);
         let head = client.handshake_raw(request("").as_bytes());
         assert_switching_protocols(&head);
-        assert_eq!(header(&head, "Sec-WebSocket-Accept"), Some(ACCEPT), "{head}");
+        assert_eq!(
+            header(&head, "Sec-WebSocket-Accept"),
+            Some(ACCEPT),
+            "{head}"
+        );
         client
     }
 
@@ -225,7 +234,10 @@ impl Client {
 }
 
 fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
@@ -237,8 +249,12 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 fn assert_switching_protocols(head: &str) {
     assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
-    assert!(header(head, "Upgrade").unwrap().eq_ignore_ascii_case("websocket"));
-    assert!(header(head, "Connection").unwrap().eq_ignore_ascii_case("upgrade"));
+    assert!(header(head, "Upgrade")
+        .unwrap()
+        .eq_ignore_ascii_case("websocket"));
+    assert!(header(head, "Connection")
+        .unwrap()
+        .eq_ignore_ascii_case("upgrade"));
 }
 
 /// Opens a connection to a fresh server with `fault`, sends `frames`
@@ -297,9 +313,20 @@ fn none_rejects_bad_handshakes_with_400() {
     for req in bad {
         let mut c = Client::connect(&srv);
         let head = c.handshake_raw(req.as_bytes());
-        assert!(head.starts_with("HTTP/1.1 400 "), "request {req:?} got {head:?}");
+        assert!(
+            head.starts_with("HTTP/1.1 400 "),
+            "request {req:?} got {head:?}"
+        );
         assert_eq!(c.next(FIRST_REPLY), Ev::Eof, "request {req:?}");
     }
+    // A request head over 16 KiB is refused.
+    let mut c = Client::connect(&srv);
+    let padding = format!("X-Padding: {}\r\n", "a".repeat(17 * 1024));
+    let head = c.handshake_raw(request(&padding).as_bytes());
+    assert!(
+        head.starts_with("HTTP/1.1 400 "),
+        "oversized head got {head:?}"
+    );
     // Header names and the Upgrade token are case-insensitive.
     let mut c = Client::connect(&srv);
     let req = request("").replace("Upgrade: websocket", "upgrade: WebSocket");
@@ -327,7 +354,14 @@ fn none_reassembles_fragments_and_answers_ping_in_between() {
             masked(fin(CONT), b"ted"),
         ],
     );
-    assert_eq!(events, vec![server(PONG, b"mid"), server(TEXT, b"fragmented"), Ev::Silent]);
+    assert_eq!(
+        events,
+        vec![
+            server(PONG, b"mid"),
+            server(TEXT, b"fragmented"),
+            Ev::Silent
+        ]
+    );
 }
 
 #[test]
@@ -335,9 +369,15 @@ fn none_accepts_utf8_split_across_fragments() {
     // U+20AC EURO SIGN is E2 82 AC; split it across frames.
     let events = probe(
         Fault::None,
-        &[masked(TEXT, &[b'a', 0xE2]), masked(fin(CONT), &[0x82, 0xAC])],
+        &[
+            masked(TEXT, &[b'a', 0xE2]),
+            masked(fin(CONT), &[0x82, 0xAC]),
+        ],
     );
-    assert_eq!(events, vec![server(TEXT, "a\u{20AC}".as_bytes()), Ev::Silent]);
+    assert_eq!(
+        events,
+        vec![server(TEXT, "a\u{20AC}".as_bytes()), Ev::Silent]
+    );
 }
 
 #[test]
@@ -354,27 +394,79 @@ fn none_echoes_large_messages_whole() {
 #[test]
 fn none_fails_protocol_errors_with_1002_or_1007() {
     let cases: Vec<(&str, Vec<Vec<u8>>, u16)> = vec![
-        ("unmasked frame", vec![client_frame(fin(TEXT), b"x", false)], 1002),
+        (
+            "unmasked frame",
+            vec![client_frame(fin(TEXT), b"x", false)],
+            1002,
+        ),
         ("rsv1 text", vec![masked(0x80 | 0x40 | TEXT, b"x")], 1002),
         ("rsv3 ping", vec![masked(0x80 | 0x10 | PING, b"x")], 1002),
         ("opcode 3", vec![masked(fin(0x3), b"x")], 1002),
         ("opcode 0xB", vec![masked(fin(0xB), b"x")], 1002),
         ("stray continuation", vec![masked(fin(CONT), b"x")], 1002),
-        ("fragmented ping", vec![masked(PING, b"a"), masked(fin(CONT), b"b")], 1002),
+        (
+            "fragmented ping",
+            vec![masked(PING, b"a"), masked(fin(CONT), b"b")],
+            1002,
+        ),
         ("126-byte ping", vec![masked(fin(PING), &[b'p'; 126])], 1002),
-        ("text while text in progress", vec![masked(TEXT, b"a"), masked(fin(TEXT), b"b")], 1002),
-        ("close with 1-byte payload", vec![masked(fin(CLOSE), &[0x03])], 1002),
-        ("close code 999", vec![masked(fin(CLOSE), &999u16.to_be_bytes())], 1002),
-        ("close code 1005", vec![masked(fin(CLOSE), &1005u16.to_be_bytes())], 1002),
-        ("close code 2999", vec![masked(fin(CLOSE), &2999u16.to_be_bytes())], 1002),
-        ("close code 5000", vec![masked(fin(CLOSE), &5000u16.to_be_bytes())], 1002),
-        ("invalid utf-8 text", vec![masked(fin(TEXT), &[0xCE, 0xBA, 0xFF])], 1007),
-        ("invalid utf-8 fails fast", vec![masked(TEXT, &[0xC0, 0x80])], 1007),
-        ("truncated utf-8 at end", vec![masked(fin(TEXT), &[0xE2, 0x82])], 1007),
-        ("invalid utf-8 close reason", vec![masked(fin(CLOSE), &[0x03, 0xE8, 0xFF])], 1007),
+        (
+            "text while text in progress",
+            vec![masked(TEXT, b"a"), masked(fin(TEXT), b"b")],
+            1002,
+        ),
+        (
+            "close with 1-byte payload",
+            vec![masked(fin(CLOSE), &[0x03])],
+            1002,
+        ),
+        (
+            "close code 999",
+            vec![masked(fin(CLOSE), &999u16.to_be_bytes())],
+            1002,
+        ),
+        (
+            "close code 1005",
+            vec![masked(fin(CLOSE), &1005u16.to_be_bytes())],
+            1002,
+        ),
+        (
+            "close code 2999",
+            vec![masked(fin(CLOSE), &2999u16.to_be_bytes())],
+            1002,
+        ),
+        (
+            "close code 5000",
+            vec![masked(fin(CLOSE), &5000u16.to_be_bytes())],
+            1002,
+        ),
+        (
+            "invalid utf-8 text",
+            vec![masked(fin(TEXT), &[0xCE, 0xBA, 0xFF])],
+            1007,
+        ),
+        (
+            "invalid utf-8 fails fast",
+            vec![masked(TEXT, &[0xC0, 0x80])],
+            1007,
+        ),
+        (
+            "truncated utf-8 at end",
+            vec![masked(fin(TEXT), &[0xE2, 0x82])],
+            1007,
+        ),
+        (
+            "invalid utf-8 close reason",
+            vec![masked(fin(CLOSE), &[0x03, 0xE8, 0xFF])],
+            1007,
+        ),
     ];
     for (name, frames, code) in cases {
-        assert_eq!(probe(Fault::None, &frames), vec![close(code), Ev::Eof], "{name}");
+        assert_eq!(
+            probe(Fault::None, &frames),
+            vec![close(code), Ev::Eof],
+            "{name}"
+        );
     }
 }
 
@@ -382,14 +474,20 @@ fn none_fails_protocol_errors_with_1002_or_1007() {
 fn none_close_handshake_variants() {
     let empty = probe(Fault::None, &[masked(fin(CLOSE), b"")]);
     assert_eq!(empty, vec![close(1000), Ev::Eof]);
-    for code in [1001, 1003, 1011, 1014, 3000, 4999] {
+    for code in [1001u16, 1003, 1011, 1014, 3000, 4999] {
         let mut payload = code.to_be_bytes().to_vec();
         payload.extend_from_slice("bye ✓".as_bytes());
         let events = probe(Fault::None, &[masked(fin(CLOSE), &payload)]);
         assert_eq!(events, vec![close(code), Ev::Eof], "code {code}");
     }
     // A close in the middle of a fragmented message is still answered.
-    let mid = probe(Fault::None, &[masked(TEXT, b"part"), masked(fin(CLOSE), &1000u16.to_be_bytes())]);
+    let mid = probe(
+        Fault::None,
+        &[
+            masked(TEXT, b"part"),
+            masked(fin(CLOSE), &1000u16.to_be_bytes()),
+        ],
+    );
     assert_eq!(mid, vec![close(1000), Ev::Eof]);
 }
 
@@ -419,12 +517,18 @@ fn fault_bad_accept_key() {
 fn fault_echo_reserved_opcodes() {
     let frames = [masked(fin(0x3), b"odd")];
     assert_eq!(probe(Fault::None, &frames), vec![close(1002), Ev::Eof]);
-    assert_eq!(probe(Fault::EchoReservedOpcodes, &frames), vec![server(0x3, b"odd"), Ev::Silent]);
+    assert_eq!(
+        probe(Fault::EchoReservedOpcodes, &frames),
+        vec![server(0x3, b"odd"), Ev::Silent]
+    );
 }
 
 #[test]
 fn fault_ignore_rsv() {
-    let frames = [masked(0x80 | 0x40 | TEXT, b"rsv"), masked(0x80 | 0x20 | PING, b"p")];
+    let frames = [
+        masked(0x80 | 0x40 | TEXT, b"rsv"),
+        masked(0x80 | 0x20 | PING, b"p"),
+    ];
     assert_eq!(probe(Fault::None, &frames), vec![close(1002), Ev::Eof]);
     assert_eq!(
         probe(Fault::IgnoreRsv, &frames),
@@ -439,7 +543,10 @@ fn fault_no_pong() {
         probe(Fault::None, &frames),
         vec![server(PONG, b"hi"), server(TEXT, b"after"), Ev::Silent]
     );
-    assert_eq!(probe(Fault::NoPong, &frames), vec![server(TEXT, b"after"), Ev::Silent]);
+    assert_eq!(
+        probe(Fault::NoPong, &frames),
+        vec![server(TEXT, b"after"), Ev::Silent]
+    );
 }
 
 #[test]
@@ -450,7 +557,11 @@ fn fault_accept_fragmented_control() {
         probe(Fault::AcceptFragmentedControl, &ping),
         vec![server(PONG, b"fragping"), Ev::Silent]
     );
-    let pong = [masked(PONG, b"a"), masked(fin(CONT), b"b"), masked(fin(TEXT), b"ok")];
+    let pong = [
+        masked(PONG, b"a"),
+        masked(fin(CONT), b"b"),
+        masked(fin(TEXT), b"ok"),
+    ];
     assert_eq!(
         probe(Fault::AcceptFragmentedControl, &pong),
         vec![server(TEXT, b"ok"), Ev::Silent]
@@ -473,9 +584,14 @@ fn fault_truncate_large() {
     let srv = start(Fault::TruncateLarge);
     let mut c = Client::open(&srv);
     c.send(fin(BINARY), &data[..65535]);
-    assert!(c.next(FIRST_REPLY) == server(BINARY, &data[..65535]), "64 KiB - 1 is intact");
+    assert!(
+        c.next(FIRST_REPLY) == server(BINARY, &data[..65535]),
+        "64 KiB - 1 is intact"
+    );
     c.send(fin(BINARY), &data);
-    let Ev::Frame(frame) = c.next(FIRST_REPLY) else { panic!("expected a frame") };
+    let Ev::Frame(frame) = c.next(FIRST_REPLY) else {
+        panic!("expected a frame")
+    };
     assert_eq!(frame.payload.len(), 65535);
     assert!(frame.payload == data[..65535]);
 }
@@ -504,8 +620,14 @@ fn fault_masked_frames() {
     let [Ev::Frame(frame), Ev::Silent] = events.as_slice() else {
         panic!("unexpected {events:?}")
     };
-    assert!(frame.masked, "server frame should carry the (forbidden) mask bit");
-    assert_eq!((frame.opcode, frame.payload.as_slice()), (TEXT, &b"hello"[..]));
+    assert!(
+        frame.masked,
+        "server frame should carry the (forbidden) mask bit"
+    );
+    assert_eq!(
+        (frame.opcode, frame.payload.as_slice()),
+        (TEXT, &b"hello"[..])
+    );
 }
 
 #[test]
@@ -521,18 +643,31 @@ fn fault_accept_stray_continuation() {
 #[test]
 fn fault_wrong_close_code() {
     let protocol = [client_frame(fin(TEXT), b"x", false)];
-    assert_eq!(probe(Fault::WrongCloseCode, &protocol), vec![close(1000), Ev::Eof]);
+    assert_eq!(
+        probe(Fault::WrongCloseCode, &protocol),
+        vec![close(1000), Ev::Eof]
+    );
     let bad_utf8 = [masked(fin(TEXT), &[0xFF])];
     assert_eq!(probe(Fault::None, &bad_utf8), vec![close(1007), Ev::Eof]);
-    assert_eq!(probe(Fault::WrongCloseCode, &bad_utf8), vec![close(1000), Ev::Eof]);
+    assert_eq!(
+        probe(Fault::WrongCloseCode, &bad_utf8),
+        vec![close(1000), Ev::Eof]
+    );
 }
 
 #[test]
 fn fault_control_mid_message_fails() {
-    let frames = [masked(BINARY, b"ab"), masked(fin(PING), b"p"), masked(fin(CONT), b"cd")];
+    let frames = [
+        masked(BINARY, b"ab"),
+        masked(fin(PING), b"p"),
+        masked(fin(CONT), b"cd"),
+    ];
     assert_eq!(
         probe(Fault::None, &frames),
         vec![server(PONG, b"p"), server(BINARY, b"abcd"), Ev::Silent]
     );
-    assert_eq!(probe(Fault::ControlMidMessageFails, &frames), vec![close(1002), Ev::Eof]);
+    assert_eq!(
+        probe(Fault::ControlMidMessageFails, &frames),
+        vec![close(1002), Ev::Eof]
+    );
 }

@@ -115,7 +115,11 @@ fn accept_loop(listener: TcpListener, fault: Fault, stop: &AtomicBool) {
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // e.g. out of file descriptors: back off instead of spinning.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         // If the OS refuses a new thread, the stream is simply dropped.
         let _ = thread::Builder::new()
             .name("faulty-conn".into())
@@ -195,13 +199,20 @@ fn serve_connection(stream: TcpStream, fault: Fault) {
     let _ = stream.set_read_timeout(Some(timeout));
     let _ = stream.set_write_timeout(Some(timeout));
 
-    let Ok((head, leftover)) = read_request_head(&stream) else {
-        return;
+    let (head, leftover) = match read_request_head(&stream) {
+        Ok(parts) => parts,
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            // Request head larger than MAX_HEAD.
+            reject_handshake(&stream, "");
+            finish_tcp(&stream);
+            return;
+        }
+        Err(_) => return,
     };
-    let Some(mut writer) = answer_handshake(&stream, &head, fault) else {
+    if !answer_handshake(&stream, &head, fault) {
         finish_tcp(&stream);
         return;
-    };
+    }
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
@@ -209,6 +220,7 @@ fn serve_connection(stream: TcpStream, fault: Fault) {
     let reader = io::BufReader::new(Cursor::new(leftover).chain(read_half));
     let mut session = Session::new(reader, fault);
 
+    let mut writer = &stream;
     match session.run(&mut writer) {
         End::Io => {}
         End::Closed => finish_tcp(&stream),
@@ -297,10 +309,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Validates the upgrade request and writes the 101 (returning the writer)
-/// or a 400 (returning `None`).
-fn answer_handshake<'a>(stream: &'a TcpStream, head: &str, fault: Fault) -> Option<&'a TcpStream> {
-    let mut writer = stream;
+/// Validates the upgrade request and writes the 101 (returning `true`) or a
+/// 400 (returning `false`).
+fn answer_handshake(mut stream: &TcpStream, head: &str, fault: Fault) -> bool {
     match validate_request(head) {
         Ok(key) => {
             let accept = accept_key(&key, fault);
@@ -310,20 +321,24 @@ fn answer_handshake<'a>(stream: &'a TcpStream, head: &str, fault: Fault) -> Opti
                  Connection: Upgrade\r\n\
                  Sec-WebSocket-Accept: {accept}\r\n\r\n"
             );
-            writer.write_all(response.as_bytes()).ok()?;
-            Some(writer)
+            stream.write_all(response.as_bytes()).is_ok()
         }
         Err(extra_header) => {
-            let response = format!(
-                "HTTP/1.1 400 Bad Request\r\n\
-                 {extra_header}\
-                 Connection: close\r\n\
-                 Content-Length: 0\r\n\r\n"
-            );
-            let _ = writer.write_all(response.as_bytes());
-            None
+            reject_handshake(stream, extra_header);
+            false
         }
     }
+}
+
+/// Writes a `400 Bad Request` (with an optional extra header line).
+fn reject_handshake(mut stream: &TcpStream, extra_header: &str) {
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\n\
+         {extra_header}\
+         Connection: close\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let _ = stream.write_all(response.as_bytes());
 }
 
 /// Checks the request head per RFC 6455 §4.2.1. Returns the client key, or
@@ -596,7 +611,12 @@ impl Session {
         Ok(payload)
     }
 
-    fn handle_frame(&mut self, w: &mut impl Write, h: &Header, payload: Vec<u8>) -> Result<(), End> {
+    fn handle_frame(
+        &mut self,
+        w: &mut impl Write,
+        h: &Header,
+        payload: Vec<u8>,
+    ) -> Result<(), End> {
         if is_reserved_opcode(h.opcode) {
             // Only reachable with EchoReservedOpcodes: echo the frame as-is.
             return self.send(w, h.fin, h.opcode, &payload);
@@ -628,7 +648,12 @@ impl Session {
 
     /// `AcceptFragmentedControl`: appends to the pending control frame and
     /// handles it once the final fragment arrives.
-    fn continue_control(&mut self, w: &mut impl Write, fin: bool, payload: Vec<u8>) -> Result<(), End> {
+    fn continue_control(
+        &mut self,
+        w: &mut impl Write,
+        fin: bool,
+        payload: Vec<u8>,
+    ) -> Result<(), End> {
         let Some((opcode, data)) = &mut self.control_fragments else {
             return Ok(());
         };
@@ -642,7 +667,12 @@ impl Session {
     }
 
     /// Appends a data fragment; on FIN validates and echoes the whole message.
-    fn continue_message(&mut self, w: &mut impl Write, fin: bool, payload: Vec<u8>) -> Result<(), End> {
+    fn continue_message(
+        &mut self,
+        w: &mut impl Write,
+        fin: bool,
+        payload: Vec<u8>,
+    ) -> Result<(), End> {
         let Some(msg) = &mut self.message else {
             return Ok(());
         };
@@ -653,7 +683,10 @@ impl Session {
         if !fin {
             return Ok(());
         }
-        let Some(Message { opcode, mut data, .. }) = self.message.take() else {
+        let Some(Message {
+            opcode, mut data, ..
+        }) = self.message.take()
+        else {
             return Ok(());
         };
         if self.fault == Fault::TruncateLarge {
@@ -662,7 +695,12 @@ impl Session {
         self.send(w, true, opcode, &data)
     }
 
-    fn handle_control(&mut self, w: &mut impl Write, opcode: u8, payload: Vec<u8>) -> Result<(), End> {
+    fn handle_control(
+        &mut self,
+        w: &mut impl Write,
+        opcode: u8,
+        payload: Vec<u8>,
+    ) -> Result<(), End> {
         match opcode {
             OP_PING if self.fault == Fault::NoPong => Ok(()),
             OP_PING => self.send(w, true, OP_PONG, &payload),
@@ -682,7 +720,13 @@ impl Session {
     }
 
     /// Writes one frame (masked only under `MaskedFrames`).
-    fn send(&mut self, w: &mut impl Write, fin: bool, opcode: u8, payload: &[u8]) -> Result<(), End> {
+    fn send(
+        &mut self,
+        w: &mut impl Write,
+        fin: bool,
+        opcode: u8,
+        payload: &[u8],
+    ) -> Result<(), End> {
         let mask = (self.fault == Fault::MaskedFrames).then(|| self.next_mask());
         w.write_all(&encode_frame(fin, opcode, payload, mask))?;
         w.flush()?;

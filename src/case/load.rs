@@ -1,0 +1,248 @@
+//! Turning case files into cases: parse, expand matrices, deserialize, check
+//! what the schema alone cannot (ids, duplicate ids, step shapes), and report
+//! every problem as `file:line:column: message`. Nothing here panics on input.
+
+use std::path::{Path, PathBuf};
+
+use super::de::from_node;
+use super::matrix::expand;
+use super::model::{CaseSpec, FileMeta, Step};
+use super::yaml::{parse, Loc, Node, NodeKind};
+use super::Case;
+
+/// A case file's name (as shown in errors) and text.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// One problem in one case file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub file: String,
+    pub loc: Loc,
+    pub message: String,
+    /// Which expanded case the error came from, when a matrix produced it.
+    pub context: Option<String>,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.loc, self.message)?;
+        if let Some(c) = &self.context {
+            write!(f, " ({c})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads every `*.yaml`/`*.yml` file under the given paths (files or directories).
+pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<Source>, LoadError> {
+    let mut files = Vec::new();
+    for p in paths {
+        collect(p, &mut files).map_err(|e| LoadError {
+            file: p.display().to_string(),
+            loc: Loc { line: 1, col: 1 },
+            message: format!("cannot read: {e}"),
+            context: None,
+        })?;
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read(&f).map_err(|e| LoadError {
+                file: f.display().to_string(),
+                loc: Loc { line: 1, col: 1 },
+                message: format!("cannot read: {e}"),
+                context: None,
+            })?;
+            let text = String::from_utf8(text).map_err(|e| LoadError {
+                file: f.display().to_string(),
+                loc: Loc { line: 1, col: 1 },
+                message: format!("not UTF-8 text: {e}"),
+                context: None,
+            })?;
+            Ok(Source {
+                name: f.display().to_string(),
+                text,
+            })
+        })
+        .collect()
+}
+
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if p.is_dir() {
+        for entry in std::fs::read_dir(p)? {
+            collect(&entry?.path(), out)?;
+        }
+    } else if p.is_file() || !p.exists() {
+        let is_yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+        if !p.exists() {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"));
+        }
+        if is_yaml {
+            out.push(p.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Loads all sources; returns every case, or every error found.
+pub fn load(sources: &[Source]) -> Result<Vec<Case>, Vec<LoadError>> {
+    let mut cases: Vec<Case> = Vec::new();
+    let mut errors = Vec::new();
+    for src in sources {
+        match load_file(src) {
+            Ok(mut c) => cases.append(&mut c),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    for i in 0..cases.len() {
+        if let Some(first) = cases[..i].iter().find(|c| c.spec.id == cases[i].spec.id) {
+            errors.push(LoadError {
+                file: cases[i].file.clone(),
+                loc: cases[i].loc,
+                message: format!(
+                    "duplicate case id `{}` (already defined at {}:{})",
+                    cases[i].spec.id, first.file, first.loc
+                ),
+                context: None,
+            });
+        }
+    }
+    if errors.is_empty() {
+        cases.sort_by(|a, b| super::filter::compare_ids(&a.spec.id, &b.spec.id));
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+fn load_file(src: &Source) -> Result<Vec<Case>, Vec<LoadError>> {
+    let located = |loc: Loc, message: String| LoadError {
+        file: src.name.clone(),
+        loc,
+        message,
+        context: None,
+    };
+    let root = parse(&src.text).map_err(|e| vec![located(e.loc, e.message)])?;
+    let NodeKind::Map(entries) = &root.kind else {
+        return Err(vec![located(
+            root.loc,
+            format!("expected a mapping with `group`, `title` and `cases`, found {}", root.kind_name()),
+        )]);
+    };
+    let Some(cases_node) = root.get("cases") else {
+        return Err(vec![located(root.loc, "missing field `cases`".into())]);
+    };
+    let meta_node = Node {
+        kind: NodeKind::Map(
+            entries
+                .iter()
+                .filter(|(k, _)| k.as_str() != Some("cases"))
+                .cloned()
+                .collect(),
+        ),
+        loc: root.loc,
+    };
+    let meta: FileMeta = from_node(&meta_node)
+        .map_err(|e| vec![located(e.loc.unwrap_or(root.loc), e.message)])?;
+    let NodeKind::Seq(templates) = &cases_node.kind else {
+        return Err(vec![located(cases_node.loc, format!("`cases` expects a list, found {}", cases_node.kind_name()))]);
+    };
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for template in templates {
+        let expansions = match expand(template) {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(located(e.loc, e.message));
+                continue;
+            }
+        };
+        for (node, bindings) in expansions {
+            let context = (!bindings.is_empty()).then(|| {
+                let vals: Vec<String> = bindings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("in the case expanded from matrix values {}", vals.join(", "))
+            });
+            match case_from_node(&node, &meta, src) {
+                Ok(mut case) => {
+                    case.spec.bindings = bindings;
+                    out.push(case)
+                }
+                Err(mut e) => {
+                    e.context = context;
+                    errors.push(e)
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn case_from_node(node: &Node, meta: &FileMeta, src: &Source) -> Result<Case, LoadError> {
+    let located = |loc: Loc, message: String| LoadError {
+        file: src.name.clone(),
+        loc,
+        message,
+        context: None,
+    };
+    let spec: CaseSpec =
+        from_node(node).map_err(|e| located(e.loc.unwrap_or(node.loc), e.message))?;
+    let id_loc = node.get("id").map_or(node.loc, |n| n.loc);
+    if spec.id.is_empty()
+        || !spec
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err(located(
+            id_loc,
+            format!("case id `{}` may only hold letters, digits, `.`, `-` and `_`", spec.id),
+        ));
+    }
+    if let Some(NodeKind::Seq(step_nodes)) = node.get("steps").map(|n| &n.kind) {
+        for (step, step_node) in spec.steps.iter().zip(step_nodes) {
+            check_step(step).map_err(|m| located(step_node.loc, m))?;
+        }
+    }
+    let spec_ref = spec.spec.clone().or_else(|| meta.spec.clone()).unwrap_or_default();
+    Ok(Case {
+        group: meta.group.clone(),
+        group_title: meta.title.clone(),
+        rfc: spec_ref,
+        file: src.name.clone(),
+        loc: node.loc,
+        spec,
+    })
+}
+
+fn check_step(step: &Step) -> Result<(), String> {
+    match step {
+        Step::SendFrames(batch) => {
+            for f in &batch.frames {
+                if f.chop.is_some() || f.delay.is_some() {
+                    return Err("frames inside `send_frames` cannot set `chop` or `delay`; set them on `send_frames`".into());
+                }
+            }
+            Ok(())
+        }
+        Step::Send(f) => {
+            if f.fragment == Some(0) {
+                return Err("`fragment` must be at least 1 byte".into());
+            }
+            if f.chop == Some(0) {
+                return Err("`chop` must be at least 1 byte".into());
+            }
+            Ok(())
+        }
+        Step::SendRaw(r) if r.chop == Some(0) => Err("`chop` must be at least 1 byte".into()),
+        _ => Ok(()),
+    }
+}
