@@ -7,3 +7,5 @@
 
 pub mod wire;
 pub mod case;
+pub mod transcript;
+pub mod run;

@@ -1,0 +1,43 @@
+//! The runner: drives one case over one connection and records what happened.
+//! It decides nothing about conformance; it only performs steps, waits for
+//! events and writes a transcript. Scheduling many cases is the suite's job.
+
+pub mod build;
+pub mod session;
+pub mod target;
+
+pub use session::run_case;
+pub use target::{Target, TargetError};
+
+use crate::case::model::Millis;
+
+/// Knobs for running cases.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Multiplies every wait, pause and deadline (slow or remote targets).
+    pub timeout_scale: f64,
+    /// Changes every key and mask (default 0: the same bytes every run).
+    pub seed: u64,
+    /// A wait's timeout when the case gives none.
+    pub default_wait: Millis,
+    /// A case's deadline when it gives none.
+    pub default_deadline: Millis,
+    pub connect_timeout: Millis,
+    pub handshake_timeout: Millis,
+    /// Headers added to every handshake (operator's auth, origin...).
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout_scale: 1.0,
+            seed: 0,
+            default_wait: Millis(2000),
+            default_deadline: Millis(15_000),
+            connect_timeout: Millis(5000),
+            handshake_timeout: Millis(5000),
+            extra_headers: Vec::new(),
+        }
+    }
+}

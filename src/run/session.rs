@@ -1,0 +1,678 @@
+//! One case over one TCP connection. The driver runs the case's steps in order;
+//! a reader task decodes everything the peer sends (answering pings and the
+//! peer's close as an ordinary endpoint would); a writer task owns the socket's
+//! write half so that neither side ever blocks the other. Every wait ends the
+//! moment its event arrives; all of it is recorded in a [`Transcript`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::build::{build_frames, frame, BuiltFrame};
+use super::{RunOptions, Target};
+use crate::case::model::{CloseStep, Millis, SendFrame, Step, Wait, WaitFor};
+use crate::case::Case;
+use crate::transcript::{Event, EventKind, Transcript};
+use crate::wire::bytelog::{ByteLog, ByteLogBuilder, DEFAULT_HEAD};
+use crate::wire::decode::{DecodeEvent, Decoder};
+use crate::wire::frame::FrameEncoding;
+use crate::wire::handshake::{
+    build_request, find_head_end, key_from_bytes, parse_response, render_raw_request,
+    HeaderEdits, RequestParts, MAX_HEAD_BYTES,
+};
+use crate::wire::message::{FrameRecord, Observation, Observer};
+use crate::wire::{Opcode, Prng};
+
+/// Most events one transcript keeps; beyond it frames are counted, not logged.
+const MAX_EVENTS: usize = 50_000;
+
+/// What the driver's waits watch.
+#[derive(Debug, Clone)]
+struct PeerState {
+    messages: u64,
+    pongs: u64,
+    close_received: bool,
+    ended: bool,
+    last_rx: Instant,
+}
+
+struct Shared {
+    start: Instant,
+    events: Mutex<Vec<Event>>,
+    state: watch::Sender<PeerState>,
+    close_sent: AtomicBool,
+    detailed: bool,
+}
+
+impl Shared {
+    fn record(&self, kind: EventKind) {
+        let at_us = self.start.elapsed().as_micros() as u64;
+        if let Ok(mut ev) = self.events.lock() {
+            if ev.len() < MAX_EVENTS
+                || !matches!(kind, EventKind::FrameReceived { .. } | EventKind::FrameSent { .. })
+            {
+                ev.push(Event { at_us, kind });
+            }
+        }
+    }
+
+    fn peer(&self) -> PeerState {
+        self.state.borrow().clone()
+    }
+
+    fn peer_gone(&self) -> bool {
+        let s = self.state.borrow();
+        s.close_received || s.ended
+    }
+}
+
+enum WriteCmd {
+    Bytes {
+        data: Vec<u8>,
+        chop: Option<usize>,
+        delay: Option<Duration>,
+        done: Option<oneshot::Sender<bool>>,
+    },
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Runs one case against a server target.
+pub async fn run_case(case: &Case, target: &Target, opts: &RunOptions) -> Transcript {
+    let detailed = !case.spec.performance;
+    let (state_tx, _) = watch::channel(PeerState {
+        messages: 0,
+        pongs: 0,
+        close_received: false,
+        ended: false,
+        last_rx: Instant::now(),
+    });
+    let shared = Arc::new(Shared {
+        start: Instant::now(),
+        events: Mutex::new(Vec::new()),
+        state: state_tx,
+        close_sent: AtomicBool::new(false),
+        detailed,
+    });
+    let deadline = case
+        .spec
+        .timeout
+        .unwrap_or(opts.default_deadline)
+        .scaled(opts.timeout_scale);
+    let mut session = Session {
+        shared: shared.clone(),
+        case,
+        opts,
+        prng: Prng::for_case(&case.spec.id, opts.seed),
+        writer: None,
+        reader: None,
+        out_observer: Observer::new(if detailed { DEFAULT_HEAD } else { 16 }),
+        messages_sent: 0,
+        pings_sent: 0,
+    };
+    let finished = tokio::time::timeout(deadline, session.drive(target)).await;
+    if finished.is_err() {
+        shared.record(EventKind::Deadline {
+            after_ms: deadline.as_millis() as u64,
+        });
+    }
+    session.close_down(finished.is_err()).await;
+    let events = shared.events.lock().map(|e| e.clone()).unwrap_or_default();
+    Transcript {
+        case_id: case.spec.id.clone(),
+        events,
+        duration_us: shared.start.elapsed().as_micros() as u64,
+        detailed,
+    }
+}
+
+struct Session<'a> {
+    shared: Arc<Shared>,
+    case: &'a Case,
+    opts: &'a RunOptions,
+    prng: Prng,
+    writer: Option<mpsc::UnboundedSender<WriteCmd>>,
+    reader: Option<tokio::task::JoinHandle<()>>,
+    out_observer: Observer,
+    messages_sent: u64,
+    pings_sent: u64,
+}
+
+impl Session<'_> {
+    async fn drive(&mut self, target: &Target) {
+        let Some((stream, leftover)) = self.open(target).await else {
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let (rd, wr) = stream.into_split();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(writer_task(wr, rx, self.shared.clone()));
+        self.reader = Some(tokio::spawn(reader_task(
+            rd,
+            leftover,
+            self.shared.clone(),
+            tx.clone(),
+            Prng::for_case(&format!("{}/replies", self.case.spec.id), self.opts.seed),
+        )));
+        self.writer = Some(tx);
+        for step in &self.case.spec.steps {
+            self.step(step).await;
+        }
+    }
+
+    /// Connects and performs the opening handshake; returns the stream and any
+    /// bytes that arrived after the response head.
+    async fn open(&mut self, target: &Target) -> Option<(TcpStream, Vec<u8>)> {
+        let addr = (target.host.as_str(), target.port);
+        let connect = self.opts.connect_timeout.scaled(self.opts.timeout_scale);
+        let mut stream = match tokio::time::timeout(connect, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                self.record(EventKind::ConnectFailed {
+                    error: e.to_string(),
+                });
+                return None;
+            }
+            Err(_) => {
+                self.record(EventKind::ConnectFailed {
+                    error: format!("no connection within {} ms", connect.as_millis()),
+                });
+                return None;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        self.record(EventKind::Connected);
+        let key = key_from_bytes(&self.prng.bytes16());
+        let parts = RequestParts {
+            host: &target.host_header,
+            path: &target.path,
+            key: &key,
+            extra: &self.opts.extra_headers,
+        };
+        let hs = &self.case.spec.handshake;
+        let request = match &hs.raw {
+            Some(raw) => render_raw_request(raw, &parts),
+            None => build_request(
+                &parts,
+                &HeaderEdits {
+                    remove: hs.remove.clone(),
+                    replace: hs.replace.iter().map(|h| (h.name.clone(), h.value.clone())).collect(),
+                    add: hs.add.iter().map(|h| (h.name.clone(), h.value.clone())).collect(),
+                },
+            ),
+        };
+        if let Err(e) = stream.write_all(&request).await {
+            self.record(EventKind::SocketError {
+                error: format!("writing the handshake request: {e}"),
+            });
+            return None;
+        }
+        self.record(EventKind::RequestSent {
+            raw: log_all(&request),
+        });
+        let limit = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut chunk = vec![0u8; 4096];
+        let started = Instant::now();
+        loop {
+            if let Some(end) = find_head_end(&buf) {
+                let head = &buf[..end];
+                match parse_response(head) {
+                    Ok(parsed) => {
+                        let switching = parsed.status == 101;
+                        self.record(EventKind::ResponseReceived {
+                            head: parsed,
+                            raw: log_all(head),
+                        });
+                        if !switching {
+                            return None;
+                        }
+                        let leftover = buf[end..].to_vec();
+                        return Some((stream, leftover));
+                    }
+                    Err(reason) => {
+                        self.record(EventKind::HandshakeFailed {
+                            reason,
+                            raw: log_all(head),
+                        });
+                        return None;
+                    }
+                }
+            }
+            if buf.len() > MAX_HEAD_BYTES {
+                self.record(EventKind::HandshakeFailed {
+                    reason: format!("response head exceeds {MAX_HEAD_BYTES} bytes"),
+                    raw: ByteLog::of(&buf),
+                });
+                return None;
+            }
+            let remaining = limit.saturating_sub(started.elapsed());
+            match tokio::time::timeout(remaining, stream.read(&mut chunk)).await {
+                Ok(Ok(0)) => {
+                    self.record(EventKind::HandshakeFailed {
+                        reason: "connection closed before a complete response head".into(),
+                        raw: ByteLog::of(&buf),
+                    });
+                    return None;
+                }
+                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) => {
+                    self.record(EventKind::HandshakeFailed {
+                        reason: format!("reading the response: {e}"),
+                        raw: ByteLog::of(&buf),
+                    });
+                    return None;
+                }
+                Err(_) => {
+                    self.record(EventKind::HandshakeFailed {
+                        reason: format!("no complete response head within {} ms", limit.as_millis()),
+                        raw: ByteLog::of(&buf),
+                    });
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn record(&self, kind: EventKind) {
+        self.shared.record(kind);
+    }
+
+    async fn step(&mut self, step: &Step) {
+        let sends = matches!(
+            step,
+            Step::Send(_) | Step::SendFrames(_) | Step::SendRaw(_) | Step::Close(_) | Step::Marker(_)
+        );
+        if sends && self.shared.peer_gone() {
+            self.record(EventKind::StepSkipped {
+                step: describe(step),
+            });
+            return;
+        }
+        match step {
+            Step::Send(spec) => {
+                let frames = self.build(spec);
+                self.send_frames(frames, spec.chop, spec.delay).await;
+            }
+            Step::SendFrames(batch) => {
+                let mut frames = Vec::new();
+                for spec in &batch.frames {
+                    frames.extend(self.build(spec));
+                }
+                self.send_frames(frames, batch.chop, batch.delay).await;
+            }
+            Step::SendRaw(raw) => {
+                let data = raw.bytes.bytes();
+                let writes = writes_for(data.len(), raw.chop);
+                self.record(EventKind::BytesSent {
+                    bytes: ByteLog::of(&data),
+                    writes,
+                });
+                self.write(data, raw.chop, raw.delay).await;
+            }
+            Step::Close(close) => {
+                let frames = self.close_frame(close);
+                self.shared.close_sent.store(true, Ordering::SeqCst);
+                self.send_frames(frames, None, None).await;
+            }
+            Step::Pause(ms) => tokio::time::sleep(ms.scaled(self.opts.timeout_scale)).await,
+            Step::Marker(name) => self.record(EventKind::Marker { name: name.clone() }),
+            Step::Wait(w) => self.wait(w).await,
+            Step::Drop => {
+                self.record(EventKind::HarnessClosed {
+                    reason: "the case drops the connection".into(),
+                });
+                self.shutdown().await;
+            }
+        }
+    }
+
+    fn build(&mut self, spec: &SendFrame) -> Vec<BuiltFrame> {
+        match build_frames(spec, &mut self.prng, true) {
+            Ok(f) => f,
+            Err(e) => {
+                self.record(EventKind::StepSkipped {
+                    step: format!("send: cannot encode frame: {e}"),
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    fn close_frame(&mut self, close: &CloseStep) -> Vec<BuiltFrame> {
+        let mut body = Vec::new();
+        if let Some(code) = close.code {
+            body.extend_from_slice(&code.to_be_bytes());
+        }
+        body.extend(close.reason.bytes());
+        let enc = FrameEncoding::simple(Opcode::CLOSE, true, Some(self.prng.mask_key()));
+        frame(&enc, &body).map(|f| vec![f]).unwrap_or_default()
+    }
+
+    async fn send_frames(&mut self, frames: Vec<BuiltFrame>, chop: Option<usize>, delay: Option<Millis>) {
+        if frames.is_empty() {
+            return;
+        }
+        let mut data = Vec::with_capacity(frames.iter().map(|f| f.bytes.len()).sum());
+        for f in frames {
+            data.extend_from_slice(&f.bytes);
+            if f.head.opcode == Opcode::PING.0 {
+                self.pings_sent += 1;
+            }
+            let mut observed = Vec::new();
+            self.out_observer.on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
+            if !f.payload.is_empty() {
+                self.out_observer.on_event(DecodeEvent::Payload(&f.payload), &mut observed);
+            }
+            self.out_observer.on_event(DecodeEvent::End, &mut observed);
+            for o in observed {
+                match o {
+                    Observation::Frame(frame) => {
+                        if self.shared.detailed || Opcode(frame.head.opcode).is_control() {
+                            self.record(EventKind::FrameSent { frame });
+                        }
+                    }
+                    Observation::Message(message) => {
+                        self.messages_sent += 1;
+                        self.record(EventKind::MessageSent { message });
+                    }
+                }
+            }
+        }
+        self.write(data, chop, delay).await;
+    }
+
+    async fn write(&mut self, data: Vec<u8>, chop: Option<usize>, delay: Option<Millis>) {
+        let Some(tx) = &self.writer else {
+            return;
+        };
+        let (done_tx, done_rx) = oneshot::channel();
+        let cmd = WriteCmd::Bytes {
+            data,
+            chop,
+            delay: delay.map(|d| d.scaled(self.opts.timeout_scale)),
+            done: Some(done_tx),
+        };
+        if tx.send(cmd).is_ok() {
+            let _ = done_rx.await;
+        }
+    }
+
+    async fn wait(&mut self, w: &Wait) {
+        let timeout = w
+            .timeout
+            .unwrap_or(self.opts.default_wait)
+            .scaled(self.opts.timeout_scale);
+        let mut rx = self.shared.state.subscribe();
+        let (msgs, pings) = (self.messages_sent, self.pings_sent);
+        let what = match w.what {
+            WaitFor::Echo => "echo",
+            WaitFor::Close => "close",
+            WaitFor::End => "end",
+            WaitFor::Silence => "silence",
+        };
+        let met = match w.what {
+            WaitFor::Silence => {
+                let quiet = w.silence.unwrap_or(Millis(500)).scaled(self.opts.timeout_scale);
+                tokio::time::timeout(timeout, silence(&mut rx, quiet)).await.is_ok()
+            }
+            kind => tokio::time::timeout(
+                timeout,
+                rx.wait_for(|s| match kind {
+                    WaitFor::Echo => (s.messages >= msgs && s.pongs >= pings) || s.close_received || s.ended,
+                    WaitFor::Close => s.close_received || s.ended,
+                    _ => s.ended,
+                }),
+            )
+            .await
+            .map(|r| r.is_ok())
+            .unwrap_or(false),
+        };
+        if met {
+            self.record(EventKind::WaitMet { what: what.into() });
+        } else {
+            self.record(EventKind::WaitTimedOut {
+                what: what.into(),
+                after_ms: timeout.as_millis() as u64,
+            });
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(tx) = self.writer.take() {
+            let (done_tx, done_rx) = oneshot::channel();
+            if tx.send(WriteCmd::Shutdown(done_tx)).is_ok() {
+                let _ = tokio::time::timeout(Duration::from_secs(1), done_rx).await;
+            }
+        }
+        if let Some(r) = self.reader.take() {
+            r.abort();
+        }
+    }
+
+    /// Ends the connection if the peer has not, recording why.
+    async fn close_down(&mut self, deadline: bool) {
+        let open = self.writer.is_some() && !self.shared.peer().ended;
+        if open {
+            self.record(EventKind::HarnessClosed {
+                reason: if deadline {
+                    "case deadline expired".into()
+                } else {
+                    "steps finished with the connection still open".into()
+                },
+            });
+        }
+        self.shutdown().await;
+    }
+}
+
+/// Returns once no byte has arrived for `quiet`, counted from the call.
+async fn silence(rx: &mut watch::Receiver<PeerState>, quiet: Duration) {
+    let began = Instant::now();
+    loop {
+        let last = rx.borrow().last_rx;
+        if rx.borrow().ended {
+            return;
+        }
+        let until = last.max(began) + quiet;
+        tokio::select! {
+            _ = tokio::time::sleep_until(until.into()) => {
+                if rx.borrow().last_rx == last {
+                    return;
+                }
+            }
+            changed = rx.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn writes_for(len: usize, chop: Option<usize>) -> u64 {
+    match chop {
+        Some(c) if c > 0 => len.div_ceil(c) as u64,
+        _ => 1,
+    }
+}
+
+fn log_all(bytes: &[u8]) -> ByteLog {
+    let mut b = ByteLogBuilder::new(MAX_HEAD_BYTES);
+    b.push(bytes);
+    b.finish()
+}
+
+fn describe(step: &Step) -> String {
+    match step {
+        Step::Send(f) => format!("send {} frame", Opcode(f.opcode.0).name()),
+        Step::SendFrames(b) => format!("send_frames ({} frames)", b.frames.len()),
+        Step::SendRaw(r) => format!("send_raw ({} bytes)", r.bytes.len()),
+        Step::Close(c) => match c.code {
+            Some(code) => format!("close {code}"),
+            None => "close (no body)".into(),
+        },
+        Step::Pause(m) => format!("pause {} ms", m.0),
+        Step::Marker(m) => format!("marker {m}"),
+        Step::Wait(_) => "wait".into(),
+        Step::Drop => "drop".into(),
+    }
+}
+
+async fn writer_task(
+    mut w: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<WriteCmd>,
+    shared: Arc<Shared>,
+) {
+    let mut failed = false;
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            WriteCmd::Bytes {
+                data,
+                chop,
+                delay,
+                done,
+            } => {
+                if !failed {
+                    let size = chop.filter(|c| *c > 0).unwrap_or(data.len().max(1));
+                    for (i, piece) in data.chunks(size).enumerate() {
+                        if i > 0 {
+                            if let Some(d) = delay {
+                                tokio::time::sleep(d).await;
+                            }
+                        }
+                        let r = match w.write_all(piece).await {
+                            Ok(()) => w.flush().await,
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = r {
+                            shared.record(EventKind::SocketError {
+                                error: format!("write: {e}"),
+                            });
+                            failed = true;
+                            break;
+                        }
+                    }
+                }
+                if let Some(done) = done {
+                    let _ = done.send(!failed);
+                }
+            }
+            WriteCmd::Shutdown(done) => {
+                let _ = w.shutdown().await;
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+}
+
+async fn reader_task(
+    mut r: OwnedReadHalf,
+    leftover: Vec<u8>,
+    shared: Arc<Shared>,
+    tx: mpsc::UnboundedSender<WriteCmd>,
+    mut prng: Prng,
+) {
+    let mut decoder = Decoder::new();
+    let mut observer = Observer::new(if shared.detailed { DEFAULT_HEAD } else { 16 });
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending = leftover;
+    loop {
+        if !pending.is_empty() {
+            let mut observed = Vec::new();
+            decoder.feed(&pending, &mut |ev| observer.on_event(ev, &mut observed));
+            pending.clear();
+            for o in observed {
+                handle_observation(o, &shared, &tx, &mut prng);
+            }
+            shared.state.send_modify(|s| s.last_rx = Instant::now());
+        }
+        match r.read(&mut buf).await {
+            Ok(0) => {
+                if decoder.mid_frame() {
+                    shared.record(EventKind::TruncatedFrame);
+                }
+                shared.record(EventKind::PeerEof);
+                break;
+            }
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                shared.record(EventKind::SocketError {
+                    error: format!("read: {e}"),
+                });
+                break;
+            }
+        }
+    }
+    shared.state.send_modify(|s| s.ended = true);
+}
+
+fn handle_observation(
+    o: Observation,
+    shared: &Shared,
+    tx: &mpsc::UnboundedSender<WriteCmd>,
+    prng: &mut Prng,
+) {
+    match o {
+        Observation::Message(message) => {
+            shared.record(EventKind::MessageReceived { message });
+            shared.state.send_modify(|s| s.messages += 1);
+        }
+        Observation::Frame(frame) => {
+            let op = frame.head.opcode;
+            let reply = match op {
+                9 if !shared.close_sent.load(Ordering::SeqCst) && frame.payload.is_complete() => {
+                    Some((Opcode::PONG, frame.payload.head.clone()))
+                }
+                8 if !shared.close_sent.swap(true, Ordering::SeqCst) => {
+                    let body = frame
+                        .close
+                        .as_ref()
+                        .and_then(|c| c.code)
+                        .map(|c| c.to_be_bytes().to_vec())
+                        .unwrap_or_default();
+                    Some((Opcode::CLOSE, body))
+                }
+                _ => None,
+            };
+            if shared.detailed || Opcode(op).is_control() {
+                shared.record(EventKind::FrameReceived { frame });
+            }
+            match op {
+                8 => shared.state.send_modify(|s| s.close_received = true),
+                10 => shared.state.send_modify(|s| s.pongs += 1),
+                _ => {}
+            }
+            if let Some((opcode, body)) = reply {
+                let enc = FrameEncoding::simple(opcode, true, Some(prng.mask_key()));
+                if let Ok(f) = frame_record(&enc, &body) {
+                    shared.record(EventKind::FrameSent { frame: f.0 });
+                    let _ = tx.send(WriteCmd::Bytes {
+                        data: f.1,
+                        chop: None,
+                        delay: None,
+                        done: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn frame_record(enc: &FrameEncoding, body: &[u8]) -> Result<(FrameRecord, Vec<u8>), crate::wire::frame::EncodeError> {
+    let built = frame(enc, body)?;
+    let close = (enc.opcode == 8).then(|| crate::wire::message::CloseBody::parse(body));
+    Ok((
+        FrameRecord {
+            head: built.head,
+            payload: ByteLog::of(body),
+            close,
+        },
+        built.bytes,
+    ))
+}

@@ -1,0 +1,101 @@
+//! The transcript: what happened during one case, as timestamped events. The
+//! runner writes it; the judge, snapshots and reports read it. It is plain data
+//! owned by no stage, which is what keeps the runner ignorant of verdicts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::bytelog::ByteLog;
+use crate::wire::handshake::ResponseHead;
+use crate::wire::message::{FrameRecord, MessageRecord};
+
+/// Who did something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Harness,
+    Peer,
+}
+
+/// One thing that happened, `at_us` microseconds after the case started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at_us: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// TCP connection established.
+    Connected,
+    /// The TCP connection could not be opened.
+    ConnectFailed { error: String },
+    /// The opening handshake request we wrote.
+    RequestSent { raw: ByteLog },
+    /// The peer's handshake response head.
+    ResponseReceived { head: ResponseHead, raw: ByteLog },
+    /// No usable response: timeout, EOF, oversized or malformed head.
+    HandshakeFailed { reason: String, raw: ByteLog },
+    /// A frame we wrote (`writes`: how many socket writes carried the step).
+    FrameSent { frame: FrameRecord },
+    /// Raw bytes we wrote.
+    BytesSent { bytes: ByteLog, writes: u64 },
+    /// A complete message we sent.
+    MessageSent { message: MessageRecord },
+    /// A frame the peer sent.
+    FrameReceived { frame: FrameRecord },
+    /// A complete message the peer sent.
+    MessageReceived { message: MessageRecord },
+    /// A timing marker reached while the peer had not closed.
+    Marker { name: String },
+    /// A step not run because the peer had already closed.
+    StepSkipped { step: String },
+    /// A wait that ended because its event arrived.
+    WaitMet { what: String },
+    /// A wait that ran out of time.
+    WaitTimedOut { what: String, after_ms: u64 },
+    /// The peer closed its side of the TCP connection (EOF).
+    PeerEof,
+    /// The connection was reset or failed while reading or writing.
+    SocketError { error: String },
+    /// We closed the TCP connection.
+    HarnessClosed { reason: String },
+    /// The case deadline expired.
+    Deadline { after_ms: u64 },
+    /// The peer's bytes stopped in the middle of a frame when the connection ended.
+    TruncatedFrame,
+}
+
+/// Everything recorded for one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub case_id: String,
+    pub events: Vec<Event>,
+    pub duration_us: u64,
+    /// Whether frame payload bytes were kept (false for performance cases).
+    pub detailed: bool,
+}
+
+impl Transcript {
+    pub fn kinds(&self) -> impl Iterator<Item = &EventKind> {
+        self.events.iter().map(|e| &e.kind)
+    }
+
+    /// The handshake response, if one was received.
+    pub fn response(&self) -> Option<&ResponseHead> {
+        self.kinds().find_map(|k| match k {
+            EventKind::ResponseReceived { head, .. } => Some(head),
+            _ => None,
+        })
+    }
+
+    /// Why the connection never opened, if it did not.
+    pub fn connect_error(&self) -> Option<&str> {
+        self.kinds().find_map(|k| match k {
+            EventKind::ConnectFailed { error } => Some(error.as_str()),
+            _ => None,
+        })
+    }
+}
