@@ -21,6 +21,8 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let cases = root.join("cases");
     println!("cargo:rerun-if-changed=cases");
+    let version = std::fs::read_to_string(cases.join("VERSION")).unwrap_or_default();
+    println!("cargo:rustc-env=WSSPEC_CORPUS_VERSION={}", version.trim());
     let mut files = Vec::new();
     collect(&cases, &mut files);
     files.sort();

@@ -9,3 +9,8 @@ pub mod wire;
 pub mod case;
 pub mod transcript;
 pub mod run;
+pub mod judge;
+pub mod reference;
+pub mod results;
+pub mod suite;
+pub mod report;

@@ -1,1 +1,274 @@
-fn main() {}
+//! The command line: argument parsing (clap), exit codes and the terminal.
+//! Everything else is the library's; this file only wires flags to it.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use wsspec::case::{self, Case, Selection};
+use wsspec::report::console::{self, Console};
+use wsspec::run::{RunOptions, Target};
+use wsspec::suite::{self, SuiteConfig};
+
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (case corpus ",
+    env!("WSSPEC_CORPUS_VERSION"),
+    ")"
+);
+
+/// WebSocket protocol conformance harness: replays readable YAML cases against
+/// a server and reports verdicts with the bytes that prove them.
+#[derive(Parser)]
+#[command(name = "wsspec", version = VERSION, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run cases against a WebSocket server (default: the embedded reference server).
+    #[command(after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3")]
+    Run(RunArgs),
+    /// List the cases (id, requirement, title).
+    #[command(after_help = "Example:\n  wsspec list --cases '2.*'")]
+    List(ListArgs),
+    /// Validate case files (default: the embedded corpus).
+    #[command(after_help = "Example:\n  wsspec check my-cases/ extra.yaml")]
+    Check {
+        /// Case files or directories.
+        paths: Vec<PathBuf>,
+    },
+    /// Run the embedded reference echo server on its own.
+    #[command(name = "reference-server", after_help = "Example:\n  wsspec reference-server --listen 127.0.0.1:9001")]
+    ReferenceServer {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: String,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Selecting {
+    /// Select cases by id glob (`5.*`, `1.1.*`); repeatable.
+    #[arg(long = "cases", value_name = "GLOB")]
+    cases: Vec<String>,
+    /// Leave out cases by id glob; repeatable.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Add the case files in DIR to the embedded corpus; repeatable.
+    #[arg(long = "cases-dir", value_name = "DIR")]
+    cases_dir: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[command(flatten)]
+    select: Selecting,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Server URL (ws://host:port/path); none starts the reference server.
+    url: Option<String>,
+    #[command(flatten)]
+    select: Selecting,
+    /// Cases run at once (I/O-bound waiting, so more than cores).
+    #[arg(long, default_value_t = 16)]
+    jobs: usize,
+    /// Multiply every wait and deadline (slow or remote targets).
+    #[arg(long, default_value_t = 1.0)]
+    timeout_scale: f64,
+    /// Seed for keys and masks (same seed, same bytes).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Count NON-STRICT as failure.
+    #[arg(long)]
+    strict: bool,
+    /// Name of the target in reports (default: host:port).
+    #[arg(long)]
+    agent: Option<String>,
+    /// Extra handshake header `Name: value`; repeatable.
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    headers: Vec<String>,
+    /// Folder for junit.xml, index.html and results.json.
+    #[arg(long, default_value = "reports")]
+    report_dir: PathBuf,
+    /// Write JUnit XML here instead.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the HTML report here instead.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Write results.json here instead.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write Autobahn's index.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    autobahn_json: Option<PathBuf>,
+    /// Print a line for every case, not only the ones that did not pass.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::List(args) => list(args),
+        Command::Check { paths } => check(paths),
+        Command::ReferenceServer { listen } => reference_server(&listen),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads the embedded corpus plus extra paths; prints errors and returns None on failure.
+fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
+    let mut sources = if builtin { case::embedded_sources() } else { Vec::new() };
+    match case::load::read_sources(extra) {
+        Ok(mut s) => sources.append(&mut s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return None;
+        }
+    }
+    match case::load::load(&sources) {
+        Ok(cases) => Some(cases),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{} error(s) in case files", errors.len());
+            None
+        }
+    }
+}
+
+fn select(cases: Vec<Case>, s: &Selecting) -> Vec<Case> {
+    let sel = Selection {
+        include: s.cases.clone(),
+        exclude: s.exclude.clone(),
+    };
+    cases.into_iter().filter(|c| sel.selects(&c.spec.id)).collect()
+}
+
+fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+        return Ok(ExitCode::from(2));
+    };
+    let mut out = std::io::stdout().lock();
+    for c in select(cases, &args.select) {
+        let line = format!("{:<10} {:<6} {}", c.spec.id, c.spec.requirement.as_str(), c.spec.title);
+        if writeln!(out, "{line}").is_err() {
+            break; // reader went away (e.g. `| head`)
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let builtin = paths.is_empty();
+    let Some(cases) = load_cases(&paths, builtin) else {
+        return Ok(ExitCode::from(2));
+    };
+    println!("{} cases OK", cases.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reference_server(listen: &str) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(async {
+        let (addr, task) = wsspec::reference::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        println!("wsspec reference server listening on ws://{addr}/");
+        let _ = task.await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|h| match h.split_once(':') {
+            Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_string(), v.trim().to_string())),
+            _ => anyhow::bail!("--header expects `Name: value`, got `{h}`"),
+        })
+        .collect()
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+        return Ok(ExitCode::from(2));
+    };
+    let cases = select(cases, &args.select);
+    if cases.is_empty() {
+        eprintln!("error: no case matches the selection");
+        return Ok(ExitCode::from(2));
+    }
+    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
+        anyhow::bail!("--timeout-scale must be a positive number");
+    }
+    let options = RunOptions {
+        timeout_scale: args.timeout_scale,
+        seed: args.seed,
+        extra_headers: parse_headers(&args.headers)?,
+        ..RunOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let (target, _server) = match &args.url {
+            Some(url) => (Target::parse(url)?, None),
+            None => {
+                let (addr, task) = wsspec::reference::bind("127.0.0.1:0")
+                    .await
+                    .context("starting the reference server")?;
+                eprintln!("no URL given: testing the embedded reference server at ws://{addr}/");
+                (Target::parse(&format!("ws://{addr}/"))?, Some(task))
+            }
+        };
+        let agent = args.agent.clone().unwrap_or_else(|| target.authority());
+        let config = SuiteConfig {
+            target,
+            agent,
+            options,
+            jobs: args.jobs,
+            strict: args.strict,
+        };
+        let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let console = Console::new(progress, args.verbose, args.strict);
+        let results = match suite::run(&cases, &config, |r, done, total| console.case_done(r, done, total)).await {
+            Ok(r) => r,
+            Err(e) => {
+                console.finish();
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(3));
+            }
+        };
+        console.finish();
+        wsspec::report::write_reports(
+            &results,
+            &wsspec::report::Outputs {
+                dir: args.report_dir.clone(),
+                junit: args.junit.clone(),
+                html: args.html.clone(),
+                json: args.json.clone(),
+                autobahn_dir: args.autobahn_json.clone(),
+            },
+        )?;
+        println!("{}", console::summary(&results));
+        Ok(if results.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    })
+}

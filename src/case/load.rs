@@ -237,12 +237,8 @@ fn check_step(step: &Step) -> Result<(), String> {
             if f.fragment == Some(0) {
                 return Err("`fragment` must be at least 1 byte".into());
             }
-            if f.chop == Some(0) {
-                return Err("`chop` must be at least 1 byte".into());
-            }
             Ok(())
         }
-        Step::SendRaw(r) if r.chop == Some(0) => Err("`chop` must be at least 1 byte".into()),
         _ => Ok(()),
     }
 }

@@ -698,8 +698,6 @@ pub enum EventPattern {
     Binary(Payload),
     /// A pong with this payload.
     PongOf(Payload),
-    /// A ping with this payload.
-    Ping(Payload),
     /// A timing marker recorded by a `marker` step.
     Marker(String),
 }

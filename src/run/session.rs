@@ -316,7 +316,6 @@ impl Session<'_> {
             }
             Step::Close(close) => {
                 let frames = self.close_frame(close);
-                self.shared.close_sent.store(true, Ordering::SeqCst);
                 self.send_frames(frames, None, None).await;
             }
             Step::Pause(ms) => tokio::time::sleep(ms.scaled(self.opts.timeout_scale)).await,
@@ -362,6 +361,9 @@ impl Session<'_> {
             data.extend_from_slice(&f.bytes);
             if f.head.opcode == Opcode::PING.0 {
                 self.pings_sent += 1;
+            }
+            if f.head.opcode == Opcode::CLOSE.0 && f.head.rsv == 0 && f.head.fin {
+                self.shared.close_sent.store(true, Ordering::SeqCst);
             }
             let mut observed = Vec::new();
             self.out_observer.on_event(DecodeEvent::Head(f.head.clone()), &mut observed);

@@ -1,0 +1,84 @@
+//! The closing-behaviour verdict, in Autobahn's order: the wrong endpoint
+//! started the close → FAILED; a clean close was required and did not happen →
+//! UNCLEAN; the peer's close code is not allowed → WRONG CODE; we had to end the
+//! TCP connection ourselves (a server should, RFC 6455 7.1.1) → FAILED BY
+//! CLIENT; otherwise OK.
+
+use super::facts::Facts;
+use super::CloseVerdict;
+use crate::case::model::Closer;
+use crate::case::Case;
+use crate::transcript::Party;
+
+/// Grades the closing behaviour; returns the verdict and its sentence.
+pub fn grade(case: &Case, f: &Facts) -> (CloseVerdict, String) {
+    let expect = &case.spec.expect.close;
+    if f.status != Some(101) {
+        if f.status.is_some() && f.status == Some(case.spec.expect.handshake.status) {
+            return (CloseVerdict::Ok, "no WebSocket connection was expected".into());
+        }
+        return (
+            CloseVerdict::Failed,
+            "the WebSocket opening handshake never completed".into(),
+        );
+    }
+    let peer_close = match &f.peer_close {
+        Some(c) => match c.code {
+            Some(code) => format!("close frame {code}"),
+            None => "close frame without code".into(),
+        },
+        None => "no close frame".into(),
+    };
+    let first = f.first_closer.unwrap_or(Party::Harness);
+    match (expect.by, first) {
+        (Closer::Peer, Party::Harness) => {
+            let waited = if f.deadline {
+                "the case deadline expired".to_string()
+            } else {
+                match &f.last_timeout {
+                    Some((what, ms)) => format!("waited {ms} ms for the {what}"),
+                    None => "the steps ended".into(),
+                }
+            };
+            return (
+                CloseVerdict::Failed,
+                format!("expected the peer to fail the connection; it did not ({waited}), so wsspec closed it"),
+            );
+        }
+        (Closer::Harness, Party::Peer) => {
+            return (
+                CloseVerdict::Failed,
+                format!("expected wsspec to start the close; the peer closed first ({peer_close})"),
+            );
+        }
+        _ => {}
+    }
+    let clean = f.harness_sent_close && f.peer_close.is_some();
+    if expect.clean && !clean {
+        let what = if f.peer_close.is_none() {
+            "the peer sent no close frame"
+        } else {
+            "wsspec sent no close frame"
+        };
+        return (
+            CloseVerdict::Unclean,
+            format!("expected a clean closing handshake; {what} before the connection ended"),
+        );
+    }
+    if let Some(code) = f.peer_close.as_ref().and_then(|c| c.code) {
+        if !expect.codes.is_empty() && !expect.codes.contains(&code) {
+            let allowed: Vec<String> = expect.codes.iter().map(u16::to_string).collect();
+            return (
+                CloseVerdict::WrongCode,
+                format!("the peer closed with {code}; expected {} or no code", allowed.join(" or ")),
+            );
+        }
+    }
+    if f.tcp_ended_by == Some(Party::Harness) {
+        return (
+            CloseVerdict::FailedByClient,
+            "after the closing handshake the server did not close the TCP connection; wsspec did (RFC 6455 7.1.1: the server should)".into(),
+        );
+    }
+    (CloseVerdict::Ok, format!("{peer_close}, connection closed by the peer"))
+}

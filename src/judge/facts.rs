@@ -1,0 +1,145 @@
+//! Facts read off a transcript, before any grading: the events the peer
+//! produced (messages, pongs, markers, frames that fit nowhere), what we sent,
+//! the close frames each way, who started closing and who ended the TCP
+//! connection. Pure functions; the verdict modules grade these facts.
+
+use crate::transcript::{EventKind, Party, Transcript};
+use crate::wire::bytelog::ByteLog;
+use crate::wire::message::{CloseBody, FrameRecord, MessageRecord};
+use crate::wire::Opcode;
+
+/// One received event, as compared with a case's expectations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observed {
+    Message { opcode: u8, payload: ByteLog },
+    Pong(ByteLog),
+    Marker(String),
+    /// A frame that belongs to no message and is no ping, pong or close.
+    Unexpected(String),
+}
+
+impl Observed {
+    pub fn describe(&self) -> String {
+        match self {
+            Observed::Message { opcode, payload } => {
+                format!("{} message {}", Opcode(*opcode).name(), payload.preview(24))
+            }
+            Observed::Pong(p) => format!("pong {}", p.preview(24)),
+            Observed::Marker(m) => format!("marker {m}"),
+            Observed::Unexpected(d) => d.clone(),
+        }
+    }
+}
+
+/// Everything the graders need.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub connect_error: Option<String>,
+    pub handshake_error: Option<String>,
+    pub status: Option<u16>,
+    pub received: Vec<Observed>,
+    pub sent_messages: Vec<MessageRecord>,
+    pub sent_pings: Vec<ByteLog>,
+    pub peer_close: Option<CloseBody>,
+    /// The peer's frames that break RFC 6455 framing rules, described.
+    pub frame_violations: Vec<String>,
+    pub harness_sent_close: bool,
+    /// Who started closing: a close frame or the end of TCP, whichever came first.
+    pub first_closer: Option<Party>,
+    /// Who ended the TCP connection first.
+    pub tcp_ended_by: Option<Party>,
+    /// The wait that was still running when we gave up, for reasons.
+    pub last_timeout: Option<(String, u64)>,
+    pub deadline: bool,
+}
+
+fn is_real_close(f: &FrameRecord) -> bool {
+    f.head.opcode == 8 && f.head.rsv == 0 && f.head.fin
+}
+
+/// Reads the facts off a transcript.
+pub fn facts(t: &Transcript) -> Facts {
+    let mut f = Facts::default();
+    for kind in t.kinds() {
+        match kind {
+            EventKind::ConnectFailed { error } => f.connect_error = Some(error.clone()),
+            EventKind::HandshakeFailed { reason, .. } => f.handshake_error = Some(reason.clone()),
+            EventKind::ResponseReceived { head, .. } => f.status = Some(head.status),
+            EventKind::MessageReceived { message } => f.received.push(Observed::Message {
+                opcode: message.opcode,
+                payload: message.payload.clone(),
+            }),
+            EventKind::FrameReceived { frame } => {
+                check_frame(frame, &mut f.frame_violations);
+                match frame.head.opcode {
+                    8 => {
+                        if f.peer_close.is_none() {
+                            f.peer_close = frame.close.clone();
+                        }
+                        f.first_closer.get_or_insert(Party::Peer);
+                    }
+                    10 => f.received.push(Observed::Pong(frame.payload.clone())),
+                    0..=2 | 9 => {}
+                    op => f.received.push(Observed::Unexpected(format!(
+                        "frame with reserved opcode {op:#x}"
+                    ))),
+                }
+            }
+            EventKind::MessageSent { message } => f.sent_messages.push(message.clone()),
+            EventKind::FrameSent { frame } => {
+                if frame.head.opcode == 9 {
+                    f.sent_pings.push(frame.payload.clone());
+                }
+                if is_real_close(frame) {
+                    f.harness_sent_close = true;
+                    f.first_closer.get_or_insert(Party::Harness);
+                }
+            }
+            EventKind::Marker { name } => f.received.push(Observed::Marker(name.clone())),
+            EventKind::PeerEof | EventKind::SocketError { .. } => {
+                f.first_closer.get_or_insert(Party::Peer);
+                f.tcp_ended_by.get_or_insert(Party::Peer);
+            }
+            EventKind::HarnessClosed { .. } => {
+                f.first_closer.get_or_insert(Party::Harness);
+                f.tcp_ended_by.get_or_insert(Party::Harness);
+            }
+            EventKind::Deadline { .. } => {
+                f.deadline = true;
+                f.first_closer.get_or_insert(Party::Harness);
+                f.tcp_ended_by.get_or_insert(Party::Harness);
+            }
+            EventKind::WaitTimedOut { what, after_ms } => {
+                f.last_timeout = Some((what.clone(), *after_ms))
+            }
+            _ => {}
+        }
+    }
+    f
+}
+
+/// RFC 6455 5.1-5.5 rules for a frame a server sent.
+fn check_frame(frame: &FrameRecord, out: &mut Vec<String>) {
+    let h = &frame.head;
+    let name = Opcode(h.opcode).name();
+    if h.mask.is_some() {
+        out.push(format!("the server sent a masked {name} frame (RFC 6455 5.1: a server MUST NOT mask)"));
+    }
+    if h.rsv != 0 {
+        out.push(format!("the server sent a {name} frame with RSV bits {:#05b} and no extension negotiated", h.rsv));
+    }
+    if Opcode(h.opcode).is_control() && !Opcode(h.opcode).is_reserved() {
+        if !h.fin {
+            out.push(format!("the server sent a fragmented {name} frame (RFC 6455 5.5)"));
+        }
+        if h.len > 125 {
+            out.push(format!("the server sent a {name} frame with a {}-byte payload (control frames carry at most 125)", h.len));
+        }
+    }
+    if !h.length_is_canonical() {
+        out.push(format!(
+            "the server wrote a {}-byte length in the {} form (RFC 6455 5.2: the minimal form MUST be used)",
+            h.len, h.length_form
+        ));
+    }
+}

@@ -1,0 +1,93 @@
+//! The embedded reference peer: an echo server built on tokio-tungstenite,
+//! with the thin layer a strict server needs around it. tungstenite detects
+//! protocol errors but leaves failing the connection to its user, so this layer
+//! sends the close code RFC 6455 7.4.1 names (1002 protocol error, 1007 invalid
+//! payload, 1009 too big) and closes TCP; its handshake callback refuses a
+//! request without Host (RFC 6455 4.1) with 400. It is the default target of
+//! `wsspec run` and the known-good peer of the project's own tests.
+
+use std::net::SocketAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// Largest message the reference server accepts (Autobahn group 9 sends 16 MiB).
+pub const MAX_MESSAGE: usize = 64 << 20;
+
+/// Binds `addr` and serves until the task is dropped.
+pub async fn bind(addr: &str) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((local, tokio::spawn(serve(listener))))
+}
+
+/// Accepts connections forever, one task each.
+pub async fn serve(listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(handle(stream));
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
+}
+
+fn check_request(req: &Request, resp: Response) -> Result<Response, ErrorResponse> {
+    if req.headers().get("host").is_none() {
+        let mut err = ErrorResponse::new(Some("missing Host header".into()));
+        *err.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::BAD_REQUEST;
+        return Err(err);
+    }
+    Ok(resp)
+}
+
+async fn handle(stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
+    let Ok(mut ws) =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, check_request, Some(config)).await
+    else {
+        return;
+    };
+    let failure = loop {
+        match ws.next().await {
+            Some(Ok(msg @ (Message::Text(_) | Message::Binary(_)))) => {
+                if ws.send(msg).await.is_err() {
+                    return;
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(WsError::Protocol(e))) => break (CloseCode::Protocol, e.to_string()),
+            Some(Err(WsError::Utf8(_))) => break (CloseCode::Invalid, "invalid UTF-8".into()),
+            Some(Err(WsError::Capacity(e))) => break (CloseCode::Size, e.to_string()),
+            Some(Err(_)) | None => return,
+        }
+    };
+    let (code, reason) = failure;
+    let reason: String = reason.chars().take(100).collect();
+    let _ = ws
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+    let mut tcp = ws.into_inner();
+    let _ = tcp.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let drain = async {
+        while let Ok(n) = tcp.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
+}

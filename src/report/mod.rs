@@ -1,0 +1,56 @@
+//! Reports: renderers over one result model ([`crate::results::RunResults`]).
+//! The console streams as cases finish; JUnit XML, the single-file HTML report,
+//! results.json and Autobahn's index.json are written once the run ends.
+
+pub mod autobahn;
+pub mod console;
+pub mod html;
+pub mod json;
+pub mod junit;
+
+use std::path::PathBuf;
+
+use crate::results::RunResults;
+
+/// Where each report goes.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// Default folder for all three.
+    pub dir: PathBuf,
+    pub junit: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    /// Folder for Autobahn's index.json, if wanted.
+    pub autobahn_dir: Option<PathBuf>,
+}
+
+/// A report that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct WriteError {
+    pub path: String,
+    pub source: std::io::Error,
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), WriteError> {
+    let err = |source| WriteError {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(err)?;
+    }
+    std::fs::write(path, text).map_err(err)
+}
+
+/// Writes every file report.
+pub fn write_reports(r: &RunResults, out: &Outputs) -> Result<(), WriteError> {
+    let pick = |o: &Option<PathBuf>, name: &str| o.clone().unwrap_or_else(|| out.dir.join(name));
+    write(&pick(&out.json, "results.json"), &json::render(r))?;
+    write(&pick(&out.junit, "junit.xml"), &junit::render(r))?;
+    write(&pick(&out.html, "index.html"), &html::render(r))?;
+    if let Some(dir) = &out.autobahn_dir {
+        write(&dir.join("index.json"), &autobahn::render_index(r))?;
+    }
+    Ok(())
+}

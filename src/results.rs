@@ -1,0 +1,142 @@
+//! The result model every report renders: one record per case (what it is,
+//! what it expected, its verdict, its duration and its transcript) plus the run's
+//! identity (tool and corpus versions, target, agent, wall time). `results.json`
+//! is this model serialized, so it holds everything the other reports show.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::model::{Closer, EventPattern, Requirement};
+use crate::case::Case;
+use crate::judge::{Outcome, Verdict};
+use crate::transcript::Transcript;
+
+/// One judged case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub title: String,
+    pub group: String,
+    pub group_title: String,
+    pub rfc: String,
+    pub requirement: Requirement,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub autobahn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+    /// The expectation in words.
+    pub expectation: String,
+    pub performance: bool,
+    pub verdict: Verdict,
+    pub duration_ms: f64,
+    pub transcript: Transcript,
+}
+
+impl CaseResult {
+    pub fn new(case: &Case, verdict: Verdict, transcript: Transcript) -> CaseResult {
+        CaseResult {
+            id: case.spec.id.clone(),
+            title: case.spec.title.clone(),
+            group: case.group.clone(),
+            group_title: case.group_title.clone(),
+            rfc: case.rfc.clone(),
+            requirement: case.spec.requirement,
+            autobahn: case.spec.autobahn.clone(),
+            description: case.spec.description.clone(),
+            expectation: describe_expectation(case),
+            performance: case.spec.performance,
+            verdict,
+            duration_ms: transcript.duration_us as f64 / 1000.0,
+            transcript,
+        }
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResults {
+    /// Version of the results.json schema.
+    pub schema: u32,
+    pub tool_version: String,
+    pub corpus_version: String,
+    /// `server` when wsspec tested a server.
+    pub role: String,
+    pub target: String,
+    pub agent: String,
+    /// Seconds since the Unix epoch when the run started.
+    pub started_unix: u64,
+    pub wall_ms: f64,
+    pub strict: bool,
+    /// Cases per outcome.
+    pub counts: BTreeMap<String, usize>,
+    pub cases: Vec<CaseResult>,
+}
+
+impl RunResults {
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.cases.iter().filter(|c| c.verdict.outcome == outcome).count()
+    }
+
+    pub fn tally(cases: &[CaseResult]) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for o in Outcome::ALL {
+            m.insert(o.as_str().to_string(), cases.iter().filter(|c| c.verdict.outcome == o).count());
+        }
+        m
+    }
+
+    /// Whether the run fails (exit code 1).
+    pub fn failed(&self) -> bool {
+        self.cases.iter().any(|c| c.verdict.outcome.fails(self.strict))
+    }
+}
+
+/// The case's expectation as a sentence for reports.
+pub fn describe_expectation(case: &Case) -> String {
+    let e = &case.spec.expect;
+    let list = |ps: &[EventPattern]| -> String {
+        if ps.is_empty() {
+            return "nothing".into();
+        }
+        ps.iter()
+            .map(|p| match p {
+                EventPattern::Echo => "echo".to_string(),
+                EventPattern::Echoes(n) => format!("{n} echoes"),
+                EventPattern::Pong => "pong".to_string(),
+                EventPattern::Pongs(n) => format!("{n} pongs"),
+                EventPattern::Text(p) => format!("text message ({} bytes)", p.len()),
+                EventPattern::Binary(p) => format!("binary message ({} bytes)", p.len()),
+                EventPattern::PongOf(p) => format!("pong ({} bytes)", p.len()),
+                EventPattern::Marker(m) => format!("marker {m}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = String::new();
+    if case.spec.informational {
+        s.push_str("INFORMATIONAL (recorded, not graded). ");
+    }
+    if e.handshake.status != 101 {
+        s.push_str(&format!("HTTP status {}. ", e.handshake.status));
+    }
+    s.push_str(&format!("OK: {}", list(&e.ok)));
+    if let Some(ns) = &e.non_strict {
+        s.push_str(&format!("; NON-STRICT: {}", list(ns)));
+    }
+    let c = &e.close;
+    let codes = if c.codes.is_empty() {
+        "any code".to_string()
+    } else {
+        c.codes.iter().map(u16::to_string).collect::<Vec<_>>().join("/")
+    };
+    let who = match c.by {
+        Closer::Harness => "wsspec closes; the peer answers",
+        Closer::Peer => "the peer fails the connection",
+    };
+    s.push_str(&format!(
+        ". Close: {who}, code {codes} or none{}",
+        if c.clean { ", clean handshake required" } else { "" }
+    ));
+    s
+}
