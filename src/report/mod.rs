@@ -7,6 +7,8 @@ pub mod console;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod sanitize;
+pub mod wirelog;
 
 use std::path::PathBuf;
 

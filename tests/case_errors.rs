@@ -1,0 +1,84 @@
+//! Malformed case files: each error message (with file:line:column) is
+//! snapshotted, `wsspec check` exits 2 on them, and no mutation of a real case
+//! file makes the loader panic.
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use wsspec::case::{self, Source};
+
+fn broken_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/broken-cases")
+}
+
+fn errors_for(name: &str) -> String {
+    let path = broken_dir().join(name);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let source = Source {
+        name: format!("tests/broken-cases/{name}"),
+        text,
+    };
+    match case::load::load(&[source]) {
+        Ok(cases) => panic!("{name} loaded {} cases; it should be rejected", cases.len()),
+        Err(errors) => errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+    }
+}
+
+#[test]
+fn every_broken_file_has_a_located_message() {
+    let mut names: Vec<String> = std::fs::read_dir(broken_dir())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "keep the broken-case collection growing");
+    for name in names {
+        let message = errors_for(&name);
+        let prefix = format!("tests/broken-cases/{name}:");
+        assert!(message.starts_with(&prefix), "{name}: no file:line:col in `{message}`");
+        insta::assert_snapshot!(name.trim_end_matches(".yaml"), message);
+    }
+}
+
+#[test]
+fn check_exits_2_with_locations() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .arg("check")
+        .arg(broken_dir().join("bad-matrix-value.yaml"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad-matrix-value.yaml:12:"), "{err}");
+    assert!(err.contains("n=2"), "{err}");
+}
+
+#[test]
+fn embedded_corpus_loads() {
+    let cases = case::load::load(&case::embedded_sources()).expect("corpus");
+    assert_eq!(cases.len(), 64);
+    assert!(cases.iter().all(|c| c.spec.autobahn.is_some() && !c.rfc.is_empty()));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn mutated_case_files_never_panic(
+        file in 0usize..5,
+        at in any::<prop::sample::Index>(),
+        cut in 0usize..40,
+        insert in "[ -~\\n\\t]{0,12}",
+    ) {
+        let sources = case::embedded_sources();
+        let src = &sources[file % sources.len()];
+        let mut text = src.text.clone();
+        let mut i = at.index(text.len().max(1));
+        while !text.is_char_boundary(i) { i -= 1; }
+        let mut j = (i + cut).min(text.len());
+        while !text.is_char_boundary(j) { j -= 1; }
+        text.replace_range(i..j, &insert);
+        let _ = case::load::load(&[Source { name: "mutated.yaml".into(), text }]);
+    }
+}

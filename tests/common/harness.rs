@@ -1,0 +1,96 @@
+//! Shared helpers for integration tests: run the embedded corpus (or part of
+//! it) against a URL through the library, and summarise outcomes by case id.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use wsspec::case::{self, Case, Selection};
+use wsspec::judge::Outcome;
+use wsspec::results::RunResults;
+use wsspec::run::{RunOptions, Target};
+use wsspec::suite::{self, SuiteConfig};
+
+/// The embedded corpus, filtered by globs (empty = everything).
+pub fn corpus(include: &[&str]) -> Vec<Case> {
+    let all = case::load::load(&case::embedded_sources()).expect("embedded corpus loads");
+    let sel = Selection {
+        include: include.iter().map(|s| s.to_string()).collect(),
+        exclude: Vec::new(),
+    };
+    all.into_iter().filter(|c| sel.selects(&c.spec.id)).collect()
+}
+
+/// Runs cases against `url` with default options.
+pub fn run(url: &str, cases: &[Case]) -> RunResults {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let config = SuiteConfig {
+            target: Target::parse(url).expect("url"),
+            agent: "test".into(),
+            options: RunOptions::default(),
+            jobs: 16,
+            strict: false,
+        };
+        suite::run(cases, &config, |_, _, _| {}).await.expect("target reachable")
+    })
+}
+
+/// Starts the embedded reference server on its own runtime thread; returns its URL.
+pub fn reference_server() -> (String, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (addr, _task) = rt
+        .block_on(wsspec::reference::bind("127.0.0.1:0"))
+        .expect("bind");
+    (format!("ws://{addr}/"), rt)
+}
+
+/// Ids of the cases with the given outcome.
+pub fn ids_with(r: &RunResults, outcome: Outcome) -> BTreeSet<String> {
+    r.cases
+        .iter()
+        .filter(|c| c.verdict.outcome == outcome)
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// Case id → (behaviour, close verdict) as Autobahn's words.
+pub fn verdicts(r: &RunResults) -> BTreeMap<String, (String, String)> {
+    r.cases
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                (
+                    c.verdict.behavior.as_str().to_string(),
+                    c.verdict.close.as_str().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A readable dump of the cases whose outcome is in `outcomes`, for failure messages.
+pub fn explain(r: &RunResults, ids: &BTreeSet<String>) -> String {
+    r.cases
+        .iter()
+        .filter(|c| ids.contains(&c.id))
+        .map(|c| {
+            format!(
+                "  {} {} / {}: {} | close: {}\n",
+                c.id,
+                c.verdict.behavior.as_str(),
+                c.verdict.close.as_str(),
+                c.verdict.behavior_reason,
+                c.verdict.close_reason
+            )
+        })
+        .collect()
+}

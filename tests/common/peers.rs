@@ -1,0 +1,111 @@
+//! Starting third-party peers (Node's `ws`, Python's `websockets`) installed by
+//! .ci/run, and the expected verdicts Autobahn gave them. A missing peer skips
+//! its test with a loud message on a developer machine and fails under CI.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Serialises tests that drive real peers, so timing-graded cases behave as for a user.
+pub static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A running peer process, killed on drop.
+pub struct Peer {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn peers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+/// Either the peer, or why it is not available (the caller decides to skip or fail).
+pub fn spawn(program: &str, args: &[&str], env: &[(&str, String)]) -> Result<Peer, String> {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(peers_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(port) = line.strip_prefix("listening ") {
+                let _ = tx.send(port.trim().to_string());
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(port) => Ok(Peer {
+            child,
+            url: format!("ws://127.0.0.1:{port}/"),
+        }),
+        Err(_) => {
+            let _ = child.kill();
+            let out = child.wait_with_output().map_err(|e| e.to_string())?;
+            Err(format!(
+                "{program} {args:?} did not start listening: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+}
+
+/// Skips (locally) or fails (under CI) when a peer is unavailable.
+pub fn require(peer: Result<Peer, String>) -> Option<Peer> {
+    match peer {
+        Ok(p) => Some(p),
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("peer unavailable under CI: {why} (run .ci/run to install the peers)")
+        }
+        Err(why) => {
+            eprintln!("\n*** SKIPPED: peer unavailable: {why}\n*** install it with: (cd tests/peers && npm install && pip install -r requirements.txt)\n");
+            None
+        }
+    }
+}
+
+pub fn node_ws() -> Result<Peer, String> {
+    if !peers_dir().join("node_modules/ws").exists() {
+        return Err("tests/peers/node_modules/ws is not installed".into());
+    }
+    spawn("node", &["ws-echo-server.js", "0"], &[])
+}
+
+pub fn python_websockets() -> Result<Peer, String> {
+    let python = std::env::var("WSSPEC_PYTHON").unwrap_or_else(|_| "python3".into());
+    spawn(&python, &["websockets_echo_server.py", "0"], &[])
+}
+
+/// Autobahn's verdicts: case id → (behavior, behaviorClose) for a peer column
+/// prefix of tests/data/autobahn-server-verdicts-1-5.tsv (`ws-node`, `py-websockets`).
+pub fn autobahn_verdicts(peer: &str) -> BTreeMap<String, (String, String)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/autobahn-server-verdicts-1-5.tsv");
+    let text = std::fs::read_to_string(&path).expect("verdict table");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let b = header.iter().position(|h| *h == format!("{peer}.behavior")).expect("behavior column");
+    let c = header.iter().position(|h| *h == format!("{peer}.behaviorClose")).expect("close column");
+    lines
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .map(|f| (f[0].to_string(), (f[b].to_string(), f[c].to_string())))
+        .collect()
+}

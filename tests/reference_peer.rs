@@ -1,0 +1,83 @@
+//! The whole corpus against the embedded reference server, through the library
+//! and through the `wsspec` binary (exit codes, reports on disk).
+
+#[path = "common/harness.rs"]
+mod harness;
+
+use std::process::Command;
+
+use wsspec::judge::Outcome;
+
+#[test]
+fn reference_server_is_ok_on_every_case() {
+    let (url, _rt) = harness::reference_server();
+    let cases = harness::corpus(&[]);
+    let results = harness::run(&url, &cases);
+    assert_eq!(results.cases.len(), cases.len());
+    let not_ok: std::collections::BTreeSet<String> = results
+        .cases
+        .iter()
+        .filter(|c| c.verdict.outcome != Outcome::Ok)
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(
+        not_ok.is_empty(),
+        "reference server not OK on:\n{}",
+        harness::explain(&results, &not_ok)
+    );
+    assert!(!results.failed());
+}
+
+fn wsspec() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wsspec"))
+}
+
+#[test]
+fn run_without_url_tests_the_reference_server_and_writes_reports() {
+    let dir = std::env::temp_dir().join(format!("wsspec-ref-{}", std::process::id()));
+    let out = wsspec()
+        .args(["run", "--report-dir"])
+        .arg(&dir)
+        .args(["--autobahn-json"])
+        .arg(dir.join("autobahn"))
+        .env("CI", "1")
+        .output()
+        .expect("run wsspec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("64 OK"), "summary: {stdout}");
+    for f in ["junit.xml", "index.html", "results.json", "autobahn/index.json"] {
+        let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(meta.len() > 100, "{f} is nearly empty");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unreachable_target_exits_3() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let dir = std::env::temp_dir().join(format!("wsspec-unreach-{}", std::process::id()));
+    let out = wsspec()
+        .args(["run", &format!("ws://127.0.0.1:{port}/"), "--report-dir"])
+        .arg(&dir)
+        .output()
+        .expect("run wsspec");
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
+}
+
+#[test]
+fn selection_and_usage_errors() {
+    let out = wsspec().args(["list", "--cases", "2.1*"]).output().expect("list");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(ids, ["2.1", "2.10", "2.11"]);
+    let out = wsspec().args(["run", "http://x"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = wsspec().args(["run", "--cases", "99.*"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = wsspec().args(["--version"]).output().expect("version");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("case corpus"));
+}
