@@ -5,12 +5,12 @@
 //! [`suite`] is the orchestrator that strings the stages together; no stage
 //! calls the next. [`reference`] is the embedded known-good echo server.
 
-pub mod wire;
 pub mod case;
-pub mod transcript;
-pub mod run;
 pub mod judge;
 pub mod reference;
-pub mod results;
-pub mod suite;
 pub mod report;
+pub mod results;
+pub mod run;
+pub mod suite;
+pub mod transcript;
+pub mod wire;

@@ -32,8 +32,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run cases against a WebSocket server (default: the embedded reference server).
-    #[command(after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3")]
-    Run(RunArgs),
+    #[command(
+        after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3"
+    )]
+    Run(Box<RunArgs>),
     /// List the cases (id, requirement, title).
     #[command(after_help = "Example:\n  wsspec list --cases '2.*'")]
     List(ListArgs),
@@ -44,7 +46,10 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// Run the embedded reference echo server on its own.
-    #[command(name = "reference-server", after_help = "Example:\n  wsspec reference-server --listen 127.0.0.1:9001")]
+    #[command(
+        name = "reference-server",
+        after_help = "Example:\n  wsspec reference-server --listen 127.0.0.1:9001"
+    )]
     ReferenceServer {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9001")]
@@ -83,6 +88,9 @@ struct RunArgs {
     /// Multiply every wait and deadline (slow or remote targets).
     #[arg(long, default_value_t = 1.0)]
     timeout_scale: f64,
+    /// Deadline of a case that sets none, in seconds (scaled by --timeout-scale).
+    #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+    case_timeout: f64,
     /// Seed for keys and masks (same seed, same bytes).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -118,7 +126,7 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::List(args) => list(args),
         Command::Check { paths } => check(paths),
         Command::ReferenceServer { listen } => reference_server(&listen),
@@ -134,7 +142,11 @@ fn main() -> ExitCode {
 
 /// Loads the embedded corpus plus extra paths; prints errors and returns None on failure.
 fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
-    let mut sources = if builtin { case::embedded_sources() } else { Vec::new() };
+    let mut sources = if builtin {
+        case::embedded_sources()
+    } else {
+        Vec::new()
+    };
     match case::load::read_sources(extra) {
         Ok(mut s) => sources.append(&mut s),
         Err(e) => {
@@ -159,7 +171,10 @@ fn select(cases: Vec<Case>, s: &Selecting) -> Vec<Case> {
         include: s.cases.clone(),
         exclude: s.exclude.clone(),
     };
-    cases.into_iter().filter(|c| sel.selects(&c.spec.id)).collect()
+    cases
+        .into_iter()
+        .filter(|c| sel.selects(&c.spec.id))
+        .collect()
 }
 
 fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -168,7 +183,12 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = std::io::stdout().lock();
     for c in select(cases, &args.select) {
-        let line = format!("{:<10} {:<6} {}", c.spec.id, c.spec.requirement.as_str(), c.spec.title);
+        let line = format!(
+            "{:<10} {:<6} {}",
+            c.spec.id,
+            c.spec.requirement.as_str(),
+            c.spec.title
+        );
         if writeln!(out, "{line}").is_err() {
             break; // reader went away (e.g. `| head`)
         }
@@ -200,7 +220,9 @@ fn reference_server(listen: &str) -> anyhow::Result<ExitCode> {
 fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     raw.iter()
         .map(|h| match h.split_once(':') {
-            Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_string(), v.trim().to_string())),
+            Some((n, v)) if !n.trim().is_empty() => {
+                Ok((n.trim().to_string(), v.trim().to_string()))
+            }
             _ => anyhow::bail!("--header expects `Name: value`, got `{h}`"),
         })
         .collect()
@@ -218,9 +240,13 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
         anyhow::bail!("--timeout-scale must be a positive number");
     }
+    if !(args.case_timeout.is_finite() && args.case_timeout > 0.0) {
+        anyhow::bail!("--case-timeout must be a positive number of seconds");
+    }
     let options = RunOptions {
         timeout_scale: args.timeout_scale,
         seed: args.seed,
+        default_deadline: wsspec::case::Millis((args.case_timeout * 1000.0) as u64),
         extra_headers: parse_headers(&args.headers)?,
         ..RunOptions::default()
     };
@@ -249,7 +275,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         };
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let console = Console::new(progress, args.verbose, args.strict);
-        let results = match suite::run(&cases, &config, |r, done, total| console.case_done(r, done, total)).await {
+        let results = match suite::run(&cases, &config, |r, done, total| {
+            console.case_done(r, done, total)
+        })
+        .await
+        {
             Ok(r) => r,
             Err(e) => {
                 console.finish();
@@ -269,6 +299,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             },
         )?;
         println!("{}", console::summary(&results));
-        Ok(if results.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        Ok(if results.failed() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
     })
 }

@@ -75,20 +75,28 @@ pub struct RunResults {
 
 impl RunResults {
     pub fn count(&self, outcome: Outcome) -> usize {
-        self.cases.iter().filter(|c| c.verdict.outcome == outcome).count()
+        self.cases
+            .iter()
+            .filter(|c| c.verdict.outcome == outcome)
+            .count()
     }
 
     pub fn tally(cases: &[CaseResult]) -> BTreeMap<String, usize> {
         let mut m = BTreeMap::new();
         for o in Outcome::ALL {
-            m.insert(o.as_str().to_string(), cases.iter().filter(|c| c.verdict.outcome == o).count());
+            m.insert(
+                o.as_str().to_string(),
+                cases.iter().filter(|c| c.verdict.outcome == o).count(),
+            );
         }
         m
     }
 
     /// Whether the run fails (exit code 1).
     pub fn failed(&self) -> bool {
-        self.cases.iter().any(|c| c.verdict.outcome.fails(self.strict))
+        self.cases
+            .iter()
+            .any(|c| c.verdict.outcome.fails(self.strict))
     }
 }
 
@@ -128,7 +136,11 @@ pub fn describe_expectation(case: &Case) -> String {
     let codes = if c.codes.is_empty() {
         "any code".to_string()
     } else {
-        c.codes.iter().map(u16::to_string).collect::<Vec<_>>().join("/")
+        c.codes
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
     };
     let who = match c.by {
         Closer::Harness => "wsspec closes; the peer answers",
@@ -136,7 +148,11 @@ pub fn describe_expectation(case: &Case) -> String {
     };
     s.push_str(&format!(
         ". Close: {who}, code {codes} or none{}",
-        if c.clean { ", clean handshake required" } else { "" }
+        if c.clean {
+            ", clean handshake required"
+        } else {
+            ""
+        }
     ));
     s
 }

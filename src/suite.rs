@@ -62,7 +62,8 @@ pub async fn run(
                 let Ok(permit) = limit.clone().acquire_owned().await else {
                     break;
                 };
-                let (cases, config, dead, tx) = (cases.clone(), config.clone(), dead.clone(), tx.clone());
+                let (cases, config, dead, tx) =
+                    (cases.clone(), config.clone(), dead.clone(), tx.clone());
                 tasks.spawn(async move {
                     let r = one(&cases[i], &config, &dead).await;
                     let _ = tx.send((i, r));
@@ -139,6 +140,9 @@ async fn probe(target: &Target, options: &RunOptions) -> Result<(), SuiteError> 
     {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(unreachable(e.to_string())),
-        Err(_) => Err(unreachable(format!("no connection within {} ms", limit.as_millis()))),
+        Err(_) => Err(unreachable(format!(
+            "no connection within {} ms",
+            limit.as_millis()
+        ))),
     }
 }

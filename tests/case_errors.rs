@@ -20,7 +20,11 @@ fn errors_for(name: &str) -> String {
     };
     match case::load::load(&[source]) {
         Ok(cases) => panic!("{name} loaded {} cases; it should be rejected", cases.len()),
-        Err(errors) => errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+        Err(errors) => errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -37,7 +41,10 @@ fn every_broken_file_has_a_located_message() {
     for name in names {
         let message = errors_for(&name);
         let prefix = format!("tests/broken-cases/{name}:");
-        assert!(message.starts_with(&prefix), "{name}: no file:line:col in `{message}`");
+        assert!(
+            message.starts_with(&prefix),
+            "{name}: no file:line:col in `{message}`"
+        );
         insta::assert_snapshot!(name.trim_end_matches(".yaml"), message);
     }
 }
@@ -59,7 +66,9 @@ fn check_exits_2_with_locations() {
 fn embedded_corpus_loads() {
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
     assert_eq!(cases.len(), 64);
-    assert!(cases.iter().all(|c| c.spec.autobahn.is_some() && !c.rfc.is_empty()));
+    assert!(cases
+        .iter()
+        .all(|c| c.spec.autobahn.is_some() && !c.rfc.is_empty()));
 }
 
 proptest! {

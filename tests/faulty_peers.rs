@@ -18,7 +18,10 @@ fn set(ids: &[&str]) -> BTreeSet<String> {
 }
 
 fn all_ids() -> BTreeSet<String> {
-    harness::corpus(&[]).iter().map(|c| c.spec.id.clone()).collect()
+    harness::corpus(&[])
+        .iter()
+        .map(|c| c.spec.id.clone())
+        .collect()
 }
 
 /// Cases where the peer must fail the connection (protocol errors in groups 2-5).
@@ -53,13 +56,19 @@ fn correct_raw_socket_server_passes_everything() {
 
 #[test]
 fn echoing_reserved_opcodes_is_caught_by_group_4() {
-    let want = harness::corpus(&["4.*"]).iter().map(|c| c.spec.id.clone()).collect();
+    let want = harness::corpus(&["4.*"])
+        .iter()
+        .map(|c| c.spec.id.clone())
+        .collect();
     check(Fault::EchoReservedOpcodes, want);
 }
 
 #[test]
 fn ignoring_rsv_bits_is_caught_by_group_3() {
-    let want = harness::corpus(&["3.*"]).iter().map(|c| c.spec.id.clone()).collect();
+    let want = harness::corpus(&["3.*"])
+        .iter()
+        .map(|c| c.spec.id.clone())
+        .collect();
     check(Fault::IgnoreRsv, want);
 }
 
@@ -67,7 +76,10 @@ fn ignoring_rsv_bits_is_caught_by_group_3() {
 fn missing_pongs_are_caught() {
     check(
         Fault::NoPong,
-        set(&["2.1", "2.2", "2.3", "2.4", "2.6", "2.9", "2.10", "2.11", "5.6", "5.7", "5.8", "5.19", "5.20"]),
+        set(&[
+            "2.1", "2.2", "2.3", "2.4", "2.6", "2.9", "2.10", "2.11", "5.6", "5.7", "5.8", "5.19",
+            "5.20",
+        ]),
     );
 }
 
@@ -83,7 +95,10 @@ fn oversized_ping_is_caught() {
 
 #[test]
 fn truncated_large_messages_are_caught() {
-    check(Fault::TruncateLarge, set(&["1.1.7", "1.1.8", "1.2.7", "1.2.8"]));
+    check(
+        Fault::TruncateLarge,
+        set(&["1.1.7", "1.1.8", "1.2.7", "1.2.8"]),
+    );
 }
 
 #[test]
@@ -100,7 +115,9 @@ fn masked_server_frames_fail_every_case() {
 fn stray_continuations_are_caught() {
     check(
         Fault::AcceptStrayContinuation,
-        set(&["5.9", "5.10", "5.11", "5.12", "5.13", "5.14", "5.15", "5.16", "5.17"]),
+        set(&[
+            "5.9", "5.10", "5.11", "5.12", "5.13", "5.14", "5.15", "5.16", "5.17",
+        ]),
     );
 }
 
@@ -111,7 +128,10 @@ fn wrong_close_codes_are_caught_wherever_the_peer_must_fail() {
 
 #[test]
 fn refusing_control_frames_mid_message_is_caught() {
-    check(Fault::ControlMidMessageFails, set(&["5.6", "5.7", "5.8", "5.19", "5.20"]));
+    check(
+        Fault::ControlMidMessageFails,
+        set(&["5.6", "5.7", "5.8", "5.19", "5.20"]),
+    );
 }
 
 #[test]

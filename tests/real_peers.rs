@@ -25,7 +25,10 @@ fn timing_tolerance(peer: &str) -> BTreeMap<&'static str, [&'static str; 2]> {
 }
 
 fn agree_with_autobahn(peer_name: &str, peer: peers::Peer) {
-    let results = harness::run(&peer.url, &harness::corpus(&["1.*", "2.*", "3.*", "4.*", "5.*"]));
+    let results = harness::run(
+        &peer.url,
+        &harness::corpus(&["1.*", "2.*", "3.*", "4.*", "5.*"]),
+    );
     let ours = harness::verdicts(&results);
     let theirs = peers::autobahn_verdicts(peer_name);
     let tolerance = timing_tolerance(peer_name);
@@ -36,7 +39,9 @@ fn agree_with_autobahn(peer_name: &str, peer: peers::Peer) {
             continue;
         };
         let behavior_ok = b == behavior
-            || tolerance.get(id.as_str()).is_some_and(|allowed| allowed.contains(&b.as_str()));
+            || tolerance
+                .get(id.as_str())
+                .is_some_and(|allowed| allowed.contains(&b.as_str()));
         if !behavior_ok || c != close {
             let detail = results
                 .cases

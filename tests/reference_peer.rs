@@ -44,9 +44,19 @@ fn run_without_url_tests_the_reference_server_and_writes_reports() {
         .output()
         .expect("run wsspec");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("64 OK"), "summary: {stdout}");
-    for f in ["junit.xml", "index.html", "results.json", "autobahn/index.json"] {
+    for f in [
+        "junit.xml",
+        "index.html",
+        "results.json",
+        "autobahn/index.json",
+    ] {
         let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert!(meta.len() > 100, "{f} is nearly empty");
     }
@@ -64,20 +74,69 @@ fn unreachable_target_exits_3() {
         .arg(&dir)
         .output()
         .expect("run wsspec");
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
 }
 
 #[test]
 fn selection_and_usage_errors() {
-    let out = wsspec().args(["list", "--cases", "2.1*"]).output().expect("list");
+    let out = wsspec()
+        .args(["list", "--cases", "2.1*"])
+        .output()
+        .expect("list");
     let text = String::from_utf8_lossy(&out.stdout);
-    let ids: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let ids: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(ids, ["2.1", "2.10", "2.11"]);
     let out = wsspec().args(["run", "http://x"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = wsspec().args(["run", "--cases", "99.*"]).output().expect("run");
+    let out = wsspec()
+        .args(["run", "--cases", "99.*"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let out = wsspec().args(["--version"]).output().expect("version");
     assert!(String::from_utf8_lossy(&out.stdout).contains("case corpus"));
+}
+
+#[test]
+fn a_target_that_dies_mid_run_gives_errors_not_a_hang() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cases = harness::corpus(&["1.*", "2.*"]);
+    let results = rt.block_on(async {
+        let (addr, server) = wsspec::reference::bind("127.0.0.1:0").await.expect("bind");
+        let config = wsspec::suite::SuiteConfig {
+            target: wsspec::run::Target::parse(&format!("ws://{addr}/")).expect("url"),
+            agent: "dies".into(),
+            options: wsspec::run::RunOptions::default(),
+            jobs: 1,
+            strict: false,
+        };
+        let mut server = Some(server);
+        wsspec::suite::run(&cases, &config, |_, done, _| {
+            if done == 5 {
+                if let Some(s) = server.take() {
+                    s.abort(); // the listener goes away: new connections are refused
+                }
+            }
+        })
+        .await
+        .expect("reachable at the start")
+    });
+    let errors = harness::ids_with(&results, Outcome::Error);
+    assert!(errors.len() >= cases.len() - 7, "expected the rest to be ERROR, got {errors:?}");
+    let first_error = results.cases.iter().find(|c| c.verdict.outcome == Outcome::Error).expect("an error");
+    assert!(first_error.verdict.behavior_reason.contains("could not connect"), "{}", first_error.verdict.behavior_reason);
+    assert!(results.cases.iter().rev().take(3).all(|c| c.verdict.behavior_reason.contains("stopped accepting")));
+    assert!(results.failed(), "ERROR cases must fail the run");
 }

@@ -132,7 +132,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     }
 
     num!(deserialize_u8, visit_u8, u8, "an integer from 0 to 255");
-    num!(deserialize_u16, visit_u16, u16, "an integer from 0 to 65535");
+    num!(
+        deserialize_u16,
+        visit_u16,
+        u16,
+        "an integer from 0 to 65535"
+    );
     num!(deserialize_u32, visit_u32, u32, "a non-negative integer");
     num!(deserialize_u64, visit_u64, u64, "a non-negative integer");
     num!(deserialize_i8, visit_i8, i8, "an integer");
@@ -434,6 +439,10 @@ mod tests {
         assert_eq!(e.loc, Some(Loc { line: 5, col: 13 }));
         let e = err("id: a\nn: 1\nlist:\n  - jump\n");
         assert_eq!(e.loc, Some(Loc { line: 4, col: 5 }));
-        assert!(e.message.contains("unknown variant `jump`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown variant `jump`"),
+            "{}",
+            e.message
+        );
     }
 }

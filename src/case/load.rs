@@ -80,7 +80,10 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     } else if p.is_file() || !p.exists() {
         let is_yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
         if !p.exists() {
-            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file or directory",
+            ));
         }
         if is_yaml {
             out.push(p.to_path_buf());
@@ -131,7 +134,10 @@ fn load_file(src: &Source) -> Result<Vec<Case>, Vec<LoadError>> {
     let NodeKind::Map(entries) = &root.kind else {
         return Err(vec![located(
             root.loc,
-            format!("expected a mapping with `group`, `title` and `cases`, found {}", root.kind_name()),
+            format!(
+                "expected a mapping with `group`, `title` and `cases`, found {}",
+                root.kind_name()
+            ),
         )]);
     };
     let Some(cases_node) = root.get("cases") else {
@@ -147,10 +153,13 @@ fn load_file(src: &Source) -> Result<Vec<Case>, Vec<LoadError>> {
         ),
         loc: root.loc,
     };
-    let meta: FileMeta = from_node(&meta_node)
-        .map_err(|e| vec![located(e.loc.unwrap_or(root.loc), e.message)])?;
+    let meta: FileMeta =
+        from_node(&meta_node).map_err(|e| vec![located(e.loc.unwrap_or(root.loc), e.message)])?;
     let NodeKind::Seq(templates) = &cases_node.kind else {
-        return Err(vec![located(cases_node.loc, format!("`cases` expects a list, found {}", cases_node.kind_name()))]);
+        return Err(vec![located(
+            cases_node.loc,
+            format!("`cases` expects a list, found {}", cases_node.kind_name()),
+        )]);
     };
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -165,7 +174,10 @@ fn load_file(src: &Source) -> Result<Vec<Case>, Vec<LoadError>> {
         for (node, bindings) in expansions {
             let context = (!bindings.is_empty()).then(|| {
                 let vals: Vec<String> = bindings.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("in the case expanded from matrix values {}", vals.join(", "))
+                format!(
+                    "in the case expanded from matrix values {}",
+                    vals.join(", ")
+                )
             });
             match case_from_node(&node, &meta, src) {
                 Ok(mut case) => {
@@ -204,7 +216,10 @@ fn case_from_node(node: &Node, meta: &FileMeta, src: &Source) -> Result<Case, Lo
     {
         return Err(located(
             id_loc,
-            format!("case id `{}` may only hold letters, digits, `.`, `-` and `_`", spec.id),
+            format!(
+                "case id `{}` may only hold letters, digits, `.`, `-` and `_`",
+                spec.id
+            ),
         ));
     }
     if let Some(NodeKind::Seq(step_nodes)) = node.get("steps").map(|n| &n.kind) {
@@ -212,7 +227,11 @@ fn case_from_node(node: &Node, meta: &FileMeta, src: &Source) -> Result<Case, Lo
             check_step(step).map_err(|m| located(step_node.loc, m))?;
         }
     }
-    let spec_ref = spec.spec.clone().or_else(|| meta.spec.clone()).unwrap_or_default();
+    let spec_ref = spec
+        .spec
+        .clone()
+        .or_else(|| meta.spec.clone())
+        .unwrap_or_default();
     Ok(Case {
         group: meta.group.clone(),
         group_title: meta.title.clone(),

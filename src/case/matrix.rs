@@ -29,7 +29,10 @@ pub fn expand(template: &Node) -> Result<Vec<Expansion>, MatrixError> {
     let NodeKind::Map(entries) = &template.kind else {
         return err(
             template.loc,
-            format!("expected a case (a mapping), found {}", template.kind_name()),
+            format!(
+                "expected a case (a mapping), found {}",
+                template.kind_name()
+            ),
         );
     };
     let Some(matrix) = template.get("matrix") else {
@@ -62,11 +65,20 @@ type Row = Vec<(String, Node)>;
 
 fn scalar_values(list: &Node, name: &str) -> Result<Vec<Node>, MatrixError> {
     let NodeKind::Seq(items) = &list.kind else {
-        return err(list.loc, format!("matrix variable `{name}` needs a list of values"));
+        return err(
+            list.loc,
+            format!("matrix variable `{name}` needs a list of values"),
+        );
     };
     for item in items {
         if item.as_str().is_none() {
-            return err(item.loc, format!("matrix values must be single values, found {}", item.kind_name()));
+            return err(
+                item.loc,
+                format!(
+                    "matrix values must be single values, found {}",
+                    item.kind_name()
+                ),
+            );
         }
     }
     Ok(items.clone())
@@ -80,7 +92,10 @@ fn variables(node: &Node) -> Result<Vec<(String, Vec<Node>)>, MatrixError> {
     for (k, v) in entries {
         let name = k.as_str().unwrap_or_default().to_string();
         if !is_ident(&name) {
-            return err(k.loc, format!("matrix variable `{name}` must be a plain name (letters, digits, _)"));
+            return err(
+                k.loc,
+                format!("matrix variable `{name}` must be a plain name (letters, digits, _)"),
+            );
         }
         vars.push((name.clone(), scalar_values(v, &name)?));
     }
@@ -92,10 +107,16 @@ fn variables(node: &Node) -> Result<Vec<(String, Vec<Node>)>, MatrixError> {
 
 fn bindings(matrix: &Node) -> Result<Vec<Row>, MatrixError> {
     let NodeKind::Map(entries) = &matrix.kind else {
-        return err(matrix.loc, "`matrix` expects a mapping with one of `rows`, `zip`, `cross`");
+        return err(
+            matrix.loc,
+            "`matrix` expects a mapping with one of `rows`, `zip`, `cross`",
+        );
     };
     if entries.len() != 1 {
-        return err(matrix.loc, "`matrix` expects exactly one of `rows`, `zip`, `cross`");
+        return err(
+            matrix.loc,
+            "`matrix` expects exactly one of `rows`, `zip`, `cross`",
+        );
     }
     let (kind, body) = &entries[0];
     match kind.as_str() {
@@ -113,10 +134,19 @@ fn bindings(matrix: &Node) -> Result<Vec<Row>, MatrixError> {
                 for (k, v) in cells {
                     let name = k.as_str().unwrap_or_default().to_string();
                     if !is_ident(&name) {
-                        return err(k.loc, format!("matrix variable `{name}` must be a plain name"));
+                        return err(
+                            k.loc,
+                            format!("matrix variable `{name}` must be a plain name"),
+                        );
                     }
                     if v.as_str().is_none() {
-                        return err(v.loc, format!("matrix values must be single values, found {}", v.kind_name()));
+                        return err(
+                            v.loc,
+                            format!(
+                                "matrix values must be single values, found {}",
+                                v.kind_name()
+                            ),
+                        );
                     }
                     r.push((name, v.clone()));
                 }
@@ -124,7 +154,13 @@ fn bindings(matrix: &Node) -> Result<Vec<Row>, MatrixError> {
                 match &names {
                     None => names = Some(these),
                     Some(first) if *first != these => {
-                        return err(row.loc, format!("every row must bind the same variables ({})", first.join(", ")))
+                        return err(
+                            row.loc,
+                            format!(
+                                "every row must bind the same variables ({})",
+                                first.join(", ")
+                            ),
+                        )
                     }
                     _ => {}
                 }
@@ -138,15 +174,22 @@ fn bindings(matrix: &Node) -> Result<Vec<Row>, MatrixError> {
             for (name, values) in &vars {
                 if values.len() != n {
                     let loc = values.first().map_or(body.loc, |v| v.loc);
-                    return err(loc, format!(
-                        "`zip` lists must have equal lengths: `{}` has {n}, `{name}` has {}",
-                        vars[0].0,
-                        values.len()
-                    ));
+                    return err(
+                        loc,
+                        format!(
+                            "`zip` lists must have equal lengths: `{}` has {n}, `{name}` has {}",
+                            vars[0].0,
+                            values.len()
+                        ),
+                    );
                 }
             }
             Ok((0..n)
-                .map(|i| vars.iter().map(|(k, vs)| (k.clone(), vs[i].clone())).collect())
+                .map(|i| {
+                    vars.iter()
+                        .map(|(k, vs)| (k.clone(), vs[i].clone()))
+                        .collect()
+                })
                 .collect())
         }
         Some("cross") => {
@@ -166,10 +209,13 @@ fn bindings(matrix: &Node) -> Result<Vec<Row>, MatrixError> {
             }
             Ok(rows)
         }
-        _ => err(kind.loc, format!(
-            "unknown matrix kind `{}`; expected `rows`, `zip` or `cross`",
-            kind.as_str().unwrap_or_default()
-        )),
+        _ => err(
+            kind.loc,
+            format!(
+                "unknown matrix kind `{}`; expected `rows`, `zip` or `cross`",
+                kind.as_str().unwrap_or_default()
+            ),
+        ),
     }
 }
 
@@ -181,8 +227,16 @@ fn substitute(node: &Node, row: &Row) -> Node {
     match &node.kind {
         NodeKind::Scalar { value, plain } => {
             for (name, v) in row {
-                if value.len() == name.len() + 2 && value[1..value.len() - 1] == **name && value.starts_with('{') && value.ends_with('}') {
-                    if let NodeKind::Scalar { value: bound, plain: bound_plain } = &v.kind {
+                if value.len() == name.len() + 2
+                    && value[1..value.len() - 1] == **name
+                    && value.starts_with('{')
+                    && value.ends_with('}')
+                {
+                    if let NodeKind::Scalar {
+                        value: bound,
+                        plain: bound_plain,
+                    } = &v.kind
+                    {
                         return Node::scalar(bound.clone(), *bound_plain, node.loc);
                     }
                 }
@@ -227,8 +281,14 @@ mod tests {
 
     #[test]
     fn zip_rows_cross() {
-        assert_eq!(ids("id: 'a.{n}'\nmatrix: {zip: {n: [1, 2]}}\n"), ["a.1", "a.2"]);
-        assert_eq!(ids("id: 'a.{n}'\nmatrix: {rows: [{n: 7}, {n: 9}]}\n"), ["a.7", "a.9"]);
+        assert_eq!(
+            ids("id: 'a.{n}'\nmatrix: {zip: {n: [1, 2]}}\n"),
+            ["a.1", "a.2"]
+        );
+        assert_eq!(
+            ids("id: 'a.{n}'\nmatrix: {rows: [{n: 7}, {n: 9}]}\n"),
+            ["a.7", "a.9"]
+        );
         assert_eq!(
             ids("id: '{x}{y}'\nmatrix: {cross: {x: [a, b], y: [1, 2]}}\n"),
             ["a1", "a2", "b1", "b2"]
@@ -240,14 +300,21 @@ mod tests {
         let src = "id: x\nlen: '{len}'\nmatrix:\n  zip: {len: [5]}\n";
         let out = expand(&parse(src).unwrap()).unwrap();
         let len = out[0].0.get("len").unwrap();
-        assert_eq!(len.kind, NodeKind::Scalar { value: "5".into(), plain: true });
+        assert_eq!(
+            len.kind,
+            NodeKind::Scalar {
+                value: "5".into(),
+                plain: true
+            }
+        );
         assert_eq!(len.loc.line, 2);
         assert!(out[0].0.get("matrix").is_none());
     }
 
     #[test]
     fn uneven_zip_is_located() {
-        let e = expand(&parse("id: x\nmatrix:\n  zip:\n    a: [1, 2]\n    b: [1]\n").unwrap()).unwrap_err();
+        let e = expand(&parse("id: x\nmatrix:\n  zip:\n    a: [1, 2]\n    b: [1]\n").unwrap())
+            .unwrap_err();
         assert_eq!(e.loc.line, 5);
         assert!(e.message.contains("equal lengths"));
     }

@@ -198,7 +198,9 @@ impl<'de> Deserialize<'de> for OpcodeSpec {
                 if v <= 15 {
                     Ok(OpcodeSpec(v as u8))
                 } else {
-                    Err(E::custom(format!("opcode {v} does not fit in 4 bits (0-15)")))
+                    Err(E::custom(format!(
+                        "opcode {v} does not fit in 4 bits (0-15)"
+                    )))
                 }
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<OpcodeSpec, E> {
@@ -293,9 +295,15 @@ pub enum Payload {
     Text(String),
     Bytes(Vec<u8>),
     /// `pattern` repeated (and cut) to exactly `len` bytes.
-    Repeat { pattern: Vec<u8>, len: usize },
+    Repeat {
+        pattern: Vec<u8>,
+        len: usize,
+    },
     /// A close frame body: code, then reason bytes.
-    Close { code: Option<u16>, reason: Box<Payload> },
+    Close {
+        code: Option<u16>,
+        reason: Box<Payload>,
+    },
     Concat(Vec<Payload>),
 }
 
@@ -388,7 +396,9 @@ impl Payload {
                 (_, Some(h)) => unhex(&h)?,
                 _ => unreachable!("checked above"),
             };
-            let len = f.len.ok_or("`repeat` needs `len` (the total length in bytes)")?;
+            let len = f
+                .len
+                .ok_or("`repeat` needs `len` (the total length in bytes)")?;
             if pattern.is_empty() && len > 0 {
                 return Err("cannot repeat an empty pattern".into());
             }
@@ -629,11 +639,9 @@ impl<'de> Deserialize<'de> for Wait {
                     "echo" => WaitFor::Echo,
                     "close" => WaitFor::Close,
                     "end" => WaitFor::End,
-                    _ => {
-                        return Err(E::custom(format!(
-                            "unknown wait `{s}`; expected echo, close, end, or {{silence: DURATION}}"
-                        )))
-                    }
+                    _ => return Err(E::custom(format!(
+                        "unknown wait `{s}`; expected echo, close, end, or {{silence: DURATION}}"
+                    ))),
                 };
                 Ok(Wait {
                     what,
@@ -765,15 +773,22 @@ mod tests {
         assert_eq!(payload("{hex: 'ce ba'}").unwrap().bytes(), vec![0xce, 0xba]);
         assert_eq!(payload("{base64: aGk=}").unwrap().bytes(), b"hi");
         assert_eq!(payload("{repeat: ab, len: 5}").unwrap().bytes(), b"ababa");
-        assert_eq!(payload("{repeat_hex: fe, len: 3}").unwrap().bytes(), vec![0xfe; 3]);
+        assert_eq!(
+            payload("{repeat_hex: fe, len: 3}").unwrap().bytes(),
+            vec![0xfe; 3]
+        );
         let close = payload("{close: {code: 1000, reason: ok}}").unwrap();
         assert_eq!(close.bytes(), vec![3, 232, b'o', b'k']);
         assert_eq!(close.len(), 4);
         let cat = payload("{concat: [a, {hex: '00'}]}").unwrap();
         assert_eq!(cat.bytes(), vec![b'a', 0]);
-        assert!(payload("{text: a, hex: '00'}").unwrap_err().contains("exactly one"));
+        assert!(payload("{text: a, hex: '00'}")
+            .unwrap_err()
+            .contains("exactly one"));
         assert!(payload("{repeat: a}").unwrap_err().contains("needs `len`"));
-        assert!(payload("{hex: 'zz'}").unwrap_err().contains("not a hex byte"));
+        assert!(payload("{hex: 'zz'}")
+            .unwrap_err()
+            .contains("not a hex byte"));
     }
 
     #[test]
@@ -790,7 +805,10 @@ mod tests {
         let w = |s: &str| from_node::<Wait>(&parse(s).unwrap());
         assert_eq!(w("echo").unwrap().what, WaitFor::Echo);
         let full = w("{for: close, timeout: 2s}").unwrap();
-        assert_eq!((full.what, full.timeout), (WaitFor::Close, Some(Millis(2000))));
+        assert_eq!(
+            (full.what, full.timeout),
+            (WaitFor::Close, Some(Millis(2000)))
+        );
         assert_eq!(w("{silence: 100ms}").unwrap().what, WaitFor::Silence);
         assert!(w("{timeout: 1s}").is_err());
         assert!(w("forever").is_err());

@@ -31,7 +31,10 @@ fn loc_of(span: &Span) -> Loc {
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeKind {
     /// A scalar; `plain` is false for quoted and block scalars (always strings).
-    Scalar { value: String, plain: bool },
+    Scalar {
+        value: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     /// Entries in document order; keys are nodes so their positions are known.
     Map(Vec<(Node, Node)>),
@@ -198,7 +201,8 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                             message: "mapping keys must be plain scalars".into(),
                         });
                     };
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key))
+                    {
                         return Err(SyntaxError {
                             loc: node.loc,
                             message: format!(
@@ -228,8 +232,16 @@ mod tests {
         let n = parse("a: 1\nb:\n  - x\n  - 'y'\n").unwrap();
         let b = n.get("b").unwrap();
         assert_eq!(b.loc, Loc { line: 3, col: 3 });
-        let NodeKind::Seq(items) = &b.kind else { panic!() };
-        assert_eq!(items[1].kind, NodeKind::Scalar { value: "y".into(), plain: false });
+        let NodeKind::Seq(items) = &b.kind else {
+            panic!()
+        };
+        assert_eq!(
+            items[1].kind,
+            NodeKind::Scalar {
+                value: "y".into(),
+                plain: false
+            }
+        );
         assert_eq!(items[1].loc, Loc { line: 4, col: 5 });
     }
 

@@ -16,7 +16,10 @@ use crate::wire::bytelog::ByteLog;
 pub fn grade(case: &Case, t: &Transcript, f: &Facts) -> (Behavior, String) {
     let want_status = case.spec.expect.handshake.status;
     let Some(status) = f.status else {
-        let why = f.handshake_error.clone().unwrap_or_else(|| "no response".into());
+        let why = f
+            .handshake_error
+            .clone()
+            .unwrap_or_else(|| "no response".into());
         return (
             Behavior::Failed,
             format!("the opening handshake never completed: {why}"),
@@ -68,7 +71,11 @@ pub fn grade(case: &Case, t: &Transcript, f: &Facts) -> (Behavior, String) {
         Requirement::May => Behavior::Informational,
     };
     let alternatives = match &non_strict {
-        Some(ns) => format!("{} (or, less strictly, {})", describe_expected(&ok), describe_expected(ns)),
+        Some(ns) => format!(
+            "{} (or, less strictly, {})",
+            describe_expected(&ok),
+            describe_expected(ns)
+        ),
         None => describe_expected(&ok),
     };
     let timing = match (&f.last_timeout, f.deadline) {
@@ -100,14 +107,19 @@ fn expand(patterns: &[EventPattern], f: &Facts) -> Vec<Expected> {
                 opcode: m.opcode,
                 payload: m.payload.clone(),
             }),
-            None => Expected::Unresolvable(format!("an echo of message #{} (never sent)", next_message + 1)),
+            None => Expected::Unresolvable(format!(
+                "an echo of message #{} (never sent)",
+                next_message + 1
+            )),
         });
         next_message += 1;
     };
     let mut pong = |out: &mut Vec<Expected>| {
         out.push(match f.sent_pings.get(next_ping) {
             Some(p) => Expected::Is(Observed::Pong(p.clone())),
-            None => Expected::Unresolvable(format!("a pong for ping #{} (never sent)", next_ping + 1)),
+            None => {
+                Expected::Unresolvable(format!("a pong for ping #{} (never sent)", next_ping + 1))
+            }
         });
         next_ping += 1;
     };
@@ -125,7 +137,9 @@ fn expand(patterns: &[EventPattern], f: &Facts) -> Vec<Expected> {
                 opcode: 2,
                 payload: ByteLog::of(&p.bytes()),
             })),
-            EventPattern::PongOf(p) => out.push(Expected::Is(Observed::Pong(ByteLog::of(&p.bytes())))),
+            EventPattern::PongOf(p) => {
+                out.push(Expected::Is(Observed::Pong(ByteLog::of(&p.bytes()))))
+            }
             EventPattern::Marker(m) => out.push(Expected::Is(Observed::Marker(m.clone()))),
         }
     }
@@ -134,9 +148,16 @@ fn expand(patterns: &[EventPattern], f: &Facts) -> Vec<Expected> {
 
 fn same(e: &Expected, o: &Observed) -> bool {
     match (e, o) {
-        (Expected::Is(Observed::Message { opcode: a, payload: p }), Observed::Message { opcode: b, payload: q }) => {
-            a == b && p.same_bytes(q)
-        }
+        (
+            Expected::Is(Observed::Message {
+                opcode: a,
+                payload: p,
+            }),
+            Observed::Message {
+                opcode: b,
+                payload: q,
+            },
+        ) => a == b && p.same_bytes(q),
         (Expected::Is(Observed::Pong(p)), Observed::Pong(q)) => p.same_bytes(q),
         (Expected::Is(Observed::Marker(a)), Observed::Marker(b)) => a == b,
         _ => false,
@@ -152,7 +173,11 @@ fn describe_expected(list: &[Expected]) -> String {
         .iter()
         .map(|e| match e {
             Expected::Is(Observed::Message { opcode, payload }) => {
-                format!("{} message {}", crate::wire::Opcode(*opcode).name(), payload.preview(24))
+                format!(
+                    "{} message {}",
+                    crate::wire::Opcode(*opcode).name(),
+                    payload.preview(24)
+                )
             }
             Expected::Is(o) => o.describe(),
             Expected::Unresolvable(s) => s.clone(),

@@ -15,7 +15,10 @@ pub fn grade(case: &Case, f: &Facts) -> (CloseVerdict, String) {
     let expect = &case.spec.expect.close;
     if f.status != Some(101) {
         if f.status.is_some() && f.status == Some(case.spec.expect.handshake.status) {
-            return (CloseVerdict::Ok, "no WebSocket connection was expected".into());
+            return (
+                CloseVerdict::Ok,
+                "no WebSocket connection was expected".into(),
+            );
         }
         return (
             CloseVerdict::Failed,
@@ -70,7 +73,10 @@ pub fn grade(case: &Case, f: &Facts) -> (CloseVerdict, String) {
             let allowed: Vec<String> = expect.codes.iter().map(u16::to_string).collect();
             return (
                 CloseVerdict::WrongCode,
-                format!("the peer closed with {code}; expected {} or no code", allowed.join(" or ")),
+                format!(
+                    "the peer closed with {code}; expected {} or no code",
+                    allowed.join(" or ")
+                ),
             );
         }
     }
@@ -80,5 +86,8 @@ pub fn grade(case: &Case, f: &Facts) -> (CloseVerdict, String) {
             "after the closing handshake the server did not close the TCP connection; wsspec did (RFC 6455 7.1.1: the server should)".into(),
         );
     }
-    (CloseVerdict::Ok, format!("{peer_close}, connection closed by the peer"))
+    (
+        CloseVerdict::Ok,
+        format!("{peer_close}, connection closed by the peer"),
+    )
 }

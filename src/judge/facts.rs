@@ -11,7 +11,10 @@ use crate::wire::Opcode;
 /// One received event, as compared with a case's expectations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
-    Message { opcode: u8, payload: ByteLog },
+    Message {
+        opcode: u8,
+        payload: ByteLog,
+    },
     Pong(ByteLog),
     Marker(String),
     /// A frame that belongs to no message and is no ping, pong or close.
@@ -123,14 +126,21 @@ fn check_frame(frame: &FrameRecord, out: &mut Vec<String>) {
     let h = &frame.head;
     let name = Opcode(h.opcode).name();
     if h.mask.is_some() {
-        out.push(format!("the server sent a masked {name} frame (RFC 6455 5.1: a server MUST NOT mask)"));
+        out.push(format!(
+            "the server sent a masked {name} frame (RFC 6455 5.1: a server MUST NOT mask)"
+        ));
     }
     if h.rsv != 0 {
-        out.push(format!("the server sent a {name} frame with RSV bits {:#05b} and no extension negotiated", h.rsv));
+        out.push(format!(
+            "the server sent a {name} frame with RSV bits {:#05b} and no extension negotiated",
+            h.rsv
+        ));
     }
     if Opcode(h.opcode).is_control() && !Opcode(h.opcode).is_reserved() {
         if !h.fin {
-            out.push(format!("the server sent a fragmented {name} frame (RFC 6455 5.5)"));
+            out.push(format!(
+                "the server sent a fragmented {name} frame (RFC 6455 5.5)"
+            ));
         }
         if h.len > 125 {
             out.push(format!("the server sent a {name} frame with a {}-byte payload (control frames carry at most 125)", h.len));

@@ -28,7 +28,11 @@ pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
         let want = accept_for(key);
         let got: Vec<&str> = head.values("sec-websocket-accept").collect();
         match got.as_slice() {
-            [] => return Some(format!("the 101 response has no Sec-WebSocket-Accept header (expected `{want}`)")),
+            [] => {
+                return Some(format!(
+                    "the 101 response has no Sec-WebSocket-Accept header (expected `{want}`)"
+                ))
+            }
             [one] if one.trim() == want => {}
             _ => {
                 return Some(format!(
@@ -69,7 +73,12 @@ pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
         .collect();
     for ext in head.values("sec-websocket-extensions") {
         for one in ext.split(',') {
-            let name = one.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let name = one
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             if !name.is_empty() && !offered_ext.contains(&name) {
                 return Some(format!(
                     "the server accepted extension `{name}`, which was not offered (RFC 6455 9.1)"

@@ -131,7 +131,11 @@ impl Verdict {
             Behavior::Unimplemented => Outcome::Unimplemented,
             Behavior::Informational => Outcome::Informational,
             Behavior::Failed => Outcome::Failed,
-            _ if matches!(close, CloseVerdict::Failed | CloseVerdict::WrongCode | CloseVerdict::Unclean) => {
+            _ if matches!(
+                close,
+                CloseVerdict::Failed | CloseVerdict::WrongCode | CloseVerdict::Unclean
+            ) =>
+            {
                 Outcome::Failed
             }
             Behavior::NonStrict => Outcome::NonStrict,
@@ -144,7 +148,11 @@ impl Verdict {
     pub fn headline(&self) -> String {
         let close_bad = !matches!(self.close, CloseVerdict::Ok | CloseVerdict::None);
         if self.behavior == Behavior::Ok && close_bad {
-            format!("closing behaviour {}: {}", self.close.as_str(), self.close_reason)
+            format!(
+                "closing behaviour {}: {}",
+                self.close.as_str(),
+                self.close_reason
+            )
         } else {
             self.behavior_reason.clone()
         }

@@ -31,7 +31,13 @@ pub fn clean_for_filename(s: &str) -> String {
         .trim()
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { ' ' })
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     spaced.trim().replace(' ', "_")
 }
@@ -40,7 +46,13 @@ pub fn clean_for_filename(s: &str) -> String {
 pub fn report_file(agent: &str, case_id: &str) -> String {
     let id: String = case_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{}_case_{id}.json", clean_for_filename(agent))
 }

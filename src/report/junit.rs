@@ -78,8 +78,16 @@ fn reported_failing(r: &RunResults, c: &CaseResult) -> bool {
 fn wire_logs(r: &RunResults) -> Vec<Option<String>> {
     let mut logs: Vec<Option<String>> = vec![None; r.cases.len()];
     let mut budget = MAX_TOTAL_LOG_BYTES;
-    let failing = r.cases.iter().enumerate().filter(|(_, c)| reported_failing(r, c));
-    let passing = r.cases.iter().enumerate().filter(|(_, c)| !reported_failing(r, c));
+    let failing = r
+        .cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| reported_failing(r, c));
+    let passing = r
+        .cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !reported_failing(r, c));
     for (i, c) in failing.chain(passing) {
         let copies = if reported_failing(r, c) { 2 } else { 1 };
         if budget == 0 {
@@ -131,7 +139,13 @@ fn duration(ms: f64) -> Duration {
 fn one_line(s: &str, max: usize) -> String {
     let flat: String = s
         .chars()
-        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     match flat.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &flat[..i]),
@@ -157,8 +171,8 @@ fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>) -> TestCase {
         }
         Outcome::Ok | Outcome::NonStrict | Outcome::Informational => TestCase::success(&name, time),
     };
-    if let junit_report::TestResult::Failure { cause, .. } | junit_report::TestResult::Error { cause, .. } =
-        &mut tc.result
+    if let junit_report::TestResult::Failure { cause, .. }
+    | junit_report::TestResult::Error { cause, .. } = &mut tc.result
     {
         *cause = Some(details.clone());
     }
@@ -178,11 +192,23 @@ fn details(c: &CaseResult, log: Option<&str>) -> String {
     if let Some(d) = &c.description {
         s.push_str(&format!("Description: {}\n", d.trim_end()));
     }
-    s.push_str(&format!("Requirement: {} ({})\n", c.requirement.as_str(), c.rfc));
+    s.push_str(&format!(
+        "Requirement: {} ({})\n",
+        c.requirement.as_str(),
+        c.rfc
+    ));
     s.push_str(&format!("Expected: {}\n", c.expectation));
     s.push_str(&format!("Outcome: {}\n", v.outcome.as_str()));
-    s.push_str(&format!("Behaviour: {}: {}\n", v.behavior.as_str(), v.behavior_reason));
-    s.push_str(&format!("Closing behaviour: {}: {}\n", v.close.as_str(), v.close_reason));
+    s.push_str(&format!(
+        "Behaviour: {}: {}\n",
+        v.behavior.as_str(),
+        v.behavior_reason
+    ));
+    s.push_str(&format!(
+        "Closing behaviour: {}: {}\n",
+        v.close.as_str(),
+        v.close_reason
+    ));
     match v.remote_close_code {
         Some(code) => s.push_str(&format!("Remote close code: {code}\n")),
         None => s.push_str("Remote close code: none\n"),
@@ -190,7 +216,9 @@ fn details(c: &CaseResult, log: Option<&str>) -> String {
     s.push_str(&format!("Duration: {:.3} ms\n\nWire log:\n", c.duration_ms));
     match log {
         Some(l) => s.push_str(l),
-        None => s.push_str("(omitted: the report's wire-log budget is spent; see the HTML report)\n"),
+        None => {
+            s.push_str("(omitted: the report's wire-log budget is spent; see the HTML report)\n")
+        }
     }
     s
 }

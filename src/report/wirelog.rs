@@ -132,7 +132,11 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         }
         K::HandshakeFailed { reason, raw } => {
             text_block(raw, &mut extra);
-            format!("HandshakeFailed: {} ({} bytes received)", plain(reason), raw.len)
+            format!(
+                "HandshakeFailed: {} ({} bytes received)",
+                plain(reason),
+                raw.len
+            )
         }
         K::FrameSent { frame } => format!("FrameSent {}", frame_desc(frame)),
         K::FrameReceived { frame } => format!("FrameReceived {}", frame_desc(frame)),
@@ -202,7 +206,11 @@ fn frame_desc(f: &FrameRecord) -> String {
         h.rsv,
         h.len,
         h.length_form,
-        if h.length_is_canonical() { "" } else { ", non-canonical" }
+        if h.length_is_canonical() {
+            ""
+        } else {
+            ", non-canonical"
+        }
     );
     if let Some(c) = &f.close {
         match c.code {
@@ -257,7 +265,11 @@ pub fn payload_preview(log: &ByteLog) -> String {
         return "\"\"".into();
     }
     if log.head.is_empty() {
-        return format!("({} bytes not recorded, sha256 {})", log.len, short_sha(log));
+        return format!(
+            "({} bytes not recorded, sha256 {})",
+            log.len,
+            short_sha(log)
+        );
     }
     let part = &log.head[..log.head.len().min(TEXT_PREVIEW)];
     let text = match std::str::from_utf8(part) {
@@ -268,7 +280,11 @@ pub fn payload_preview(log: &ByteLog) -> String {
         }
         Err(_) => None,
     }
-    .filter(|s| !s.is_empty() && s.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r')));
+    .filter(|s| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+    });
     match text {
         Some(s) => format!("{s:?}{}", rest_note(log, s.len())),
         None => hex_preview(log),
@@ -281,7 +297,11 @@ fn hex_preview(log: &ByteLog) -> String {
         return "(empty)".into();
     }
     if log.head.is_empty() {
-        return format!("({} bytes not recorded, sha256 {})", log.len, short_sha(log));
+        return format!(
+            "({} bytes not recorded, sha256 {})",
+            log.len,
+            short_sha(log)
+        );
     }
     let n = log.head.len().min(HEX_PREVIEW);
     format!("hex {}{}", hex(&log.head[..n]), rest_note(log, n))
@@ -387,12 +407,21 @@ pub fn hex_dump(bytes: &[u8], max: usize) -> Vec<String> {
         }
         let ascii: String = row
             .iter()
-            .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
             .collect();
         out.push(format!("{:04x}  {hexes} |{ascii}|", i * 16));
     }
     if shown.len() < bytes.len() {
-        out.push(format!("… {} more bytes recorded", bytes.len() - shown.len()));
+        out.push(format!(
+            "… {} more bytes recorded",
+            bytes.len() - shown.len()
+        ));
     }
     out
 }

@@ -91,7 +91,10 @@ mod tests {
             .iter()
             .map(|f| (f.head.opcode, f.head.fin, f.head.rsv, f.payload.len()))
             .collect();
-        assert_eq!(shape, vec![(1, false, 4, 2), (0, false, 0, 2), (0, true, 0, 1)]);
+        assert_eq!(
+            shape,
+            vec![(1, false, 4, 2), (0, false, 0, 2), (0, true, 0, 1)]
+        );
         assert!(frames.iter().all(|f| f.head.mask.is_some()));
     }
 

@@ -22,8 +22,8 @@ use crate::wire::bytelog::{ByteLog, ByteLogBuilder, DEFAULT_HEAD};
 use crate::wire::decode::{DecodeEvent, Decoder};
 use crate::wire::frame::FrameEncoding;
 use crate::wire::handshake::{
-    build_request, find_head_end, key_from_bytes, parse_response, render_raw_request,
-    HeaderEdits, RequestParts, MAX_HEAD_BYTES,
+    build_request, find_head_end, key_from_bytes, parse_response, render_raw_request, HeaderEdits,
+    RequestParts, MAX_HEAD_BYTES,
 };
 use crate::wire::message::{FrameRecord, Observation, Observer};
 use crate::wire::{Opcode, Prng};
@@ -54,7 +54,10 @@ impl Shared {
         let at_us = self.start.elapsed().as_micros() as u64;
         if let Ok(mut ev) = self.events.lock() {
             if ev.len() < MAX_EVENTS
-                || !matches!(kind, EventKind::FrameReceived { .. } | EventKind::FrameSent { .. })
+                || !matches!(
+                    kind,
+                    EventKind::FrameReceived { .. } | EventKind::FrameSent { .. }
+                )
             {
                 ev.push(Event { at_us, kind });
             }
@@ -200,8 +203,16 @@ impl Session<'_> {
                 &parts,
                 &HeaderEdits {
                     remove: hs.remove.clone(),
-                    replace: hs.replace.iter().map(|h| (h.name.clone(), h.value.clone())).collect(),
-                    add: hs.add.iter().map(|h| (h.name.clone(), h.value.clone())).collect(),
+                    replace: hs
+                        .replace
+                        .iter()
+                        .map(|h| (h.name.clone(), h.value.clone()))
+                        .collect(),
+                    add: hs
+                        .add
+                        .iter()
+                        .map(|h| (h.name.clone(), h.value.clone()))
+                        .collect(),
                 },
             ),
         };
@@ -269,7 +280,10 @@ impl Session<'_> {
                 }
                 Err(_) => {
                     self.record(EventKind::HandshakeFailed {
-                        reason: format!("no complete response head within {} ms", limit.as_millis()),
+                        reason: format!(
+                            "no complete response head within {} ms",
+                            limit.as_millis()
+                        ),
                         raw: ByteLog::of(&buf),
                     });
                     return None;
@@ -285,7 +299,11 @@ impl Session<'_> {
     async fn step(&mut self, step: &Step) {
         let sends = matches!(
             step,
-            Step::Send(_) | Step::SendFrames(_) | Step::SendRaw(_) | Step::Close(_) | Step::Marker(_)
+            Step::Send(_)
+                | Step::SendFrames(_)
+                | Step::SendRaw(_)
+                | Step::Close(_)
+                | Step::Marker(_)
         );
         if sends && self.shared.peer_gone() {
             self.record(EventKind::StepSkipped {
@@ -352,7 +370,12 @@ impl Session<'_> {
         frame(&enc, &body).map(|f| vec![f]).unwrap_or_default()
     }
 
-    async fn send_frames(&mut self, frames: Vec<BuiltFrame>, chop: Option<usize>, delay: Option<Millis>) {
+    async fn send_frames(
+        &mut self,
+        frames: Vec<BuiltFrame>,
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
         if frames.is_empty() {
             return;
         }
@@ -366,9 +389,11 @@ impl Session<'_> {
                 self.shared.close_sent.store(true, Ordering::SeqCst);
             }
             let mut observed = Vec::new();
-            self.out_observer.on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
+            self.out_observer
+                .on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
             if !f.payload.is_empty() {
-                self.out_observer.on_event(DecodeEvent::Payload(&f.payload), &mut observed);
+                self.out_observer
+                    .on_event(DecodeEvent::Payload(&f.payload), &mut observed);
             }
             self.out_observer.on_event(DecodeEvent::End, &mut observed);
             for o in observed {
@@ -419,13 +444,20 @@ impl Session<'_> {
         };
         let met = match w.what {
             WaitFor::Silence => {
-                let quiet = w.silence.unwrap_or(Millis(500)).scaled(self.opts.timeout_scale);
-                tokio::time::timeout(timeout, silence(&mut rx, quiet)).await.is_ok()
+                let quiet = w
+                    .silence
+                    .unwrap_or(Millis(500))
+                    .scaled(self.opts.timeout_scale);
+                tokio::time::timeout(timeout, silence(&mut rx, quiet))
+                    .await
+                    .is_ok()
             }
             kind => tokio::time::timeout(
                 timeout,
                 rx.wait_for(|s| match kind {
-                    WaitFor::Echo => (s.messages >= msgs && s.pongs >= pings) || s.close_received || s.ended,
+                    WaitFor::Echo => {
+                        (s.messages >= msgs && s.pongs >= pings) || s.close_received || s.ended
+                    }
                     WaitFor::Close => s.close_received || s.ended,
                     _ => s.ended,
                 }),
@@ -666,7 +698,10 @@ fn handle_observation(
     }
 }
 
-fn frame_record(enc: &FrameEncoding, body: &[u8]) -> Result<(FrameRecord, Vec<u8>), crate::wire::frame::EncodeError> {
+fn frame_record(
+    enc: &FrameEncoding,
+    body: &[u8],
+) -> Result<(FrameRecord, Vec<u8>), crate::wire::frame::EncodeError> {
     let built = frame(enc, body)?;
     let close = (enc.opcode == 8).then(|| crate::wire::message::CloseBody::parse(body));
     Ok((

@@ -98,10 +98,16 @@ mod tests {
     #[test]
     fn parses() {
         let t = Target::parse("ws://127.0.0.1:9001/ws?x=1").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("127.0.0.1", 9001, "/ws?x=1"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("127.0.0.1", 9001, "/ws?x=1")
+        );
         assert_eq!(t.host_header, "127.0.0.1:9001");
         let t = Target::parse("ws://[::1]:8080").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("::1", 8080, "/"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("::1", 8080, "/")
+        );
         assert_eq!(t.authority(), "[::1]:8080");
         assert_eq!(Target::parse("ws://h?q").unwrap().path, "/?q");
         assert_eq!(Target::parse("wss://h").unwrap_err(), TargetError::Tls);

@@ -46,7 +46,11 @@ impl ByteLog {
             _ => format!("hex {}", hex(shown)),
         };
         if more {
-            format!("{body}… ({} bytes, sha256 {})", self.len, &self.sha256[..16])
+            format!(
+                "{body}… ({} bytes, sha256 {})",
+                self.len,
+                &self.sha256[..16]
+            )
         } else {
             format!("{body} ({} bytes)", self.len)
         }
@@ -102,7 +106,9 @@ impl ByteLogBuilder {
 
 impl std::fmt::Debug for ByteLogBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ByteLogBuilder").field("len", &self.len).finish()
+        f.debug_struct("ByteLogBuilder")
+            .field("len", &self.len)
+            .finish()
     }
 }
 

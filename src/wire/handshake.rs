@@ -58,7 +58,10 @@ pub fn build_request(parts: &RequestParts<'_>, edits: &HeaderEdits) -> Vec<u8> {
     headers.extend(parts.extra.iter().cloned());
     headers.retain(|(n, _)| !edits.remove.iter().any(|r| r.eq_ignore_ascii_case(n)));
     for (name, value) in &edits.replace {
-        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             Some(slot) => *slot = (name.clone(), value.clone()),
             None => headers.push((name.clone(), value.clone())),
         }
@@ -151,7 +154,12 @@ pub fn parse_response(head: &[u8]) -> Result<ResponseHead, String> {
         headers: resp
             .headers
             .iter()
-            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
             .collect(),
     })
 }
@@ -197,7 +205,10 @@ mod tests {
             key: "K",
             extra: &[("A".into(), "b".into())],
         };
-        let raw = render_raw_request("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n", &parts);
+        let raw = render_raw_request(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n",
+            &parts,
+        );
         assert_eq!(raw, b"GET /ws HTTP/1.1\r\nHost: h\r\nA: b\r\n\r\n");
     }
 

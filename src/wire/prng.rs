@@ -43,14 +43,18 @@ mod tests {
 
     #[test]
     fn same_case_same_stream_other_case_differs() {
-        let a: Vec<u64> = (0..4).map({
-            let mut p = Prng::for_case("1.1.1", 0);
-            move |_| p.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..4).map({
-            let mut p = Prng::for_case("1.1.1", 0);
-            move |_| p.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut p = Prng::for_case("1.1.1", 0);
+                move |_| p.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut p = Prng::for_case("1.1.1", 0);
+                move |_| p.next_u64()
+            })
+            .collect();
         let c = Prng::for_case("1.1.2", 0).next_u64();
         assert_eq!(a, b);
         assert_ne!(a[0], c);

@@ -75,7 +75,11 @@ mod tests {
     fn split_code_points() {
         let text = "κόσμε".as_bytes();
         for cut in 0..text.len() {
-            assert_eq!(check(&[&text[..cut], &text[cut..]]), (true, true), "cut {cut}");
+            assert_eq!(
+                check(&[&text[..cut], &text[cut..]]),
+                (true, true),
+                "cut {cut}"
+            );
         }
         let one: Vec<&[u8]> = text.chunks(1).collect();
         assert_eq!(check(&one), (true, true));

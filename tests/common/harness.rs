@@ -18,7 +18,9 @@ pub fn corpus(include: &[&str]) -> Vec<Case> {
         include: include.iter().map(|s| s.to_string()).collect(),
         exclude: Vec::new(),
     };
-    all.into_iter().filter(|c| sel.selects(&c.spec.id)).collect()
+    all.into_iter()
+        .filter(|c| sel.selects(&c.spec.id))
+        .collect()
 }
 
 /// Runs cases against `url` with default options.
@@ -35,7 +37,9 @@ pub fn run(url: &str, cases: &[Case]) -> RunResults {
             jobs: 16,
             strict: false,
         };
-        suite::run(cases, &config, |_, _, _| {}).await.expect("target reachable")
+        suite::run(cases, &config, |_, _, _| {})
+            .await
+            .expect("target reachable")
     })
 }
 

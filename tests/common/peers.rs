@@ -41,7 +41,9 @@ pub fn spawn(program: &str, args: &[&str], env: &[(&str, String)]) -> Result<Pee
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -98,12 +100,19 @@ pub fn python_websockets() -> Result<Peer, String> {
 /// Autobahn's verdicts: case id → (behavior, behaviorClose) for a peer column
 /// prefix of tests/data/autobahn-server-verdicts-1-5.tsv (`ws-node`, `py-websockets`).
 pub fn autobahn_verdicts(peer: &str) -> BTreeMap<String, (String, String)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/autobahn-server-verdicts-1-5.tsv");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/autobahn-server-verdicts-1-5.tsv");
     let text = std::fs::read_to_string(&path).expect("verdict table");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    let b = header.iter().position(|h| *h == format!("{peer}.behavior")).expect("behavior column");
-    let c = header.iter().position(|h| *h == format!("{peer}.behaviorClose")).expect("close column");
+    let b = header
+        .iter()
+        .position(|h| *h == format!("{peer}.behavior"))
+        .expect("behavior column");
+    let c = header
+        .iter()
+        .position(|h| *h == format!("{peer}.behaviorClose"))
+        .expect("close column");
     lines
         .map(|l| l.split('\t').collect::<Vec<_>>())
         .map(|f| (f[0].to_string(), (f[b].to_string(), f[c].to_string())))
