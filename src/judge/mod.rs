@@ -49,3 +49,6 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
         remote_close_code,
     }
 }
+
+#[cfg(test)]
+mod tests;

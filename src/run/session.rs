@@ -25,7 +25,7 @@ use crate::wire::handshake::{
     build_request, find_head_end, key_from_bytes, parse_response, render_raw_request, HeaderEdits,
     RequestParts, MAX_HEAD_BYTES,
 };
-use crate::wire::message::{FrameRecord, Observation, Observer};
+use crate::wire::message::{CloseBody, FrameRecord, Observation, Observer};
 use crate::wire::{Opcode, Prng};
 
 /// Most events one transcript keeps; beyond it frames are counted, not logged.
@@ -664,13 +664,7 @@ fn handle_observation(
                     Some((Opcode::PONG, frame.payload.head.clone()))
                 }
                 8 if !shared.close_sent.swap(true, Ordering::SeqCst) => {
-                    let body = frame
-                        .close
-                        .as_ref()
-                        .and_then(|c| c.code)
-                        .map(|c| c.to_be_bytes().to_vec())
-                        .unwrap_or_default();
-                    Some((Opcode::CLOSE, body))
+                    Some((Opcode::CLOSE, close_reply(&frame)))
                 }
                 _ => None,
             };
@@ -696,6 +690,25 @@ fn handle_observation(
             }
         }
     }
+}
+
+/// The close frame a well-behaved endpoint answers with (RFC 6455 5.5.1, 7.4):
+/// the peer's code echoed when it is one that may appear on the wire, 1002 for a
+/// malformed close, 1007 for a reason that is not UTF-8, no body for no code.
+fn close_reply(frame: &FrameRecord) -> Vec<u8> {
+    let reply = match &frame.close {
+        _ if frame.payload.len == 1 => Some(1002),
+        Some(c) if !c.reason_utf8 => Some(1007),
+        Some(CloseBody { code: Some(code), .. }) => {
+            if matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999) {
+                Some(*code)
+            } else {
+                Some(1002)
+            }
+        }
+        _ => None,
+    };
+    reply.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default()
 }
 
 fn frame_record(

@@ -1,0 +1,199 @@
+//! Table-driven tests of the judge: hand-written transcripts against small
+//! cases, one row per situation Autobahn distinguishes.
+
+use super::*;
+use crate::case::load::{load, Source};
+use crate::transcript::{Event, EventKind, Transcript};
+use crate::wire::bytelog::ByteLog;
+use crate::wire::decode::{FrameHead, LengthForm};
+use crate::wire::handshake::{accept_for, ResponseHead};
+use crate::wire::message::{CloseBody, FrameRecord, MessageRecord};
+
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+fn case(steps_and_expect: &str) -> Case {
+    let text = format!(
+        "group: t\ntitle: t\ncases:\n  - id: t.1\n    title: t\n    requirement: MUST\n{steps_and_expect}"
+    );
+    let mut cases = load(&[Source {
+        name: "t.yaml".into(),
+        text,
+    }])
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    cases.remove(0)
+}
+
+fn echo_case() -> Case {
+    case("    steps: []\n    expect:\n      ok: [echo]\n      close: {by: harness, codes: [1000], clean: true}\n")
+}
+
+fn fail_case() -> Case {
+    case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002]}\n")
+}
+
+fn two_grades() -> Case {
+    case("    steps: []\n    expect:\n      ok: [echo]\n      non_strict: []\n      close: {by: peer, codes: [1002]}\n")
+}
+
+fn head(opcode: u8, len: u64, mask: bool) -> FrameHead {
+    FrameHead {
+        fin: true,
+        rsv: 0,
+        opcode,
+        mask: mask.then_some([1, 2, 3, 4]),
+        len,
+        length_form: LengthForm::minimal(len),
+    }
+}
+
+fn frame(opcode: u8, payload: &[u8], mask: bool) -> FrameRecord {
+    FrameRecord {
+        head: head(opcode, payload.len() as u64, mask),
+        payload: ByteLog::of(payload),
+        close: (opcode == 8).then(|| CloseBody::parse(payload)),
+    }
+}
+
+fn message(payload: &[u8]) -> MessageRecord {
+    MessageRecord {
+        opcode: 1,
+        frames: 1,
+        payload: ByteLog::of(payload),
+        utf8_valid: Some(true),
+    }
+}
+
+/// Building blocks of a transcript.
+#[derive(Clone)]
+enum E {
+    Handshake,
+    BadAccept,
+    SentText(&'static str),
+    GotText(&'static str),
+    SentClose(u16),
+    GotClose(Option<u16>),
+    GotMaskedText,
+    PeerEof,
+    HarnessClosed,
+    ConnectFailed,
+}
+
+fn transcript(events: &[E]) -> Transcript {
+    let mut out = Vec::new();
+    let mut push = |kind| {
+        out.push(Event {
+            at_us: out.len() as u64,
+            kind,
+        })
+    };
+    for e in events {
+        match e.clone() {
+            E::Handshake | E::BadAccept => {
+                push(EventKind::RequestSent {
+                    raw: ByteLog::of(format!("GET / HTTP/1.1\r\nSec-WebSocket-Key: {KEY}\r\n\r\n").as_bytes()),
+                });
+                let accept = if matches!(e, E::BadAccept) { "wrong".to_string() } else { accept_for(KEY) };
+                push(EventKind::ResponseReceived {
+                    head: ResponseHead {
+                        status: 101,
+                        reason: "Switching Protocols".into(),
+                        headers: vec![
+                            ("Upgrade".into(), "websocket".into()),
+                            ("Connection".into(), "Upgrade".into()),
+                            ("Sec-WebSocket-Accept".into(), accept),
+                        ],
+                    },
+                    raw: ByteLog::of(b"HTTP/1.1 101"),
+                });
+            }
+            E::SentText(t) => {
+                push(EventKind::FrameSent { frame: frame(1, t.as_bytes(), true) });
+                push(EventKind::MessageSent { message: message(t.as_bytes()) });
+            }
+            E::GotText(t) => {
+                push(EventKind::FrameReceived { frame: frame(1, t.as_bytes(), false) });
+                push(EventKind::MessageReceived { message: message(t.as_bytes()) });
+            }
+            E::GotMaskedText => push(EventKind::FrameReceived { frame: frame(1, b"x", true) }),
+            E::SentClose(code) => push(EventKind::FrameSent { frame: frame(8, &code.to_be_bytes(), true) }),
+            E::GotClose(code) => {
+                let body = code.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default();
+                push(EventKind::FrameReceived { frame: frame(8, &body, false) })
+            }
+            E::PeerEof => push(EventKind::PeerEof),
+            E::HarnessClosed => push(EventKind::HarnessClosed { reason: "test".into() }),
+            E::ConnectFailed => push(EventKind::ConnectFailed { error: "refused".into() }),
+        }
+    }
+    Transcript {
+        case_id: "t.1".into(),
+        events: out,
+        duration_us: 10,
+        detailed: true,
+    }
+}
+
+#[test]
+fn verdict_table() {
+    use E::*;
+    let rows: Vec<(&str, Case, Vec<E>, Behavior, CloseVerdict)> = vec![
+        ("clean echo", echo_case(),
+         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), GotClose(Some(1000)), PeerEof],
+         Behavior::Ok, CloseVerdict::Ok),
+        ("wrong echo", echo_case(),
+         vec![Handshake, SentText("hi"), GotText("ho"), SentClose(1000), GotClose(Some(1000)), PeerEof],
+         Behavior::Failed, CloseVerdict::Ok),
+        ("no echo", echo_case(),
+         vec![Handshake, SentText("hi"), SentClose(1000), GotClose(Some(1000)), PeerEof],
+         Behavior::Failed, CloseVerdict::Ok),
+        ("server never closes tcp", echo_case(),
+         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), GotClose(Some(1000)), HarnessClosed],
+         Behavior::Ok, CloseVerdict::FailedByClient),
+        ("no close reply", echo_case(),
+         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), PeerEof],
+         Behavior::Ok, CloseVerdict::Unclean),
+        ("peer closed first", echo_case(),
+         vec![Handshake, SentText("hi"), GotText("hi"), GotClose(Some(1000)), SentClose(1000), PeerEof],
+         Behavior::Ok, CloseVerdict::Failed),
+        ("wrong code", echo_case(),
+         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), GotClose(Some(1001)), PeerEof],
+         Behavior::Ok, CloseVerdict::WrongCode),
+        ("peer fails with 1002", fail_case(),
+         vec![Handshake, GotClose(Some(1002)), SentClose(1002), PeerEof],
+         Behavior::Ok, CloseVerdict::Ok),
+        ("peer drops tcp", fail_case(), vec![Handshake, PeerEof], Behavior::Ok, CloseVerdict::Ok),
+        ("peer close without code", fail_case(),
+         vec![Handshake, GotClose(None), SentClose(1000), PeerEof], Behavior::Ok, CloseVerdict::Ok),
+        ("peer never fails", fail_case(), vec![Handshake, HarnessClosed], Behavior::Ok, CloseVerdict::Failed),
+        ("peer fails with 1000", fail_case(),
+         vec![Handshake, GotClose(Some(1000)), SentClose(1000), PeerEof], Behavior::Ok, CloseVerdict::WrongCode),
+        ("echo then fail: OK", two_grades(),
+         vec![Handshake, SentText("a"), SentText("b"), GotText("a"), GotClose(Some(1002)), PeerEof],
+         Behavior::Ok, CloseVerdict::Ok),
+        ("fail first: NON-STRICT", two_grades(),
+         vec![Handshake, SentText("a"), SentText("b"), GotClose(Some(1002)), PeerEof],
+         Behavior::NonStrict, CloseVerdict::Ok),
+        ("masked server frame", fail_case(), vec![Handshake, GotMaskedText, PeerEof], Behavior::Failed, CloseVerdict::Ok),
+        ("bad accept", fail_case(), vec![BadAccept, PeerEof], Behavior::Failed, CloseVerdict::Ok),
+        ("no handshake", fail_case(), vec![PeerEof], Behavior::Failed, CloseVerdict::Failed),
+        ("unreachable", fail_case(), vec![ConnectFailed], Behavior::Error, CloseVerdict::None),
+    ];
+    for (name, case, events, behavior, close) in rows {
+        let v = judge(&case, &transcript(&events));
+        assert_eq!((v.behavior, v.close), (behavior, close), "{name}: {} | {}", v.behavior_reason, v.close_reason);
+        assert!(!v.behavior_reason.is_empty() && !v.close_reason.is_empty(), "{name}: empty reason");
+    }
+}
+
+#[test]
+fn escalations_and_requirement_levels() {
+    let strict_code = case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002], wrong_code_fails: true}\n");
+    let v = judge(&strict_code, &transcript(&[E::Handshake, E::GotClose(Some(1000)), E::PeerEof]));
+    assert_eq!((v.behavior, v.outcome), (Behavior::Failed, Outcome::Failed));
+    let text = "group: t\ntitle: t\ncases:\n  - id: t.2\n    title: t\n    requirement: SHOULD\n    steps: []\n    expect:\n      ok: [echo]\n      close: {by: peer}\n";
+    let c = load(&[Source { name: "t.yaml".into(), text: text.into() }]).unwrap_or_else(|e| panic!("{e:?}")).remove(0);
+    let v = judge(&c, &transcript(&[E::Handshake, E::SentText("a"), E::PeerEof]));
+    assert_eq!(v.behavior, Behavior::NonStrict, "{}", v.behavior_reason);
+    assert!(v.behavior_reason.contains("expected [text message \"a\""), "{}", v.behavior_reason);
+    assert!(v.behavior_reason.contains("observed nothing"), "{}", v.behavior_reason);
+}

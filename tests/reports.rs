@@ -1,0 +1,664 @@
+//! Integration tests for the file reports (JUnit, HTML, results.json, Autobahn
+//! index.json) and the shared wire log, over a hand-built run full of hostile
+//! content: markup and `]]>` in titles and close reasons, ANSI escapes and NUL
+//! in strings and payloads, invalid UTF-8 in byte logs, a 1 MiB byte log and a
+//! performance case with thousands of events. Each report must stay parseable,
+//! escaped and bounded.
+
+use std::collections::BTreeMap;
+
+use wsspec::case::model::Requirement;
+use wsspec::judge::{Behavior, CloseVerdict, Outcome, Verdict};
+use wsspec::report::{autobahn, html, json, junit, sanitize, wirelog};
+use wsspec::results::{CaseResult, RunResults};
+use wsspec::transcript::{Event, EventKind, Transcript};
+use wsspec::wire::bytelog::{hex, ByteLog};
+use wsspec::wire::decode::{FrameHead, LengthForm};
+use wsspec::wire::handshake::ResponseHead;
+use wsspec::wire::message::{CloseBody, FrameRecord, MessageRecord};
+
+const HOSTILE: &str = "<script>alert(1)</script> ]]> \u{0}\u{1b}[31m & \"q\" 'a'";
+
+fn ev(at_us: u64, kind: EventKind) -> Event {
+    Event { at_us, kind }
+}
+
+fn frame(opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) -> FrameRecord {
+    FrameRecord {
+        head: FrameHead {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask,
+            len: payload.len() as u64,
+            length_form: LengthForm::minimal(payload.len() as u64),
+        },
+        payload: ByteLog::of(payload),
+        close: (opcode == 8).then(|| CloseBody::parse(payload)),
+    }
+}
+
+/// A ByteLog claiming 1 MiB with only a few recorded bytes.
+fn mib_summary() -> ByteLog {
+    ByteLog {
+        len: 1 << 20,
+        head: b"\xff\xfe<script>".to_vec(),
+        sha256: "ab".repeat(32),
+    }
+}
+
+/// A small, realistic transcript: handshake, one echoed message, close.
+fn echo_transcript() -> Transcript {
+    let request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let response = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    Transcript {
+        case_id: "1.1.2".into(),
+        events: vec![
+            ev(0, EventKind::Connected),
+            ev(
+                120,
+                EventKind::RequestSent {
+                    raw: ByteLog::of(request),
+                },
+            ),
+            ev(
+                380,
+                EventKind::ResponseReceived {
+                    head: ResponseHead {
+                        status: 101,
+                        reason: "Switching Protocols".into(),
+                        headers: vec![("Upgrade".into(), "websocket".into())],
+                    },
+                    raw: ByteLog::of(response),
+                },
+            ),
+            ev(
+                412,
+                EventKind::FrameSent {
+                    frame: frame(1, Some([0x1a, 0x2b, 0x3c, 0x4d]), b"Hello, world!"),
+                },
+            ),
+            ev(
+                413,
+                EventKind::MessageSent {
+                    message: MessageRecord {
+                        opcode: 1,
+                        frames: 1,
+                        payload: ByteLog::of(b"Hello, world!"),
+                        utf8_valid: Some(true),
+                    },
+                },
+            ),
+            ev(
+                900,
+                EventKind::FrameReceived {
+                    frame: frame(1, None, b"Hello, world!"),
+                },
+            ),
+            ev(
+                901,
+                EventKind::MessageReceived {
+                    message: MessageRecord {
+                        opcode: 1,
+                        frames: 1,
+                        payload: ByteLog::of(b"Hello, world!"),
+                        utf8_valid: Some(true),
+                    },
+                },
+            ),
+            ev(
+                950,
+                EventKind::WaitMet {
+                    what: "echo".into(),
+                },
+            ),
+            ev(
+                1000,
+                EventKind::FrameSent {
+                    frame: frame(8, Some([1, 2, 3, 4]), b"\x03\xe8"),
+                },
+            ),
+            ev(
+                1400,
+                EventKind::FrameReceived {
+                    frame: frame(8, None, b"\x03\xe8"),
+                },
+            ),
+            ev(1500, EventKind::PeerEof),
+            ev(
+                1501,
+                EventKind::HarnessClosed {
+                    reason: "closing handshake complete".into(),
+                },
+            ),
+        ],
+        duration_us: 1502,
+        detailed: true,
+    }
+}
+
+/// A transcript full of hostile peer content.
+fn hostile_transcript() -> Transcript {
+    let mut close_payload = vec![0x03, 0xea];
+    close_payload.extend_from_slice(HOSTILE.as_bytes());
+    close_payload.extend_from_slice(b"\xff\xfe]]>");
+    let big_head = ByteLog {
+        len: 1 << 20,
+        head: vec![b'<'; 1 << 20],
+        sha256: "cd".repeat(32),
+    };
+    Transcript {
+        case_id: "9.9.9".into(),
+        events: vec![
+            ev(0, EventKind::Connected),
+            ev(
+                10,
+                EventKind::RequestSent {
+                    raw: ByteLog::of(format!("GET /{HOSTILE} HTTP/1.1\r\nX: \u{202e}evil\r\n\r\n").as_bytes()),
+                },
+            ),
+            ev(
+                20,
+                EventKind::ResponseReceived {
+                    head: ResponseHead {
+                        status: 101,
+                        reason: HOSTILE.into(),
+                        headers: vec![("Server".into(), HOSTILE.into())],
+                    },
+                    raw: ByteLog::of(
+                        &[
+                            format!("HTTP/1.1 101 {HOSTILE}\r\nServer: \u{0}\u{1b}[2J").as_bytes(),
+                            b"\xff\r\n\r\n",
+                        ]
+                        .concat(),
+                    ),
+                },
+            ),
+            ev(
+                30,
+                EventKind::FrameReceived {
+                    frame: frame(1, None, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
+                },
+            ),
+            ev(
+                31,
+                EventKind::MessageReceived {
+                    message: MessageRecord {
+                        opcode: 1,
+                        frames: 1,
+                        payload: mib_summary(),
+                        utf8_valid: Some(false),
+                    },
+                },
+            ),
+            ev(
+                32,
+                EventKind::MessageReceived {
+                    message: MessageRecord {
+                        opcode: 2,
+                        frames: 3,
+                        payload: big_head,
+                        utf8_valid: None,
+                    },
+                },
+            ),
+            ev(
+                40,
+                EventKind::BytesSent {
+                    bytes: ByteLog::of(b"\x81\x85\x00\x00\x00\x00]]><x>"),
+                    writes: 9,
+                },
+            ),
+            ev(
+                50,
+                EventKind::Marker {
+                    name: HOSTILE.into(),
+                },
+            ),
+            ev(
+                60,
+                EventKind::WaitTimedOut {
+                    what: HOSTILE.into(),
+                    after_ms: 1000,
+                },
+            ),
+            ev(
+                70,
+                EventKind::FrameReceived {
+                    frame: frame(8, None, &close_payload),
+                },
+            ),
+            ev(
+                80,
+                EventKind::FrameReceived {
+                    frame: FrameRecord {
+                        head: FrameHead {
+                            fin: false,
+                            rsv: 7,
+                            opcode: 3,
+                            mask: Some([0xff; 4]),
+                            len: 0x7fff_ffff_ffff_ffff,
+                            length_form: LengthForm::Long,
+                        },
+                        payload: ByteLog::of(b"\x00\x1b[31m"),
+                        close: None,
+                    },
+                },
+            ),
+            ev(
+                90,
+                EventKind::SocketError {
+                    error: HOSTILE.into(),
+                },
+            ),
+            ev(100, EventKind::TruncatedFrame),
+            ev(
+                110,
+                EventKind::HandshakeFailed {
+                    reason: HOSTILE.into(),
+                    raw: ByteLog::of(b"HTTP/1.1 200 OK\r\n<script>\x00"),
+                },
+            ),
+            ev(120, EventKind::Deadline { after_ms: 2000 }),
+        ],
+        duration_us: 123_456,
+        detailed: true,
+    }
+}
+
+/// A performance transcript: thousands of summarized frames.
+fn perf_transcript(n: usize) -> Transcript {
+    let mut events = vec![ev(0, EventKind::Connected)];
+    for i in 0..n {
+        let mut f = frame(2, Some([9, 9, 9, 9]), &[]);
+        f.head.len = 1 << 20;
+        f.head.length_form = LengthForm::Long;
+        f.payload = mib_summary();
+        events.push(ev(i as u64 * 10, EventKind::FrameSent { frame: f }));
+    }
+    Transcript {
+        case_id: "9.1.6".into(),
+        events,
+        duration_us: 9_000_000,
+        detailed: false,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn case(
+    id: &str,
+    title: &str,
+    group: &str,
+    autobahn: Option<&str>,
+    behavior: Behavior,
+    close: CloseVerdict,
+    code: Option<u16>,
+    transcript: Transcript,
+) -> CaseResult {
+    CaseResult {
+        id: id.into(),
+        title: title.into(),
+        group: group.into(),
+        group_title: format!("group title {group} {HOSTILE}"),
+        rfc: "RFC 6455 5.2".into(),
+        requirement: Requirement::Must,
+        autobahn: autobahn.map(String::from),
+        description: Some(format!("description with {HOSTILE}\nsecond line")),
+        expectation: format!("OK: echo; {HOSTILE}"),
+        performance: !transcript.detailed,
+        verdict: Verdict {
+            behavior,
+            behavior_reason: format!("behaviour reason {HOSTILE}"),
+            close,
+            close_reason: format!("close reason {HOSTILE}"),
+            remote_close_code: code,
+            outcome: Verdict::outcome_of(behavior, close),
+        },
+        duration_ms: transcript.duration_us as f64 / 1000.0,
+        transcript,
+    }
+}
+
+fn run(strict: bool) -> RunResults {
+    let cases = vec![
+        case("1.1.2", "text message of 125 bytes is echoed", "1", Some("1.1.2"), Behavior::Ok, CloseVerdict::Ok, Some(1000), echo_transcript()),
+        case("1.1.10", HOSTILE, "1", Some("1.1.10"), Behavior::Failed, CloseVerdict::Unclean, Some(1002), hostile_transcript()),
+        case("2.1", "non-strict one", "2", Some("2.1"), Behavior::NonStrict, CloseVerdict::Ok, None, echo_transcript()),
+        case("2.2", "cannot connect", "2", None, Behavior::Error, CloseVerdict::None, None, Transcript {
+            case_id: "2.2".into(),
+            events: vec![ev(0, EventKind::ConnectFailed { error: format!("refused {HOSTILE}") })],
+            duration_us: 5,
+            detailed: true,
+        }),
+        case("3.1", "informational", "3", Some("3.1"), Behavior::Informational, CloseVerdict::WrongCode, Some(4000), echo_transcript()),
+        case("3.2", "unimplemented", "3", Some("3.2"), Behavior::Unimplemented, CloseVerdict::Ok, None, echo_transcript()),
+        case("9.1.6", "1 MiB binary messages", "9", Some("9.1.6"), Behavior::Ok, CloseVerdict::FailedByClient, Some(1000), perf_transcript(5000)),
+        case("wsspec-only", "not an Autobahn case", "9", None, Behavior::Ok, CloseVerdict::Ok, Some(1000), echo_transcript()),
+    ];
+    RunResults {
+        schema: 1,
+        tool_version: format!("0.1.0 {HOSTILE}"),
+        corpus_version: "corpus-1".into(),
+        role: "server".into(),
+        target: format!("ws://127.0.0.1:9001/{HOSTILE}"),
+        agent: format!("My Server/1.2 {HOSTILE}"),
+        started_unix: 1_700_000_000,
+        wall_ms: 12_345.6,
+        strict,
+        counts: RunResults::tally(&cases),
+        cases,
+    }
+}
+
+fn has_raw_controls(s: &str) -> bool {
+    s.chars().any(|c| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{fffe}' || c == '\u{ffff}'
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Sanitizing and wire log
+// ---------------------------------------------------------------------------
+
+#[test]
+fn sanitizers_neutralize_hostile_text() {
+    let x = sanitize::xml_text(HOSTILE);
+    assert!(!x.contains("]]>"));
+    assert!(!has_raw_controls(&x));
+    assert!(x.contains("\\x00\\x1b[31m"));
+    let h = sanitize::html(HOSTILE);
+    assert!(!h.contains('<') && !h.contains('>') && !h.contains('"') && !h.contains('\''));
+    assert!(h.starts_with("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!has_raw_controls(&h));
+}
+
+#[test]
+fn wire_log_of_small_transcript() {
+    insta::assert_yaml_snapshot!("wirelog_echo", wirelog::lines(&echo_transcript()));
+}
+
+#[test]
+fn wire_log_of_hostile_transcript() {
+    insta::assert_yaml_snapshot!("wirelog_hostile", wirelog::lines(&hostile_transcript()));
+}
+
+#[test]
+fn wire_log_lines_are_bounded_and_plain() {
+    for t in [echo_transcript(), hostile_transcript(), perf_transcript(50)] {
+        for line in wirelog::lines(&t) {
+            assert!(line.chars().count() <= wirelog::MAX_LINE, "{line}");
+            assert!(!has_raw_controls(&line), "{line:?}");
+            assert!(!line.contains('\n'), "{line:?}");
+        }
+    }
+    let lines = wirelog::lines(&echo_transcript());
+    let first = lines.iter().find(|l| l.contains("FrameSent")).expect("a sent frame");
+    assert_eq!(
+        first,
+        "+   0.412 ms  → FrameSent text fin=1 rsv=0 mask=1a2b3c4d len=13 (7-bit) \"Hello, world!\""
+    );
+    let capped = wirelog::lines_capped(&perf_transcript(5000), 100);
+    assert!(capped.len() <= 102);
+    assert!(capped.last().is_some_and(|l| l.contains("more events not shown")));
+}
+
+#[test]
+fn hex_dump_shape() {
+    let dump = wirelog::hex_dump(b"Hello, world!\x00\xff<>and more", 1024);
+    assert_eq!(dump.len(), 2);
+    assert_eq!(
+        dump[0],
+        "0000  48 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21 00 ff 3c  |Hello, world!..<|"
+    );
+    let capped = wirelog::hex_dump(&[0u8; 100], 32);
+    assert_eq!(capped.len(), 3);
+    assert!(capped[2].contains("68 more bytes"));
+}
+
+// ---------------------------------------------------------------------------
+// JUnit
+// ---------------------------------------------------------------------------
+
+fn junit_counts(xml: &str) -> (usize, usize, usize, usize, usize) {
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("JUnit does not parse: {e}"));
+    let count = |name: &str| doc.descendants().filter(|n| n.has_tag_name(name)).count();
+    (
+        count("testsuite"),
+        count("testcase"),
+        count("failure"),
+        count("error"),
+        count("skipped"),
+    )
+}
+
+#[test]
+fn junit_parses_and_counts() {
+    let xml = junit::render(&run(false));
+    assert_eq!(junit_counts(&xml), (4, 8, 1, 1, 1));
+    let strict = junit::render(&run(true));
+    // Under --strict NON-STRICT (2.1, and 9.1.6 through FAILED BY CLIENT)
+    // becomes a failure too.
+    assert_eq!(junit_counts(&strict), (4, 8, 3, 1, 1));
+    assert!(!has_raw_controls(&xml));
+}
+
+#[test]
+fn junit_keeps_hostile_strings_as_data() {
+    let xml = junit::render(&run(false));
+    let doc = roxmltree::Document::parse(&xml).expect("parses");
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .map(|n| n.attribute("name").unwrap_or_default().to_string())
+        .collect();
+    assert!(suites[0].starts_with("group 1: group title 1 <script>alert(1)</script>"));
+    assert_eq!(suites.len(), 4);
+
+    let hostile = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name").is_some_and(|a| a.starts_with("1.1.10 ")))
+        .expect("hostile case present");
+    let name = hostile.attribute("name").unwrap_or_default();
+    assert!(name.contains("<script>alert(1)</script>"));
+    assert!(name.contains("\\x00\\x1b[31m"));
+    assert_eq!(hostile.attribute("classname"), Some("wsspec.1"));
+    assert_eq!(hostile.attribute("time"), Some("0.123456"));
+    let failure = hostile
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("failure element");
+    assert_eq!(failure.attribute("type"), Some("FAILED / UNCLEAN"));
+    assert!(failure
+        .attribute("message")
+        .is_some_and(|m| m.starts_with("behaviour reason <script>")));
+    let body = failure.text().unwrap_or_default();
+    assert!(body.contains("Wire log:"), "{body}");
+    assert!(body.contains("FrameReceived close fin=1"));
+    let out = hostile
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .and_then(|n| n.text())
+        .unwrap_or_default();
+    assert!(out.contains("Expected: OK: echo; <script>"));
+    assert!(out.contains("Closing behaviour: UNCLEAN: close reason"));
+    assert!(out.contains("HandshakeResponse 101"));
+
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .expect("skipped element");
+    assert_eq!(skipped.attribute("type"), Some("UNIMPLEMENTED / OK"));
+}
+
+#[test]
+fn junit_wire_logs_are_bounded() {
+    let xml = junit::render(&run(false));
+    let doc = roxmltree::Document::parse(&xml).expect("parses");
+    let perf = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name").is_some_and(|a| a.starts_with("9.1.6 ")))
+        .expect("perf case present");
+    let out = perf
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .and_then(|n| n.text())
+        .unwrap_or_default();
+    assert!(out.lines().count() <= junit::MAX_WIRE_LINES + 30, "{}", out.lines().count());
+    assert!(out.contains("not shown (wire log capped"));
+    assert!(out.contains("performance case"));
+    assert!(xml.len() < 2 * 1024 * 1024, "{}", xml.len());
+}
+
+#[test]
+fn junit_of_a_huge_run_stays_under_the_budget() {
+    let mut r = run(false);
+    let perf = r.cases[6].clone();
+    let failing = r.cases[1].clone();
+    r.cases.clear();
+    for i in 0..300 {
+        let mut c = if i % 2 == 0 { perf.clone() } else { failing.clone() };
+        c.id = format!("{}.{i}", c.id);
+        r.cases.push(c);
+    }
+    let xml = junit::render(&r);
+    assert!(xml.len() < 30 * 1024 * 1024, "{}", xml.len());
+    let (suites, cases, failures, _, _) = junit_counts(&xml);
+    assert_eq!((suites, cases, failures), (2, 300, 150));
+    // Failing cases are served first: every one keeps its wire log.
+    let doc = roxmltree::Document::parse(&xml).expect("parses");
+    for f in doc.descendants().filter(|n| n.has_tag_name("failure")) {
+        assert!(f.text().unwrap_or_default().contains("FrameReceived"));
+    }
+}
+
+#[test]
+fn junit_of_an_empty_run_parses() {
+    let mut r = run(false);
+    r.cases.clear();
+    let xml = junit::render(&r);
+    assert_eq!(junit_counts(&xml), (0, 0, 0, 0, 0));
+}
+
+// ---------------------------------------------------------------------------
+// HTML
+// ---------------------------------------------------------------------------
+
+#[test]
+fn html_escapes_everything_from_the_model() {
+    let page = html::render(&run(false));
+    assert!(!page.contains("<script>alert"));
+    assert!(!page.contains("]]>"));
+    // Only the report's own static script tag.
+    assert_eq!(page.matches("<script>").count(), 1);
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!has_raw_controls(&page));
+    assert!(!page.contains('\u{202e}'));
+    // No external resources.
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("src="));
+}
+
+#[test]
+fn html_structure() {
+    let r = run(false);
+    let page = html::render(&r);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.trim_end().ends_with("</html>"));
+    assert_eq!(page.matches("<details class=\"case").count(), r.cases.len());
+    assert_eq!(
+        page.matches("<details").count(),
+        page.matches("</details>").count()
+    );
+    assert_eq!(page.matches("<tr").count(), page.matches("</tr>").count());
+    assert_eq!(page.matches("<div").count(), page.matches("</div>").count());
+    for c in &r.cases {
+        let a = html::anchor(&c.id);
+        assert!(page.contains(&format!("id=\"{a}\"")), "{a}");
+        assert!(page.contains(&format!("href=\"#{a}\"")), "{a}");
+    }
+    for o in Outcome::ALL {
+        assert!(page.contains(&format!("{} {}</span>", r.count(o), o.as_str())));
+    }
+    // The hex view shows the frame header as written.
+    assert!(page.contains("header  81 8d 1a 2b 3c 4d"));
+    // Deterministic.
+    assert_eq!(page, html::render(&r));
+    // Bounded despite 5000 events and a 1 MiB recorded head.
+    assert!(page.len() < 4 * 1024 * 1024, "{}", page.len());
+}
+
+// ---------------------------------------------------------------------------
+// results.json
+// ---------------------------------------------------------------------------
+
+#[test]
+fn results_json_round_trips() {
+    let mut r = run(true);
+    r.cases.truncate(6);
+    let text = json::render(&r);
+    let back: RunResults = serde_json::from_str(&text).expect("results.json deserializes");
+    assert_eq!(back.cases.len(), r.cases.len());
+    assert_eq!(back.agent, r.agent);
+    assert!(back.strict);
+    for (a, b) in back.cases.iter().zip(&r.cases) {
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.title, b.title);
+        assert_eq!(a.verdict, b.verdict);
+        assert_eq!(a.transcript, b.transcript);
+    }
+    assert_eq!(json::render(&back), text);
+    // Invalid UTF-8 in byte logs survives as hex.
+    assert!(text.contains(&hex(b"\xff\xfe]]>")));
+}
+
+// ---------------------------------------------------------------------------
+// Autobahn index.json
+// ---------------------------------------------------------------------------
+
+#[test]
+fn autobahn_index_shape() {
+    let r = run(false);
+    let text = autobahn::render_index(&r);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("index.json parses");
+    let agents = v.as_object().expect("object of agents");
+    assert_eq!(agents.len(), 1);
+    let cases = agents[&r.agent].as_object().expect("object of cases");
+    let ids: Vec<&str> = cases.keys().map(String::as_str).collect();
+    // Sorted as strings, like Autobahn; cases without an Autobahn id left out.
+    assert_eq!(ids, ["1.1.10", "1.1.2", "2.1", "3.1", "3.2", "9.1.6"]);
+    let mut expected = BTreeMap::new();
+    expected.insert("behavior", serde_json::json!("FAILED"));
+    expected.insert("behaviorClose", serde_json::json!("UNCLEAN"));
+    expected.insert("duration", serde_json::json!(123));
+    expected.insert("remoteCloseCode", serde_json::json!(1002));
+    let entry = cases["1.1.10"].as_object().expect("entry");
+    let mut got: BTreeMap<&str, serde_json::Value> =
+        entry.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let file = got.remove("reportfile").expect("reportfile");
+    assert_eq!(got, expected);
+    let file = file.as_str().expect("reportfile is a string");
+    assert!(file.starts_with("my_server_1_2__script_alert_1___script_"), "{file}");
+    assert!(file.ends_with("_a_case_1_1_10.json"), "{file}");
+    assert!(file
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'));
+    assert_eq!(cases["2.1"]["remoteCloseCode"], serde_json::Value::Null);
+    assert_eq!(cases["2.1"]["behavior"], "NON-STRICT");
+    assert_eq!(cases["9.1.6"]["behaviorClose"], "FAILED BY CLIENT");
+    assert_eq!(cases["9.1.6"]["duration"], 9000);
+    // Autobahn's three-space indent and key order.
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "{");
+    assert!(lines[1].starts_with("   \"My Server"));
+    assert_eq!(lines[2], "      \"1.1.10\": {");
+    assert_eq!(lines[3], "         \"behavior\": \"FAILED\",");
+    assert_eq!(lines[4], "         \"behaviorClose\": \"UNCLEAN\",");
+}
+
+#[test]
+fn autobahn_report_file_names() {
+    assert_eq!(
+        autobahn::report_file("AutobahnPython/0.6.0", "1.2.3"),
+        "autobahnpython_0_6_0_case_1_2_3.json"
+    );
+    assert_eq!(autobahn::clean_for_filename("  -Node ws- "), "node_ws");
+}
