@@ -154,7 +154,9 @@ fn hostile_transcript() -> Transcript {
             ev(
                 10,
                 EventKind::RequestSent {
-                    raw: ByteLog::of(format!("GET /{HOSTILE} HTTP/1.1\r\nX: \u{202e}evil\r\n\r\n").as_bytes()),
+                    raw: ByteLog::of(
+                        format!("GET /{HOSTILE} HTTP/1.1\r\nX: \u{202e}evil\r\n\r\n").as_bytes(),
+                    ),
                 },
             ),
             ev(
@@ -177,7 +179,11 @@ fn hostile_transcript() -> Transcript {
             ev(
                 30,
                 EventKind::FrameReceived {
-                    frame: frame(1, None, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
+                    frame: frame(
+                        1,
+                        None,
+                        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80",
+                    ),
                 },
             ),
             ev(
@@ -321,19 +327,96 @@ fn case(
 
 fn run(strict: bool) -> RunResults {
     let cases = vec![
-        case("1.1.2", "text message of 125 bytes is echoed", "1", Some("1.1.2"), Behavior::Ok, CloseVerdict::Ok, Some(1000), echo_transcript()),
-        case("1.1.10", HOSTILE, "1", Some("1.1.10"), Behavior::Failed, CloseVerdict::Unclean, Some(1002), hostile_transcript()),
-        case("2.1", "non-strict one", "2", Some("2.1"), Behavior::NonStrict, CloseVerdict::Ok, None, echo_transcript()),
-        case("2.2", "cannot connect", "2", None, Behavior::Error, CloseVerdict::None, None, Transcript {
-            case_id: "2.2".into(),
-            events: vec![ev(0, EventKind::ConnectFailed { error: format!("refused {HOSTILE}") })],
-            duration_us: 5,
-            detailed: true,
-        }),
-        case("3.1", "informational", "3", Some("3.1"), Behavior::Informational, CloseVerdict::WrongCode, Some(4000), echo_transcript()),
-        case("3.2", "unimplemented", "3", Some("3.2"), Behavior::Unimplemented, CloseVerdict::Ok, None, echo_transcript()),
-        case("9.1.6", "1 MiB binary messages", "9", Some("9.1.6"), Behavior::Ok, CloseVerdict::FailedByClient, Some(1000), perf_transcript(5000)),
-        case("wsspec-only", "not an Autobahn case", "9", None, Behavior::Ok, CloseVerdict::Ok, Some(1000), echo_transcript()),
+        case(
+            "1.1.2",
+            "text message of 125 bytes is echoed",
+            "1",
+            Some("1.1.2"),
+            Behavior::Ok,
+            CloseVerdict::Ok,
+            Some(1000),
+            echo_transcript(),
+        ),
+        case(
+            "1.1.10",
+            HOSTILE,
+            "1",
+            Some("1.1.10"),
+            Behavior::Failed,
+            CloseVerdict::Unclean,
+            Some(1002),
+            hostile_transcript(),
+        ),
+        case(
+            "2.1",
+            "non-strict one",
+            "2",
+            Some("2.1"),
+            Behavior::NonStrict,
+            CloseVerdict::Ok,
+            None,
+            echo_transcript(),
+        ),
+        case(
+            "2.2",
+            "cannot connect",
+            "2",
+            None,
+            Behavior::Error,
+            CloseVerdict::None,
+            None,
+            Transcript {
+                case_id: "2.2".into(),
+                events: vec![ev(
+                    0,
+                    EventKind::ConnectFailed {
+                        error: format!("refused {HOSTILE}"),
+                    },
+                )],
+                duration_us: 5,
+                detailed: true,
+            },
+        ),
+        case(
+            "3.1",
+            "informational",
+            "3",
+            Some("3.1"),
+            Behavior::Informational,
+            CloseVerdict::WrongCode,
+            Some(4000),
+            echo_transcript(),
+        ),
+        case(
+            "3.2",
+            "unimplemented",
+            "3",
+            Some("3.2"),
+            Behavior::Unimplemented,
+            CloseVerdict::Ok,
+            None,
+            echo_transcript(),
+        ),
+        case(
+            "9.1.6",
+            "1 MiB binary messages",
+            "9",
+            Some("9.1.6"),
+            Behavior::Ok,
+            CloseVerdict::FailedByClient,
+            Some(1000),
+            perf_transcript(5000),
+        ),
+        case(
+            "wsspec-only",
+            "not an Autobahn case",
+            "9",
+            None,
+            Behavior::Ok,
+            CloseVerdict::Ok,
+            Some(1000),
+            echo_transcript(),
+        ),
     ];
     RunResults {
         schema: 1,
@@ -392,14 +475,19 @@ fn wire_log_lines_are_bounded_and_plain() {
         }
     }
     let lines = wirelog::lines(&echo_transcript());
-    let first = lines.iter().find(|l| l.contains("FrameSent")).expect("a sent frame");
+    let first = lines
+        .iter()
+        .find(|l| l.contains("FrameSent"))
+        .expect("a sent frame");
     assert_eq!(
         first,
         "+   0.412 ms  → FrameSent text fin=1 rsv=0 mask=1a2b3c4d len=13 (7-bit) \"Hello, world!\""
     );
     let capped = wirelog::lines_capped(&perf_transcript(5000), 100);
     assert!(capped.len() <= 102);
-    assert!(capped.last().is_some_and(|l| l.contains("more events not shown")));
+    assert!(capped
+        .last()
+        .is_some_and(|l| l.contains("more events not shown")));
 }
 
 #[test]
@@ -420,7 +508,8 @@ fn hex_dump_shape() {
 // ---------------------------------------------------------------------------
 
 fn junit_counts(xml: &str) -> (usize, usize, usize, usize, usize) {
-    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("JUnit does not parse: {e}"));
+    let doc =
+        roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("JUnit does not parse: {e}"));
     let count = |name: &str| doc.descendants().filter(|n| n.has_tag_name(name)).count();
     (
         count("testsuite"),
@@ -456,7 +545,11 @@ fn junit_keeps_hostile_strings_as_data() {
 
     let hostile = doc
         .descendants()
-        .find(|n| n.has_tag_name("testcase") && n.attribute("name").is_some_and(|a| a.starts_with("1.1.10 ")))
+        .find(|n| {
+            n.has_tag_name("testcase")
+                && n.attribute("name")
+                    .is_some_and(|a| a.starts_with("1.1.10 "))
+        })
         .expect("hostile case present");
     let name = hostile.attribute("name").unwrap_or_default();
     assert!(name.contains("<script>alert(1)</script>"));
@@ -496,14 +589,21 @@ fn junit_wire_logs_are_bounded() {
     let doc = roxmltree::Document::parse(&xml).expect("parses");
     let perf = doc
         .descendants()
-        .find(|n| n.has_tag_name("testcase") && n.attribute("name").is_some_and(|a| a.starts_with("9.1.6 ")))
+        .find(|n| {
+            n.has_tag_name("testcase")
+                && n.attribute("name").is_some_and(|a| a.starts_with("9.1.6 "))
+        })
         .expect("perf case present");
     let out = perf
         .children()
         .find(|n| n.has_tag_name("system-out"))
         .and_then(|n| n.text())
         .unwrap_or_default();
-    assert!(out.lines().count() <= junit::MAX_WIRE_LINES + 30, "{}", out.lines().count());
+    assert!(
+        out.lines().count() <= wirelog::PERF_LINES + 30,
+        "{}",
+        out.lines().count()
+    );
     assert!(out.contains("not shown (wire log capped"));
     assert!(out.contains("performance case"));
     assert!(xml.len() < 2 * 1024 * 1024, "{}", xml.len());
@@ -516,7 +616,11 @@ fn junit_of_a_huge_run_stays_under_the_budget() {
     let failing = r.cases[1].clone();
     r.cases.clear();
     for i in 0..300 {
-        let mut c = if i % 2 == 0 { perf.clone() } else { failing.clone() };
+        let mut c = if i % 2 == 0 {
+            perf.clone()
+        } else {
+            failing.clone()
+        };
         c.id = format!("{}.{i}", c.id);
         r.cases.push(c);
     }
@@ -636,7 +740,10 @@ fn autobahn_index_shape() {
     let file = got.remove("reportfile").expect("reportfile");
     assert_eq!(got, expected);
     let file = file.as_str().expect("reportfile is a string");
-    assert!(file.starts_with("my_server_1_2__script_alert_1___script_"), "{file}");
+    assert!(
+        file.starts_with("my_server_1_2__script_alert_1___script_"),
+        "{file}"
+    );
     assert!(file.ends_with("_a_case_1_1_10.json"), "{file}");
     assert!(file
         .chars()

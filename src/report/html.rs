@@ -151,7 +151,15 @@ pub fn render(r: &RunResults) -> String {
         ("Role under test", esc(&r.role)),
         ("Started", esc(&utc(r.started_unix))),
         ("Wall time", format!("{} ms", ms(r.wall_ms))),
-        ("Strict", (if r.strict { "yes (NON-STRICT fails the run)" } else { "no" }).to_string()),
+        (
+            "Strict",
+            (if r.strict {
+                "yes (NON-STRICT fails the run)"
+            } else {
+                "no"
+            })
+            .to_string(),
+        ),
         ("wsspec", esc(&r.tool_version)),
         ("Case corpus", esc(&r.corpus_version)),
         ("Results schema", r.schema.to_string()),
@@ -162,7 +170,11 @@ pub fn render(r: &RunResults) -> String {
     h.push_str("</dl>\n</header>\n");
 
     // Summary.
-    out!(h, "<section class=\"summary\">\n<h2>Summary: {} cases</h2>\n<p>", r.cases.len());
+    out!(
+        h,
+        "<section class=\"summary\">\n<h2>Summary: {} cases</h2>\n<p>",
+        r.cases.len()
+    );
     for o in Outcome::ALL {
         out!(
             h,
@@ -197,7 +209,9 @@ pub fn render(r: &RunResults) -> String {
             CloseVerdict::FailedByClient => "c cns",
             _ => "c cbad",
         };
-        let code = v.remote_close_code.map_or_else(|| "–".to_string(), |c| c.to_string());
+        let code = v
+            .remote_close_code
+            .map_or_else(|| "–".to_string(), |c| c.to_string());
         out!(
             h,
             "<tr class=\"row-{}\"><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\
@@ -270,9 +284,15 @@ fn case_details(h: &mut String, c: &CaseResult) {
         v.close.as_str(),
         esc(&v.close_reason)
     );
-    let code = v.remote_close_code.map_or_else(|| "none".to_string(), |c| c.to_string());
+    let code = v
+        .remote_close_code
+        .map_or_else(|| "none".to_string(), |c| c.to_string());
     out!(h, "<dt>Remote close code</dt><dd>{code}</dd>\n");
-    out!(h, "<dt>Duration</dt><dd>{} ms</dd>\n</dl>\n", ms(c.duration_ms));
+    out!(
+        h,
+        "<dt>Duration</dt><dd>{} ms</dd>\n</dl>\n",
+        ms(c.duration_ms)
+    );
     wire_log(h, c);
     h.push_str("</details>\n");
 }
@@ -283,18 +303,23 @@ fn wire_log(h: &mut String, c: &CaseResult) {
     let esc = sanitize::html;
     let t = &c.transcript;
     h.push_str("<div class=\"wire\">\n");
+    let cap = wirelog::line_cap(t, MAX_WIRE_LINES);
     let mut lines = 0usize;
     let mut hex_views = 0usize;
+    let mut truncated = false;
     if !t.detailed {
-        h.push_str("<div class=\"l n\">(performance case: payloads are summarized, not recorded)</div>\n");
+        h.push_str(
+            "<div class=\"l n\">(performance case: payloads are summarized, not recorded)</div>\n",
+        );
     }
     for (i, ev) in t.events.iter().enumerate() {
-        if lines >= MAX_WIRE_LINES {
+        if lines >= cap {
             out!(
                 h,
-                "<div class=\"l n\">… {} more events not shown (wire log capped at {MAX_WIRE_LINES} lines)</div>\n",
+                "<div class=\"l n\">… {} more events not shown (wire log capped at {cap} lines)</div>\n",
                 t.events.len() - i
             );
+            truncated = true;
             break;
         }
         let class = match Direction::of(&ev.kind) {
@@ -337,6 +362,13 @@ fn wire_log(h: &mut String, c: &CaseResult) {
                 h.push_str("</pre></details>\n");
             }
         }
+    }
+    if !truncated {
+        out!(
+            h,
+            "<div class=\"l n\">{}</div>\n",
+            esc(&wirelog::end_line(t))
+        );
     }
     h.push_str("</div>\n");
 }

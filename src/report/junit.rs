@@ -105,10 +105,12 @@ fn wire_logs(r: &RunResults) -> Vec<Option<String>> {
     logs
 }
 
-/// One case's wire log, capped at [`MAX_WIRE_LINES`] lines and
-/// [`MAX_CASE_LOG_BYTES`] bytes.
+/// One case's wire log, capped at [`MAX_WIRE_LINES`] lines
+/// ([`wirelog::PERF_LINES`] for performance cases) and [`MAX_CASE_LOG_BYTES`]
+/// bytes.
 fn case_log(c: &CaseResult) -> String {
-    let lines = wirelog::lines_capped(&c.transcript, MAX_WIRE_LINES);
+    let cap = wirelog::line_cap(&c.transcript, MAX_WIRE_LINES);
+    let lines = wirelog::lines_capped(&c.transcript, cap);
     let total = lines.len();
     let mut s = String::new();
     for (i, line) in lines.iter().enumerate() {

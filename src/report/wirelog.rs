@@ -19,7 +19,7 @@ use crate::wire::message::{FrameRecord, MessageRecord};
 /// Longest line, in characters, that [`lines`] produces.
 pub const MAX_LINE: usize = 300;
 /// How many payload bytes are shown as quoted text.
-const TEXT_PREVIEW: usize = 96;
+const TEXT_PREVIEW: usize = 64;
 /// How many payload bytes are shown as hex.
 const HEX_PREVIEW: usize = 32;
 /// How many bytes of a handshake head are shown as text lines.
@@ -75,6 +75,20 @@ impl Direction {
     }
 }
 
+/// Most wire-log lines the reports show for a performance case, whose
+/// transcript holds summaries only.
+pub const PERF_LINES: usize = 200;
+
+/// The line cap for a transcript: `max`, or [`PERF_LINES`] when the transcript
+/// is a performance case's summary.
+pub fn line_cap(t: &Transcript, max: usize) -> usize {
+    if t.detailed {
+        max
+    } else {
+        max.min(PERF_LINES)
+    }
+}
+
 /// The whole wire log of a transcript.
 pub fn lines(t: &Transcript) -> Vec<String> {
     lines_capped(t, usize::MAX)
@@ -98,8 +112,13 @@ pub fn lines_capped(t: &Transcript, max: usize) -> Vec<String> {
         }
         out.extend(event_lines(ev));
     }
-    out.push(format!("{}  · end of case", stamp(t.duration_us)));
+    out.push(end_line(t));
     out
+}
+
+/// The last line of a complete wire log: when the case ended.
+pub fn end_line(t: &Transcript) -> String {
+    format!("{}  · end of case", stamp(t.duration_us))
 }
 
 /// The lines of one event: the event line, then for handshakes the head's
