@@ -134,9 +134,28 @@ fn a_target_that_dies_mid_run_gives_errors_not_a_hang() {
         .expect("reachable at the start")
     });
     let errors = harness::ids_with(&results, Outcome::Error);
-    assert!(errors.len() >= cases.len() - 7, "expected the rest to be ERROR, got {errors:?}");
-    let first_error = results.cases.iter().find(|c| c.verdict.outcome == Outcome::Error).expect("an error");
-    assert!(first_error.verdict.behavior_reason.contains("could not connect"), "{}", first_error.verdict.behavior_reason);
-    assert!(results.cases.iter().rev().take(3).all(|c| c.verdict.behavior_reason.contains("stopped accepting")));
+    assert!(
+        errors.len() >= cases.len() - 7,
+        "expected the rest to be ERROR, got {errors:?}"
+    );
+    let first_error = results
+        .cases
+        .iter()
+        .find(|c| c.verdict.outcome == Outcome::Error)
+        .expect("an error");
+    assert!(
+        first_error
+            .verdict
+            .behavior_reason
+            .contains("could not connect"),
+        "{}",
+        first_error.verdict.behavior_reason
+    );
+    assert!(results
+        .cases
+        .iter()
+        .rev()
+        .take(3)
+        .all(|c| c.verdict.behavior_reason.contains("stopped accepting")));
     assert!(results.failed(), "ERROR cases must fail the run");
 }

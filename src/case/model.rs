@@ -639,9 +639,11 @@ impl<'de> Deserialize<'de> for Wait {
                     "echo" => WaitFor::Echo,
                     "close" => WaitFor::Close,
                     "end" => WaitFor::End,
-                    _ => return Err(E::custom(format!(
+                    _ => {
+                        return Err(E::custom(format!(
                         "unknown wait `{s}`; expected echo, close, end, or {{silence: DURATION}}"
-                    ))),
+                    )))
+                    }
                 };
                 Ok(Wait {
                     what,

@@ -90,9 +90,15 @@ fn transcript(events: &[E]) -> Transcript {
         match e.clone() {
             E::Handshake | E::BadAccept => {
                 push(EventKind::RequestSent {
-                    raw: ByteLog::of(format!("GET / HTTP/1.1\r\nSec-WebSocket-Key: {KEY}\r\n\r\n").as_bytes()),
+                    raw: ByteLog::of(
+                        format!("GET / HTTP/1.1\r\nSec-WebSocket-Key: {KEY}\r\n\r\n").as_bytes(),
+                    ),
                 });
-                let accept = if matches!(e, E::BadAccept) { "wrong".to_string() } else { accept_for(KEY) };
+                let accept = if matches!(e, E::BadAccept) {
+                    "wrong".to_string()
+                } else {
+                    accept_for(KEY)
+                };
                 push(EventKind::ResponseReceived {
                     head: ResponseHead {
                         status: 101,
@@ -107,22 +113,40 @@ fn transcript(events: &[E]) -> Transcript {
                 });
             }
             E::SentText(t) => {
-                push(EventKind::FrameSent { frame: frame(1, t.as_bytes(), true) });
-                push(EventKind::MessageSent { message: message(t.as_bytes()) });
+                push(EventKind::FrameSent {
+                    frame: frame(1, t.as_bytes(), true),
+                });
+                push(EventKind::MessageSent {
+                    message: message(t.as_bytes()),
+                });
             }
             E::GotText(t) => {
-                push(EventKind::FrameReceived { frame: frame(1, t.as_bytes(), false) });
-                push(EventKind::MessageReceived { message: message(t.as_bytes()) });
+                push(EventKind::FrameReceived {
+                    frame: frame(1, t.as_bytes(), false),
+                });
+                push(EventKind::MessageReceived {
+                    message: message(t.as_bytes()),
+                });
             }
-            E::GotMaskedText => push(EventKind::FrameReceived { frame: frame(1, b"x", true) }),
-            E::SentClose(code) => push(EventKind::FrameSent { frame: frame(8, &code.to_be_bytes(), true) }),
+            E::GotMaskedText => push(EventKind::FrameReceived {
+                frame: frame(1, b"x", true),
+            }),
+            E::SentClose(code) => push(EventKind::FrameSent {
+                frame: frame(8, &code.to_be_bytes(), true),
+            }),
             E::GotClose(code) => {
                 let body = code.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default();
-                push(EventKind::FrameReceived { frame: frame(8, &body, false) })
+                push(EventKind::FrameReceived {
+                    frame: frame(8, &body, false),
+                })
             }
             E::PeerEof => push(EventKind::PeerEof),
-            E::HarnessClosed => push(EventKind::HarnessClosed { reason: "test".into() }),
-            E::ConnectFailed => push(EventKind::ConnectFailed { error: "refused".into() }),
+            E::HarnessClosed => push(EventKind::HarnessClosed {
+                reason: "test".into(),
+            }),
+            E::ConnectFailed => push(EventKind::ConnectFailed {
+                error: "refused".into(),
+            }),
         }
     }
     Transcript {
@@ -137,63 +161,237 @@ fn transcript(events: &[E]) -> Transcript {
 fn verdict_table() {
     use E::*;
     let rows: Vec<(&str, Case, Vec<E>, Behavior, CloseVerdict)> = vec![
-        ("clean echo", echo_case(),
-         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), GotClose(Some(1000)), PeerEof],
-         Behavior::Ok, CloseVerdict::Ok),
-        ("wrong echo", echo_case(),
-         vec![Handshake, SentText("hi"), GotText("ho"), SentClose(1000), GotClose(Some(1000)), PeerEof],
-         Behavior::Failed, CloseVerdict::Ok),
-        ("no echo", echo_case(),
-         vec![Handshake, SentText("hi"), SentClose(1000), GotClose(Some(1000)), PeerEof],
-         Behavior::Failed, CloseVerdict::Ok),
-        ("server never closes tcp", echo_case(),
-         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), GotClose(Some(1000)), HarnessClosed],
-         Behavior::Ok, CloseVerdict::FailedByClient),
-        ("no close reply", echo_case(),
-         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), PeerEof],
-         Behavior::Ok, CloseVerdict::Unclean),
-        ("peer closed first", echo_case(),
-         vec![Handshake, SentText("hi"), GotText("hi"), GotClose(Some(1000)), SentClose(1000), PeerEof],
-         Behavior::Ok, CloseVerdict::Failed),
-        ("wrong code", echo_case(),
-         vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), GotClose(Some(1001)), PeerEof],
-         Behavior::Ok, CloseVerdict::WrongCode),
-        ("peer fails with 1002", fail_case(),
-         vec![Handshake, GotClose(Some(1002)), SentClose(1002), PeerEof],
-         Behavior::Ok, CloseVerdict::Ok),
-        ("peer drops tcp", fail_case(), vec![Handshake, PeerEof], Behavior::Ok, CloseVerdict::Ok),
-        ("peer close without code", fail_case(),
-         vec![Handshake, GotClose(None), SentClose(1000), PeerEof], Behavior::Ok, CloseVerdict::Ok),
-        ("peer never fails", fail_case(), vec![Handshake, HarnessClosed], Behavior::Ok, CloseVerdict::Failed),
-        ("peer fails with 1000", fail_case(),
-         vec![Handshake, GotClose(Some(1000)), SentClose(1000), PeerEof], Behavior::Ok, CloseVerdict::WrongCode),
-        ("echo then fail: OK", two_grades(),
-         vec![Handshake, SentText("a"), SentText("b"), GotText("a"), GotClose(Some(1002)), PeerEof],
-         Behavior::Ok, CloseVerdict::Ok),
-        ("fail first: NON-STRICT", two_grades(),
-         vec![Handshake, SentText("a"), SentText("b"), GotClose(Some(1002)), PeerEof],
-         Behavior::NonStrict, CloseVerdict::Ok),
-        ("masked server frame", fail_case(), vec![Handshake, GotMaskedText, PeerEof], Behavior::Failed, CloseVerdict::Ok),
-        ("bad accept", fail_case(), vec![BadAccept, PeerEof], Behavior::Failed, CloseVerdict::Ok),
-        ("no handshake", fail_case(), vec![PeerEof], Behavior::Failed, CloseVerdict::Failed),
-        ("unreachable", fail_case(), vec![ConnectFailed], Behavior::Error, CloseVerdict::None),
+        (
+            "clean echo",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("hi"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Behavior::Ok,
+            CloseVerdict::Ok,
+        ),
+        (
+            "wrong echo",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("ho"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Behavior::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "no echo",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Behavior::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "server never closes tcp",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("hi"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                HarnessClosed,
+            ],
+            Behavior::Ok,
+            CloseVerdict::FailedByClient,
+        ),
+        (
+            "no close reply",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("hi"),
+                SentClose(1000),
+                PeerEof,
+            ],
+            Behavior::Ok,
+            CloseVerdict::Unclean,
+        ),
+        (
+            "peer closed first",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("hi"),
+                GotClose(Some(1000)),
+                SentClose(1000),
+                PeerEof,
+            ],
+            Behavior::Ok,
+            CloseVerdict::Failed,
+        ),
+        (
+            "wrong code",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("hi"),
+                SentClose(1000),
+                GotClose(Some(1001)),
+                PeerEof,
+            ],
+            Behavior::Ok,
+            CloseVerdict::WrongCode,
+        ),
+        (
+            "peer fails with 1002",
+            fail_case(),
+            vec![Handshake, GotClose(Some(1002)), SentClose(1002), PeerEof],
+            Behavior::Ok,
+            CloseVerdict::Ok,
+        ),
+        (
+            "peer drops tcp",
+            fail_case(),
+            vec![Handshake, PeerEof],
+            Behavior::Ok,
+            CloseVerdict::Ok,
+        ),
+        (
+            "peer close without code",
+            fail_case(),
+            vec![Handshake, GotClose(None), SentClose(1000), PeerEof],
+            Behavior::Ok,
+            CloseVerdict::Ok,
+        ),
+        (
+            "peer never fails",
+            fail_case(),
+            vec![Handshake, HarnessClosed],
+            Behavior::Ok,
+            CloseVerdict::Failed,
+        ),
+        (
+            "peer fails with 1000",
+            fail_case(),
+            vec![Handshake, GotClose(Some(1000)), SentClose(1000), PeerEof],
+            Behavior::Ok,
+            CloseVerdict::WrongCode,
+        ),
+        (
+            "echo then fail: OK",
+            two_grades(),
+            vec![
+                Handshake,
+                SentText("a"),
+                SentText("b"),
+                GotText("a"),
+                GotClose(Some(1002)),
+                PeerEof,
+            ],
+            Behavior::Ok,
+            CloseVerdict::Ok,
+        ),
+        (
+            "fail first: NON-STRICT",
+            two_grades(),
+            vec![
+                Handshake,
+                SentText("a"),
+                SentText("b"),
+                GotClose(Some(1002)),
+                PeerEof,
+            ],
+            Behavior::NonStrict,
+            CloseVerdict::Ok,
+        ),
+        (
+            "masked server frame",
+            fail_case(),
+            vec![Handshake, GotMaskedText, PeerEof],
+            Behavior::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "bad accept",
+            fail_case(),
+            vec![BadAccept, PeerEof],
+            Behavior::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "no handshake",
+            fail_case(),
+            vec![PeerEof],
+            Behavior::Failed,
+            CloseVerdict::Failed,
+        ),
+        (
+            "unreachable",
+            fail_case(),
+            vec![ConnectFailed],
+            Behavior::Error,
+            CloseVerdict::None,
+        ),
     ];
     for (name, case, events, behavior, close) in rows {
         let v = judge(&case, &transcript(&events));
-        assert_eq!((v.behavior, v.close), (behavior, close), "{name}: {} | {}", v.behavior_reason, v.close_reason);
-        assert!(!v.behavior_reason.is_empty() && !v.close_reason.is_empty(), "{name}: empty reason");
+        assert_eq!(
+            (v.behavior, v.close),
+            (behavior, close),
+            "{name}: {} | {}",
+            v.behavior_reason,
+            v.close_reason
+        );
+        assert!(
+            !v.behavior_reason.is_empty() && !v.close_reason.is_empty(),
+            "{name}: empty reason"
+        );
     }
 }
 
 #[test]
 fn escalations_and_requirement_levels() {
     let strict_code = case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002], wrong_code_fails: true}\n");
-    let v = judge(&strict_code, &transcript(&[E::Handshake, E::GotClose(Some(1000)), E::PeerEof]));
+    let v = judge(
+        &strict_code,
+        &transcript(&[E::Handshake, E::GotClose(Some(1000)), E::PeerEof]),
+    );
     assert_eq!((v.behavior, v.outcome), (Behavior::Failed, Outcome::Failed));
     let text = "group: t\ntitle: t\ncases:\n  - id: t.2\n    title: t\n    requirement: SHOULD\n    steps: []\n    expect:\n      ok: [echo]\n      close: {by: peer}\n";
-    let c = load(&[Source { name: "t.yaml".into(), text: text.into() }]).unwrap_or_else(|e| panic!("{e:?}")).remove(0);
-    let v = judge(&c, &transcript(&[E::Handshake, E::SentText("a"), E::PeerEof]));
+    let c = load(&[Source {
+        name: "t.yaml".into(),
+        text: text.into(),
+    }])
+    .unwrap_or_else(|e| panic!("{e:?}"))
+    .remove(0);
+    let v = judge(
+        &c,
+        &transcript(&[E::Handshake, E::SentText("a"), E::PeerEof]),
+    );
     assert_eq!(v.behavior, Behavior::NonStrict, "{}", v.behavior_reason);
-    assert!(v.behavior_reason.contains("expected [text message \"a\""), "{}", v.behavior_reason);
-    assert!(v.behavior_reason.contains("observed nothing"), "{}", v.behavior_reason);
+    assert!(
+        v.behavior_reason.contains("expected [text message \"a\""),
+        "{}",
+        v.behavior_reason
+    );
+    assert!(
+        v.behavior_reason.contains("observed nothing"),
+        "{}",
+        v.behavior_reason
+    );
 }

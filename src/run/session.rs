@@ -699,7 +699,9 @@ fn close_reply(frame: &FrameRecord) -> Vec<u8> {
     let reply = match &frame.close {
         _ if frame.payload.len == 1 => Some(1002),
         Some(c) if !c.reason_utf8 => Some(1007),
-        Some(CloseBody { code: Some(code), .. }) => {
+        Some(CloseBody {
+            code: Some(code), ..
+        }) => {
             if matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999) {
                 Some(*code)
             } else {
