@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::de::from_node;
 use super::matrix::expand;
-use super::model::{CaseSpec, FileMeta, Step};
+use super::model::{CaseSpec, FileMeta, MaskSpec, Step};
 use super::yaml::{parse, Loc, Node, NodeKind};
 use super::Case;
 
@@ -252,9 +252,20 @@ fn check_step(step: &Step) -> Result<(), String> {
             }
             Ok(())
         }
+        Step::Repeat(r) => r.steps.iter().try_for_each(check_step),
         Step::Send(f) => {
             if f.fragment == Some(0) {
                 return Err("`fragment` must be at least 1 byte".into());
+            }
+            if let Some(slice) = &f.slice {
+                match slice.as_slice() {
+                    [_] => {}
+                    [a, b] if a < b => {}
+                    _ => return Err("`slice` takes [from] or [from, to] with from < to".into()),
+                }
+                if matches!(f.mask, MaskSpec::Auto | MaskSpec::On) {
+                    return Err("`slice` needs a fixed mask key (`mask: '0a0b0c0d'`) or `mask: false`, so that every part comes from the same bytes".into());
+                }
             }
             Ok(())
         }

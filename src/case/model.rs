@@ -480,6 +480,16 @@ pub enum Step {
     Wait(Wait),
     /// Close the TCP connection from our side.
     Drop,
+    /// Run a list of steps several times (e.g. 1000 round trips).
+    Repeat(RepeatSteps),
+}
+
+/// `repeat: {times: N, steps: [...]}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSteps {
+    pub times: u32,
+    pub steps: Vec<Step>,
 }
 
 /// How a step's bytes are written.
@@ -524,6 +534,12 @@ pub struct SendFrame {
     pub chop: Option<usize>,
     #[serde(default)]
     pub delay: Option<Millis>,
+    /// Send only bytes `[from, to)` of the encoded frame(s) (`[from]`: to the
+    /// end), so one frame can be written in parts with other steps between.
+    /// Needs a fixed mask key (or `mask: false`) so every part comes from the
+    /// same bytes.
+    #[serde(default)]
+    pub slice: Option<Vec<usize>>,
 }
 
 fn yes() -> bool {
@@ -688,6 +704,32 @@ pub struct Expect {
     pub close: CloseExpect,
     #[serde(default)]
     pub handshake: HandshakeExpect,
+    /// Other complete outcomes (events and close) and the grade each earns,
+    /// tried when the primary expectation is not met.
+    #[serde(default)]
+    pub also: Vec<Alternative>,
+}
+
+/// A grade an alternative outcome may earn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Grade {
+    #[serde(rename = "OK")]
+    Ok,
+    #[serde(rename = "NON-STRICT")]
+    NonStrict,
+    #[serde(rename = "INFORMATIONAL")]
+    Informational,
+}
+
+/// An alternative outcome: these events and this close earn `grade`, `because`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    pub grade: Grade,
+    pub events: Vec<EventPattern>,
+    pub close: CloseExpect,
+    /// Why this outcome is acceptable (an RFC sentence), shown in the verdict.
+    pub because: String,
 }
 
 /// One expected received event.

@@ -12,48 +12,52 @@ use crate::case::Case;
 use crate::transcript::Transcript;
 use crate::wire::bytelog::ByteLog;
 
-/// Grades the behaviour; returns the verdict and its sentence.
-pub fn grade(case: &Case, t: &Transcript, f: &Facts) -> (Behavior, String) {
+/// Handshake and framing breaches, which fail a case whatever its events.
+pub fn hard_failure(case: &Case, t: &Transcript, f: &Facts) -> Option<String> {
     let want_status = case.spec.expect.handshake.status;
     let Some(status) = f.status else {
-        let why = f
-            .handshake_error
-            .clone()
-            .unwrap_or_else(|| "no response".into());
-        return (
-            Behavior::Failed,
-            format!("the opening handshake never completed: {why}"),
-        );
+        let why = f.handshake_error.clone().unwrap_or_else(|| "no response".into());
+        return Some(format!("the opening handshake never completed: {why}"));
     };
     if status != want_status {
-        return (
-            Behavior::Failed,
-            format!("expected HTTP status {want_status}; the server answered {status}"),
-        );
+        return Some(format!(
+            "expected HTTP status {want_status}; the server answered {status}"
+        ));
     }
     if status == 101 {
         if let Some(problem) = t.response().and_then(|h| check_101(t, h)) {
-            return (Behavior::Failed, problem);
+            return Some(problem);
         }
     }
-    if let Some(first) = f.frame_violations.first() {
-        let more = f.frame_violations.len() - 1;
-        let tail = if more > 0 {
-            format!(" (and {more} more framing violations)")
-        } else {
-            String::new()
-        };
-        return (Behavior::Failed, format!("{first}{tail}"));
-    }
+    let first = f.frame_violations.first()?;
+    let more = f.frame_violations.len() - 1;
+    let tail = if more > 0 {
+        format!(" (and {more} more framing violations)")
+    } else {
+        String::new()
+    };
+    Some(format!("{first}{tail}"))
+}
+
+/// The received events, described.
+pub fn describe_received(f: &Facts) -> String {
+    describe_list(&f.received)
+}
+
+/// Grades the received events against `ok`, then `non_strict`; a mismatch is
+/// graded by the case's requirement level.
+pub fn grade_events(
+    case: &Case,
+    f: &Facts,
+    ok_patterns: &[EventPattern],
+    non_strict_patterns: Option<&[EventPattern]>,
+) -> (Behavior, String) {
     let observed = describe_list(&f.received);
-    if case.spec.informational {
-        return (Behavior::Informational, format!("observed {observed}"));
-    }
-    let ok = expand(&case.spec.expect.ok, f);
+    let ok = expand(ok_patterns, f);
     if matches(&ok, &f.received) {
         return (Behavior::Ok, format!("observed {observed}, as expected"));
     }
-    let non_strict = case.spec.expect.non_strict.as_ref().map(|p| expand(p, f));
+    let non_strict = non_strict_patterns.map(|p| expand(p, f));
     if let Some(ns) = &non_strict {
         if matches(ns, &f.received) {
             return (

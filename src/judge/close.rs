@@ -6,13 +6,12 @@
 
 use super::facts::Facts;
 use super::CloseVerdict;
-use crate::case::model::Closer;
+use crate::case::model::{CloseExpect, Closer};
 use crate::case::Case;
 use crate::transcript::Party;
 
 /// Grades the closing behaviour; returns the verdict and its sentence.
-pub fn grade(case: &Case, f: &Facts) -> (CloseVerdict, String) {
-    let expect = &case.spec.expect.close;
+pub fn grade(expect: &CloseExpect, case: &Case, f: &Facts) -> (CloseVerdict, String) {
     if f.status != Some(101) {
         if f.status.is_some() && f.status == Some(case.spec.expect.handshake.status) {
             return (

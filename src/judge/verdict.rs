@@ -47,6 +47,9 @@ pub enum CloseVerdict {
     Unclean,
     #[serde(rename = "FAILED BY CLIENT")]
     FailedByClient,
+    /// Recorded, not graded (informational cases).
+    #[serde(rename = "INFORMATIONAL")]
+    Informational,
     /// The case never ran (target unreachable).
     #[serde(rename = "NONE")]
     None,
@@ -60,6 +63,7 @@ impl CloseVerdict {
             CloseVerdict::WrongCode => "WRONG CODE",
             CloseVerdict::Unclean => "UNCLEAN",
             CloseVerdict::FailedByClient => "FAILED BY CLIENT",
+            CloseVerdict::Informational => "INFORMATIONAL",
             CloseVerdict::None => "NONE",
         }
     }
@@ -146,7 +150,10 @@ impl Verdict {
 
     /// The sentence to show for a non-OK outcome: the failing verdict's reason.
     pub fn headline(&self) -> String {
-        let close_bad = !matches!(self.close, CloseVerdict::Ok | CloseVerdict::None);
+        let close_bad = !matches!(
+            self.close,
+            CloseVerdict::Ok | CloseVerdict::None | CloseVerdict::Informational
+        );
         if self.behavior == Behavior::Ok && close_bad {
             format!(
                 "closing behaviour {}: {}",

@@ -314,7 +314,10 @@ impl Session<'_> {
         match step {
             Step::Send(spec) => {
                 let frames = self.build(spec);
-                self.send_frames(frames, spec.chop, spec.delay).await;
+                match spec.slice.as_deref() {
+                    None => self.send_frames(frames, spec.chop, spec.delay).await,
+                    Some(range) => self.send_slice(frames, range, spec.chop, spec.delay).await,
+                }
             }
             Step::SendFrames(batch) => {
                 let mut frames = Vec::new();
@@ -345,6 +348,19 @@ impl Session<'_> {
                 });
                 self.shutdown().await;
             }
+            Step::Repeat(r) => {
+                for _ in 0..r.times {
+                    if self.shared.peer_gone() {
+                        self.record(EventKind::StepSkipped {
+                            step: "repeat: the peer has closed".into(),
+                        });
+                        break;
+                    }
+                    for inner in &r.steps {
+                        Box::pin(self.step(inner)).await;
+                    }
+                }
+            }
         }
     }
 
@@ -370,18 +386,21 @@ impl Session<'_> {
         frame(&enc, &body).map(|f| vec![f]).unwrap_or_default()
     }
 
-    async fn send_frames(
-        &mut self,
-        frames: Vec<BuiltFrame>,
-        chop: Option<usize>,
-        delay: Option<Millis>,
-    ) {
+    async fn send_frames(&mut self, frames: Vec<BuiltFrame>, chop: Option<usize>, delay: Option<Millis>) {
         if frames.is_empty() {
             return;
         }
+        self.observe_sent(&frames);
         let mut data = Vec::with_capacity(frames.iter().map(|f| f.bytes.len()).sum());
         for f in frames {
             data.extend_from_slice(&f.bytes);
+        }
+        self.write(data, chop, delay).await;
+    }
+
+    /// Records frames we are about to send, and the messages they complete.
+    fn observe_sent(&mut self, frames: &[BuiltFrame]) {
+        for f in frames {
             if f.head.opcode == Opcode::PING.0 {
                 self.pings_sent += 1;
             }
@@ -389,11 +408,9 @@ impl Session<'_> {
                 self.shared.close_sent.store(true, Ordering::SeqCst);
             }
             let mut observed = Vec::new();
-            self.out_observer
-                .on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
+            self.out_observer.on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
             if !f.payload.is_empty() {
-                self.out_observer
-                    .on_event(DecodeEvent::Payload(&f.payload), &mut observed);
+                self.out_observer.on_event(DecodeEvent::Payload(&f.payload), &mut observed);
             }
             self.out_observer.on_event(DecodeEvent::End, &mut observed);
             for o in observed {
@@ -410,7 +427,28 @@ impl Session<'_> {
                 }
             }
         }
-        self.write(data, chop, delay).await;
+    }
+
+    /// Sends part of the encoded frames; the frames are recorded with their first byte.
+    async fn send_slice(
+        &mut self,
+        frames: Vec<BuiltFrame>,
+        range: &[usize],
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
+        let all: Vec<u8> = frames.iter().flat_map(|f| f.bytes.iter().copied()).collect();
+        let from = range.first().copied().unwrap_or(0).min(all.len());
+        let to = range.get(1).copied().unwrap_or(all.len()).clamp(from, all.len());
+        if from == 0 {
+            self.observe_sent(&frames);
+        }
+        let part = all[from..to].to_vec();
+        self.record(EventKind::BytesSent {
+            bytes: ByteLog::of(&part),
+            writes: writes_for(part.len(), chop),
+        });
+        self.write(part, chop, delay).await;
     }
 
     async fn write(&mut self, data: Vec<u8>, chop: Option<usize>, delay: Option<Millis>) {
@@ -554,6 +592,7 @@ fn describe(step: &Step) -> String {
         Step::Marker(m) => format!("marker {m}"),
         Step::Wait(_) => "wait".into(),
         Step::Drop => "drop".into(),
+        Step::Repeat(r) => format!("repeat {} times", r.times),
     }
 }
 

@@ -136,8 +136,10 @@ pub fn encode_header(enc: &FrameEncoding, payload_len: u64) -> Result<Vec<u8>, E
 
 /// Encodes a whole frame: header, then the payload (masked when asked).
 pub fn encode_frame(enc: &FrameEncoding, payload: &[u8]) -> Result<Vec<u8>, EncodeError> {
-    let mut out = encode_header(enc, payload.len() as u64)?;
-    let start = out.len();
+    let header = encode_header(enc, payload.len() as u64)?;
+    let start = header.len();
+    let mut out = Vec::with_capacity(start + payload.len());
+    out.extend_from_slice(&header);
     out.extend_from_slice(payload);
     if let (Some(key), true) = (enc.mask, enc.mask_payload) {
         apply_mask(&mut out[start..], key, 0);
