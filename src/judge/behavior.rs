@@ -16,7 +16,10 @@ use crate::wire::bytelog::ByteLog;
 pub fn hard_failure(case: &Case, t: &Transcript, f: &Facts) -> Option<String> {
     let want_status = case.spec.expect.handshake.status;
     let Some(status) = f.status else {
-        let why = f.handshake_error.clone().unwrap_or_else(|| "no response".into());
+        let why = f
+            .handshake_error
+            .clone()
+            .unwrap_or_else(|| "no response".into());
         return Some(format!("the opening handshake never completed: {why}"));
     };
     if status != want_status {

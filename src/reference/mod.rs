@@ -3,8 +3,12 @@
 //! protocol errors but leaves failing the connection to its user, so this layer
 //! sends the close code RFC 6455 7.4.1 names (1002 protocol error, 1007 invalid
 //! payload, 1009 too big) and closes TCP; its handshake callback refuses a
-//! request without Host (RFC 6455 4.1) with 400. It is the default target of
+//! request without Host (RFC 6455 4.1) with 400; and a read-side guard
+//! ([`utf8_guard`]) fails text messages on the first invalid UTF-8 byte rather
+//! than at the end of the frame. It is the default target of
 //! `wsspec run` and the known-good peer of the project's own tests.
+
+pub mod utf8_guard;
 
 use std::net::SocketAddr;
 
@@ -54,8 +58,9 @@ async fn handle(stream: TcpStream) {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
+    let guarded = utf8_guard::Utf8Guard::new(stream);
     let Ok(mut ws) =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, check_request, Some(config)).await
+        tokio_tungstenite::accept_hdr_async_with_config(guarded, check_request, Some(config)).await
     else {
         return;
     };
@@ -70,6 +75,9 @@ async fn handle(stream: TcpStream) {
             Some(Err(WsError::Protocol(e))) => break (CloseCode::Protocol, e.to_string()),
             Some(Err(WsError::Utf8(_))) => break (CloseCode::Invalid, "invalid UTF-8".into()),
             Some(Err(WsError::Capacity(e))) => break (CloseCode::Size, e.to_string()),
+            Some(Err(WsError::Io(e))) if e.kind() == std::io::ErrorKind::InvalidData => {
+                break (CloseCode::Invalid, "invalid UTF-8".into())
+            }
             Some(Err(_)) | None => return,
         }
     };

@@ -4,15 +4,34 @@
 
 use crate::case::model::{MaskSpec, SendFrame};
 use crate::wire::decode::FrameHead;
-use crate::wire::frame::{encode_frame, EncodeError, FrameEncoding};
+use crate::wire::frame::{encode_frame_into, encode_header, EncodeError, FrameEncoding};
 use crate::wire::Prng;
 
-/// One frame ready for the wire, with its unmasked payload for the record.
+/// One frame ready for the wire: its header fields and unmasked payload. The
+/// bytes are produced by [`BuiltFrame::write_to`], straight into the write
+/// buffer, so a 16 MiB payload is copied once.
 #[derive(Debug, Clone)]
 pub struct BuiltFrame {
     pub head: FrameHead,
+    pub enc: FrameEncoding,
     pub payload: Vec<u8>,
-    pub bytes: Vec<u8>,
+}
+
+impl BuiltFrame {
+    /// Appends the encoded frame to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encode_frame_into(&self.enc, &self.payload, out)
+    }
+
+    /// The encoded frame's length in bytes.
+    pub fn wire_len(&self) -> usize {
+        let ext = match self.head.length_form {
+            crate::wire::LengthForm::Short => 0,
+            crate::wire::LengthForm::Medium => 2,
+            crate::wire::LengthForm::Long => 8,
+        };
+        2 + ext + if self.enc.mask.is_some() { 4 } else { 0 } + self.payload.len()
+    }
 }
 
 /// Builds the frames of one `send` step. `client_role`: masks by default.
@@ -22,16 +41,18 @@ pub fn build_frames(
     client_role: bool,
 ) -> Result<Vec<BuiltFrame>, EncodeError> {
     let payload = spec.payload.bytes();
-    let pieces: Vec<&[u8]> = match spec.fragment {
-        Some(n) if n > 0 && !payload.is_empty() => payload.chunks(n).collect(),
-        _ => vec![&payload[..]],
+    let sizes: Vec<usize> = match spec.fragment {
+        Some(n) if n > 0 && payload.len() > n => payload.chunks(n).map(<[u8]>::len).collect(),
+        _ => vec![payload.len()],
     };
-    let mut out = Vec::new();
-    for _ in 0..spec.repeat.max(1) {
-        let count = pieces.len();
-        for (i, piece) in pieces.iter().enumerate() {
+    let repeat = spec.repeat.max(1) as usize;
+    let mut out = Vec::with_capacity(sizes.len() * repeat);
+    let mut whole = Some(payload);
+    for round in 0..repeat {
+        let mut offset = 0;
+        for (i, size) in sizes.iter().enumerate() {
             let first = i == 0;
-            let last = i + 1 == count;
+            let last = i + 1 == sizes.len();
             let mask = match spec.mask {
                 MaskSpec::Auto if client_role => Some(prng.mask_key()),
                 MaskSpec::Auto | MaskSpec::Off => None,
@@ -47,16 +68,23 @@ pub fn build_frames(
                 declared_len: spec.length,
                 length_form: spec.length_form.map(|f| f.0),
             };
-            out.push(frame(&enc, piece)?);
+            // The single frame of the last round takes the payload without a copy.
+            let piece = match (&mut whole, sizes.len() == 1 && round + 1 == repeat) {
+                (w @ Some(_), true) => w.take().unwrap_or_default(),
+                (Some(p), _) => p[offset..offset + size].to_vec(),
+                (None, _) => Vec::new(),
+            };
+            offset += size;
+            out.push(frame(enc, piece)?);
         }
     }
     Ok(out)
 }
 
-/// Encodes one frame and describes it.
-pub fn frame(enc: &FrameEncoding, payload: &[u8]) -> Result<BuiltFrame, EncodeError> {
-    let bytes = encode_frame(enc, payload)?;
+/// Describes one frame (checking that it can be encoded).
+pub fn frame(enc: FrameEncoding, payload: Vec<u8>) -> Result<BuiltFrame, EncodeError> {
     let len = enc.declared_len.unwrap_or(payload.len() as u64);
+    encode_header(&enc, payload.len() as u64)?;
     Ok(BuiltFrame {
         head: FrameHead {
             fin: enc.fin,
@@ -68,8 +96,8 @@ pub fn frame(enc: &FrameEncoding, payload: &[u8]) -> Result<BuiltFrame, EncodeEr
                 .length_form
                 .unwrap_or_else(|| crate::wire::LengthForm::minimal(len)),
         },
-        payload: payload.to_vec(),
-        bytes,
+        enc,
+        payload,
     })
 }
 
@@ -103,7 +131,9 @@ mod tests {
         let s = send("{opcode: ping, repeat: 3, mask: false, payload: p, length: 9}");
         let frames = build_frames(&s, &mut Prng::for_case("x", 0), true).unwrap();
         assert_eq!(frames.len(), 3);
-        assert_eq!(frames[0].bytes, vec![0x89, 9, b'p']);
+        let mut bytes = Vec::new();
+        frames[0].write_to(&mut bytes).unwrap();
+        assert_eq!(bytes, vec![0x89, 9, b'p']);
         assert_eq!(frames[0].head.len, 9);
     }
 
@@ -112,6 +142,9 @@ mod tests {
         let s = send("{opcode: text, payload: abc}");
         let a = build_frames(&s, &mut Prng::for_case("1.1.1", 0), true).unwrap();
         let b = build_frames(&s, &mut Prng::for_case("1.1.1", 0), true).unwrap();
-        assert_eq!(a[0].bytes, b[0].bytes);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        a[0].write_to(&mut x).unwrap();
+        b[0].write_to(&mut y).unwrap();
+        assert_eq!(x, y);
     }
 }

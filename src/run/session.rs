@@ -383,18 +383,21 @@ impl Session<'_> {
         }
         body.extend(close.reason.bytes());
         let enc = FrameEncoding::simple(Opcode::CLOSE, true, Some(self.prng.mask_key()));
-        frame(&enc, &body).map(|f| vec![f]).unwrap_or_default()
+        frame(enc, body).map(|f| vec![f]).unwrap_or_default()
     }
 
-    async fn send_frames(&mut self, frames: Vec<BuiltFrame>, chop: Option<usize>, delay: Option<Millis>) {
+    async fn send_frames(
+        &mut self,
+        frames: Vec<BuiltFrame>,
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
         if frames.is_empty() {
             return;
         }
         self.observe_sent(&frames);
-        let mut data = Vec::with_capacity(frames.iter().map(|f| f.bytes.len()).sum());
-        for f in frames {
-            data.extend_from_slice(&f.bytes);
-        }
+        let data = encode_all(&frames);
+        drop(frames);
         self.write(data, chop, delay).await;
     }
 
@@ -408,9 +411,11 @@ impl Session<'_> {
                 self.shared.close_sent.store(true, Ordering::SeqCst);
             }
             let mut observed = Vec::new();
-            self.out_observer.on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
+            self.out_observer
+                .on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
             if !f.payload.is_empty() {
-                self.out_observer.on_event(DecodeEvent::Payload(&f.payload), &mut observed);
+                self.out_observer
+                    .on_event(DecodeEvent::Payload(&f.payload), &mut observed);
             }
             self.out_observer.on_event(DecodeEvent::End, &mut observed);
             for o in observed {
@@ -437,9 +442,13 @@ impl Session<'_> {
         chop: Option<usize>,
         delay: Option<Millis>,
     ) {
-        let all: Vec<u8> = frames.iter().flat_map(|f| f.bytes.iter().copied()).collect();
+        let all = encode_all(&frames);
         let from = range.first().copied().unwrap_or(0).min(all.len());
-        let to = range.get(1).copied().unwrap_or(all.len()).clamp(from, all.len());
+        let to = range
+            .get(1)
+            .copied()
+            .unwrap_or(all.len())
+            .clamp(from, all.len());
         if from == 0 {
             self.observe_sent(&frames);
         }
@@ -564,6 +573,16 @@ async fn silence(rx: &mut watch::Receiver<PeerState>, quiet: Duration) {
             }
         }
     }
+}
+
+/// The frames' bytes, back to back, in one buffer.
+fn encode_all(frames: &[BuiltFrame]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(frames.iter().map(BuiltFrame::wire_len).sum());
+    for f in frames {
+        // `frame()` already checked that every header can be encoded.
+        let _ = f.write_to(&mut data);
+    }
+    data
 }
 
 fn writes_for(len: usize, chop: Option<usize>) -> u64 {
@@ -756,7 +775,9 @@ fn frame_record(
     enc: &FrameEncoding,
     body: &[u8],
 ) -> Result<(FrameRecord, Vec<u8>), crate::wire::frame::EncodeError> {
-    let built = frame(enc, body)?;
+    let built = frame(enc.clone(), body.to_vec())?;
+    let mut bytes = Vec::with_capacity(built.wire_len());
+    built.write_to(&mut bytes)?;
     let close = (enc.opcode == 8).then(|| crate::wire::message::CloseBody::parse(body));
     Ok((
         FrameRecord {
@@ -764,6 +785,6 @@ fn frame_record(
             payload: ByteLog::of(body),
             close,
         },
-        built.bytes,
+        bytes,
     ))
 }

@@ -136,15 +136,25 @@ pub fn encode_header(enc: &FrameEncoding, payload_len: u64) -> Result<Vec<u8>, E
 
 /// Encodes a whole frame: header, then the payload (masked when asked).
 pub fn encode_frame(enc: &FrameEncoding, payload: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(14 + payload.len());
+    encode_frame_into(enc, payload, &mut out)?;
+    Ok(out)
+}
+
+/// Appends a whole frame to `out` (no intermediate copies of the payload).
+pub fn encode_frame_into(
+    enc: &FrameEncoding,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     let header = encode_header(enc, payload.len() as u64)?;
-    let start = header.len();
-    let mut out = Vec::with_capacity(start + payload.len());
     out.extend_from_slice(&header);
+    let start = out.len();
     out.extend_from_slice(payload);
     if let (Some(key), true) = (enc.mask, enc.mask_payload) {
         apply_mask(&mut out[start..], key, 0);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// XORs `data` with the mask key, starting `offset` bytes into the payload.

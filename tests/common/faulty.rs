@@ -63,6 +63,13 @@ pub enum Fault {
     ControlMidMessageFails,
     /// Sec-WebSocket-Accept is computed wrongly (key hashed without the GUID).
     BadAcceptKey,
+    /// Text messages are never checked for valid UTF-8 (invalid text is echoed).
+    NoUtf8Check,
+    /// Text is checked only once the message is complete, not as it arrives.
+    Utf8CheckAtEndOnly,
+    /// A close frame is answered by echoing its code, without validating the
+    /// code or the reason.
+    EchoAnyCloseCode,
 }
 
 /// A running server; dropping it stops the accept loop.
@@ -677,7 +684,12 @@ impl Session {
             return Ok(());
         };
         msg.data.extend_from_slice(&payload);
-        if msg.opcode == OP_TEXT {
+        let check_now = match self.fault {
+            Fault::NoUtf8Check => false,
+            Fault::Utf8CheckAtEndOnly => fin,
+            _ => true,
+        };
+        if msg.opcode == OP_TEXT && check_now {
             check_utf8_prefix(msg, fin)?;
         }
         if !fin {
@@ -705,6 +717,10 @@ impl Session {
             OP_PING if self.fault == Fault::NoPong => Ok(()),
             OP_PING => self.send(w, true, OP_PONG, &payload),
             OP_CLOSE if self.fault == Fault::NeverClose => Ok(()),
+            OP_CLOSE if self.fault == Fault::EchoAnyCloseCode && payload.len() >= 2 => {
+                self.send_close(w, u16::from_be_bytes([payload[0], payload[1]]))?;
+                Err(End::Closed)
+            }
             OP_CLOSE => {
                 let code = check_close_payload(&payload)?;
                 self.send_close(w, code)?;

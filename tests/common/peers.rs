@@ -33,11 +33,20 @@ pub fn peers_dir() -> PathBuf {
 
 /// Either the peer, or why it is not available (the caller decides to skip or fail).
 pub fn spawn(program: &str, args: &[&str], env: &[(&str, String)]) -> Result<Peer, String> {
+    // The peer's stderr goes to a file: a pipe nobody drains would fill up and
+    // stall a chatty peer (websockets logs every failed connection).
+    let log_path = std::env::temp_dir().join(format!(
+        "wsspec-peer-{}-{}.log",
+        args.first().unwrap_or(&program),
+        std::process::id()
+    ));
+    let log =
+        std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(peers_dir())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(log);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -62,10 +71,10 @@ pub fn spawn(program: &str, args: &[&str], env: &[(&str, String)]) -> Result<Pee
         }),
         Err(_) => {
             let _ = child.kill();
-            let out = child.wait_with_output().map_err(|e| e.to_string())?;
+            let _ = child.wait();
             Err(format!(
                 "{program} {args:?} did not start listening: {}",
-                String::from_utf8_lossy(&out.stderr)
+                std::fs::read_to_string(&log_path).unwrap_or_default()
             ))
         }
     }
@@ -98,10 +107,10 @@ pub fn python_websockets() -> Result<Peer, String> {
 }
 
 /// Autobahn's verdicts: case id → (behavior, behaviorClose) for a peer column
-/// prefix of tests/data/autobahn-server-verdicts-1-5.tsv (`ws-node`, `py-websockets`).
+/// prefix of tests/data/autobahn-server-verdicts.tsv (`ws-node`, `py-websockets`).
 pub fn autobahn_verdicts(peer: &str) -> BTreeMap<String, (String, String)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/autobahn-server-verdicts-1-5.tsv");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/autobahn-server-verdicts.tsv");
     let text = std::fs::read_to_string(&path).expect("verdict table");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
