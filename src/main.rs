@@ -140,20 +140,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads the embedded corpus plus extra paths; prints errors and returns None on failure.
+/// Loads the embedded corpus plus extra paths; prints errors and returns None on
+/// failure. A given file that is a copy of an embedded one (the same path under
+/// `cases/`, as when checking the project's own corpus) replaces it.
 fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
-    let mut sources = if builtin {
-        case::embedded_sources()
-    } else {
-        Vec::new()
-    };
-    match case::load::read_sources(extra) {
-        Ok(mut s) => sources.append(&mut s),
+    let mine = match case::load::read_sources(extra) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return None;
         }
-    }
+    };
+    let mut sources: Vec<case::Source> = if builtin {
+        case::embedded_sources()
+            .into_iter()
+            .filter(|b| {
+                !mine
+                    .iter()
+                    .any(|m| m.name.replace('\\', "/").ends_with(&b.name))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    sources.extend(mine);
     match case::load::load(&sources) {
         Ok(cases) => Some(cases),
         Err(errors) => {
@@ -166,6 +176,7 @@ fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
     }
 }
 
+/// The server-role cases the globs select.
 fn select(cases: Vec<Case>, s: &Selecting) -> Vec<Case> {
     let sel = Selection {
         include: s.cases.clone(),
@@ -173,7 +184,7 @@ fn select(cases: Vec<Case>, s: &Selecting) -> Vec<Case> {
     };
     cases
         .into_iter()
-        .filter(|c| sel.selects(&c.spec.id))
+        .filter(|c| c.spec.roles.contains(&case::Role::Server) && sel.selects(&c.spec.id))
         .collect()
 }
 
@@ -197,11 +208,27 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn check(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
-    let builtin = paths.is_empty();
-    let Some(cases) = load_cases(&paths, builtin) else {
+    // The user's files are checked together with the embedded corpus, so that
+    // id collisions show up here rather than at `run`.
+    let Some(cases) = load_cases(&paths, true) else {
         return Ok(ExitCode::from(2));
     };
-    println!("{} cases OK", cases.len());
+    let builtin = case::embedded_sources()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect::<std::collections::BTreeSet<_>>();
+    let mine = cases.iter().filter(|c| !builtin.contains(&c.file)).count();
+    if paths.is_empty() {
+        println!("{} cases OK (the embedded corpus)", cases.len());
+    } else if mine == 0 {
+        eprintln!("error: no case files (*.yaml, *.yml) with cases found in the given paths");
+        return Ok(ExitCode::from(2));
+    } else {
+        println!(
+            "{mine} cases OK in the given files ({} with the embedded corpus)",
+            cases.len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

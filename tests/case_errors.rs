@@ -65,7 +65,7 @@ fn check_exits_2_with_locations() {
 #[test]
 fn embedded_corpus_loads() {
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
-    assert_eq!(cases.len(), 64);
+    assert_eq!(cases.len(), 301);
     assert!(cases
         .iter()
         .all(|c| c.spec.autobahn.is_some() && !c.rfc.is_empty()));

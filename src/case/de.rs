@@ -96,9 +96,17 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                         v.visit_bool(true)
                     } else if value == "false" {
                         v.visit_bool(false)
-                    } else if let Ok(n) = value.parse::<u64>() {
+                    } else if let Some(n) = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| n.to_string() == *value)
+                    {
                         v.visit_u64(n)
-                    } else if let Ok(n) = value.parse::<i64>() {
+                    } else if let Some(n) = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| n.to_string() == *value)
+                    {
                         v.visit_i64(n)
                     } else {
                         v.visit_str(value)

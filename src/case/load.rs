@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::de::from_node;
 use super::matrix::expand;
-use super::model::{CaseSpec, FileMeta, MaskSpec, Step};
+use super::model::{CaseSpec, FileMeta, MaskSpec, SendFrame, Step};
 use super::yaml::{parse, Loc, Node, NodeKind};
 use super::Case;
 
@@ -110,6 +110,25 @@ pub fn load(sources: &[Source]) -> Result<Vec<Case>, Vec<LoadError>> {
                 message: format!(
                     "duplicate case id `{}` (already defined at {}:{})",
                     cases[i].spec.id, first.file, first.loc
+                ),
+                context: None,
+            });
+        }
+    }
+    for i in 0..cases.len() {
+        let Some(ab) = &cases[i].spec.autobahn else {
+            continue;
+        };
+        if let Some(first) = cases[..i]
+            .iter()
+            .find(|c| c.spec.autobahn.as_ref() == Some(ab))
+        {
+            errors.push(LoadError {
+                file: cases[i].file.clone(),
+                loc: cases[i].loc,
+                message: format!(
+                    "Autobahn id `{ab}` is already claimed by case `{}` ({}:{})",
+                    first.spec.id, first.file, first.loc
                 ),
                 context: None,
             });
@@ -246,17 +265,17 @@ fn check_step(step: &Step) -> Result<(), String> {
     match step {
         Step::SendFrames(batch) => {
             for f in &batch.frames {
-                if f.chop.is_some() || f.delay.is_some() {
-                    return Err("frames inside `send_frames` cannot set `chop` or `delay`; set them on `send_frames`".into());
+                if f.chop.is_some() || f.delay.is_some() || f.slice.is_some() {
+                    return Err("frames inside `send_frames` cannot set `chop`, `delay` or `slice`; set chop and delay on `send_frames`".into());
                 }
+                check_frame(f)?;
             }
             Ok(())
         }
+        Step::Repeat(r) if r.times == 0 => Err("`repeat` needs `times` of at least 1".into()),
         Step::Repeat(r) => r.steps.iter().try_for_each(check_step),
         Step::Send(f) => {
-            if f.fragment == Some(0) {
-                return Err("`fragment` must be at least 1 byte".into());
-            }
+            check_frame(f)?;
             if let Some(slice) = &f.slice {
                 match slice.as_slice() {
                     [_] => {}
@@ -271,4 +290,30 @@ fn check_step(step: &Step) -> Result<(), String> {
         }
         _ => Ok(()),
     }
+}
+
+/// Checks one frame description: what serde cannot see.
+fn check_frame(f: &SendFrame) -> Result<(), String> {
+    if f.fragment == Some(0) {
+        return Err("`fragment` must be at least 1 byte".into());
+    }
+    if f.repeat == 0 {
+        return Err("`repeat` must be at least 1".into());
+    }
+    let len = f.length.unwrap_or(f.payload.len() as u64);
+    let fits = match f.length_form.map(|l| l.0) {
+        Some(crate::wire::LengthForm::Short) => len <= 125,
+        Some(crate::wire::LengthForm::Medium) => len <= u16::MAX as u64,
+        _ => true,
+    };
+    if !fits && f.fragment.is_none() {
+        return Err(format!(
+            "a length of {len} does not fit the {}-bit length form",
+            match f.length_form.map(|l| l.0) {
+                Some(crate::wire::LengthForm::Short) => 7,
+                _ => 16,
+            }
+        ));
+    }
+    Ok(())
 }

@@ -39,6 +39,12 @@ pub fn expand(template: &Node) -> Result<Vec<Expansion>, MatrixError> {
         return Ok(vec![(template.clone(), Vec::new())]);
     };
     let rows = bindings(matrix)?;
+    if rows.is_empty() {
+        return err(
+            matrix.loc,
+            "this matrix produces no cases (its lists are empty)",
+        );
+    }
     let body = Node {
         kind: NodeKind::Map(
             entries

@@ -204,6 +204,14 @@ impl<'de> Deserialize<'de> for OpcodeSpec {
                 }
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<OpcodeSpec, E> {
+                let t = s.trim();
+                let number = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+                    Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                    None => t.parse::<u64>().ok(),
+                };
+                if let Some(n) = number {
+                    return self.visit_u64(n);
+                }
                 crate::wire::Opcode::from_name(s)
                     .map(|o| OpcodeSpec(o.0))
                     .ok_or_else(|| E::custom(format!(

@@ -176,7 +176,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             Event::MappingEnd => match stack.pop() {
                 Some(Building::Map(entries, _, l, anchor)) => Some((
                     Node {
-                        kind: NodeKind::Map(entries),
+                        kind: NodeKind::Map(merge_keys(entries)?),
                         loc: l,
                     },
                     anchor,
@@ -223,6 +223,45 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     })
 }
 
+/// Applies YAML merge keys (`<<: *anchor`, `<<: [*a, *b]`): the merged
+/// mappings' entries are added where the mapping does not set the key itself.
+fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, SyntaxError> {
+    if !entries.iter().any(|(k, _)| k.as_str() == Some("<<")) {
+        return Ok(entries);
+    }
+    let (merges, mut own): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .partition(|(k, _)| k.as_str() == Some("<<"));
+    for (key, value) in merges {
+        let sources: Vec<Node> = match value.kind {
+            NodeKind::Map(_) => vec![value],
+            NodeKind::Seq(items) => items,
+            NodeKind::Scalar { .. } => {
+                return Err(SyntaxError {
+                    loc: key.loc,
+                    message:
+                        "`<<` merges a mapping (an alias such as `*defaults`) or a list of them"
+                            .into(),
+                })
+            }
+        };
+        for source in sources {
+            let NodeKind::Map(extra) = source.kind else {
+                return Err(SyntaxError {
+                    loc: source.loc,
+                    message: "`<<` can only merge mappings".into(),
+                });
+            };
+            for (k, v) in extra {
+                if !own.iter().any(|(o, _)| o.as_str() == k.as_str()) {
+                    own.push((k, v));
+                }
+            }
+        }
+    }
+    Ok(own)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +295,14 @@ mod tests {
     fn anchors_copy() {
         let n = parse("a: &p {x: 1}\nb: *p\n").unwrap();
         assert_eq!(n.get("b").unwrap().get("x").unwrap().as_str(), Some("1"));
+    }
+
+    #[test]
+    fn merge_keys_fill_missing_entries() {
+        let n = parse("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n").unwrap();
+        let u = n.get("use").unwrap();
+        assert_eq!(u.get("x").unwrap().as_str(), Some("1"));
+        assert_eq!(u.get("y").unwrap().as_str(), Some("3"));
     }
 
     #[test]

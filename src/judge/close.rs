@@ -33,6 +33,12 @@ pub fn grade(expect: &CloseExpect, case: &Case, f: &Facts) -> (CloseVerdict, Str
     };
     let first = f.first_closer.unwrap_or(Party::Harness);
     match (expect.by, first) {
+        (Closer::Peer, Party::Harness) if f.harness_sent_close => {
+            return (
+                CloseVerdict::Failed,
+                format!("expected the peer to fail the connection first; wsspec's close frame came first ({peer_close} from the peer)"),
+            );
+        }
         (Closer::Peer, Party::Harness) => {
             let waited = if f.deadline {
                 "the case deadline expired".to_string()
@@ -80,9 +86,14 @@ pub fn grade(expect: &CloseExpect, case: &Case, f: &Facts) -> (CloseVerdict, Str
         }
     }
     if f.tcp_ended_by == Some(Party::Harness) {
+        let when = if clean {
+            "after the closing handshake"
+        } else {
+            "when the case ended"
+        };
         return (
             CloseVerdict::FailedByClient,
-            "after the closing handshake the server did not close the TCP connection; wsspec did (RFC 6455 7.1.1: the server should)".into(),
+            format!("{when} the server had not closed the TCP connection, so wsspec did (RFC 6455 7.1.1: the server should close it first)"),
         );
     }
     (

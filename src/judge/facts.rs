@@ -63,17 +63,35 @@ fn is_real_close(f: &FrameRecord) -> bool {
 /// Reads the facts off a transcript.
 pub fn facts(t: &Transcript) -> Facts {
     let mut f = Facts::default();
+    let mut fragments = Fragments::default();
     for kind in t.kinds() {
         match kind {
             EventKind::ConnectFailed { error } => f.connect_error = Some(error.clone()),
             EventKind::HandshakeFailed { reason, .. } => f.handshake_error = Some(reason.clone()),
             EventKind::ResponseReceived { head, .. } => f.status = Some(head.status),
-            EventKind::MessageReceived { message } => f.received.push(Observed::Message {
-                opcode: message.opcode,
-                payload: message.payload.clone(),
-            }),
+            EventKind::MessageReceived { message } => {
+                if message.utf8_valid == Some(false) {
+                    f.frame_violations.push(
+                        "the server sent a text message that is not valid UTF-8 (RFC 6455 8.1)"
+                            .into(),
+                    );
+                }
+                f.received.push(Observed::Message {
+                    opcode: message.opcode,
+                    payload: message.payload.clone(),
+                })
+            }
             EventKind::FrameReceived { frame } => {
+                if f.peer_close.is_some() {
+                    f.frame_violations.push(format!(
+                        "the server sent a {} frame after its close frame (RFC 6455 5.5.1)",
+                        Opcode(frame.head.opcode).name()
+                    ));
+                }
                 check_frame(frame, &mut f.frame_violations);
+                if t.detailed {
+                    fragments.check(frame, &mut f.frame_violations);
+                }
                 match frame.head.opcode {
                     8 => {
                         if f.peer_close.is_none() {
@@ -119,6 +137,30 @@ pub fn facts(t: &Transcript) -> Facts {
         }
     }
     f
+}
+
+/// Tracks the server's fragmented messages (RFC 6455 5.4).
+#[derive(Default)]
+struct Fragments {
+    open: bool,
+}
+
+impl Fragments {
+    fn check(&mut self, frame: &FrameRecord, out: &mut Vec<String>) {
+        match frame.head.opcode {
+            0 if !self.open => out.push(
+                "the server sent a continuation frame with no message to continue (RFC 6455 5.4)"
+                    .into(),
+            ),
+            0 => self.open = !frame.head.fin,
+            1 | 2 if self.open => out.push(format!(
+                "the server started a new {} message inside a fragmented one (RFC 6455 5.4)",
+                Opcode(frame.head.opcode).name()
+            )),
+            1 | 2 => self.open = !frame.head.fin,
+            _ => {}
+        }
+    }
 }
 
 /// RFC 6455 5.1-5.5 rules for a frame a server sent.

@@ -333,6 +333,7 @@ impl Session<'_> {
                     bytes: ByteLog::of(&data),
                     writes,
                 });
+                self.observe_raw(&data);
                 self.write(data, raw.chop, raw.delay).await;
             }
             Step::Close(close) => {
@@ -347,6 +348,7 @@ impl Session<'_> {
                     reason: "the case drops the connection".into(),
                 });
                 self.shutdown().await;
+                self.shared.state.send_modify(|s| s.ended = true);
             }
             Step::Repeat(r) => {
                 for _ in 0..r.times {
@@ -404,12 +406,6 @@ impl Session<'_> {
     /// Records frames we are about to send, and the messages they complete.
     fn observe_sent(&mut self, frames: &[BuiltFrame]) {
         for f in frames {
-            if f.head.opcode == Opcode::PING.0 {
-                self.pings_sent += 1;
-            }
-            if f.head.opcode == Opcode::CLOSE.0 && f.head.rsv == 0 && f.head.fin {
-                self.shared.close_sent.store(true, Ordering::SeqCst);
-            }
             let mut observed = Vec::new();
             self.out_observer
                 .on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
@@ -418,17 +414,39 @@ impl Session<'_> {
                     .on_event(DecodeEvent::Payload(&f.payload), &mut observed);
             }
             self.out_observer.on_event(DecodeEvent::End, &mut observed);
-            for o in observed {
-                match o {
-                    Observation::Frame(frame) => {
-                        if self.shared.detailed || Opcode(frame.head.opcode).is_control() {
-                            self.record(EventKind::FrameSent { frame });
-                        }
+            self.note_sent(observed);
+        }
+    }
+
+    /// Records raw bytes we are about to send, decoding whatever frames they hold.
+    fn observe_raw(&mut self, data: &[u8]) {
+        let mut decoder = Decoder::new();
+        let mut observed = Vec::new();
+        let observer = &mut self.out_observer;
+        decoder.feed(data, &mut |ev| observer.on_event(ev, &mut observed));
+        self.note_sent(observed);
+    }
+
+    /// Bookkeeping for frames and messages we send: pings awaiting pongs,
+    /// messages awaiting echoes, whether we have started the close.
+    fn note_sent(&mut self, observed: Vec<Observation>) {
+        for o in observed {
+            match o {
+                Observation::Frame(frame) => {
+                    let h = &frame.head;
+                    if h.opcode == Opcode::PING.0 {
+                        self.pings_sent += 1;
                     }
-                    Observation::Message(message) => {
-                        self.messages_sent += 1;
-                        self.record(EventKind::MessageSent { message });
+                    if h.opcode == Opcode::CLOSE.0 && h.rsv == 0 && h.fin {
+                        self.shared.close_sent.store(true, Ordering::SeqCst);
                     }
+                    if self.shared.detailed || Opcode(h.opcode).is_control() {
+                        self.record(EventKind::FrameSent { frame });
+                    }
+                }
+                Observation::Message(message) => {
+                    self.messages_sent += 1;
+                    self.record(EventKind::MessageSent { message });
                 }
             }
         }
@@ -477,10 +495,12 @@ impl Session<'_> {
     }
 
     async fn wait(&mut self, w: &Wait) {
-        let timeout = w
-            .timeout
-            .unwrap_or(self.opts.default_wait)
-            .scaled(self.opts.timeout_scale);
+        // A silence wait needs at least the silence itself before giving up.
+        let default = match (w.what, w.silence) {
+            (WaitFor::Silence, Some(quiet)) => Millis(quiet.0 + self.opts.default_wait.0),
+            _ => self.opts.default_wait,
+        };
+        let timeout = w.timeout.unwrap_or(default).scaled(self.opts.timeout_scale);
         let mut rx = self.shared.state.subscribe();
         let (msgs, pings) = (self.messages_sent, self.pings_sent);
         let what = match w.what {

@@ -145,7 +145,14 @@ impl Observer {
                 m.frames += 1;
             }
         }
-        self.frame = Some((head, ByteLogBuilder::new(self.head_cap), Vec::new()));
+        // Control payloads are at most 125 bytes when valid: always keep them
+        // whole, so a ping can be answered and a close body read.
+        let cap = if head.opcode & 0x8 != 0 {
+            self.head_cap.max(125)
+        } else {
+            self.head_cap
+        };
+        self.frame = Some((head, ByteLogBuilder::new(cap), Vec::new()));
     }
 
     fn end_frame(&mut self, out: &mut Vec<Observation>) {
