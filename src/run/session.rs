@@ -80,6 +80,11 @@ enum WriteCmd {
         chop: Option<usize>,
         delay: Option<Duration>,
         done: Option<oneshot::Sender<bool>>,
+        /// Offsets where frames end. Once the peer's close has arrived, the
+        /// writer finishes the frame in progress and drops the rest, so that
+        /// wsspec's close reply is not stuck behind megabytes the peer no
+        /// longer reads. Empty: write everything (the close reply itself).
+        frame_ends: Vec<usize>,
     },
     Shutdown(oneshot::Sender<()>),
 }
@@ -399,8 +404,15 @@ impl Session<'_> {
         }
         self.observe_sent(&frames);
         let data = encode_all(&frames);
+        let frame_ends = frames
+            .iter()
+            .scan(0, |end, f| {
+                *end += f.wire_len();
+                Some(*end)
+            })
+            .collect();
         drop(frames);
-        self.write(data, chop, delay).await;
+        self.write_frames(data, frame_ends, chop, delay).await;
     }
 
     /// Records frames we are about to send, and the messages they complete.
@@ -479,6 +491,17 @@ impl Session<'_> {
     }
 
     async fn write(&mut self, data: Vec<u8>, chop: Option<usize>, delay: Option<Millis>) {
+        let end = vec![data.len()];
+        self.write_frames(data, end, chop, delay).await;
+    }
+
+    async fn write_frames(
+        &mut self,
+        data: Vec<u8>,
+        frame_ends: Vec<usize>,
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
         let Some(tx) = &self.writer else {
             return;
         };
@@ -488,6 +511,7 @@ impl Session<'_> {
             chop,
             delay: delay.map(|d| d.scaled(self.opts.timeout_scale)),
             done: Some(done_tx),
+            frame_ends,
         };
         if tx.send(cmd).is_ok() {
             let _ = done_rx.await;
@@ -648,27 +672,10 @@ async fn writer_task(
                 chop,
                 delay,
                 done,
+                frame_ends,
             } => {
                 if !failed {
-                    let size = chop.filter(|c| *c > 0).unwrap_or(data.len().max(1));
-                    for (i, piece) in data.chunks(size).enumerate() {
-                        if i > 0 {
-                            if let Some(d) = delay {
-                                tokio::time::sleep(d).await;
-                            }
-                        }
-                        let r = match w.write_all(piece).await {
-                            Ok(()) => w.flush().await,
-                            Err(e) => Err(e),
-                        };
-                        if let Err(e) = r {
-                            shared.record(EventKind::SocketError {
-                                error: format!("write: {e}"),
-                            });
-                            failed = true;
-                            break;
-                        }
-                    }
+                    failed = !write_pieces(&mut w, &data, chop, delay, &frame_ends, &shared).await;
                 }
                 if let Some(done) = done {
                     let _ = done.send(!failed);
@@ -681,6 +688,102 @@ async fn writer_task(
             }
         }
     }
+}
+
+/// Largest single write when a step asks for no chopping (at the TCP level the
+/// same stream; it lets the writer stop between frames when the peer closes).
+const BULK_PIECE: usize = 64 * 1024;
+
+/// How long a blocked write may go on once the peer has closed.
+const ABANDON_AFTER: Duration = Duration::from_millis(250);
+
+/// Resolves once the peer has sent its close or ended the connection.
+async fn peer_closing(shared: &Shared) {
+    let mut rx = shared.state.subscribe();
+    let _ = rx.wait_for(|s| s.close_received || s.ended).await;
+}
+
+/// Writes `data` in the requested pieces; false once the socket failed (or
+/// the write was abandoned), after which nothing more is written.
+async fn write_pieces(
+    w: &mut OwnedWriteHalf,
+    data: &[u8],
+    chop: Option<usize>,
+    delay: Option<Duration>,
+    frame_ends: &[usize],
+    shared: &Shared,
+) -> bool {
+    let chopped = chop.filter(|c| *c > 0);
+    let size = chopped.unwrap_or(BULK_PIECE);
+    let mut pos = 0;
+    let mut stop = data.len();
+    let mut first = true;
+    while pos < stop {
+        if !frame_ends.is_empty() && stop == data.len() && shared.peer().close_received {
+            // Finish the frame in progress, drop the frames after it.
+            stop = frame_ends
+                .iter()
+                .copied()
+                .find(|&e| e >= pos)
+                .unwrap_or(data.len());
+            if stop < data.len() {
+                shared.record(EventKind::StepSkipped {
+                    step: format!(
+                        "{} of {} bytes not sent: the peer sent its close",
+                        data.len() - stop,
+                        data.len()
+                    ),
+                });
+            }
+            continue;
+        }
+        if !first && chopped.is_some() {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+        }
+        first = false;
+        let end = (pos + size).min(stop);
+        let piece = &data[pos..end];
+        let write = async {
+            w.write_all(piece).await?;
+            w.flush().await
+        };
+        tokio::pin!(write);
+        let r = if frame_ends.is_empty() {
+            write.await
+        } else {
+            tokio::select! {
+                biased;
+                r = &mut write => r,
+                _ = peer_closing(shared) => {
+                    // The peer has closed; if it no longer reads, give up
+                    // rather than block until it drops the connection.
+                    match tokio::time::timeout(ABANDON_AFTER, &mut write).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            shared.record(EventKind::StepSkipped {
+                                step: format!(
+                                    "write abandoned with {} of {} bytes unsent: the peer closed and stopped reading",
+                                    data.len() - pos,
+                                    data.len()
+                                ),
+                            });
+                            return false;
+                        }
+                    }
+                }
+            }
+        };
+        if let Err(e) = r {
+            shared.record(EventKind::SocketError {
+                error: format!("write: {e}"),
+            });
+            return false;
+        }
+        pos = end;
+    }
+    true
 }
 
 async fn reader_task(
@@ -763,6 +866,7 @@ fn handle_observation(
                         chop: None,
                         delay: None,
                         done: None,
+                        frame_ends: Vec::new(),
                     });
                 }
             }
