@@ -718,8 +718,10 @@ async fn write_pieces(
     let mut pos = 0;
     let mut stop = data.len();
     let mut first = true;
+    let mut cut = false;
     while pos < stop {
-        if !frame_ends.is_empty() && stop == data.len() && shared.peer().close_received {
+        if !frame_ends.is_empty() && !cut && shared.peer().close_received {
+            cut = true;
             // Finish the frame in progress, drop the frames after it.
             stop = frame_ends
                 .iter()

@@ -1,0 +1,169 @@
+//! Hostile and broken servers: endless headers, a non-101 answer, a peer that
+//! claims a 2^63-byte frame and stalls, one that hangs up without answering, one that sends
+//! markup in its close reason. Each gets a verdict with a reason, nothing
+//! hangs or panics, and the run goes on to the next case.
+
+#[path = "common/harness.rs"]
+mod harness;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use wsspec::judge::{Behavior, Outcome};
+
+/// Serves every connection with `behave` after reading the request head.
+fn serve(behave: fn(&mut TcpStream, &str)) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                behave(&mut stream, &String::from_utf8_lossy(&head));
+            });
+        }
+    });
+    url
+}
+
+fn accept_value(head: &str) -> String {
+    use base64::Engine;
+    use sha1::{Digest, Sha1};
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap_or("")
+        .trim();
+    let mut h = Sha1::new();
+    h.update(key.as_bytes());
+    h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+}
+
+fn switch(stream: &mut TcpStream, head: &str) {
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        accept_value(head)
+    );
+    let _ = stream.write_all(resp.as_bytes());
+}
+
+fn run_some(url: &str) -> wsspec::results::RunResults {
+    harness::run(url, &harness::corpus(&["1.1.1", "1.1.2", "2.1"]))
+}
+
+#[test]
+fn endless_response_headers_are_cut_off() {
+    let url = serve(|s, _| {
+        let _ = s.write_all(b"HTTP/1.1 101 Switching Protocols\r\n");
+        let line = b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        for _ in 0..100_000 {
+            if s.write_all(line).is_err() {
+                return;
+            }
+        }
+    });
+    let started = Instant::now();
+    let r = run_some(&url);
+    assert_eq!(r.cases.len(), 3, "the run goes on after each case");
+    for c in &r.cases {
+        assert_eq!(c.verdict.behavior, Behavior::Failed);
+        assert!(
+            c.verdict.behavior_reason.contains("exceeds 16384 bytes"),
+            "{}",
+            c.verdict.behavior_reason
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_non_101_answer_is_failed_with_its_status() {
+    let url = serve(|s, _| {
+        let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    });
+    let r = run_some(&url);
+    for c in &r.cases {
+        assert_eq!(c.verdict.outcome, Outcome::Failed);
+        assert!(
+            c.verdict.behavior_reason.contains("answered 404"),
+            "{}",
+            c.verdict.behavior_reason
+        );
+    }
+}
+
+#[test]
+fn a_lying_length_and_a_stall_end_at_the_wait_timeout() {
+    let url = serve(|s, head| {
+        switch(s, head);
+        // A binary frame claiming 2^63-1 bytes, a few of them, then silence.
+        let _ = s.write_all(&[
+            0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3,
+        ]);
+        std::thread::sleep(Duration::from_secs(15));
+    });
+    let started = Instant::now();
+    let r = run_some(&url);
+    assert!(
+        started.elapsed() < Duration::from_secs(14),
+        "waits are bounded"
+    );
+    for c in &r.cases {
+        assert_eq!(
+            c.verdict.outcome,
+            Outcome::Failed,
+            "{}: {}",
+            c.id,
+            c.verdict.behavior_reason
+        );
+    }
+}
+
+#[test]
+fn a_connection_closed_before_answering_is_a_verdict_not_an_error() {
+    let url = serve(|s, _| {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    });
+    let r = run_some(&url);
+    for c in &r.cases {
+        assert_eq!(c.verdict.behavior, Behavior::Failed);
+        assert!(
+            c.verdict
+                .behavior_reason
+                .contains("handshake never completed"),
+            "{}",
+            c.verdict.behavior_reason
+        );
+    }
+}
+
+#[test]
+fn markup_and_control_bytes_in_a_close_reason_stay_inert_in_reports() {
+    let url = serve(|s, head| {
+        switch(s, head);
+        let reason = b"<script>alert(1)</script>]]>\x1b[31m";
+        let mut frame = vec![0x88, (2 + reason.len()) as u8, 0x03, 0xe8];
+        frame.extend_from_slice(reason);
+        let _ = s.write_all(&frame);
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    let r = run_some(&url);
+    eprintln!("ran");
+    let html = wsspec::report::html::render(&r);
+    eprintln!("html");
+    assert!(!html.contains("<script>alert"), "raw markup in HTML");
+    let junit = wsspec::report::junit::render(&r);
+    roxmltree::Document::parse(&junit).expect("JUnit stays well-formed");
+    assert!(r.cases.iter().all(|c| c.verdict.outcome == Outcome::Failed));
+}
