@@ -125,8 +125,23 @@ pub fn describe_expectation(case: &Case) -> String {
     if case.spec.informational {
         s.push_str("INFORMATIONAL (recorded, not graded). ");
     }
-    if e.handshake.status != 101 {
-        s.push_str(&format!("HTTP status {}. ", e.handshake.status));
+    if !e.handshake.allows_upgrade() || e.handshake.status.0.len() > 1 {
+        s.push_str(&format!("HTTP status {}", e.handshake.status));
+        if e.handshake.or_close {
+            s.push_str(" (or a close without response)");
+        }
+        s.push_str(". ");
+    }
+    for h in &e.handshake.headers {
+        if let Some(t) = &h.has_token {
+            s.push_str(&format!("{} lists `{t}`. ", h.name));
+        }
+        if let Some(t) = &h.lacks_token {
+            s.push_str(&format!("{} does not list `{t}`. ", h.name));
+        }
+        if h.absent {
+            s.push_str(&format!("no {} header. ", h.name));
+        }
     }
     s.push_str(&format!("OK: {}", list(&e.ok)));
     if let Some(ns) = &e.non_strict {

@@ -101,9 +101,20 @@ fn default_roles() -> Vec<Role> {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandshakeSpec {
-    /// A whole request written out; `{host}`, `{path}`, `{key}`, `{headers}` are filled in.
+    /// A whole request written out (a string, or any payload form such as
+    /// `concat` for a huge header); `{host}`, `{path}`, `{key}` and `{headers}`
+    /// are filled in.
     #[serde(default)]
-    pub raw: Option<String>,
+    pub raw: Option<Payload>,
+    /// Write the request in pieces of this many bytes...
+    #[serde(default)]
+    pub chop: Option<usize>,
+    /// ...with this pause between pieces.
+    #[serde(default)]
+    pub delay: Option<Millis>,
+    /// Frames sent in the same write as the request, before any response.
+    #[serde(default)]
+    pub frames: Vec<SendFrame>,
     /// Headers appended, as "Name: value".
     #[serde(default)]
     pub add: Vec<HeaderLine>,
@@ -734,6 +745,9 @@ pub enum Grade {
 #[serde(deny_unknown_fields)]
 pub struct Alternative {
     pub grade: Grade,
+    #[serde(default)]
+    pub handshake: HandshakeExpect,
+    #[serde(default)]
     pub events: Vec<EventPattern>,
     pub close: CloseExpect,
     /// Why this outcome is acceptable (an RFC sentence), shown in the verdict.
@@ -792,21 +806,142 @@ pub struct CloseExpect {
 }
 
 /// What the handshake response must be.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandshakeExpect {
-    #[serde(default = "status_101")]
-    pub status: u16,
+    /// Accepted statuses: `101`, `426`, `4xx`, or a list of these.
+    #[serde(default)]
+    pub status: StatusSpec,
+    /// Checks on the response's headers.
+    #[serde(default)]
+    pub headers: Vec<HeaderExpect>,
+    /// Closing the connection without any response is also accepted.
+    #[serde(default)]
+    pub or_close: bool,
 }
 
-impl Default for HandshakeExpect {
-    fn default() -> Self {
-        HandshakeExpect { status: 101 }
+
+impl HandshakeExpect {
+    /// Whether a WebSocket connection (101) is among the accepted outcomes.
+    pub fn allows_upgrade(&self) -> bool {
+        self.status.matches(101)
     }
 }
 
-fn status_101() -> u16 {
-    101
+/// One accepted status: an exact code or a class such as `4xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusPattern {
+    Exact(u16),
+    /// The hundreds digit: `4xx` is `Class(4)`.
+    Class(u16),
+}
+
+impl StatusPattern {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusPattern::Exact(s) => s == status,
+            StatusPattern::Class(c) => status / 100 == c,
+        }
+    }
+}
+
+impl std::fmt::Display for StatusPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusPattern::Exact(s) => write!(f, "{s}"),
+            StatusPattern::Class(c) => write!(f, "{c}xx"),
+        }
+    }
+}
+
+/// The statuses a case accepts (default: 101).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSpec(pub Vec<StatusPattern>);
+
+impl Default for StatusSpec {
+    fn default() -> Self {
+        StatusSpec(vec![StatusPattern::Exact(101)])
+    }
+}
+
+impl StatusSpec {
+    pub fn matches(&self, status: u16) -> bool {
+        self.0.iter().any(|p| p.matches(status))
+    }
+}
+
+impl std::fmt::Display for StatusSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|p| p.to_string()).collect();
+        f.write_str(&parts.join(" or "))
+    }
+}
+
+fn parse_status_pattern(s: &str) -> Option<StatusPattern> {
+    let t = s.trim().to_ascii_lowercase();
+    if let Some(d) = t.strip_suffix("xx") {
+        return d
+            .parse::<u16>()
+            .ok()
+            .filter(|d| (1..=5).contains(d))
+            .map(StatusPattern::Class);
+    }
+    t.parse::<u16>()
+        .ok()
+        .filter(|c| (100..=599).contains(c))
+        .map(StatusPattern::Exact)
+}
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StatusSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a status such as 101, 426 or 4xx, or a list of them")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusSpec, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<StatusSpec, E> {
+                parse_status_pattern(s)
+                    .map(|p| StatusSpec(vec![p]))
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "`{s}` is not an HTTP status (100-599) or class (1xx-5xx)"
+                        ))
+                    })
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSpec, A::Error> {
+                let mut out = Vec::new();
+                while let Some(one) = seq.next_element::<StatusSpec>()? {
+                    out.extend(one.0);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("a status list cannot be empty"));
+                }
+                Ok(StatusSpec(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A check on one response header (names compare case-insensitively; tokens
+/// are the comma-separated items, compared case-insensitively before any `;`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderExpect {
+    pub name: String,
+    /// The header must list this token.
+    #[serde(default)]
+    pub has_token: Option<String>,
+    /// The header must not list this token.
+    #[serde(default)]
+    pub lacks_token: Option<String>,
+    /// The header must be absent.
+    #[serde(default)]
+    pub absent: bool,
 }
 
 #[cfg(test)]

@@ -12,22 +12,10 @@ use crate::case::Case;
 use crate::transcript::Transcript;
 use crate::wire::bytelog::ByteLog;
 
-/// Handshake and framing breaches, which fail a case whatever its events.
-pub fn hard_failure(case: &Case, t: &Transcript, f: &Facts) -> Option<String> {
-    let want_status = case.spec.expect.handshake.status;
-    let Some(status) = f.status else {
-        let why = f
-            .handshake_error
-            .clone()
-            .unwrap_or_else(|| "no response".into());
-        return Some(format!("the opening handshake never completed: {why}"));
-    };
-    if status != want_status {
-        return Some(format!(
-            "expected HTTP status {want_status}; the server answered {status}"
-        ));
-    }
-    if status == 101 {
+/// Breaches that fail a case whatever it expects: a broken 101 response, and
+/// frames that break RFC 6455's framing rules.
+pub fn hard_failure(t: &Transcript, f: &Facts) -> Option<String> {
+    if f.status == Some(101) {
         if let Some(problem) = t.response().and_then(|h| check_101(t, h)) {
             return Some(problem);
         }
@@ -40,6 +28,15 @@ pub fn hard_failure(case: &Case, t: &Transcript, f: &Facts) -> Option<String> {
         String::new()
     };
     Some(format!("{first}{tail}"))
+}
+
+/// The grade a deviation earns under the case's requirement level.
+pub fn deviation_grade(case: &Case) -> Behavior {
+    match case.spec.requirement {
+        Requirement::Must => Behavior::Failed,
+        Requirement::Should => Behavior::NonStrict,
+        Requirement::May => Behavior::Informational,
+    }
 }
 
 /// The received events, described.
@@ -72,11 +69,7 @@ pub fn grade_events(
             );
         }
     }
-    let grade = match case.spec.requirement {
-        Requirement::Must => Behavior::Failed,
-        Requirement::Should => Behavior::NonStrict,
-        Requirement::May => Behavior::Informational,
-    };
+    let grade = deviation_grade(case);
     let alternatives = match &non_strict {
         Some(ns) => format!(
             "{} (or, less strictly, {})",

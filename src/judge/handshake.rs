@@ -1,7 +1,12 @@
-//! Checks of the server's 101 response that apply to every case: the accept
-//! value, the Upgrade and Connection tokens (case-insensitive token lists, as
-//! RFC 7230 reads them), and no subprotocol or extension that was not offered.
+//! The handshake's grading. Checks of the server's 101 response that apply to
+//! every case (the accept value, the Upgrade and Connection tokens as
+//! case-insensitive token lists, as RFC 7230 reads them, at most one
+//! subprotocol and only an offered one, no extension that was not offered), and
+//! the comparison of the response with a case's handshake expectation (status
+//! or status class, header checks, or a plain close).
 
+use super::facts::Facts;
+use crate::case::model::HandshakeExpect;
 use crate::transcript::{EventKind, Transcript};
 use crate::wire::handshake::{accept_for, ResponseHead};
 
@@ -58,6 +63,18 @@ pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
         .iter()
         .flat_map(|v| v.split(',').map(|s| s.trim().to_string()))
         .collect();
+    let chosen_all: Vec<&str> = head
+        .values("sec-websocket-protocol")
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    if chosen_all.len() > 1 {
+        return Some(format!(
+            "the server selected {} subprotocols (`{}`); it may select at most one (RFC 6455 4.2.2)",
+            chosen_all.len(),
+            chosen_all.join(", ")
+        ));
+    }
     for chosen in head.values("sec-websocket-protocol") {
         if !offered_protocols.iter().any(|p| p == chosen.trim()) {
             return Some(format!(
@@ -87,4 +104,133 @@ pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
         }
     }
     None
+}
+
+/// How the handshake went, measured against one expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandshakeGrade {
+    /// 101, as expected: the WebSocket part of the case decides.
+    Upgraded,
+    /// A refusal the expectation accepts (status, headers, or a plain close).
+    Refused(String),
+    /// Not what was expected, in a sentence.
+    Mismatch(String),
+}
+
+/// Grades the handshake against `expect`; `f` holds the status and any
+/// handshake error, `t` the response headers.
+pub fn grade(expect: &HandshakeExpect, t: &Transcript, f: &Facts) -> HandshakeGrade {
+    let wanted = &expect.status;
+    let head = t.response();
+    match (f.status, head) {
+        (Some(101), Some(head)) => {
+            if !expect.allows_upgrade() {
+                return HandshakeGrade::Mismatch(format!(
+                    "expected the server to refuse the handshake ({wanted}); it accepted it with 101"
+                ));
+            }
+            match check_headers(expect, head) {
+                Some(problem) => HandshakeGrade::Mismatch(problem),
+                None => HandshakeGrade::Upgraded,
+            }
+        }
+        (Some(status), Some(head)) => {
+            let line = format!("{status} {}", head.reason).trim_end().to_string();
+            if !wanted.matches(status) {
+                return HandshakeGrade::Mismatch(format!(
+                    "expected HTTP status {wanted}; the server answered {line}"
+                ));
+            }
+            match check_headers(expect, head) {
+                Some(problem) => HandshakeGrade::Mismatch(problem),
+                None => {
+                    HandshakeGrade::Refused(format!("the server refused the handshake with {line}"))
+                }
+            }
+        }
+        _ => {
+            let why = f
+                .handshake_error
+                .clone()
+                .unwrap_or_else(|| "no response".into());
+            if expect.or_close
+                && f.handshake_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("closed"))
+            {
+                HandshakeGrade::Refused(format!(
+                    "the server closed the connection without a response ({why})"
+                ))
+            } else {
+                HandshakeGrade::Mismatch(format!(
+                    "expected HTTP status {wanted}; the opening handshake never completed: {why}"
+                ))
+            }
+        }
+    }
+}
+
+/// The header checks of an expectation; the first failing one as a sentence.
+fn check_headers(expect: &HandshakeExpect, head: &ResponseHead) -> Option<String> {
+    for check in &expect.headers {
+        let name = check.name.as_str();
+        let values: Vec<&str> = head.values(name).collect();
+        let tokens: Vec<String> = values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(|t| {
+                t.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|t| !t.is_empty())
+            .collect();
+        let shown = if values.is_empty() {
+            "absent".to_string()
+        } else {
+            format!("`{}`", values.join(", "))
+        };
+        if check.absent && !values.is_empty() {
+            return Some(format!(
+                "expected no {name} header in the response; it is {shown}"
+            ));
+        }
+        if let Some(want) = &check.has_token {
+            if !tokens.contains(&want.to_ascii_lowercase()) {
+                return Some(format!(
+                    "expected the response's {name} header to list `{want}`; it is {shown}"
+                ));
+            }
+        }
+        if let Some(not) = &check.lacks_token {
+            if tokens.contains(&not.to_ascii_lowercase()) {
+                return Some(format!(
+                    "expected the response's {name} header not to list `{not}`; it is {shown}"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The handshake in a few words, for informational observations: the status,
+/// or how and when the connection ended without one.
+pub fn describe(t: &Transcript, f: &Facts) -> String {
+    if let (Some(status), Some(head)) = (f.status, t.response()) {
+        return format!("HTTP {status} {}", head.reason)
+            .trim_end()
+            .to_string();
+    }
+    let at = t
+        .events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::HandshakeFailed { .. }))
+        .map(|e| e.at_us / 1000);
+    match (&f.handshake_error, at) {
+        (Some(why), Some(ms)) => format!("no response: {why} (after {ms} ms)"),
+        (Some(why), None) => format!("no response: {why}"),
+        _ => "no response".into(),
+    }
 }

@@ -1,9 +1,10 @@
 //! The judge: a pure function from a case and its transcript to a verdict.
 //! [`facts`] reads what happened; [`handshake`] checks the server's 101 response
-//! itself; [`behavior`] compares the received events with the case's graded
-//! alternatives; [`close`] grades the closing handshake as Autobahn does. When
-//! the primary expectation is not met, the case's `also` alternatives (complete
-//! outcomes with their own grade) are tried.
+//! and compares the handshake with the case's expectation; [`behavior`]
+//! compares the received events with the case's graded alternatives; [`close`]
+//! grades the closing handshake as Autobahn does. When the primary expectation
+//! is not met, the case's `also` alternatives (complete outcomes with their own
+//! grade) are tried.
 
 pub mod behavior;
 pub mod close;
@@ -13,9 +14,80 @@ pub mod verdict;
 
 pub use verdict::{Behavior, CloseVerdict, Outcome, Verdict};
 
-use crate::case::model::Grade;
+use crate::case::model::{CloseExpect, EventPattern, Grade, HandshakeExpect};
 use crate::case::Case;
 use crate::transcript::Transcript;
+use facts::Facts;
+use handshake::HandshakeGrade;
+
+/// One expectation's view of a transcript.
+struct Evaluation {
+    behavior: Behavior,
+    behavior_reason: String,
+    close: CloseVerdict,
+    close_reason: String,
+}
+
+/// Grades the transcript against one complete expectation.
+fn evaluate(
+    case: &Case,
+    t: &Transcript,
+    f: &Facts,
+    hs: &HandshakeExpect,
+    ok: &[EventPattern],
+    non_strict: Option<&[EventPattern]>,
+    close_expect: &CloseExpect,
+) -> Evaluation {
+    match handshake::grade(hs, t, f) {
+        HandshakeGrade::Refused(reason) => Evaluation {
+            behavior: Behavior::Ok,
+            behavior_reason: reason,
+            close: CloseVerdict::Ok,
+            close_reason: "no WebSocket connection was expected".into(),
+        },
+        HandshakeGrade::Mismatch(reason) => {
+            let (close, close_reason) = if f.status == Some(101) {
+                close::grade(close_expect, case, f)
+            } else if hs.allows_upgrade() {
+                (
+                    CloseVerdict::Failed,
+                    "the WebSocket opening handshake never completed".into(),
+                )
+            } else {
+                (
+                    CloseVerdict::Ok,
+                    "no WebSocket connection was opened".into(),
+                )
+            };
+            Evaluation {
+                behavior: behavior::deviation_grade(case),
+                behavior_reason: reason,
+                close,
+                close_reason,
+            }
+        }
+        HandshakeGrade::Upgraded => {
+            let (mut behavior, mut behavior_reason) =
+                behavior::grade_events(case, f, ok, non_strict);
+            let (close, close_reason) = close::grade(close_expect, case, f);
+            if behavior != Behavior::Failed {
+                if close == CloseVerdict::Failed && close_expect.wrong_closer_fails {
+                    behavior = Behavior::Failed;
+                    behavior_reason = format!("the wrong endpoint closed: {close_reason}");
+                } else if close == CloseVerdict::WrongCode && close_expect.wrong_code_fails {
+                    behavior = Behavior::Failed;
+                    behavior_reason = format!("wrong close code: {close_reason}");
+                }
+            }
+            Evaluation {
+                behavior,
+                behavior_reason,
+                close,
+                close_reason,
+            }
+        }
+    }
+}
 
 /// Judges one case.
 pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
@@ -31,28 +103,34 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
             outcome: Outcome::Error,
         };
     }
-    let hard_failure = behavior::hard_failure(case, transcript, &f);
     let expect = &case.spec.expect;
-    let (mut behavior, mut behavior_reason) = match &hard_failure {
-        Some(reason) => (Behavior::Failed, reason.clone()),
-        None => behavior::grade_events(case, &f, &expect.ok, expect.non_strict.as_deref()),
-    };
-    let (mut close, mut close_reason) = close::grade(&expect.close, case, &f);
-    if behavior != Behavior::Failed {
-        if close == CloseVerdict::Failed && expect.close.wrong_closer_fails {
-            behavior = Behavior::Failed;
-            behavior_reason = format!("the wrong endpoint closed: {close_reason}");
-        } else if close == CloseVerdict::WrongCode && expect.close.wrong_code_fails {
-            behavior = Behavior::Failed;
-            behavior_reason = format!("wrong close code: {close_reason}");
-        }
+    let hard = behavior::hard_failure(transcript, &f);
+    let mut e = evaluate(
+        case,
+        transcript,
+        &f,
+        &expect.handshake,
+        &expect.ok,
+        expect.non_strict.as_deref(),
+        &expect.close,
+    );
+    if let Some(reason) = &hard {
+        e.behavior = Behavior::Failed;
+        e.behavior_reason = reason.clone();
     }
-    let primary = Verdict::outcome_of(behavior, close);
-    if hard_failure.is_none() && primary != Outcome::Ok {
+    let primary = Verdict::outcome_of(e.behavior, e.close);
+    if hard.is_none() && primary != Outcome::Ok {
         for alt in &expect.also {
-            let (b, _) = behavior::grade_events(case, &f, &alt.events, None);
-            let (c, c_reason) = close::grade(&alt.close, case, &f);
-            if b != Behavior::Ok || c != CloseVerdict::Ok {
+            let a = evaluate(
+                case,
+                transcript,
+                &f,
+                &alt.handshake,
+                &alt.events,
+                None,
+                &alt.close,
+            );
+            if a.behavior != Behavior::Ok || a.close != CloseVerdict::Ok {
                 continue;
             }
             let graded = match alt.grade {
@@ -61,31 +139,38 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
                 Grade::Informational => Behavior::Informational,
             };
             if Verdict::outcome_of(graded, CloseVerdict::Ok) < primary {
-                behavior = graded;
-                behavior_reason = format!(
-                    "{}; observed {} ({})",
-                    alt.because,
-                    behavior::describe_received(&f),
-                    c_reason
-                );
-                close = CloseVerdict::Ok;
-                close_reason = c_reason;
+                e = Evaluation {
+                    behavior: graded,
+                    behavior_reason: format!(
+                        "{}; observed {} ({}; {})",
+                        alt.because,
+                        behavior::describe_received(&f),
+                        a.behavior_reason,
+                        a.close_reason
+                    ),
+                    close: CloseVerdict::Ok,
+                    close_reason: a.close_reason,
+                };
                 break;
             }
         }
     }
-    if case.spec.informational && hard_failure.is_none() {
-        behavior = Behavior::Informational;
-        behavior_reason = format!("observed {}", behavior::describe_received(&f));
-        close_reason = format!("{} (recorded, not graded)", close_reason);
-        close = CloseVerdict::Informational;
+    if case.spec.informational && hard.is_none() {
+        e.behavior = Behavior::Informational;
+        e.behavior_reason = format!(
+            "observed {}; {}",
+            handshake::describe(transcript, &f),
+            behavior::describe_received(&f)
+        );
+        e.close_reason = format!("{} (recorded, not graded)", e.close_reason);
+        e.close = CloseVerdict::Informational;
     }
     Verdict {
-        outcome: Verdict::outcome_of(behavior, close),
-        behavior,
-        behavior_reason,
-        close,
-        close_reason,
+        outcome: Verdict::outcome_of(e.behavior, e.close),
+        behavior: e.behavior,
+        behavior_reason: e.behavior_reason,
+        close: e.close,
+        close_reason: e.close_reason,
         remote_close_code,
     }
 }

@@ -202,8 +202,8 @@ impl Session<'_> {
             extra: &self.opts.extra_headers,
         };
         let hs = &self.case.spec.handshake;
-        let request = match &hs.raw {
-            Some(raw) => render_raw_request(raw, &parts),
+        let mut request = match &hs.raw {
+            Some(raw) => render_raw_request(&raw.bytes(), &parts),
             None => build_request(
                 &parts,
                 &HeaderEdits {
@@ -221,15 +221,33 @@ impl Session<'_> {
                 },
             ),
         };
-        if let Err(e) = stream.write_all(&request).await {
-            self.record(EventKind::SocketError {
-                error: format!("writing the handshake request: {e}"),
-            });
-            return None;
-        }
         self.record(EventKind::RequestSent {
             raw: log_all(&request),
         });
+        // Frames that ride in the same write as the request.
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        if !early.is_empty() {
+            self.observe_sent(&early);
+            request.extend(encode_all(&early));
+        }
+        let piece = hs.chop.filter(|c| *c > 0).unwrap_or(request.len().max(1));
+        let pause = hs.delay.map(|d| d.scaled(self.opts.timeout_scale));
+        for (i, chunk) in request.chunks(piece).enumerate() {
+            if i > 0 {
+                if let Some(d) = pause {
+                    tokio::time::sleep(d).await;
+                }
+            }
+            if let Err(e) = stream.write_all(chunk).await {
+                self.record(EventKind::SocketError {
+                    error: format!("writing the handshake request: {e}"),
+                });
+                return None;
+            }
+        }
         let limit = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
         let mut buf: Vec<u8> = Vec::new();
         let mut chunk = vec![0u8; 4096];

@@ -79,19 +79,36 @@ pub fn build_request(parts: &RequestParts<'_>, edits: &HeaderEdits) -> Vec<u8> {
 }
 
 /// Fills `{host}`, `{path}`, `{key}` and `{headers}` (the operator's extra
-/// headers, each ending in CRLF) into a raw request written in a case.
-pub fn render_raw_request(template: &str, parts: &RequestParts<'_>) -> Vec<u8> {
+/// headers, each ending in CRLF) into a raw request written in a case. Works on
+/// bytes, so a raw request may hold anything, including invalid UTF-8.
+pub fn render_raw_request(template: &[u8], parts: &RequestParts<'_>) -> Vec<u8> {
     let extra: String = parts
         .extra
         .iter()
         .map(|(n, v)| format!("{n}: {v}\r\n"))
         .collect();
-    template
-        .replace("{host}", parts.host)
-        .replace("{path}", parts.path)
-        .replace("{key}", parts.key)
-        .replace("{headers}", &extra)
-        .into_bytes()
+    let fills: [(&[u8], &[u8]); 4] = [
+        (b"{host}", parts.host.as_bytes()),
+        (b"{path}", parts.path.as_bytes()),
+        (b"{key}", parts.key.as_bytes()),
+        (b"{headers}", extra.as_bytes()),
+    ];
+    let mut out = Vec::with_capacity(template.len() + extra.len());
+    let mut i = 0;
+    'scan: while i < template.len() {
+        if template[i] == b'{' {
+            for (name, value) in fills {
+                if template[i..].starts_with(name) {
+                    out.extend_from_slice(value);
+                    i += name.len();
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(template[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Where a response head ends (index just past the blank line), accepting
@@ -206,7 +223,7 @@ mod tests {
             extra: &[("A".into(), "b".into())],
         };
         let raw = render_raw_request(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n",
+            b"GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n",
             &parts,
         );
         assert_eq!(raw, b"GET /ws HTTP/1.1\r\nHost: h\r\nA: b\r\n\r\n");
