@@ -100,9 +100,16 @@ struct RunArgs {
     /// Name of the target in reports (default: host:port).
     #[arg(long)]
     agent: Option<String>,
-    /// Extra handshake header `Name: value`; repeatable.
+    /// Extra handshake header `Name: value` (e.g. for auth); repeatable.
+    /// Raw requests in cases receive it through their {headers} placeholder.
     #[arg(long = "header", value_name = "NAME:VALUE")]
     headers: Vec<String>,
+    /// Origin header sent with every handshake.
+    #[arg(long)]
+    origin: Option<String>,
+    /// Subprotocol offered in every handshake (Sec-WebSocket-Protocol); repeatable.
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    subprotocols: Vec<String>,
     /// Folder for junit.xml, index.html and results.json.
     #[arg(long, default_value = "reports")]
     report_dir: PathBuf,
@@ -270,11 +277,21 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !(args.case_timeout.is_finite() && args.case_timeout > 0.0) {
         anyhow::bail!("--case-timeout must be a positive number of seconds");
     }
+    let mut extra_headers = parse_headers(&args.headers)?;
+    if let Some(origin) = &args.origin {
+        extra_headers.push(("Origin".into(), origin.clone()));
+    }
+    if !args.subprotocols.is_empty() {
+        extra_headers.push((
+            "Sec-WebSocket-Protocol".into(),
+            args.subprotocols.join(", "),
+        ));
+    }
     let options = RunOptions {
         timeout_scale: args.timeout_scale,
         seed: args.seed,
         default_deadline: wsspec::case::Millis((args.case_timeout * 1000.0) as u64),
-        extra_headers: parse_headers(&args.headers)?,
+        extra_headers,
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -95,6 +95,43 @@ fn agree_with_autobahn(peer_name: &str, peer: peers::Peer) {
     );
 }
 
+/// The handshake group (no Autobahn counterpart): every MUST case passes
+/// except the library bugs named in the case files, with their RFC sentence.
+fn handshake_failures(peer_name: &str, peer: &peers::Peer, expected: &[&str]) {
+    let results = harness::run(&peer.url, &harness::corpus(&["hs.*"]));
+    let failed = harness::ids_with(&results, wsspec::judge::Outcome::Failed);
+    let want: std::collections::BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        failed,
+        want,
+        "{peer_name}: handshake cases FAILED\n{}",
+        harness::explain(&results, &failed)
+    );
+}
+
+#[test]
+fn node_ws_handshake_failures_are_its_known_bugs() {
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(peer) = peers::require(peers::node_ws()) {
+        // HTTP/1.0 accepted (RFC 6455 4.2.1); no or two Host headers accepted (RFC 7230 5.4).
+        handshake_failures("ws-node", &peer, &["hs.1.2", "hs.1.5", "hs.1.6"]);
+    }
+}
+
+#[test]
+fn python_websockets_handshake_failures_are_its_known_bugs() {
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(peer) = peers::require(peers::python_websockets()) {
+        // Host (RFC 7230 5.4); 426 without Sec-WebSocket-Version (RFC 6455 4.2.2);
+        // obs-fold answered by a bare close (RFC 7230 3.2.4).
+        handshake_failures(
+            "py-websockets",
+            &peer,
+            &["hs.1.5", "hs.1.6", "hs.4.2", "hs.4.3", "hs.4.4", "hs.7.4"],
+        );
+    }
+}
+
 #[test]
 fn node_ws_verdicts_match_autobahn() {
     let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());

@@ -14,7 +14,7 @@ pub mod verdict;
 
 pub use verdict::{Behavior, CloseVerdict, Outcome, Verdict};
 
-use crate::case::model::{CloseExpect, EventPattern, Grade, HandshakeExpect};
+use crate::case::model::{CloseExpect, EventPattern, Grade, HandshakeExpect, Requirement};
 use crate::case::Case;
 use crate::transcript::Transcript;
 use facts::Facts;
@@ -48,10 +48,16 @@ fn evaluate(
         HandshakeGrade::Mismatch(reason) => {
             let (close, close_reason) = if f.status == Some(101) {
                 close::grade(close_expect, case, f)
-            } else if hs.allows_upgrade() {
+            } else if hs.allows_upgrade() && case.spec.requirement == Requirement::Must {
+                // As Autobahn reports a connection that never opened.
                 (
                     CloseVerdict::Failed,
                     "the WebSocket opening handshake never completed".into(),
+                )
+            } else if hs.allows_upgrade() {
+                (
+                    CloseVerdict::None,
+                    "no WebSocket connection was opened".into(),
                 )
             } else {
                 (
@@ -138,7 +144,9 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
                 Grade::NonStrict => Behavior::NonStrict,
                 Grade::Informational => Behavior::Informational,
             };
-            if Verdict::outcome_of(graded, CloseVerdict::Ok) < primary {
+            // A case's explicit alternative outranks the generic grading of a
+            // mismatch by requirement level.
+            {
                 e = Evaluation {
                     behavior: graded,
                     behavior_reason: format!(

@@ -3,11 +3,14 @@
 //! protocol errors but leaves failing the connection to its user, so this layer
 //! sends the close code RFC 6455 7.4.1 names (1002 protocol error, 1007 invalid
 //! payload, 1009 too big) and closes TCP; its handshake callback refuses a
-//! request without Host (RFC 6455 4.1) with 400; and a read-side guard
+//! request without Host (RFC 6455 4.1) with 400; a gate ([`gate`]) answers every
+//! other malformed opening handshake with the status RFC 6455 4.2 asks for
+//! (tungstenite drops some of them unanswered); and a read-side guard
 //! ([`utf8_guard`]) fails text messages on the first invalid UTF-8 byte rather
 //! than at the end of the frame. It is the default target of
 //! `wsspec run` and the known-good peer of the project's own tests.
 
+pub mod gate;
 pub mod utf8_guard;
 
 use std::net::SocketAddr;
@@ -53,8 +56,12 @@ fn check_request(req: &Request, resp: Response) -> Result<Response, ErrorRespons
     Ok(resp)
 }
 
-async fn handle(stream: TcpStream) {
+async fn handle(mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
+    let Ok(head) = gate::admit(&mut stream).await else {
+        return;
+    };
+    let stream = gate::Replay::new(head, stream);
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
