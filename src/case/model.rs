@@ -820,7 +820,6 @@ pub struct HandshakeExpect {
     pub or_close: bool,
 }
 
-
 impl HandshakeExpect {
     /// Whether a WebSocket connection (101) is among the accepted outcomes.
     pub fn allows_upgrade(&self) -> bool {
