@@ -63,7 +63,13 @@ details.case dt { font-weight: 600; color: #57606a; } details.case dd { margin: 
 .wire details.hex { margin: 0 0 .2em 17ch; } .wire details.hex summary { cursor: pointer; color: #57606a; }
 .wire pre { margin: 0; }
 footer { margin-top: 2em; color: #57606a; font-size: .85em; }
+.hs { display: grid; grid-template-columns: 1fr 1fr; gap: .8em; margin: .5em 0; }
+.hs h4 { margin: 0 0 .2em; font-size: .9em; color: #57606a; }
+.hs pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa; padding: .5em; border-radius: 4px; margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 "#;
+
+/// Most bytes of a request or response head shown side by side.
+const MAX_HEAD_SHOWN: usize = 4096;
 
 /// Opens the `<details>` a link points at. Static: no data from the model.
 const SCRIPT: &str = "function openTarget(){var h=decodeURIComponent(location.hash.slice(1));var e=h&&document.getElementById(h);if(e&&e.tagName==='DETAILS'){e.open=true;}}window.addEventListener('hashchange',openTarget);openTarget();";
@@ -207,6 +213,7 @@ pub fn render(r: &RunResults) -> String {
         let close_class = match v.close {
             CloseVerdict::Ok | CloseVerdict::None => "c",
             CloseVerdict::FailedByClient => "c cns",
+            CloseVerdict::Informational | CloseVerdict::None => "c",
             _ => "c cbad",
         };
         let code = v
@@ -293,8 +300,50 @@ fn case_details(h: &mut String, c: &CaseResult) {
         "<dt>Duration</dt><dd>{} ms</dd>\n</dl>\n",
         ms(c.duration_ms)
     );
+    if c.group == "hs" {
+        handshake_side_by_side(h, c);
+    }
     wire_log(h, c);
     h.push_str("</details>\n");
+}
+
+/// The raw request and response heads of a handshake case, side by side,
+/// CR and LF made visible (they are often what the case is about).
+fn handshake_side_by_side(h: &mut String, c: &CaseResult) {
+    use crate::transcript::EventKind;
+    let mut request = None;
+    let mut response = None;
+    for e in &c.transcript.events {
+        match &e.kind {
+            EventKind::RequestSent { raw } => request = Some(raw),
+            EventKind::ResponseReceived { raw, .. } | EventKind::HandshakeFailed { raw, .. } => {
+                response = Some(raw)
+            }
+            _ => {}
+        }
+    }
+    let show = |log: Option<&crate::wire::ByteLog>| -> String {
+        let Some(log) = log else {
+            return "(nothing)".into();
+        };
+        let shown = &log.head[..log.head.len().min(MAX_HEAD_SHOWN)];
+        let mut text = String::from_utf8_lossy(shown)
+            .replace('\r', "\\r")
+            .replace('\n', "\\n\n");
+        if log.len > shown.len() as u64 {
+            text.push_str(&format!("\n… ({} bytes in all)", log.len));
+        }
+        if text.is_empty() {
+            text = "(no bytes)".into();
+        }
+        sanitize::html(&text)
+    };
+    out!(
+        h,
+        "<div class=\"hs\"><div><h4>Request</h4><pre>{}</pre></div><div><h4>Response</h4><pre>{}</pre></div></div>\n",
+        show(request),
+        show(response)
+    );
 }
 
 /// The wire log: one line per event (handshakes add their text lines), with
