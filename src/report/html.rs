@@ -213,7 +213,7 @@ pub fn render(r: &RunResults) -> String {
         let close_class = match v.close {
             CloseVerdict::Ok | CloseVerdict::None => "c",
             CloseVerdict::FailedByClient => "c cns",
-            CloseVerdict::Informational | CloseVerdict::None => "c",
+            CloseVerdict::Informational => "c",
             _ => "c cbad",
         };
         let code = v
