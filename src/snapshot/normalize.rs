@@ -1,0 +1,874 @@
+//! Normalization: one case's transcript and verdict become a short, stable,
+//! human-readable text. It keeps what the peer's code decides (status line,
+//! headers, every frame and message it sent and their order, its close frame,
+//! how the connection ended, the verdicts) and drops what the run decides
+//! (times, ports, random keys, mask keys, how many bytes we managed to write
+//! before the peer closed). The rules are listed in `docs/snapshots.md`; each
+//! rule below names the transcript events it reads.
+
+use std::fmt::Write as _;
+
+use crate::judge::{Behavior, CloseVerdict};
+use crate::results::CaseResult;
+use crate::transcript::EventKind;
+use crate::wire::bytelog::ByteLog;
+use crate::wire::decode::FrameHead;
+use crate::wire::handshake::{accept_for, ResponseHead};
+use crate::wire::message::{FrameRecord, MessageRecord};
+use crate::wire::Opcode;
+
+/// Longest payload printed as text; longer payloads print as length + digest.
+pub const MAX_TEXT: usize = 64;
+
+/// Response headers whose values are printed (compared case-insensitively).
+/// `Sec-WebSocket-Accept` is printed as `<accept ok>` / `<accept WRONG>`;
+/// every other header is listed by name with its value masked.
+pub const SHOWN_HEADERS: [&str; 5] = [
+    "upgrade",
+    "connection",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+    "sec-websocket-version",
+];
+
+/// The snapshot text of one case with no timing folds.
+pub fn normalize(result: &CaseResult) -> String {
+    normalize_with(result, false)
+}
+
+/// The snapshot text of one case. `timing_dependent` (the case's
+/// `timing_dependent: true`) folds the details that depend on timing rather
+/// than on the peer's code. What flips a verdict between OK and NON-STRICT is
+/// whether an echo, a pong or a marker came before the peer failed the
+/// connection, so a timing-dependent case records neither those events nor the
+/// exact word: data messages and frames, pongs and markers are left out (one
+/// note line says so), and OK ⇄ NON-STRICT (behaviour) and OK ⇄ FAILED BY
+/// CLIENT (close) each read as one phrase. The handshake, the peer's pings,
+/// close frame and other control frames, who closed first, how TCP ended and a
+/// FAILED verdict stay.
+pub fn normalize_with(result: &CaseResult, timing_dependent: bool) -> String {
+    let mut n = Normalizer {
+        out: String::new(),
+        timing_dependent,
+        key: None,
+        pending: Vec::new(),
+        in_message: false,
+        received_any: false,
+    };
+    n.run(result);
+    n.out
+}
+
+struct Normalizer {
+    out: String,
+    timing_dependent: bool,
+    /// The Sec-WebSocket-Key we sent, to check the accept value.
+    key: Option<String>,
+    /// Data frames of the message in progress.
+    pending: Vec<FrameRecord>,
+    in_message: bool,
+    /// Whether the `received:` heading has been written.
+    received_any: bool,
+}
+
+/// Who sent the first close frame.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum First {
+    Harness,
+    Peer,
+}
+
+impl Normalizer {
+    fn line(&mut self, s: impl AsRef<str>) {
+        self.out.push_str(s.as_ref());
+        self.out.push('\n');
+    }
+
+    /// A line of the `received:` section (the heading comes with the first).
+    fn recv(&mut self, s: impl AsRef<str>) {
+        if !self.received_any {
+            self.received_any = true;
+            self.line("received:");
+        }
+        self.out.push_str("  ");
+        self.line(s);
+    }
+
+    fn run(&mut self, result: &CaseResult) {
+        let t = &result.transcript;
+        let mut first_close: Option<First> = None;
+        let (mut sent_close, mut got_close) = (false, false);
+        let mut ending: Option<String> = None;
+        let mut write_failed = false;
+        let mut upgraded = false;
+        for kind in t.kinds() {
+            match kind {
+                EventKind::Connected
+                | EventKind::WaitMet { .. }
+                | EventKind::WaitTimedOut { .. }
+                | EventKind::BytesSent { .. }
+                | EventKind::MessageSent { .. } => {}
+                EventKind::ConnectFailed { error } => {
+                    self.line(format!("connect: failed: {}", mask_digits(error)));
+                    ending.get_or_insert_with(|| "never opened".to_string());
+                }
+                EventKind::RequestSent { raw } => self.key = request_key(raw),
+                EventKind::ResponseReceived { head, .. } => {
+                    self.response(head);
+                    upgraded = head.status == 101;
+                    if upgraded && self.timing_dependent {
+                        self.recv(
+                            "(timing-dependent: data messages, pongs and markers not recorded)",
+                        );
+                    }
+                    if !upgraded {
+                        // The runner reads no further than a refusal's head.
+                        ending.get_or_insert_with(|| {
+                            "closed by wsspec after the response".to_string()
+                        });
+                    }
+                }
+                EventKind::HandshakeFailed { reason, raw } => {
+                    let (what, end) = handshake_failure(reason);
+                    self.line(format!(
+                        "handshake: failed: {what} ({} bytes received)",
+                        raw.len
+                    ));
+                    ending.get_or_insert_with(|| end.to_string());
+                }
+                EventKind::FrameSent { frame } => {
+                    if frame.head.opcode == Opcode::CLOSE.0 && !sent_close {
+                        sent_close = true;
+                        first_close.get_or_insert(First::Harness);
+                    }
+                }
+                EventKind::FrameReceived { frame } => {
+                    // After wsspec closed the connection, whether a late frame
+                    // was still read is a race.
+                    if ending.is_some() {
+                        continue;
+                    }
+                    if frame.head.opcode == Opcode::CLOSE.0 && !got_close {
+                        got_close = true;
+                        first_close.get_or_insert(First::Peer);
+                    }
+                    self.frame(frame);
+                }
+                EventKind::MessageReceived { message } => {
+                    if ending.is_none() {
+                        self.message(message);
+                    }
+                }
+                EventKind::Marker { name } => {
+                    if !self.timing_dependent {
+                        self.recv(format!("-- marker {name}"));
+                    }
+                }
+                EventKind::StepSkipped { step } => {
+                    // Other skipped steps depend on when the peer's close
+                    // arrived; a skipped marker is the case's own observation
+                    // (and comes after the peer's close, wherever TCP is).
+                    if let Some(name) = step.strip_prefix("marker ") {
+                        if !self.timing_dependent {
+                            self.recv(format!(
+                                "-- marker {name} not reached (the peer had closed)"
+                            ));
+                        }
+                    }
+                }
+                EventKind::TruncatedFrame => {
+                    if ending.is_none() {
+                        self.recv("(the peer's last frame was cut off)");
+                    }
+                }
+                // A failed write is not the end by itself: the reader still
+                // collects what the peer sent before it went away.
+                EventKind::SocketError { error } if is_write_error(error) => write_failed = true,
+                // FIN or RST: which one a peer's close produces depends on
+                // whether our bytes were still unread, so both fold into one.
+                EventKind::PeerEof | EventKind::SocketError { .. } => {
+                    ending.get_or_insert_with(|| "ended by the peer".to_string());
+                }
+                EventKind::HarnessClosed { reason } => {
+                    ending.get_or_insert_with(|| format!("closed by wsspec ({reason})"));
+                }
+                EventKind::Deadline { .. } => {
+                    ending.get_or_insert_with(|| {
+                        "closed by wsspec (case deadline expired)".to_string()
+                    });
+                }
+            }
+        }
+        self.flush_unfinished();
+        if write_failed && ending.is_none() {
+            ending = Some("ended by the peer".to_string());
+        }
+        if upgraded {
+            if !self.received_any {
+                self.line("received: nothing");
+            }
+            let closing = match (first_close, sent_close, got_close) {
+                (None, _, _) => "no close frame either way",
+                (Some(First::Harness), _, true) => "wsspec closed first; the peer answered",
+                (Some(First::Harness), _, false) => "wsspec closed; the peer sent no close frame",
+                (Some(First::Peer), true, _) => "the peer closed first; wsspec answered",
+                (Some(First::Peer), false, _) => "the peer closed; wsspec sent no close frame",
+            };
+            self.line(format!("closing: {closing}"));
+        }
+        self.line(format!(
+            "tcp: {}",
+            ending.as_deref().unwrap_or("no end recorded")
+        ));
+        self.verdict(result);
+    }
+
+    fn response(&mut self, head: &ResponseHead) {
+        let reason = head.reason.trim();
+        if reason.is_empty() {
+            self.line(format!("handshake: {}", head.status));
+        } else {
+            self.line(format!(
+                "handshake: {} {}",
+                head.status,
+                quote_if_odd(reason)
+            ));
+        }
+        for (name, value) in &head.headers {
+            let lower = name.to_ascii_lowercase();
+            let shown = if lower == "sec-websocket-accept" {
+                match &self.key {
+                    Some(key) if accept_for(key) == value.trim() => "<accept ok>".to_string(),
+                    Some(_) => "<accept WRONG>".to_string(),
+                    None => "<accept: no key was sent>".to_string(),
+                }
+            } else if SHOWN_HEADERS.contains(&lower.as_str()) {
+                quote_if_odd(value.trim())
+            } else {
+                "<masked>".to_string()
+            };
+            self.line(format!("  {}: {shown}", quote_if_odd(name)));
+        }
+    }
+
+    fn frame(&mut self, f: &FrameRecord) {
+        if self.timing_dependent && matches!(f.head.opcode, 0 | 1 | 2 | 10) {
+            return;
+        }
+        match f.head.opcode {
+            1 | 2 => {
+                self.flush_unfinished();
+                self.pending.push(f.clone());
+                self.in_message = true;
+            }
+            0 if self.in_message => self.pending.push(f.clone()),
+            0 => {
+                let l = format!("{} (continues no message)", frame_line(f));
+                self.recv(l);
+            }
+            8 => {
+                let body = match &f.close {
+                    _ if f.payload.len == 1 => {
+                        format!("malformed body {}", payload_text(&f.payload))
+                    }
+                    Some(c) => match c.code {
+                        Some(code) => {
+                            let reason = if c.reason_utf8 {
+                                payload_text(&c.reason)
+                            } else {
+                                format!("{} (not UTF-8)", digest_text(&c.reason))
+                            };
+                            format!("code {code} reason {reason}")
+                        }
+                        None => "no code".to_string(),
+                    },
+                    None => "no code".to_string(),
+                };
+                let fin = if f.head.fin { "" } else { " not fin" };
+                let l = format!("close {body}{fin}{}", flags(&f.head, &f.payload));
+                self.recv(l);
+            }
+            _ => {
+                let l = frame_line(f);
+                self.recv(l);
+            }
+        }
+    }
+
+    fn message(&mut self, m: &MessageRecord) {
+        if self.timing_dependent {
+            return;
+        }
+        let frames = std::mem::take(&mut self.pending);
+        self.in_message = false;
+        let kind = match m.opcode {
+            1 => "text",
+            2 => "binary",
+            _ => "data",
+        };
+        let utf8 = match m.utf8_valid {
+            Some(false) => " (invalid UTF-8)",
+            _ => "",
+        };
+        self.recv(format!(
+            "{kind} message {}{utf8} {}",
+            payload_text(&m.payload),
+            frame_summary(m.frames, &frames)
+        ));
+    }
+
+    /// Frames of a message that never completed.
+    fn flush_unfinished(&mut self) {
+        let frames = std::mem::take(&mut self.pending);
+        self.in_message = false;
+        for f in &frames {
+            let l = format!("{} (message never finished)", frame_line(f));
+            self.recv(l);
+        }
+    }
+
+    fn verdict(&mut self, result: &CaseResult) {
+        let v = &result.verdict;
+        let fold = self.timing_dependent;
+        let behavior = match v.behavior {
+            Behavior::Ok | Behavior::NonStrict if fold => {
+                "OK or NON-STRICT (timing-dependent)".to_string()
+            }
+            b => b.as_str().to_string(),
+        };
+        let close = match v.close {
+            CloseVerdict::Ok | CloseVerdict::FailedByClient if fold => {
+                "OK or FAILED BY CLIENT (timing-dependent)".to_string()
+            }
+            c => c.as_str().to_string(),
+        };
+        self.line(format!("verdict: behaviour {behavior}; close {close}"));
+    }
+}
+
+/// One frame: opcode, payload and any unusual header bits. Control frames
+/// are final when valid, so only `not fin` is shown for them; a data frame
+/// printed on its own line (stray or unfinished) always says which it is.
+fn frame_line(f: &FrameRecord) -> String {
+    let name = Opcode(f.head.opcode).name();
+    let payload = payload_text(&f.payload);
+    let bits = flags(&f.head, &f.payload);
+    match f.head.opcode {
+        0..=2 => {
+            let fin = if f.head.fin { "fin" } else { "not fin" };
+            format!("{name} frame {fin} {payload}{bits}")
+        }
+        op if Opcode(op).is_control() => {
+            let fin = if f.head.fin { "" } else { " not fin" };
+            format!("{name} {payload}{fin}{bits}")
+        }
+        _ => {
+            let fin = if f.head.fin { "fin" } else { "not fin" };
+            format!("{name} frame {fin} {payload}{bits}")
+        }
+    }
+}
+
+/// Unusual header bits: RSV, a mask, a non-minimal length encoding, a
+/// declared length the payload did not reach.
+fn flags(head: &FrameHead, payload: &ByteLog) -> String {
+    let mut s = String::new();
+    if head.rsv != 0 {
+        let _ = write!(s, " rsv={}", head.rsv);
+    }
+    if head.mask.is_some() {
+        s.push_str(" masked");
+    }
+    if !head.length_is_canonical() {
+        let _ = write!(s, " ({} length)", head.length_form);
+    }
+    if head.len != payload.len {
+        let _ = write!(s, " (declared length {})", head.len);
+    }
+    s
+}
+
+/// How a message was split: `in 1 frame`, or `in 3 frames [5, 5, 2]` with runs
+/// compressed (`[16384 ×4]`). The lengths are shown when every frame was
+/// recorded (performance cases record none).
+fn frame_summary(count: u32, frames: &[FrameRecord]) -> String {
+    let plain =
+        |f: &FrameRecord| f.head.rsv == 0 && f.head.mask.is_none() && f.head.length_is_canonical();
+    if frames.len() != count as usize {
+        return format!("in {count} frame{}", if count == 1 { "" } else { "s" });
+    }
+    if count == 1 && frames.iter().all(plain) {
+        return "in 1 frame".to_string();
+    }
+    let items: Vec<String> = frames
+        .iter()
+        .map(|f| {
+            let mut s = f.payload.len.to_string();
+            if f.head.rsv != 0 {
+                let _ = write!(s, " rsv={}", f.head.rsv);
+            }
+            if f.head.mask.is_some() {
+                s.push_str(" masked");
+            }
+            if !f.head.length_is_canonical() {
+                let _ = write!(s, " {} length", f.head.length_form);
+            }
+            s
+        })
+        .collect();
+    let mut runs: Vec<(String, usize)> = Vec::new();
+    for item in items {
+        match runs.last_mut() {
+            Some((last, n)) if *last == item => *n += 1,
+            _ => runs.push((item, 1)),
+        }
+    }
+    let list: Vec<String> = runs
+        .into_iter()
+        .map(|(item, n)| {
+            if n == 1 {
+                item
+            } else {
+                format!("{item} ×{n}")
+            }
+        })
+        .collect();
+    format!(
+        "in {count} frame{} [{}]",
+        if count == 1 { "" } else { "s" },
+        list.join(", ")
+    )
+}
+
+/// A payload as quoted text when it is short printable UTF-8, else as length
+/// and digest prefix.
+pub fn payload_text(p: &ByteLog) -> String {
+    if p.is_complete() && p.head.len() <= MAX_TEXT {
+        if let Ok(s) = std::str::from_utf8(&p.head) {
+            if !s.chars().any(char::is_control) {
+                return format!("{s:?}");
+            }
+        }
+    }
+    digest_text(p)
+}
+
+/// `len N sha256 <first 16 hex digits>`.
+fn digest_text(p: &ByteLog) -> String {
+    let prefix = p.sha256.get(..16).unwrap_or(&p.sha256);
+    format!("len {} sha256 {prefix}", p.len)
+}
+
+/// A value as it was, or quoted when it holds control characters or
+/// surrounding spaces (so that every snapshot line is one line).
+fn quote_if_odd(s: &str) -> String {
+    if s.chars().any(char::is_control) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("{s:?}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Replaces every run of digits with `#` (timeouts, OS error numbers and
+/// byte counts inside error messages).
+pub fn mask_digits(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_digits = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            out.push(c);
+        }
+    }
+    quote_if_odd(&out)
+}
+
+/// The Sec-WebSocket-Key value of the request we sent, if it had one.
+fn request_key(raw: &ByteLog) -> Option<String> {
+    let text = String::from_utf8_lossy(&raw.head);
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("sec-websocket-key")
+            .then(|| value.trim().to_string())
+    })
+}
+
+/// A handshake failure in words without numbers, and how the connection
+/// ended. The peer closing before a complete head reads as EOF or as a reset
+/// depending on timing, so both read the same.
+fn handshake_failure(reason: &str) -> (String, &'static str) {
+    if reason.starts_with("connection closed before") || reason.starts_with("reading the response")
+    {
+        (
+            "the peer closed the connection before a complete response head".to_string(),
+            "ended by the peer",
+        )
+    } else if reason.starts_with("no complete response head within") {
+        (
+            "no complete response head before the handshake timeout".to_string(),
+            "closed by wsspec after the failed handshake",
+        )
+    } else {
+        (
+            mask_digits(reason),
+            "closed by wsspec after the failed handshake",
+        )
+    }
+}
+
+/// Whether a socket error came from writing (the runner prefixes them so).
+fn is_write_error(error: &str) -> bool {
+    error.starts_with("write") || error.starts_with("writing")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::model::Requirement;
+    use crate::judge::Verdict;
+    use crate::transcript::{Event, Transcript};
+    use crate::wire::decode::LengthForm;
+    use crate::wire::message::CloseBody;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    /// An edit to a transcript's events.
+    type Change = dyn Fn(&mut Vec<EventKind>);
+
+    fn frame(opcode: u8, fin: bool, payload: &[u8]) -> FrameRecord {
+        FrameRecord {
+            head: FrameHead {
+                fin,
+                rsv: 0,
+                opcode,
+                mask: None,
+                len: payload.len() as u64,
+                length_form: LengthForm::minimal(payload.len() as u64),
+            },
+            payload: ByteLog::of(payload),
+            close: (opcode == 8).then(|| CloseBody::parse(payload)),
+        }
+    }
+
+    fn message(opcode: u8, frames: u32, payload: &[u8]) -> EventKind {
+        EventKind::MessageReceived {
+            message: MessageRecord {
+                opcode,
+                frames,
+                payload: ByteLog::of(payload),
+                utf8_valid: (opcode == 1).then(|| std::str::from_utf8(payload).is_ok()),
+            },
+        }
+    }
+
+    fn received(f: FrameRecord) -> EventKind {
+        EventKind::FrameReceived { frame: f }
+    }
+
+    fn close_body(code: u16, reason: &str) -> Vec<u8> {
+        let mut b = code.to_be_bytes().to_vec();
+        b.extend_from_slice(reason.as_bytes());
+        b
+    }
+
+    fn response(headers: &[(&str, &str)]) -> EventKind {
+        EventKind::ResponseReceived {
+            head: ResponseHead {
+                status: 101,
+                reason: "Switching Protocols".into(),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            },
+            raw: ByteLog::of(b""),
+        }
+    }
+
+    fn request() -> EventKind {
+        EventKind::RequestSent {
+            raw: ByteLog::of(
+                format!("GET / HTTP/1.1\r\nHost: x:49152\r\nSec-WebSocket-Key: {KEY}\r\n\r\n")
+                    .as_bytes(),
+            ),
+        }
+    }
+
+    fn result(kinds: Vec<EventKind>, behavior: Behavior, close: CloseVerdict) -> CaseResult {
+        CaseResult {
+            id: "t.1".into(),
+            title: "t".into(),
+            group: "t".into(),
+            group_title: "t".into(),
+            rfc: String::new(),
+            requirement: Requirement::Must,
+            autobahn: None,
+            description: None,
+            expectation: String::new(),
+            performance: false,
+            verdict: Verdict {
+                behavior,
+                behavior_reason: "took 12 ms".into(),
+                close,
+                close_reason: "after 3 ms".into(),
+                remote_close_code: Some(1000),
+                outcome: Verdict::outcome_of(behavior, close),
+            },
+            duration_ms: 12.5,
+            transcript: Transcript {
+                case_id: "t.1".into(),
+                events: kinds
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, kind)| Event {
+                        at_us: 1000 * i as u64 + 17,
+                        kind,
+                    })
+                    .collect(),
+                duration_us: 12_500,
+                detailed: true,
+            },
+        }
+    }
+
+    /// An echo case: ping answered, text echoed, wsspec closes, the peer answers.
+    fn echo_events() -> Vec<EventKind> {
+        let accept = accept_for(KEY);
+        vec![
+            EventKind::Connected,
+            request(),
+            response(&[
+                ("Date", "Tue, 01 Jul 2025 10:00:00 GMT"),
+                ("Server", "Python/3.12 websockets/15.0"),
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Accept", accept.as_str()),
+                ("Sec-WebSocket-Protocol", "chat"),
+            ]),
+            received(frame(10, true, b"ping!")),
+            received(frame(1, true, b"Hello")),
+            message(1, 1, b"Hello"),
+            EventKind::FrameSent {
+                frame: frame(8, true, &close_body(1000, "")),
+            },
+            received(frame(8, true, &close_body(1000, "bye"))),
+            EventKind::PeerEof,
+        ]
+    }
+
+    #[test]
+    fn echo_case_text() {
+        let r = result(echo_events(), Behavior::Ok, CloseVerdict::Ok);
+        assert_eq!(
+            normalize(&r),
+            "handshake: 101 Switching Protocols
+  Date: <masked>
+  Server: <masked>
+  Upgrade: websocket
+  Connection: Upgrade
+  Sec-WebSocket-Accept: <accept ok>
+  Sec-WebSocket-Protocol: chat
+received:
+  pong \"ping!\"
+  text message \"Hello\" in 1 frame
+  close code 1000 reason \"bye\"
+closing: wsspec closed first; the peer answered
+tcp: ended by the peer
+verdict: behaviour OK; close OK
+"
+        );
+    }
+
+    #[test]
+    fn nothing_volatile_is_printed() {
+        let text = normalize(&result(echo_events(), Behavior::Ok, CloseVerdict::Ok));
+        for volatile in [KEY, &accept_for(KEY), "GMT", "15.0", "49152", "12", "17"] {
+            assert!(!text.contains(volatile), "`{volatile}` in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn wrong_accept_and_missing_key() {
+        let mut events = echo_events();
+        events[2] = response(&[("sec-websocket-accept", "AAAA")]);
+        let text = normalize(&result(events.clone(), Behavior::Ok, CloseVerdict::Ok));
+        assert!(
+            text.contains("  sec-websocket-accept: <accept WRONG>\n"),
+            "{text}"
+        );
+        events.remove(1);
+        let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+        assert!(text.contains("<accept: no key was sent>"), "{text}");
+    }
+
+    #[test]
+    fn fin_and_rst_after_close_read_the_same() {
+        let fin = result(echo_events(), Behavior::Ok, CloseVerdict::Ok);
+        let mut events = echo_events();
+        *events.last_mut().expect("events") = EventKind::SocketError {
+            error: "read: Connection reset by peer (os error 104)".into(),
+        };
+        let rst = result(events, Behavior::Ok, CloseVerdict::Ok);
+        assert_eq!(normalize(&fin), normalize(&rst));
+    }
+
+    #[test]
+    fn each_observable_change_shows() {
+        let base = normalize(&result(echo_events(), Behavior::Ok, CloseVerdict::Ok));
+        let variants: Vec<(&str, Box<Change>)> = vec![
+            (
+                "close code",
+                Box::new(|e| e[7] = received(frame(8, true, &close_body(1001, "bye")))),
+            ),
+            (
+                "close reason",
+                Box::new(|e| e[7] = received(frame(8, true, &close_body(1000, "ciao")))),
+            ),
+            ("pong after the echo", Box::new(|e| e[3..6].rotate_left(1))),
+            (
+                "extra header",
+                Box::new(|e| {
+                    if let EventKind::ResponseReceived { head, .. } = &mut e[2] {
+                        head.headers.push(("X-Extra".into(), "1".into()));
+                    }
+                }),
+            ),
+            (
+                "re-fragmented echo",
+                Box::new(|e| {
+                    e.splice(
+                        4..6,
+                        [
+                            received(frame(1, false, b"Hel")),
+                            received(frame(0, true, b"lo")),
+                            message(1, 2, b"Hello"),
+                        ],
+                    );
+                }),
+            ),
+            (
+                "rsv bit",
+                Box::new(|e| {
+                    let mut f = frame(10, true, b"ping!");
+                    f.head.rsv = 4;
+                    e[3] = received(f);
+                }),
+            ),
+            (
+                "peer closes first",
+                Box::new(|e| {
+                    e.swap(6, 7);
+                }),
+            ),
+        ];
+        for (what, change) in variants {
+            let mut events = echo_events();
+            change(&mut events);
+            let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+            assert_ne!(text, base, "{what} is not visible");
+        }
+    }
+
+    #[test]
+    fn fragments_and_runs() {
+        let mut events = echo_events();
+        let mut frames = vec![received(frame(2, false, &[0u8; 300]))];
+        frames.extend((0..3).map(|_| received(frame(0, false, &[1u8; 300]))));
+        frames.push(received(frame(0, true, b"end")));
+        frames.push(message(2, 5, b"irrelevant here"));
+        events.splice(4..6, frames);
+        let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+        assert!(text.contains("in 5 frames [300 ×4, 3]\n"), "{text}");
+    }
+
+    #[test]
+    fn timing_dependent_folds() {
+        // The same peer, two runs: once the echo and pong came before its
+        // close (OK), once not and marker B was passed (NON-STRICT).
+        let ok = result(echo_events(), Behavior::Ok, CloseVerdict::Ok);
+        let mut events = echo_events();
+        events.splice(3..6, [EventKind::Marker { name: "B".into() }]);
+        let non_strict = result(events, Behavior::NonStrict, CloseVerdict::FailedByClient);
+        assert_ne!(normalize(&ok), normalize(&non_strict));
+        let folded = normalize_with(&ok, true);
+        assert_eq!(folded, normalize_with(&non_strict, true));
+        assert!(
+            folded.contains("received:\n  (timing-dependent: data messages, pongs and markers not recorded)\n  close code 1000 reason \"bye\"\n"),
+            "{folded}"
+        );
+        assert!(folded.contains(
+            "verdict: behaviour OK or NON-STRICT (timing-dependent); close OK or FAILED BY CLIENT (timing-dependent)"
+        ), "{folded}");
+        // A different close code or a failure still shows.
+        let failed = result(echo_events(), Behavior::Failed, CloseVerdict::Ok);
+        assert_ne!(folded, normalize_with(&failed, true));
+        let mut events = echo_events();
+        events[7] = received(frame(8, true, &close_body(1001, "bye")));
+        let other_code = result(events, Behavior::Ok, CloseVerdict::Ok);
+        assert_ne!(folded, normalize_with(&other_code, true));
+    }
+
+    #[test]
+    fn unfinished_and_stray_frames() {
+        let mut events = echo_events();
+        events.splice(
+            4..6,
+            [
+                received(frame(0, true, b"stray")),
+                received(frame(1, false, b"never")),
+            ],
+        );
+        let text = normalize(&result(events, Behavior::Failed, CloseVerdict::Ok));
+        assert!(
+            text.contains("  continuation frame fin \"stray\" (continues no message)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  text frame not fin \"never\" (message never finished)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn payload_forms() {
+        assert_eq!(payload_text(&ByteLog::of(b"hi")), "\"hi\"");
+        let long = ByteLog::of(&[b'a'; 65]);
+        assert_eq!(
+            payload_text(&long),
+            format!("len 65 sha256 {}", &long.sha256[..16])
+        );
+        assert!(payload_text(&ByteLog::of(b"a\nb")).starts_with("len 3 sha256 "));
+        assert!(payload_text(&ByteLog::of(&[0xff])).starts_with("len 1 sha256 "));
+        assert_eq!(
+            mask_digits("no response within 2000 ms (os error 111)"),
+            "no response within # ms (os error #)"
+        );
+    }
+
+    #[test]
+    fn refused_handshake() {
+        let events = vec![
+            EventKind::Connected,
+            request(),
+            EventKind::ResponseReceived {
+                head: ResponseHead {
+                    status: 400,
+                    reason: "Bad Request".into(),
+                    headers: vec![("Content-Length".into(), "17".into())],
+                },
+                raw: ByteLog::of(b""),
+            },
+        ];
+        let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+        assert_eq!(
+            text,
+            "handshake: 400 Bad Request\n  Content-Length: <masked>\ntcp: closed by wsspec after the response\nverdict: behaviour OK; close OK\n"
+        );
+    }
+}
