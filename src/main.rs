@@ -45,6 +45,9 @@ enum Command {
         /// Case files or directories.
         paths: Vec<PathBuf>,
     },
+    /// Review stored snapshots: review, accept, reject, prune.
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
     /// Run the embedded reference echo server on its own.
     #[command(
         name = "reference-server",
@@ -54,6 +57,37 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9001")]
         listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SnapshotsCommand {
+    /// Show every pending change (`.snap.new`) with its diff.
+    #[command(after_help = "Example:\n  wsspec snapshots review snapshots/myserver")]
+    Review { dir: PathBuf },
+    /// Apply pending changes (all, or the cases a glob selects).
+    #[command(after_help = "Example:\n  wsspec snapshots accept snapshots/myserver --cases '7.*'")]
+    Accept {
+        dir: PathBuf,
+        #[arg(long = "cases", value_name = "GLOB")]
+        cases: Option<String>,
+    },
+    /// Drop pending changes (all, or the cases a glob selects).
+    #[command(after_help = "Example:\n  wsspec snapshots reject snapshots/myserver")]
+    Reject {
+        dir: PathBuf,
+        #[arg(long = "cases", value_name = "GLOB")]
+        cases: Option<String>,
+    },
+    /// Remove snapshots of cases that no longer exist.
+    #[command(
+        after_help = "Example:\n  wsspec snapshots prune snapshots/myserver --cases-dir my-cases/"
+    )]
+    Prune {
+        dir: PathBuf,
+        /// Case files whose ids also count as existing; repeatable.
+        #[arg(long = "cases-dir", value_name = "DIR")]
+        cases_dir: Vec<PathBuf>,
     },
 }
 
@@ -125,6 +159,12 @@ struct RunArgs {
     /// Also write Autobahn's index.json into DIR.
     #[arg(long, value_name = "DIR")]
     autobahn_json: Option<PathBuf>,
+    /// Compare every case with its snapshot in DIR/server/ (NEW and DRIFT fail the run).
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
+    /// With --snapshots: store what was observed as the new baseline.
+    #[arg(long, requires = "snapshots")]
+    snapshots_update: bool,
     /// Print a line for every case, not only the ones that did not pass.
     #[arg(long, short)]
     verbose: bool,
@@ -137,6 +177,7 @@ fn main() -> ExitCode {
         Command::List(args) => list(args),
         Command::Check { paths } => check(paths),
         Command::ReferenceServer { listen } => reference_server(&listen),
+        Command::Snapshots(cmd) => snapshots(cmd),
     };
     match result {
         Ok(code) => code,
@@ -251,6 +292,69 @@ fn reference_server(listen: &str) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn snapshots(cmd: SnapshotsCommand) -> anyhow::Result<ExitCode> {
+    use wsspec::snapshot::Store;
+    match cmd {
+        SnapshotsCommand::Review { dir } => {
+            let pending = Store::new(&dir).pending()?;
+            if pending.is_empty() {
+                println!("no pending snapshot changes in {}", dir.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+            for (i, p) in pending.iter().enumerate() {
+                println!(
+                    "── {}/{} {} {} ({}) ──",
+                    i + 1,
+                    pending.len(),
+                    p.role,
+                    console::terminal_safe(&p.case_id),
+                    p.status.as_str()
+                );
+                match &p.status {
+                    wsspec::snapshot::SnapshotStatus::Drift { diff } => {
+                        println!("{}", console::terminal_safe_lines(diff))
+                    }
+                    _ => println!("{}", console::terminal_safe_lines(&p.new.body)),
+                }
+                if interactive && i + 1 < pending.len() {
+                    println!("[Enter] next case");
+                    let mut line = String::new();
+                    let _ = std::io::stdin().read_line(&mut line);
+                }
+            }
+            println!(
+                "{} pending; apply with `wsspec snapshots accept {}` or drop with `reject`",
+                pending.len(),
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SnapshotsCommand::Accept { dir, cases } => {
+            let done = Store::new(&dir).accept(cases.as_deref())?;
+            println!("accepted {} snapshot change(s)", done.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        SnapshotsCommand::Reject { dir, cases } => {
+            let done = Store::new(&dir).reject(cases.as_deref())?;
+            println!("rejected {} snapshot change(s)", done.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        SnapshotsCommand::Prune { dir, cases_dir } => {
+            let Some(cases) = load_cases(&cases_dir, true) else {
+                return Ok(ExitCode::from(2));
+            };
+            let ids: Vec<String> = cases.into_iter().map(|c| c.spec.id).collect();
+            let removed = Store::new(&dir).prune(&ids)?;
+            for r in &removed {
+                println!("removed {}", r.display());
+            }
+            println!("pruned {} file(s)", removed.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     raw.iter()
         .map(|h| match h.split_once(':') {
@@ -316,6 +420,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             options,
             jobs: args.jobs,
             strict: args.strict,
+            snapshots: args.snapshots.clone().map(|dir| suite::SnapshotConfig {
+                dir,
+                role: "server".into(),
+                update: args.snapshots_update,
+            }),
         };
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let console = Console::new(progress, args.verbose, args.strict);
@@ -343,6 +452,19 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             },
         )?;
         println!("{}", console::summary(&results));
+        if let Some((same, new, drift)) = results.snapshot_counts() {
+            let verb = if args.snapshots_update {
+                "stored"
+            } else {
+                "compared"
+            };
+            println!("snapshots {verb}: {same} match, {new} new, {drift} drift");
+            if !args.snapshots_update && new + drift > 0 {
+                if let Some(dir) = &args.snapshots {
+                    println!("review with `wsspec snapshots review {}`", dir.display());
+                }
+            }
+        }
         Ok(if results.failed() {
             ExitCode::from(1)
         } else {

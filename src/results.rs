@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::case::model::{Closer, EventPattern, Requirement};
 use crate::case::Case;
 use crate::judge::{Outcome, Verdict};
+use crate::snapshot::SnapshotStatus;
 use crate::transcript::Transcript;
 
 /// One judged case.
@@ -30,6 +31,9 @@ pub struct CaseResult {
     pub performance: bool,
     pub verdict: Verdict,
     pub duration_ms: f64,
+    /// The snapshot comparison, when the run keeps snapshots.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snapshot: Option<SnapshotStatus>,
     pub transcript: Transcript,
 }
 
@@ -48,6 +52,7 @@ impl CaseResult {
             performance: case.spec.performance,
             verdict,
             duration_ms: transcript.duration_us as f64 / 1000.0,
+            snapshot: None,
             transcript,
         }
     }
@@ -92,11 +97,31 @@ impl RunResults {
         m
     }
 
-    /// Whether the run fails (exit code 1).
+    /// Whether the run fails (exit code 1): a failing verdict, or a snapshot
+    /// that is NEW or DRIFT (pending review).
     pub fn failed(&self) -> bool {
-        self.cases
+        self.cases.iter().any(|c| {
+            c.verdict.outcome.fails(self.strict)
+                || c.snapshot.as_ref().is_some_and(SnapshotStatus::is_change)
+        })
+    }
+
+    /// Cases per snapshot status (match, new, drift), when snapshots are kept.
+    pub fn snapshot_counts(&self) -> Option<(usize, usize, usize)> {
+        let with: Vec<&SnapshotStatus> = self
+            .cases
             .iter()
-            .any(|c| c.verdict.outcome.fails(self.strict))
+            .filter_map(|c| c.snapshot.as_ref())
+            .collect();
+        if with.is_empty() {
+            return None;
+        }
+        let count = |f: fn(&SnapshotStatus) -> bool| with.iter().filter(|s| f(s)).count();
+        Some((
+            count(|s| matches!(s, SnapshotStatus::Match)),
+            count(|s| matches!(s, SnapshotStatus::New)),
+            count(|s| matches!(s, SnapshotStatus::Drift { .. })),
+        ))
     }
 }
 

@@ -14,6 +14,7 @@ use crate::case::Case;
 use crate::judge::judge;
 use crate::results::{CaseResult, RunResults};
 use crate::run::{run_case, RunOptions, Target};
+use crate::snapshot::SnapshotStatus;
 use crate::transcript::{Event, EventKind, Transcript};
 
 /// How to run a suite.
@@ -25,6 +26,18 @@ pub struct SuiteConfig {
     /// Concurrent cases (the work is waiting on I/O, so many more than cores).
     pub jobs: usize,
     pub strict: bool,
+    /// Compare each case with its stored snapshot.
+    pub snapshots: Option<SnapshotConfig>,
+}
+
+/// Where snapshots live and whether this run re-baselines them.
+#[derive(Debug, Clone)]
+pub struct SnapshotConfig {
+    pub dir: std::path::PathBuf,
+    /// `server` when wsspec tests a server (the directory under `dir`).
+    pub role: String,
+    /// Write observed snapshots as accepted (`.snap`) instead of pending (`.snap.new`).
+    pub update: bool,
 }
 
 /// Why a run could not start.
@@ -123,7 +136,48 @@ async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult
         t
     };
     let verdict = judge(case, &transcript);
-    CaseResult::new(case, verdict, transcript)
+    let mut result = CaseResult::new(case, verdict, transcript);
+    if let Some(snap) = &config.snapshots {
+        result.snapshot = Some(snapshot_status(case, &result, snap));
+    }
+    result
+}
+
+/// Normalizes a result, compares it with the stored snapshot and writes the
+/// observation: `.snap.new` for a change, `.snap` under `update`. A store that
+/// cannot be read or written shows as drift with the error, never a panic.
+fn snapshot_status(case: &Case, result: &CaseResult, cfg: &SnapshotConfig) -> SnapshotStatus {
+    use crate::snapshot::{compare, normalize_with, render_snap, Store};
+    let store = Store::new(&cfg.dir);
+    let id = &case.spec.id;
+    let body = normalize_with(result, case.spec.timing_dependent);
+    let stored = match store.load(&cfg.role, id) {
+        Ok(s) => s.map(|s| s.body),
+        Err(e) => {
+            return SnapshotStatus::Drift {
+                diff: format!("cannot read the stored snapshot: {e}"),
+            }
+        }
+    };
+    let status = compare(stored.as_deref(), &body);
+    let file = render_snap(
+        id,
+        &body,
+        env!("CARGO_PKG_VERSION"),
+        crate::case::CORPUS_VERSION,
+    );
+    let written = match (&status, cfg.update) {
+        (SnapshotStatus::Match, _) => store.discard_new(&cfg.role, id).map(|_| ()),
+        (_, true) => store.write_accepted(&cfg.role, id, &file).map(|_| ()),
+        (_, false) => store.write_new(&cfg.role, id, &file).map(|_| ()),
+    };
+    match written {
+        Ok(()) if cfg.update => SnapshotStatus::Match,
+        Ok(()) => status,
+        Err(e) => SnapshotStatus::Drift {
+            diff: format!("cannot write the snapshot: {e}"),
+        },
+    }
 }
 
 async fn probe(target: &Target, options: &RunOptions) -> Result<(), SuiteError> {

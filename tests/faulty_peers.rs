@@ -138,7 +138,9 @@ fn oversized_control_frames_are_caught() {
 
 #[test]
 fn truncated_large_messages_are_caught_including_group_9() {
-    let all = harness::corpus(&[]);
+    let mut globs = PROTOCOL_GROUPS.to_vec();
+    globs.extend(["9.*", "10.*"]);
+    let all = harness::corpus(&globs);
     let large = union(&[
         set(&["1.1.7", "1.1.8", "1.2.7", "1.2.8", "10.1.1"]),
         glob("9.1.*"),

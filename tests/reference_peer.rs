@@ -141,6 +141,7 @@ fn a_target_that_dies_mid_run_gives_errors_not_a_hang() {
             options: wsspec::run::RunOptions::default(),
             jobs: 1,
             strict: false,
+            snapshots: None,
         };
         let mut server = Some(server);
         wsspec::suite::run(&cases, &config, |_, done, _| {

@@ -321,6 +321,7 @@ fn case(
             outcome: Verdict::outcome_of(behavior, close),
         },
         duration_ms: transcript.duration_us as f64 / 1000.0,
+        snapshot: None,
         transcript,
     }
 }

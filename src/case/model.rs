@@ -81,6 +81,10 @@ pub struct CaseSpec {
     /// Runs alone (never concurrently) and logs frame summaries only.
     #[serde(default)]
     pub performance: bool,
+    /// Whether the peer's answer depends on timing rather than on its code
+    /// (e.g. echo before or after failing); snapshots fold such details.
+    #[serde(default)]
+    pub timing_dependent: bool,
     /// Deadline for the whole case (scaled by --timeout-scale).
     #[serde(default)]
     pub timeout: Option<Millis>,

@@ -49,6 +49,26 @@ impl Console {
         if show {
             let _ = writeln!(err, "{}", case_line(r));
         }
+        match &r.snapshot {
+            Some(crate::snapshot::SnapshotStatus::Drift { diff }) => {
+                let _ = writeln!(
+                    err,
+                    "DRIFT         {:<8} {}\n{}",
+                    terminal_safe(&r.id),
+                    terminal_safe(&r.title),
+                    terminal_safe_lines(diff)
+                );
+            }
+            Some(crate::snapshot::SnapshotStatus::New) if self.verbose => {
+                let _ = writeln!(
+                    err,
+                    "NEW           {:<8} {}",
+                    terminal_safe(&r.id),
+                    terminal_safe(&r.title)
+                );
+            }
+            _ => {}
+        }
         if self.progress {
             let _ = write!(err, "[{done}/{total}] {}", terminal_safe(&r.id));
             let _ = err.flush();
@@ -61,6 +81,11 @@ impl Console {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
     }
+}
+
+/// Like [`terminal_safe`], keeping line breaks (for diffs).
+pub fn terminal_safe_lines(s: &str) -> String {
+    s.lines().map(terminal_safe).collect::<Vec<_>>().join("\n")
 }
 
 /// `FAILED     2.5    title: reason`.

@@ -612,6 +612,7 @@ mod tests {
             description: None,
             expectation: String::new(),
             performance: false,
+            snapshot: None,
             verdict: Verdict {
                 behavior,
                 behavior_reason: "took 12 ms".into(),

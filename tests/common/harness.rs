@@ -36,6 +36,7 @@ pub fn run(url: &str, cases: &[Case]) -> RunResults {
             options: RunOptions::default(),
             jobs: 16,
             strict: false,
+            snapshots: None,
         };
         suite::run(cases, &config, |_, _, _| {})
             .await
