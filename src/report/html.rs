@@ -300,6 +300,19 @@ fn case_details(h: &mut String, c: &CaseResult) {
         "<dt>Duration</dt><dd>{} ms</dd>\n</dl>\n",
         ms(c.duration_ms)
     );
+    match &c.snapshot {
+        Some(crate::snapshot::SnapshotStatus::Drift { diff }) => {
+            out!(
+                h,
+                "<h4>Snapshot DRIFT</h4><pre class=\"wire\">{}</pre>\n",
+                sanitize::html(diff)
+            );
+        }
+        Some(crate::snapshot::SnapshotStatus::New) => {
+            h.push_str("<p><b>Snapshot NEW</b>: no stored snapshot for this case.</p>\n");
+        }
+        _ => {}
+    }
     if c.group == "hs" {
         handshake_side_by_side(h, c);
     }

@@ -17,6 +17,7 @@ use crate::judge::Outcome;
 use crate::report::sanitize::xml_text;
 use crate::report::wirelog;
 use crate::results::{CaseResult, RunResults};
+use crate::snapshot::SnapshotStatus;
 
 /// Most wire-log lines per case.
 pub const MAX_WIRE_LINES: usize = 2000;
@@ -69,7 +70,22 @@ fn groups(cases: &[CaseResult]) -> Vec<(&str, Vec<(usize, &CaseResult)>)> {
 
 /// Whether the case becomes a `<failure>` or `<error>`.
 fn reported_failing(r: &RunResults, c: &CaseResult) -> bool {
-    c.verdict.outcome.fails(r.strict)
+    c.verdict.outcome.fails(r.strict) || snapshot_change(c).is_some()
+}
+
+/// A NEW or DRIFT snapshot as (failure type, message).
+fn snapshot_change(c: &CaseResult) -> Option<(&'static str, String)> {
+    match c.snapshot.as_ref()? {
+        SnapshotStatus::New => Some((
+            "snapshot new",
+            "no stored snapshot for this case (NEW)".into(),
+        )),
+        SnapshotStatus::Drift { .. } => Some((
+            "snapshot drift",
+            "observed behaviour differs from the stored snapshot (DRIFT)".into(),
+        )),
+        SnapshotStatus::Match => None,
+    }
 }
 
 /// The wire log text per case, within the report budget: failing cases first
@@ -171,7 +187,10 @@ fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>) -> TestCase {
             t.time = time;
             t
         }
-        Outcome::Ok | Outcome::NonStrict | Outcome::Informational => TestCase::success(&name, time),
+        Outcome::Ok | Outcome::NonStrict | Outcome::Informational => match snapshot_change(c) {
+            Some((kind, why)) => TestCase::failure(&name, time, kind, &xml_text(&why)),
+            None => TestCase::success(&name, time),
+        },
     };
     if let junit_report::TestResult::Failure { cause, .. }
     | junit_report::TestResult::Error { cause, .. } = &mut tc.result
@@ -214,6 +233,14 @@ fn details(c: &CaseResult, log: Option<&str>) -> String {
     match v.remote_close_code {
         Some(code) => s.push_str(&format!("Remote close code: {code}\n")),
         None => s.push_str("Remote close code: none\n"),
+    }
+    match &c.snapshot {
+        Some(SnapshotStatus::Drift { diff }) => {
+            s.push_str(&format!("Snapshot: DRIFT\n{diff}\n"));
+        }
+        Some(SnapshotStatus::New) => s.push_str("Snapshot: NEW (no stored snapshot)\n"),
+        Some(SnapshotStatus::Match) => s.push_str("Snapshot: match\n"),
+        None => {}
     }
     s.push_str(&format!("Duration: {:.3} ms\n\nWire log:\n", c.duration_ms));
     match log {
