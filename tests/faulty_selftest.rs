@@ -295,52 +295,231 @@ fn none_handshake_echo_ping_close() {
     assert_eq!(c.events(), vec![close(1000), Ev::Eof]);
 }
 
+/// The status code of a response head (0 when there is none).
+fn status(head: &str) -> u16 {
+    head.strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sends `req` on a fresh connection; returns the response head and the client.
+fn answer(srv: &faulty::FaultyServer, req: &str) -> (String, Client) {
+    let mut c = Client::connect(srv);
+    let head = c.handshake_raw(req.as_bytes());
+    (head, c)
+}
+
+/// `req` must be refused with `want` and the connection then closed.
+/// Returns the response head.
+fn assert_refused(srv: &faulty::FaultyServer, req: &str, want: u16) -> String {
+    let (head, mut c) = answer(srv, req);
+    assert_eq!(status(&head), want, "request {req:?} got {head:?}");
+    assert_eq!(c.next(FIRST_REPLY), Ev::Eof, "request {req:?}");
+    head
+}
+
+/// `req` must be accepted with a correct 101 for KEY (no subprotocol, no
+/// extension) and the connection must echo.
+fn assert_accepted(srv: &faulty::FaultyServer, req: &str) {
+    let (head, mut c) = answer(srv, req);
+    assert_switching_protocols(&head);
+    assert_eq!(
+        header(&head, "Sec-WebSocket-Accept"),
+        Some(ACCEPT),
+        "{req:?}"
+    );
+    assert_eq!(header(&head, "Sec-WebSocket-Protocol"), None, "{req:?}");
+    assert_eq!(header(&head, "Sec-WebSocket-Extensions"), None, "{req:?}");
+    assert_echoes(&mut c);
+}
+
+fn assert_echoes(c: &mut Client) {
+    c.send(fin(TEXT), b"handshake ok");
+    assert_eq!(c.next(FIRST_REPLY), server(TEXT, b"handshake ok"));
+}
+
+/// The valid request with every line ending in a bare LF.
+fn bare_lf(req: &str) -> String {
+    req.replace("\r\n", "\n")
+}
+
 #[test]
 fn none_rejects_bad_handshakes_with_400() {
     let srv = start(Fault::None);
     let base = request("");
+    let key_line = format!("Sec-WebSocket-Key: {KEY}\r\n");
     let bad = [
         base.replace("GET", "POST"),
+        base.replace("GET", "get"),
+        base.replace("HTTP/1.1", "HTTP/1.0"),
+        base.replace("HTTP/1.1", "HTTP/1"),
+        base.replace("HTTP/1.1", "HTTP/1.1 extra"),
+        base.replace("GET / ", "GET  / "),
+        base.replace("GET / ", "GET * "),
+        base.replace("GET / ", "GET 127.0.0.1:80 "),
+        base.replace("Host: 127.0.0.1\r\n", ""),
+        base.replace("Host: 127.0.0.1\r\n", "Host: a\r\nHost: b\r\n"),
         base.replace("Upgrade: websocket\r\n", ""),
         base.replace("Upgrade: websocket", "Upgrade: h2c"),
+        base.replace("Upgrade: websocket", "Upgrade: websockets"),
+        base.replace("Connection: Upgrade\r\n", ""),
         base.replace("Connection: Upgrade", "Connection: keep-alive"),
-        base.replace(&format!("Sec-WebSocket-Key: {KEY}\r\n"), ""),
-        base.replace(KEY, "c2hvcnQ="), // decodes to 5 bytes, not 16
-        base.replace("Version: 13", "Version: 12"),
-        base.replace("HTTP/1.1", "HTTP/1.0"),
+        base.replace("Connection: Upgrade", "Connection: Upgrades"),
+        base.replace(&key_line, ""),
+        base.replace(&key_line, &format!("{key_line}{key_line}")),
+        base.replace(KEY, "c2hvcnQ="),                     // 5 bytes
+        base.replace(KEY, "AAECAwQFBgcICQoLDA0O"),         // 15 bytes
+        base.replace(KEY, "AAECAwQFBgcICQoLDA0ODxAREhM="), // 20 bytes
+        base.replace(KEY, "this is not base64!!"),
+        base.replace(KEY, ""),
+        // A header name with whitespace before the colon, or not a token.
+        base.replace("Host:", "Host :"),
+        base.replace("Host:", "Ho(st:"),
         "garbage\r\n\r\n".to_string(),
+        "\r\n\r\n".to_string(),
+        // obs-fold is refused, never unfolded; so is whitespace before the
+        // first header.
+        request("X-Folded: first\r\n  second\r\n"),
+        request("X-Folded: first\r\n\tsecond\r\n"),
+        base.replacen("\r\nHost", "\r\n Host", 1),
+        // A bare CR inside a line, a NUL in a value.
+        request("X-Bare: a\rb\r\n"),
+        request("X-Nul: a\0b\r\n"),
+        // A request body is refused.
+        format!("{}hello", request("Content-Length: 5\r\n")),
+        format!(
+            "{}5\r\nhello\r\n0\r\n\r\n",
+            request("Transfer-Encoding: chunked\r\n")
+        ),
     ];
     for req in bad {
-        let mut c = Client::connect(&srv);
-        let head = c.handshake_raw(req.as_bytes());
-        assert!(
-            head.starts_with("HTTP/1.1 400 "),
-            "request {req:?} got {head:?}"
-        );
-        assert_eq!(c.next(FIRST_REPLY), Ev::Eof, "request {req:?}");
+        assert_refused(&srv, &req, 400);
     }
-    // A request head over 16 KiB is refused.
-    let mut c = Client::connect(&srv);
-    let padding = format!("X-Padding: {}\r\n", "a".repeat(17 * 1024));
-    let head = c.handshake_raw(request(&padding).as_bytes());
+}
+
+#[test]
+fn none_refuses_other_versions_with_426_listing_13() {
+    let srv = start(Fault::None);
+    let base = request("");
+    for version in ["8", "12", "14", "0", "255"] {
+        let req = base.replace("Version: 13", &format!("Version: {version}"));
+        let head = assert_refused(&srv, &req, 426);
+        assert!(
+            head.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+            "{head}"
+        );
+        assert_eq!(header(&head, "Sec-WebSocket-Version"), Some("13"), "{head}");
+        assert_eq!(header(&head, "Upgrade"), Some("websocket"), "{head}");
+    }
+    // Missing, repeated or not a version number: 400, still listing 13.
+    let malformed = [
+        base.replace("Sec-WebSocket-Version: 13\r\n", ""),
+        request("Sec-WebSocket-Version: 13\r\n"),
+        base.replace("Version: 13", "Version: thirteen"),
+        base.replace("Version: 13", "Version: 013"),
+        base.replace("Version: 13", "Version: 13, 13"),
+        base.replace("Version: 13", "Version: 256"),
+        base.replace("Version: 13", "Version: "),
+    ];
+    for req in malformed {
+        let head = assert_refused(&srv, &req, 400);
+        assert_eq!(
+            header(&head, "Sec-WebSocket-Version"),
+            Some("13"),
+            "{req:?}"
+        );
+    }
+}
+
+#[test]
+fn none_limits_the_request_head_to_16_kib_with_431() {
+    const MAX_HEAD: usize = 16 * 1024;
+    let srv = start(Fault::None);
+    // The head through its empty line is exactly 16 KiB: accepted.
+    let fill = MAX_HEAD - request("").len() - "X-Padding: \r\n".len();
+    let req = request(&format!("X-Padding: {}\r\n", "a".repeat(fill)));
+    assert_eq!(req.len(), MAX_HEAD);
+    assert_accepted(&srv, &req);
+    // One byte more: 431, then close.
+    let req = request(&format!("X-Padding: {}\r\n", "a".repeat(fill + 1)));
+    let head = assert_refused(&srv, &req, 431);
     assert!(
-        head.starts_with("HTTP/1.1 400 "),
-        "oversized head got {head:?}"
+        head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{head}"
     );
-    // Header names and the Upgrade token are case-insensitive.
-    let mut c = Client::connect(&srv);
-    let req = request("").replace("Upgrade: websocket", "upgrade: WebSocket");
-    assert_switching_protocols(&c.handshake_raw(req.as_bytes()));
+    // Far over (100 KB) and many short lines: the same.
+    let req = request(&format!("X-Padding: {}\r\n", "a".repeat(100_000)));
+    assert_refused(&srv, &req, 431);
+    assert_refused(&srv, &request(&"X-Many: 1\r\n".repeat(2000)), 431);
+}
+
+#[test]
+fn none_accepts_valid_handshake_variants() {
+    let srv = start(Fault::None);
+    let port = srv.addr.port();
+    let base = request("");
+    let good = [
+        base.clone(),
+        // Header names in any letter case.
+        base.replace("Host:", "hOsT:")
+            .replace("Upgrade: websocket", "uPGRADE: websocket")
+            .replace("Connection:", "cONNECTION:")
+            .replace("Sec-WebSocket-Key:", "sec-websocket-key:")
+            .replace("Sec-WebSocket-Version:", "SEC-WEBSOCKET-VERSION:"),
+        // Token values in any letter case, and as lists.
+        base.replace("Upgrade: websocket", "Upgrade: WebSocket"),
+        base.replace("Upgrade: websocket", "Upgrade: WEBSOCKET"),
+        base.replace("Upgrade: websocket", "Upgrade: h2c, websocket"),
+        base.replace("Connection: Upgrade", "Connection: upgrade"),
+        base.replace("Connection: Upgrade", "Connection: keep-alive, Upgrade"),
+        base.replace("Connection: Upgrade", "Connection: keep-alive,upgrade"),
+        // Lists spread over two header lines.
+        request("Connection: keep-alive\r\n"),
+        request("Upgrade: h2c\r\n"),
+        // Whitespace around values.
+        base.replace("Upgrade: websocket", "Upgrade:    websocket   ")
+            .replace("Connection: Upgrade", "Connection:\tUpgrade\t")
+            .replace("Version: 13", "Version:  13 ")
+            .replace(KEY, &format!("   {KEY}   ")),
+        base.replace("Host: 127.0.0.1", "Host:127.0.0.1"),
+        // Request-targets: query, percent-encoding, absolute-form.
+        base.replace("GET / ", "GET /?wsspec=1&x=%20y "),
+        base.replace("GET / ", "GET /%7Ewsspec "),
+        base.replace("GET / ", &format!("GET ws://127.0.0.1:{port}/path ")),
+        base.replace("GET / ", "GET http://127.0.0.1/ "),
+        // A later HTTP/1.x.
+        base.replace("HTTP/1.1", "HTTP/1.2"),
+        // No body is fine.
+        request("Content-Length: 0\r\n"),
+        // Offers that are declined: no subprotocol, no extension.
+        request("Sec-WebSocket-Protocol: chat, superchat\r\n"),
+        request("Sec-WebSocket-Protocol: a\r\nSec-WebSocket-Protocol: b\r\n"),
+        request("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"),
+        request("Sec-WebSocket-Extensions: ;;, =x\r\n"),
+        request("Origin: https://attacker.example\r\n"),
+        // Bare LF line ends are accepted (mixed with CRLF too).
+        bare_lf(&base),
+        base.replacen("\r\n", "\n", 2),
+        format!("{}\n", base.strip_suffix("\r\n").unwrap()),
+    ];
+    for req in good {
+        assert_accepted(&srv, &req);
+    }
 }
 
 #[test]
 fn none_keeps_frame_bytes_sent_with_the_handshake() {
     let srv = start(Fault::None);
-    let mut c = Client::connect(&srv);
-    let mut bytes = request("").into_bytes();
-    bytes.extend(masked(fin(TEXT), b"early"));
-    assert_switching_protocols(&c.handshake_raw(&bytes));
-    assert_eq!(c.next(FIRST_REPLY), server(TEXT, b"early"));
+    for req in [request(""), bare_lf(&request(""))] {
+        let mut c = Client::connect(&srv);
+        let mut bytes = req.into_bytes();
+        bytes.extend(masked(fin(TEXT), b"early"));
+        bytes.extend(masked(fin(TEXT), b"second"));
+        assert_switching_protocols(&c.handshake_raw(&bytes));
+        assert_eq!(c.next(FIRST_REPLY), server(TEXT, b"early"));
+        assert_eq!(c.next(FIRST_REPLY), server(TEXT, b"second"));
+    }
 }
 
 #[test]
@@ -670,4 +849,112 @@ fn fault_control_mid_message_fails() {
         probe(Fault::ControlMidMessageFails, &frames),
         vec![close(1002), Ev::Eof]
     );
+}
+
+/// The response head `fault` gives to `req`, and the client.
+fn answer_from(fault: Fault, req: &str) -> (String, Client) {
+    let srv = start(fault);
+    let (head, c) = answer(&srv, req);
+    // The connection thread is detached and outlives `srv`.
+    (head, c)
+}
+
+#[test]
+fn handshake_faults_answer_the_standard_request_like_none() {
+    // The faults that only loosen or change refusals give the standard
+    // request the very same 101.
+    let (want, _) = answer_from(Fault::None, &request(""));
+    assert_switching_protocols(&want);
+    for fault in [
+        Fault::AcceptPost,
+        Fault::AcceptShortKey,
+        Fault::VersionRefusalWithoutHeader,
+    ] {
+        let (head, mut c) = answer_from(fault, &request(""));
+        assert_eq!(head, want, "{fault:?}");
+        assert_echoes(&mut c);
+    }
+}
+
+#[test]
+fn fault_accept_post() {
+    let post = request("").replace("GET", "POST");
+    let srv = start(Fault::None);
+    assert_refused(&srv, &post, 400);
+    let srv = start(Fault::AcceptPost);
+    for req in [post, request("").replace("GET", "DELETE")] {
+        let (head, mut c) = answer(&srv, &req);
+        assert_switching_protocols(&head);
+        assert_eq!(header(&head, "Sec-WebSocket-Accept"), Some(ACCEPT));
+        assert_echoes(&mut c);
+    }
+    // Only the method check is gone.
+    assert_refused(&srv, &request("").replace("HTTP/1.1", "HTTP/1.0"), 400);
+}
+
+#[test]
+fn fault_accept_short_key() {
+    // 20 bytes; accept value computed independently (Python hashlib).
+    const KEY_20: &str = "AAECAwQFBgcICQoLDA0ODxAREhM=";
+    const ACCEPT_20: &str = "se9JuA3kQ1NMi1MNozFbP2cA+ik=";
+    let req = request("").replace(KEY, KEY_20);
+    let srv = start(Fault::None);
+    assert_refused(&srv, &req, 400);
+    let srv = start(Fault::AcceptShortKey);
+    let (head, mut c) = answer(&srv, &req);
+    assert_switching_protocols(&head);
+    assert_eq!(header(&head, "Sec-WebSocket-Accept"), Some(ACCEPT_20));
+    assert_echoes(&mut c);
+    // A 15-byte key too; but a key that is not base64, or none, is refused.
+    let (head, _) = answer(&srv, &request("").replace(KEY, "AAECAwQFBgcICQoLDA0O"));
+    assert_switching_protocols(&head);
+    assert_refused(&srv, &request("").replace(KEY, "this is not base64!!"), 400);
+    let no_key = request("").replace(&format!("Sec-WebSocket-Key: {KEY}\r\n"), "");
+    assert_refused(&srv, &no_key, 400);
+}
+
+#[test]
+fn fault_version_refusal_without_header() {
+    let none = start(Fault::None);
+    let faulty = start(Fault::VersionRefusalWithoutHeader);
+    for (version, correct_status) in [("14", 426), ("8", 426), ("thirteen", 400)] {
+        let req = request("").replace("Version: 13", &format!("Version: {version}"));
+        let head = assert_refused(&none, &req, correct_status);
+        assert_eq!(header(&head, "Sec-WebSocket-Version"), Some("13"));
+        let head = assert_refused(&faulty, &req, 400);
+        assert_eq!(header(&head, "Sec-WebSocket-Version"), None, "{head}");
+    }
+    let missing = request("").replace("Sec-WebSocket-Version: 13\r\n", "");
+    let head = assert_refused(&faulty, &missing, 400);
+    assert_eq!(header(&head, "Sec-WebSocket-Version"), None, "{head}");
+}
+
+#[test]
+fn fault_unoffered_subprotocol() {
+    for offer in ["", "Sec-WebSocket-Protocol: chat\r\n"] {
+        let req = request(offer);
+        let (head, _) = answer_from(Fault::None, &req);
+        assert_eq!(header(&head, "Sec-WebSocket-Protocol"), None, "{head}");
+        let (head, mut c) = answer_from(Fault::UnofferedSubprotocol, &req);
+        assert_switching_protocols(&head);
+        assert_eq!(header(&head, "Sec-WebSocket-Accept"), Some(ACCEPT));
+        assert_eq!(
+            header(&head, "Sec-WebSocket-Protocol"),
+            Some("wsspec-unoffered"),
+            "{head}"
+        );
+        assert_echoes(&mut c);
+    }
+}
+
+#[test]
+fn fault_no_upgrade_header() {
+    let (head, _) = answer_from(Fault::None, &request(""));
+    assert_eq!(header(&head, "Upgrade"), Some("websocket"));
+    let (head, mut c) = answer_from(Fault::NoUpgradeHeader, &request(""));
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert_eq!(header(&head, "Upgrade"), None, "{head}");
+    assert_eq!(header(&head, "Connection"), Some("Upgrade"));
+    assert_eq!(header(&head, "Sec-WebSocket-Accept"), Some(ACCEPT));
+    assert_echoes(&mut c);
 }

@@ -70,6 +70,23 @@ pub enum Fault {
     /// A close frame is answered by echoing its code, without validating the
     /// code or the reason.
     EchoAnyCloseCode,
+    /// A request whose method is not GET (e.g. POST) is accepted instead of
+    /// refused with 400.
+    AcceptPost,
+    /// A Sec-WebSocket-Key that is valid base64 but decodes to a length other
+    /// than 16 bytes (e.g. 20) is accepted; the accept value is computed from
+    /// the key as sent.
+    AcceptShortKey,
+    /// Every Sec-WebSocket-Version refusal (a version other than 13, or a
+    /// missing, repeated or non-numeric one) is a plain 400 without the
+    /// `Sec-WebSocket-Version: 13` header (correct: 426, or 400 for a malformed
+    /// one, both carrying that header).
+    VersionRefusalWithoutHeader,
+    /// Every 101 carries `Sec-WebSocket-Protocol: wsspec-unoffered`, whatever
+    /// the client offered (correct: no subprotocol is ever selected).
+    UnofferedSubprotocol,
+    /// The 101 response has no `Upgrade` header.
+    NoUpgradeHeader,
 }
 
 /// A running server; dropping it stops the accept loop.
@@ -208,13 +225,12 @@ fn serve_connection(stream: TcpStream, fault: Fault) {
 
     let (head, leftover) = match read_request_head(&stream) {
         Ok(parts) => parts,
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-            // Request head larger than MAX_HEAD.
-            reject_handshake(&stream, "");
+        Err(HeadError::TooLarge) => {
+            refuse_handshake(&stream, Refusal::HeadTooLarge, fault);
             finish_tcp(&stream);
             return;
         }
-        Err(_) => return,
+        Err(HeadError::Io) => return,
     };
     if !answer_handshake(&stream, &head, fault) {
         finish_tcp(&stream);
@@ -283,125 +299,285 @@ fn drain_until(mut stream: &TcpStream, deadline: Instant) {
 // ---------------------------------------------------------------------------
 // Handshake
 // ---------------------------------------------------------------------------
+//
+// Choices where RFC 7230 leaves the server a choice (Fault::None):
+// - Line ends: CRLF, or a bare LF (RFC 7230 3.5 lets a recipient accept a
+//   bare LF; this server does). A bare CR inside a line is refused with 400.
+// - obs-fold (a header line starting with SP or HTAB, RFC 7230 3.2.4): refused
+//   with 400, never unfolded. Whitespace between the request line and the
+//   first header is refused the same way.
+// - A request body (Content-Length other than 0, or any Transfer-Encoding):
+//   refused with 400. RFC 6455 4.1 describes the handshake as a GET without a
+//   body, so any bytes after the head must be WebSocket frames.
+// - The request head, through its empty line, may be at most MAX_HEAD bytes;
+//   longer is answered 431 and closed.
+// - The request-target may be in origin-form (`/path?query`) or absolute-form
+//   (`ws://host/path`, RFC 7230 5.3.2); any path is served.
+// - Subprotocols are never selected (an echo server has none) and extension
+//   offers are ignored, so the 101 carries neither header.
 
-/// Reads up to and including the blank line ending the request head.
-/// Returns the head (without the final CRLFCRLF) and any bytes after it.
-fn read_request_head(mut stream: &TcpStream) -> io::Result<(String, Vec<u8>)> {
+/// Why reading the request head failed.
+enum HeadError {
+    /// The head did not end within MAX_HEAD bytes.
+    TooLarge,
+    /// EOF, timeout or a socket error before the head ended.
+    Io,
+}
+
+/// A refused handshake: which error response to send (then close).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    /// 400 Bad Request.
+    BadRequest,
+    /// Sec-WebSocket-Version missing, repeated, or not a version number:
+    /// 400 with `Sec-WebSocket-Version: 13`.
+    MalformedVersion,
+    /// A well-formed version other than 13: 426 Upgrade Required with
+    /// `Sec-WebSocket-Version: 13` (RFC 6455 4.2.2, 4.4).
+    UnsupportedVersion,
+    /// 431 Request Header Fields Too Large.
+    HeadTooLarge,
+}
+
+/// Reads up to and including the empty line ending the request head (lines
+/// end in CRLF or a bare LF). Returns the head (every line with its line
+/// end, without the empty line) and any bytes after it.
+fn read_request_head(mut stream: &TcpStream) -> Result<(String, Vec<u8>), HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
+    // Bytes of `buf` already searched for LF, and where the current line starts.
+    let mut scanned = 0;
+    let mut line_start = 0;
     loop {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        // Only rescan the region the new bytes could complete.
-        let scan_from = buf.len().saturating_sub(3);
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = find(&buf[scan_from..], b"\r\n\r\n") {
-            let end = scan_from + pos;
-            if end > MAX_HEAD {
-                return Err(io::ErrorKind::InvalidData.into());
+        while scanned < buf.len().min(MAX_HEAD) {
+            if buf[scanned] == b'\n' {
+                let line = &buf[line_start..scanned];
+                if line.is_empty() || line == b"\r" {
+                    let head = String::from_utf8_lossy(&buf[..line_start]).into_owned();
+                    return Ok((head, buf[scanned + 1..].to_vec()));
+                }
+                line_start = scanned + 1;
             }
-            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-            let leftover = buf[end + 4..].to_vec();
-            return Ok((head, leftover));
+            scanned += 1;
         }
-        if buf.len() > MAX_HEAD {
-            return Err(io::ErrorKind::InvalidData.into());
+        if buf.len() >= MAX_HEAD {
+            return Err(HeadError::TooLarge);
         }
+        let n = stream.read(&mut chunk).map_err(|_| HeadError::Io)?;
+        if n == 0 {
+            return Err(HeadError::Io);
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Validates the upgrade request and writes the 101 (returning `true`) or a
-/// 400 (returning `false`).
+/// Validates the upgrade request and writes the 101 (returning `true`) or an
+/// error response (returning `false`).
 fn answer_handshake(mut stream: &TcpStream, head: &str, fault: Fault) -> bool {
-    match validate_request(head) {
+    match validate_request(head, fault) {
         Ok(key) => {
             let accept = accept_key(&key, fault);
+            let upgrade = if fault == Fault::NoUpgradeHeader {
+                ""
+            } else {
+                "Upgrade: websocket\r\n"
+            };
+            let protocol = if fault == Fault::UnofferedSubprotocol {
+                "Sec-WebSocket-Protocol: wsspec-unoffered\r\n"
+            } else {
+                ""
+            };
             let response = format!(
                 "HTTP/1.1 101 Switching Protocols\r\n\
-                 Upgrade: websocket\r\n\
+                 {upgrade}\
                  Connection: Upgrade\r\n\
-                 Sec-WebSocket-Accept: {accept}\r\n\r\n"
+                 Sec-WebSocket-Accept: {accept}\r\n\
+                 {protocol}\r\n"
             );
             stream.write_all(response.as_bytes()).is_ok()
         }
-        Err(extra_header) => {
-            reject_handshake(stream, extra_header);
+        Err(refusal) => {
+            refuse_handshake(stream, refusal, fault);
             false
         }
     }
 }
 
-/// Writes a `400 Bad Request` (with an optional extra header line).
-fn reject_handshake(mut stream: &TcpStream, extra_header: &str) {
-    let response = format!(
-        "HTTP/1.1 400 Bad Request\r\n\
-         {extra_header}\
-         Connection: close\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
+/// Writes the error response for `refusal`. `VersionRefusalWithoutHeader`
+/// answers every version refusal with a plain 400.
+fn refuse_handshake(mut stream: &TcpStream, refusal: Refusal, fault: Fault) {
+    let refusal = match refusal {
+        Refusal::MalformedVersion | Refusal::UnsupportedVersion
+            if fault == Fault::VersionRefusalWithoutHeader =>
+        {
+            Refusal::BadRequest
+        }
+        other => other,
+    };
+    let (status, headers) = match refusal {
+        Refusal::BadRequest => ("400 Bad Request", "Connection: close\r\n"),
+        Refusal::MalformedVersion => (
+            "400 Bad Request",
+            "Sec-WebSocket-Version: 13\r\nConnection: close\r\n",
+        ),
+        // RFC 7231 6.5.15: a 426 carries Upgrade, and RFC 7230 6.7: a sender
+        // of Upgrade lists `upgrade` in Connection.
+        Refusal::UnsupportedVersion => (
+            "426 Upgrade Required",
+            "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: Upgrade, close\r\n",
+        ),
+        Refusal::HeadTooLarge => (
+            "431 Request Header Fields Too Large",
+            "Connection: close\r\n",
+        ),
+    };
+    let response = format!("HTTP/1.1 {status}\r\n{headers}Content-Length: 0\r\n\r\n");
     let _ = stream.write_all(response.as_bytes());
 }
 
-/// Checks the request head per RFC 6455 §4.2.1. Returns the client key, or
-/// on rejection an extra response header line (possibly empty) for the 400.
-fn validate_request(head: &str) -> Result<String, &'static str> {
-    let mut lines = head.split("\r\n");
+/// Checks the request head per RFC 6455 4.2.1 and RFC 7230. Returns the
+/// client key (trimmed), or the refusal to send.
+fn validate_request(head: &str, fault: Fault) -> Result<String, Refusal> {
+    use Refusal::BadRequest;
+    let head = head.strip_suffix('\n').unwrap_or(head);
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let request_line = lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let (method, target, version) = (parts.next(), parts.next(), parts.next());
-    if method != Some("GET")
-        || target.is_none_or(str::is_empty)
-        || version != Some("HTTP/1.1")
-        || parts.next().is_some()
-    {
-        return Err("");
-    }
+    check_request_line(request_line, fault)?;
+    let headers = parse_headers(lines).ok_or(BadRequest)?;
 
-    let headers = parse_headers(lines).ok_or("")?;
-    let get = |name: &str| {
+    let all = |name: &'static str| {
         headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     };
-    let has_token = |name: &str, token: &str| {
-        get(name).is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    // A header that must appear exactly once.
+    let single = |name: &'static str| {
+        let mut values = all(name);
+        match (values.next(), values.next()) {
+            (Some(v), None) => Some(v),
+            _ => None,
+        }
+    };
+    // Comma-separated token lists, possibly spread over several lines.
+    let has_token = |name: &'static str, token: &str| {
+        all(name)
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
     };
 
-    if get("Host").is_none()
+    // RFC 7230 5.4: exactly one Host.
+    if single("Host").is_none()
         || !has_token("Upgrade", "websocket")
         || !has_token("Connection", "upgrade")
     {
-        return Err("");
+        return Err(BadRequest);
     }
-    if get("Sec-WebSocket-Version") != Some("13") {
-        return Err("Sec-WebSocket-Version: 13\r\n");
+    // No request body (see the choices above).
+    if all("Transfer-Encoding").next().is_some() || all("Content-Length").any(|v| v != "0") {
+        return Err(BadRequest);
     }
-    let key = get("Sec-WebSocket-Key").ok_or("")?;
+
+    let key = single("Sec-WebSocket-Key").ok_or(BadRequest)?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(key)
-        .map_err(|_| "")?;
-    if decoded.len() != 16 {
-        return Err("");
+        .map_err(|_| BadRequest)?;
+    if decoded.len() != 16 && fault != Fault::AcceptShortKey {
+        return Err(BadRequest);
     }
-    Ok(key.to_string())
+
+    let version = single("Sec-WebSocket-Version").ok_or(Refusal::MalformedVersion)?;
+    match parse_version(version) {
+        None => Err(Refusal::MalformedVersion),
+        Some(13) => Ok(key.to_string()),
+        Some(_) => Err(Refusal::UnsupportedVersion),
+    }
 }
 
-/// Parses `Name: value` lines (values trimmed). `None` on a malformed line.
+/// `method SP request-target SP HTTP-version`, single spaces. Only GET
+/// (`AcceptPost`: any method); origin-form or absolute-form targets; HTTP/1.1
+/// or later.
+fn check_request_line(line: &str, fault: Fault) -> Result<(), Refusal> {
+    let mut parts = line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Refusal::BadRequest);
+    };
+    let method_ok = if fault == Fault::AcceptPost {
+        is_token(method)
+    } else {
+        method == "GET"
+    };
+    if method_ok && is_request_target(target) && is_http_1_1_or_later(version) {
+        Ok(())
+    } else {
+        Err(Refusal::BadRequest)
+    }
+}
+
+/// RFC 7230 3.2.6 `token`: one or more tchar.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Origin-form (`/...`) or absolute-form (`scheme://...`, RFC 7230 5.3.2),
+/// visible ASCII only.
+fn is_request_target(target: &str) -> bool {
+    if target.is_empty() || !target.bytes().all(|b| b.is_ascii_graphic()) {
+        return false;
+    }
+    if target.starts_with('/') {
+        return true;
+    }
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return false;
+    };
+    let mut scheme_bytes = scheme.bytes();
+    scheme_bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme_bytes.all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+}
+
+/// `HTTP/DIGIT.DIGIT` at least 1.1 (RFC 6455 4.2.1: "HTTP/1.1 or higher").
+fn is_http_1_1_or_later(version: &str) -> bool {
+    match version.strip_prefix("HTTP/").map(str::as_bytes) {
+        Some(&[major, b'.', minor]) if major.is_ascii_digit() && minor.is_ascii_digit() => {
+            (major, minor) >= (b'1', b'1')
+        }
+        _ => false,
+    }
+}
+
+/// RFC 6455 4.3 `version` = a number 0-255 without leading zeros.
+fn parse_version(v: &str) -> Option<u8> {
+    let well_formed = !v.is_empty()
+        && v.len() <= 3
+        && v.bytes().all(|b| b.is_ascii_digit())
+        && (v == "0" || !v.starts_with('0'));
+    if well_formed {
+        v.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Parses `Name: value` lines (values trimmed of SP/HTAB). `None` on a
+/// malformed line: a name that is not a token (including whitespace before
+/// the colon), an obs-fold line (starting with SP/HTAB, refused by choice),
+/// or a control character other than HTAB in the value (a bare CR included).
 fn parse_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Vec<(String, String)>> {
     let mut headers = Vec::new();
     for line in lines {
         let (name, value) = line.split_once(':')?;
-        if name.is_empty() || name.contains([' ', '\t']) {
+        if !is_token(name) || value.chars().any(|c| c.is_ascii_control() && c != '\t') {
             return None;
         }
-        headers.push((name.to_string(), value.trim().to_string()));
+        let value = value.trim_matches([' ', '\t']);
+        headers.push((name.to_string(), value.to_string()));
     }
     Some(headers)
 }
