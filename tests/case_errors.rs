@@ -67,7 +67,10 @@ fn embedded_corpus_loads() {
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
     assert_eq!(cases.len(), 350);
     let autobahn = cases.iter().filter(|c| c.spec.autobahn.is_some()).count();
-    assert_eq!(autobahn, 301, "groups 1-7, 9, 10 map one to one onto Autobahn ids");
+    assert_eq!(
+        autobahn, 301,
+        "groups 1-7, 9, 10 map one to one onto Autobahn ids"
+    );
     assert!(cases.iter().all(|c| !c.rfc.is_empty()));
 }
 

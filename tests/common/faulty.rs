@@ -70,6 +70,18 @@ pub enum Fault {
     /// A close frame is answered by echoing its code, without validating the
     /// code or the reason.
     EchoAnyCloseCode,
+    // Variants below are not faults: each changes one observable detail that
+    // stays within the RFC, to prove that snapshots notice it.
+    /// Every close frame the server sends carries the reason "bye".
+    CloseReason,
+    /// A close is always answered with 1000 instead of echoing its code.
+    CloseReply1000,
+    /// The 101 response carries one extra header (`X-Variant: yes`).
+    ExtraHeader,
+    /// A message that arrived in several frames is echoed in two frames.
+    RefragmentEcho,
+    /// A ping inside a fragmented message is answered after the message's echo.
+    PongAfterEcho,
     /// A request whose method is not GET (e.g. POST) is accepted instead of
     /// refused with 400.
     AcceptPost,
@@ -387,12 +399,17 @@ fn answer_handshake(mut stream: &TcpStream, head: &str, fault: Fault) -> bool {
             } else {
                 ""
             };
+            let variant = if fault == Fault::ExtraHeader {
+                "X-Variant: yes\r\n"
+            } else {
+                ""
+            };
             let response = format!(
                 "HTTP/1.1 101 Switching Protocols\r\n\
                  {upgrade}\
                  Connection: Upgrade\r\n\
                  Sec-WebSocket-Accept: {accept}\r\n\
-                 {protocol}\r\n"
+                 {protocol}{variant}\r\n"
             );
             stream.write_all(response.as_bytes()).is_ok()
         }
@@ -685,6 +702,8 @@ fn encode_frame(fin: bool, opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) ->
 struct Message {
     opcode: u8,
     data: Vec<u8>,
+    /// How many frames carried it so far.
+    frames: usize,
     /// Prefix of `data` already known to be valid UTF-8 (text only), so each
     /// fragment is validated once and invalid text fails fast.
     utf8_checked: usize,
@@ -698,6 +717,8 @@ struct Session {
     control_fragments: Option<(u8, Vec<u8>)>,
     /// xorshift state for `MaskedFrames` masking keys (never zero).
     rng: u32,
+    /// `PongAfterEcho`: pongs held back until the message in progress is echoed.
+    held_pongs: Vec<Vec<u8>>,
 }
 
 impl Session {
@@ -711,6 +732,7 @@ impl Session {
             message: None,
             control_fragments: None,
             rng: seed | 1,
+            held_pongs: Vec::new(),
         }
     }
 
@@ -823,6 +845,7 @@ impl Session {
             self.message = Some(Message {
                 opcode: h.opcode,
                 data: Vec::new(),
+                frames: 0,
                 utf8_checked: 0,
             });
         }
@@ -860,6 +883,7 @@ impl Session {
             return Ok(());
         };
         msg.data.extend_from_slice(&payload);
+        msg.frames += 1;
         let check_now = match self.fault {
             Fault::NoUtf8Check => false,
             Fault::Utf8CheckAtEndOnly => fin,
@@ -872,7 +896,10 @@ impl Session {
             return Ok(());
         }
         let Some(Message {
-            opcode, mut data, ..
+            opcode,
+            mut data,
+            frames,
+            ..
         }) = self.message.take()
         else {
             return Ok(());
@@ -880,7 +907,17 @@ impl Session {
         if self.fault == Fault::TruncateLarge {
             data.truncate(TRUNCATE_AT);
         }
-        self.send(w, true, opcode, &data)
+        if self.fault == Fault::RefragmentEcho && frames > 1 {
+            let half = data.len() / 2;
+            self.send(w, false, opcode, &data[..half])?;
+            self.send(w, true, OP_CONT, &data[half..])?;
+        } else {
+            self.send(w, true, opcode, &data)?;
+        }
+        for pong in std::mem::take(&mut self.held_pongs) {
+            self.send(w, true, OP_PONG, &pong)?;
+        }
+        Ok(())
     }
 
     fn handle_control(
@@ -891,6 +928,10 @@ impl Session {
     ) -> Result<(), End> {
         match opcode {
             OP_PING if self.fault == Fault::NoPong => Ok(()),
+            OP_PING if self.fault == Fault::PongAfterEcho && self.message.is_some() => {
+                self.held_pongs.push(payload);
+                Ok(())
+            }
             OP_PING => self.send(w, true, OP_PONG, &payload),
             OP_CLOSE if self.fault == Fault::NeverClose => Ok(()),
             OP_CLOSE if self.fault == Fault::EchoAnyCloseCode && payload.len() >= 2 => {
@@ -899,6 +940,11 @@ impl Session {
             }
             OP_CLOSE => {
                 let code = check_close_payload(&payload)?;
+                let code = if self.fault == Fault::CloseReply1000 {
+                    CLOSE_NORMAL
+                } else {
+                    code
+                };
                 self.send_close(w, code)?;
                 Err(End::Closed)
             }
@@ -906,9 +952,13 @@ impl Session {
         }
     }
 
-    /// Sends a close frame carrying only `code`.
+    /// Sends a close frame carrying `code` (and, under `CloseReason`, "bye").
     fn send_close(&mut self, w: &mut impl Write, code: u16) -> Result<(), End> {
-        self.send(w, true, OP_CLOSE, &code.to_be_bytes())
+        let mut body = code.to_be_bytes().to_vec();
+        if self.fault == Fault::CloseReason {
+            body.extend_from_slice(b"bye");
+        }
+        self.send(w, true, OP_CLOSE, &body)
     }
 
     /// Writes one frame (masked only under `MaskedFrames`).
