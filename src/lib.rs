@@ -11,6 +11,7 @@ pub mod reference;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod serve;
 pub mod snapshot;
 pub mod suite;
 pub mod transcript;

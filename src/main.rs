@@ -45,6 +45,11 @@ enum Command {
         /// Case files or directories.
         paths: Vec<PathBuf>,
     },
+    /// Test WebSocket clients: Autobahn's fuzzing-server protocol, for existing client drivers.
+    #[command(
+        after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
+    )]
+    Serve(ServeArgs),
     /// Review stored snapshots: review, accept, reject, prune.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -102,6 +107,24 @@ struct Selecting {
     /// Add the case files in DIR to the embedded corpus; repeatable.
     #[arg(long = "cases-dir", value_name = "DIR")]
     cases_dir: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    listen: String,
+    #[command(flatten)]
+    select: Selecting,
+    /// Folder for the reports: one subfolder per agent, plus Autobahn's index.json.
+    #[arg(long, default_value = "reports/clients")]
+    report_dir: PathBuf,
+    /// Multiply every wait and deadline.
+    #[arg(long, default_value_t = 1.0)]
+    timeout_scale: f64,
+    /// Count NON-STRICT as failure.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args)]
@@ -178,6 +201,7 @@ fn main() -> ExitCode {
         Command::Check { paths } => check(paths),
         Command::ReferenceServer { listen } => reference_server(&listen),
         Command::Snapshots(cmd) => snapshots(cmd),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(code) => code,
@@ -289,6 +313,71 @@ fn reference_server(listen: &str) -> anyhow::Result<ExitCode> {
         println!("wsspec reference server listening on ws://{addr}/");
         let _ = task.await;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+        return Ok(ExitCode::from(2));
+    };
+    let sel = Selection {
+        include: args.select.cases.clone(),
+        exclude: args.select.exclude.clone(),
+    };
+    let cases: Vec<Case> = cases
+        .into_iter()
+        .filter(|c| c.spec.roles.contains(&case::Role::Client) && sel.selects(&c.spec.id))
+        .collect();
+    if cases.is_empty() {
+        eprintln!("error: no client-role case matches the selection");
+        return Ok(ExitCode::from(2));
+    }
+    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
+        anyhow::bail!("--timeout-scale must be a positive number");
+    }
+    let config = wsspec::serve::ServeConfig {
+        cases,
+        options: RunOptions {
+            timeout_scale: args.timeout_scale,
+            ..RunOptions::default()
+        },
+        report_dir: args.report_dir.clone(),
+        strict: args.strict,
+    };
+    let total = config.cases.len();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let results = rt
+        .block_on(wsspec::serve::serve(&args.listen, config, |addr| {
+            println!(
+                "wsspec serve: {total} cases on ws://{addr}/ (Autobahn fuzzing-server protocol)"
+            );
+        }))
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let mut failed = false;
+    for (agent, by_case) in &results {
+        let outcomes: Vec<wsspec::judge::Outcome> =
+            by_case.values().map(|c| c.verdict.outcome).collect();
+        let bad = outcomes.iter().filter(|o| o.fails(args.strict)).count();
+        failed |= bad > 0;
+        println!(
+            "agent {}: {} of {total} cases run, {bad} failed",
+            console::terminal_safe(agent),
+            outcomes.len()
+        );
+        for c in by_case
+            .values()
+            .filter(|c| c.verdict.outcome.fails(args.strict))
+        {
+            println!("  {}", console::case_line(c));
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

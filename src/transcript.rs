@@ -36,6 +36,10 @@ pub enum EventKind {
     RequestSent { raw: ByteLog },
     /// The peer's handshake response head.
     ResponseReceived { head: ResponseHead, raw: ByteLog },
+    /// (wsspec as the server) The client's opening handshake request.
+    RequestReceived { raw: ByteLog },
+    /// (wsspec as the server) The response wsspec wrote.
+    ResponseSent { status: u16, raw: ByteLog },
     /// No usable response: timeout, EOF, oversized or malformed head.
     HandshakeFailed { reason: String, raw: ByteLog },
     /// A frame we wrote (`writes`: how many socket writes carried the step).

@@ -79,7 +79,7 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
             );
         }
     }
-    if f.tcp_ended_by == Some(Party::Harness) {
+    if f.tcp_ended_by == Some(Party::Harness) && !f.harness_is_server {
         let when = if clean {
             "after the closing handshake"
         } else {

@@ -54,6 +54,8 @@ pub struct Facts {
     /// The wait that was still running when we gave up, for reasons.
     pub last_timeout: Option<(String, u64)>,
     pub deadline: bool,
+    /// wsspec was the server (the peer under test is a client).
+    pub harness_is_server: bool,
 }
 
 fn is_real_close(f: &FrameRecord) -> bool {
@@ -69,10 +71,14 @@ pub fn facts(t: &Transcript) -> Facts {
             EventKind::ConnectFailed { error } => f.connect_error = Some(error.clone()),
             EventKind::HandshakeFailed { reason, .. } => f.handshake_error = Some(reason.clone()),
             EventKind::ResponseReceived { head, .. } => f.status = Some(head.status),
+            EventKind::ResponseSent { status, .. } => {
+                f.status = Some(*status);
+                f.harness_is_server = true;
+            }
             EventKind::MessageReceived { message } => {
                 if message.utf8_valid == Some(false) {
                     f.frame_violations.push(
-                        "the server sent a text message that is not valid UTF-8 (RFC 6455 8.1)"
+                        "the peer sent a text message that is not valid UTF-8 (RFC 6455 8.1)"
                             .into(),
                     );
                 }
@@ -84,11 +90,11 @@ pub fn facts(t: &Transcript) -> Facts {
             EventKind::FrameReceived { frame } => {
                 if f.peer_close.is_some() {
                     f.frame_violations.push(format!(
-                        "the server sent a {} frame after its close frame (RFC 6455 5.5.1)",
+                        "the peer sent a {} frame after its close frame (RFC 6455 5.5.1)",
                         Opcode(frame.head.opcode).name()
                     ));
                 }
-                check_frame(frame, &mut f.frame_violations);
+                check_frame(frame, f.harness_is_server, &mut f.frame_violations);
                 if t.detailed {
                     fragments.check(frame, &mut f.frame_violations);
                 }
@@ -149,12 +155,12 @@ impl Fragments {
     fn check(&mut self, frame: &FrameRecord, out: &mut Vec<String>) {
         match frame.head.opcode {
             0 if !self.open => out.push(
-                "the server sent a continuation frame with no message to continue (RFC 6455 5.4)"
+                "the peer sent a continuation frame with no message to continue (RFC 6455 5.4)"
                     .into(),
             ),
             0 => self.open = !frame.head.fin,
             1 | 2 if self.open => out.push(format!(
-                "the server started a new {} message inside a fragmented one (RFC 6455 5.4)",
+                "the peer started a new {} message inside a fragmented one (RFC 6455 5.4)",
                 Opcode(frame.head.opcode).name()
             )),
             1 | 2 => self.open = !frame.head.fin,
@@ -163,34 +169,40 @@ impl Fragments {
     }
 }
 
-/// RFC 6455 5.1-5.5 rules for a frame a server sent.
-fn check_frame(frame: &FrameRecord, out: &mut Vec<String>) {
+/// RFC 6455 5.1-5.5 rules for a frame the peer sent (a server's frames are
+/// unmasked, a client's masked).
+fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>) {
     let h = &frame.head;
     let name = Opcode(h.opcode).name();
-    if h.mask.is_some() {
+    if peer_is_client && h.mask.is_none() {
+        out.push(format!(
+            "the client sent an unmasked {name} frame (RFC 6455 5.1: a client MUST mask every frame)"
+        ));
+    }
+    if !peer_is_client && h.mask.is_some() {
         out.push(format!(
             "the server sent a masked {name} frame (RFC 6455 5.1: a server MUST NOT mask)"
         ));
     }
     if h.rsv != 0 {
         out.push(format!(
-            "the server sent a {name} frame with RSV bits {:#05b} and no extension negotiated",
+            "the peer sent a {name} frame with RSV bits {:#05b} and no extension negotiated",
             h.rsv
         ));
     }
     if Opcode(h.opcode).is_control() && !Opcode(h.opcode).is_reserved() {
         if !h.fin {
             out.push(format!(
-                "the server sent a fragmented {name} frame (RFC 6455 5.5)"
+                "the peer sent a fragmented {name} frame (RFC 6455 5.5)"
             ));
         }
         if h.len > 125 {
-            out.push(format!("the server sent a {name} frame with a {}-byte payload (control frames carry at most 125)", h.len));
+            out.push(format!("the peer sent a {name} frame with a {}-byte payload (control frames carry at most 125)", h.len));
         }
     }
     if !h.length_is_canonical() {
         out.push(format!(
-            "the server wrote a {}-byte length in the {} form (RFC 6455 5.2: the minimal form MUST be used)",
+            "the peer wrote a {}-byte length in the {} form (RFC 6455 5.2: the minimal form MUST be used)",
             h.len, h.length_form
         ));
     }

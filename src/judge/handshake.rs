@@ -121,6 +121,19 @@ pub enum HandshakeGrade {
 /// handshake error, `t` the response headers.
 pub fn grade(expect: &HandshakeExpect, t: &Transcript, f: &Facts) -> HandshakeGrade {
     let wanted = &expect.status;
+    if f.harness_is_server {
+        // wsspec answered the client itself; client-side handshake cases grade
+        // the client's reaction through their events.
+        return match f.status {
+            Some(101) => HandshakeGrade::Upgraded,
+            Some(s) => HandshakeGrade::Mismatch(format!(
+                "wsspec could not accept the client's request ({s})"
+            )),
+            None => {
+                HandshakeGrade::Mismatch("the client sent no complete opening handshake".into())
+            }
+        };
+    }
     let head = t.response();
     match (f.status, head) {
         (Some(101), Some(head)) => {

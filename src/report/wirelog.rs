@@ -45,11 +45,13 @@ impl Direction {
         use EventKind as K;
         match kind {
             K::RequestSent { .. }
+            | K::ResponseSent { .. }
             | K::FrameSent { .. }
             | K::BytesSent { .. }
             | K::MessageSent { .. }
             | K::HarnessClosed { .. } => Direction::Sent,
             K::ResponseReceived { .. }
+            | K::RequestReceived { .. }
             | K::HandshakeFailed { .. }
             | K::FrameReceived { .. }
             | K::MessageReceived { .. }
@@ -133,6 +135,14 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         K::RequestSent { raw } => {
             text_block(raw, &mut extra);
             format!("HandshakeRequest {} bytes", raw.len)
+        }
+        K::RequestReceived { raw } => {
+            text_block(raw, &mut extra);
+            format!("HandshakeRequest from the client, {} bytes", raw.len)
+        }
+        K::ResponseSent { status, raw } => {
+            text_block(raw, &mut extra);
+            format!("HandshakeResponse {status} ({} bytes)", raw.len)
         }
         K::ResponseReceived { head, raw } => {
             if raw.head.is_empty() {

@@ -57,7 +57,10 @@ pub fn build_frames(
                 MaskSpec::Auto if client_role => Some(prng.mask_key()),
                 MaskSpec::Auto | MaskSpec::Off => None,
                 MaskSpec::On => Some(prng.mask_key()),
-                MaskSpec::Key(k) => Some(k),
+                // A fixed key applies where wsspec masks (as the client); as
+                // the server its frames stay unmasked unless `mask: true`.
+                MaskSpec::Key(k) if client_role => Some(k),
+                MaskSpec::Key(_) => None,
             };
             let enc = FrameEncoding {
                 fin: if last { spec.fin } else { false },

@@ -37,6 +37,8 @@ struct PeerState {
     messages: u64,
     pongs: u64,
     close_received: bool,
+    /// We have sent a close frame (mirrors `Shared::close_sent` for waits).
+    close_sent: bool,
     ended: bool,
     last_rx: Instant,
 }
@@ -47,6 +49,9 @@ struct Shared {
     state: watch::Sender<PeerState>,
     close_sent: AtomicBool,
     detailed: bool,
+    /// wsspec is the server (testing a client): its frames are unmasked, and
+    /// it closes TCP first once the closing handshake is complete.
+    server_role: bool,
 }
 
 impl Shared {
@@ -91,11 +96,42 @@ enum WriteCmd {
 
 /// Runs one case against a server target.
 pub async fn run_case(case: &Case, target: &Target, opts: &RunOptions) -> Transcript {
+    run_with(case, opts, false, |session| Box::pin(session.drive(target))).await
+}
+
+/// Runs one case with wsspec as the server, on a connection whose request
+/// head (`request`, up to its blank line) has been read; `leftover` holds the
+/// bytes that followed it.
+pub async fn run_case_accepted(
+    case: &Case,
+    stream: TcpStream,
+    request: Vec<u8>,
+    leftover: Vec<u8>,
+    opts: &RunOptions,
+) -> Transcript {
+    run_with(case, opts, true, move |session| {
+        Box::pin(session.drive_accepted(stream, request, leftover))
+    })
+    .await
+}
+
+type Drive<'s> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 's>>;
+
+async fn run_with<'a, F>(
+    case: &'a Case,
+    opts: &'a RunOptions,
+    server_role: bool,
+    drive: F,
+) -> Transcript
+where
+    F: for<'s> FnOnce(&'s mut Session<'a>) -> Drive<'s>,
+{
     let detailed = !case.spec.performance;
     let (state_tx, _) = watch::channel(PeerState {
         messages: 0,
         pongs: 0,
         close_received: false,
+        close_sent: false,
         ended: false,
         last_rx: Instant::now(),
     });
@@ -105,6 +141,7 @@ pub async fn run_case(case: &Case, target: &Target, opts: &RunOptions) -> Transc
         state: state_tx,
         close_sent: AtomicBool::new(false),
         detailed,
+        server_role,
     });
     let deadline = case
         .spec
@@ -122,7 +159,7 @@ pub async fn run_case(case: &Case, target: &Target, opts: &RunOptions) -> Transc
         messages_sent: 0,
         pings_sent: 0,
     };
-    let finished = tokio::time::timeout(deadline, session.drive(target)).await;
+    let finished = tokio::time::timeout(deadline, drive(&mut session)).await;
     if finished.is_err() {
         shared.record(EventKind::Deadline {
             after_ms: deadline.as_millis() as u64,
@@ -155,6 +192,41 @@ impl Session<'_> {
         let Some((stream, leftover)) = self.open(target).await else {
             return;
         };
+        self.run_steps(stream, leftover).await;
+    }
+
+    /// wsspec as the server: answer the client's request with 101, then run
+    /// the steps.
+    async fn drive_accepted(&mut self, mut stream: TcpStream, request: Vec<u8>, leftover: Vec<u8>) {
+        self.record(EventKind::RequestReceived {
+            raw: log_all(&request),
+        });
+        let key = crate::wire::handshake::request_key(&request);
+        let response = match &key {
+            Some(k) => format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                crate::wire::handshake::accept_for(k)
+            ),
+            None => "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
+        };
+        let status = if key.is_some() { 101 } else { 400 };
+        if let Err(e) = stream.write_all(response.as_bytes()).await {
+            self.record(EventKind::SocketError {
+                error: format!("writing the handshake response: {e}"),
+            });
+            return;
+        }
+        self.record(EventKind::ResponseSent {
+            status,
+            raw: log_all(response.as_bytes()),
+        });
+        if status != 101 {
+            return;
+        }
+        self.run_steps(stream, leftover).await;
+    }
+
+    async fn run_steps(&mut self, stream: TcpStream, leftover: Vec<u8>) {
         let _ = stream.set_nodelay(true);
         let (rd, wr) = stream.into_split();
         let (tx, rx) = mpsc::unbounded_channel();
@@ -390,7 +462,7 @@ impl Session<'_> {
     }
 
     fn build(&mut self, spec: &SendFrame) -> Vec<BuiltFrame> {
-        match build_frames(spec, &mut self.prng, true) {
+        match build_frames(spec, &mut self.prng, !self.shared.server_role) {
             Ok(f) => f,
             Err(e) => {
                 self.record(EventKind::StepSkipped {
@@ -407,7 +479,8 @@ impl Session<'_> {
             body.extend_from_slice(&code.to_be_bytes());
         }
         body.extend(close.reason.bytes());
-        let enc = FrameEncoding::simple(Opcode::CLOSE, true, Some(self.prng.mask_key()));
+        let mask = (!self.shared.server_role).then(|| self.prng.mask_key());
+        let enc = FrameEncoding::simple(Opcode::CLOSE, true, mask);
         frame(enc, body).map(|f| vec![f]).unwrap_or_default()
     }
 
@@ -469,6 +542,7 @@ impl Session<'_> {
                     }
                     if h.opcode == Opcode::CLOSE.0 && h.rsv == 0 && h.fin {
                         self.shared.close_sent.store(true, Ordering::SeqCst);
+                        self.shared.state.send_modify(|s| s.close_sent = true);
                     }
                     if self.shared.detailed || Opcode(h.opcode).is_control() {
                         self.record(EventKind::FrameSent { frame });
@@ -545,6 +619,7 @@ impl Session<'_> {
         let timeout = w.timeout.unwrap_or(default).scaled(self.opts.timeout_scale);
         let mut rx = self.shared.state.subscribe();
         let (msgs, pings) = (self.messages_sent, self.pings_sent);
+        let server = self.shared.server_role;
         let what = match w.what {
             WaitFor::Echo => "echo",
             WaitFor::Close => "close",
@@ -568,7 +643,7 @@ impl Session<'_> {
                         (s.messages >= msgs && s.pongs >= pings) || s.close_received || s.ended
                     }
                     WaitFor::Close => s.close_received || s.ended,
-                    _ => s.ended,
+                    _ => s.ended || (server && s.close_received && s.close_sent),
                 }),
             )
             .await
@@ -599,11 +674,16 @@ impl Session<'_> {
 
     /// Ends the connection if the peer has not, recording why.
     async fn close_down(&mut self, deadline: bool) {
-        let open = self.writer.is_some() && !self.shared.peer().ended;
+        let peer = self.shared.peer();
+        let open = self.writer.is_some() && !peer.ended;
         if open {
+            let closed_cleanly = peer.close_received && peer.close_sent;
             self.record(EventKind::HarnessClosed {
                 reason: if deadline {
                     "case deadline expired".into()
+                } else if self.shared.server_role && closed_cleanly {
+                    "closing handshake complete: the server closes TCP first (RFC 6455 7.1.1)"
+                        .into()
                 } else {
                     "steps finished with the connection still open".into()
                 },
@@ -865,6 +945,7 @@ fn handle_observation(
                     Some((Opcode::PONG, frame.payload.head.clone()))
                 }
                 8 if !shared.close_sent.swap(true, Ordering::SeqCst) => {
+                    shared.state.send_modify(|s| s.close_sent = true);
                     Some((Opcode::CLOSE, close_reply(&frame)))
                 }
                 _ => None,
@@ -878,7 +959,8 @@ fn handle_observation(
                 _ => {}
             }
             if let Some((opcode, body)) = reply {
-                let enc = FrameEncoding::simple(opcode, true, Some(prng.mask_key()));
+                let mask = (!shared.server_role).then(|| prng.mask_key());
+                let enc = FrameEncoding::simple(opcode, true, mask);
                 if let Ok(f) = frame_record(&enc, &body) {
                     shared.record(EventKind::FrameSent { frame: f.0 });
                     let _ = tx.send(WriteCmd::Bytes {

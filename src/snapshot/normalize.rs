@@ -113,6 +113,11 @@ impl Normalizer {
                     ending.get_or_insert_with(|| "never opened".to_string());
                 }
                 EventKind::RequestSent { raw } => self.key = request_key(raw),
+                EventKind::RequestReceived { .. } => {}
+                EventKind::ResponseSent { status, .. } => {
+                    self.line(format!("handshake: wsspec answered {status}"));
+                    upgraded = *status == 101;
+                }
                 EventKind::ResponseReceived { head, .. } => {
                     self.response(head);
                     upgraded = head.status == 101;

@@ -111,6 +111,21 @@ pub fn render_raw_request(template: &[u8], parts: &RequestParts<'_>) -> Vec<u8> 
     out
 }
 
+/// The single Sec-WebSocket-Key of a request head, if it has exactly one.
+pub fn request_key(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let keys: Vec<String> = text
+        .split('\n')
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.trim().eq_ignore_ascii_case("sec-websocket-key"))
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
+    match keys.as_slice() {
+        [k] if !k.is_empty() => Some(k.clone()),
+        _ => None,
+    }
+}
+
 /// Where a response head ends (index just past the blank line), accepting
 /// CRLF CRLF and, leniently, LF LF.
 pub fn find_head_end(buf: &[u8]) -> Option<usize> {

@@ -1,0 +1,343 @@
+//! `wsspec serve`: the client-testing front door. It speaks Autobahn's
+//! fuzzing-server URL protocol, so the client drivers projects already keep
+//! work unchanged: `/getCaseCount`, `/runCase?case=N&agent=A` (or
+//! `casetuple=X.Y.Z`), `/getCaseInfo?case=N`, `/getCaseStatus?case=N&agent=A`
+//! and `/updateReports?agent=A[&shutdownOnComplete=true]`. Each `runCase`
+//! connection becomes one case run with wsspec as the server; results are kept
+//! per agent and written as the same reports `run` writes.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::SinkExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::case::Case;
+use crate::judge::judge;
+use crate::reference::gate::Replay;
+use crate::report::{write_reports, Outputs};
+use crate::results::{CaseResult, RunResults};
+use crate::run::session::run_case_accepted;
+use crate::run::RunOptions;
+use crate::wire::handshake::find_head_end;
+
+/// What `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The selected client-role cases, in order (case N is `cases[N-1]`).
+    pub cases: Vec<Case>,
+    pub options: RunOptions,
+    /// Reports go to `report_dir/<agent>/`, Autobahn's index.json (all agents)
+    /// to `report_dir/index.json`.
+    pub report_dir: std::path::PathBuf,
+    pub strict: bool,
+}
+
+/// Results per agent, by 1-based case number.
+pub type AgentResults = BTreeMap<String, BTreeMap<usize, CaseResult>>;
+
+struct State {
+    config: ServeConfig,
+    results: Mutex<AgentResults>,
+    started: Instant,
+    listen: SocketAddr,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Serves until an `updateReports` with `shutdownOnComplete=true` arrives;
+/// returns every agent's results. `on_ready` gets the bound address.
+pub async fn serve(
+    listen: &str,
+    config: ServeConfig,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<AgentResults> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, mut rx) = watch::channel(false);
+    let state = Arc::new(State {
+        config,
+        results: Mutex::new(BTreeMap::new()),
+        started: Instant::now(),
+        listen: addr,
+        shutdown: tx,
+    });
+    on_ready(addr);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    tokio::spawn(connection(state.clone(), stream));
+                }
+            }
+            _ = rx.changed() => break,
+        }
+    }
+    let results = state.results.lock().map(|r| r.clone()).unwrap_or_default();
+    Ok(results)
+}
+
+/// The request target's path and its query parameters.
+fn parse_target(target: &str) -> (String, BTreeMap<String, String>) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let params = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect();
+    (path.to_string(), params)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn read_head(stream: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let read = async {
+        loop {
+            if let Some(end) = find_head_end(&buf) {
+                return Some(end);
+            }
+            if buf.len() > 16 * 1024 {
+                return None;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    let end = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .ok()??;
+    let rest = buf.split_off(end);
+    Some((buf, rest))
+}
+
+fn request_target(head: &[u8]) -> Option<String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut headers);
+    req.parse(head).ok()?;
+    req.path.map(str::to_string)
+}
+
+/// Looks a case up by `case=N` (1-based) or `casetuple=X.Y.Z`.
+fn find_case(cases: &[Case], params: &BTreeMap<String, String>) -> Option<(usize, usize)> {
+    if let Some(n) = params.get("case").and_then(|n| n.parse::<usize>().ok()) {
+        return (1..=cases.len()).contains(&n).then_some((n, n - 1));
+    }
+    let id = params.get("casetuple")?;
+    cases
+        .iter()
+        .position(|c| &c.spec.id == id)
+        .map(|i| (i + 1, i))
+}
+
+async fn connection(state: Arc<State>, mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let Some((head, rest)) = read_head(&mut stream).await else {
+        return;
+    };
+    let Some(target) = request_target(&head) else {
+        let _ = stream
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        return;
+    };
+    let (path, params) = parse_target(&target);
+    let cases = &state.config.cases;
+    match path.as_str() {
+        "/runCase" => {
+            let (Some((number, index)), Some(agent)) =
+                (find_case(cases, &params), params.get("agent"))
+            else {
+                reply_text(stream, head, rest, None).await;
+                return;
+            };
+            let case = &cases[index];
+            let transcript =
+                run_case_accepted(case, stream, head, rest, &state.config.options).await;
+            let verdict = judge(case, &transcript);
+            let result = CaseResult::new(case, verdict, transcript);
+            if let Ok(mut r) = state.results.lock() {
+                r.entry(agent.clone()).or_default().insert(number, result);
+            }
+        }
+        "/getCaseCount" => reply_text(stream, head, rest, Some(cases.len().to_string())).await,
+        "/getCaseInfo" => {
+            let info = find_case(cases, &params).map(|(_, i)| {
+                serde_json::json!({"id": cases[i].spec.id, "description": cases[i].spec.title})
+                    .to_string()
+            });
+            reply_text(stream, head, rest, info).await
+        }
+        "/getCaseStatus" => {
+            let status = match (find_case(cases, &params), params.get("agent")) {
+                (Some((n, _)), Some(agent)) => state.results.lock().ok().and_then(|r| {
+                    r.get(agent).and_then(|a| a.get(&n)).map(|c| {
+                        serde_json::json!({"behavior": c.verdict.behavior.as_str()}).to_string()
+                    })
+                }),
+                _ => None,
+            };
+            reply_text(stream, head, rest, status).await
+        }
+        "/updateReports" => {
+            let written = write_all_reports(&state);
+            if let Err(e) = &written {
+                eprintln!("error: {e}");
+            }
+            reply_text(stream, head, rest, None).await;
+            let shutdown = params
+                .get("shutdownOnComplete")
+                .is_some_and(|v| matches!(v.as_str(), "true" | "yes" | "1"));
+            if shutdown {
+                let _ = state.shutdown.send(true);
+            }
+        }
+        _ => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    }
+}
+
+/// Completes the WebSocket handshake (tungstenite), sends `text` if any, closes.
+async fn reply_text(stream: TcpStream, head: Vec<u8>, rest: Vec<u8>, text: Option<String>) {
+    let mut replay = head;
+    replay.extend(rest);
+    let Ok(mut ws) = tokio_tungstenite::accept_async(Replay::new(replay, stream)).await else {
+        return;
+    };
+    if let Some(t) = text {
+        let _ = ws.send(Message::Text(t.into())).await;
+    }
+    let _ = ws.close(None).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        use futures_util::StreamExt;
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+}
+
+/// One agent's results as a run's results.
+pub fn agent_results(
+    config: &ServeConfig,
+    listen: SocketAddr,
+    started: Instant,
+    agent: &str,
+    by_case: &BTreeMap<usize, CaseResult>,
+) -> RunResults {
+    let cases: Vec<CaseResult> = by_case.values().cloned().collect();
+    RunResults {
+        schema: 1,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        corpus_version: crate::case::CORPUS_VERSION.to_string(),
+        role: "client".into(),
+        target: format!("ws://{listen}/ (wsspec serve)"),
+        agent: agent.to_string(),
+        started_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+        strict: config.strict,
+        counts: RunResults::tally(&cases),
+        cases,
+    }
+}
+
+fn write_all_reports(state: &State) -> Result<(), crate::report::WriteError> {
+    let all = state.results.lock().map(|r| r.clone()).unwrap_or_default();
+    let mut index = serde_json::Map::new();
+    for (agent, by_case) in &all {
+        let r = agent_results(&state.config, state.listen, state.started, agent, by_case);
+        let dir = state.config.report_dir.join(safe_name(agent));
+        write_reports(
+            &r,
+            &Outputs {
+                dir,
+                junit: None,
+                html: None,
+                json: None,
+                autobahn_dir: None,
+            },
+        )?;
+        if let Ok(serde_json::Value::Object(m)) =
+            serde_json::from_str(&crate::report::autobahn::render_index(&r))
+        {
+            index.extend(m);
+        }
+    }
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(index))
+        .unwrap_or_else(|_| "{}".into());
+    let path = state.config.report_dir.join("index.json");
+    let _ = std::fs::create_dir_all(&state.config.report_dir);
+    std::fs::write(&path, text).map_err(|source| crate::report::WriteError {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// An agent name as a directory name.
+fn safe_name(agent: &str) -> String {
+    let s: String = agent
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        format!("agent{s}")
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_and_names() {
+        let (p, q) = parse_target("/runCase?case=3&agent=my%20client");
+        assert_eq!(p, "/runCase");
+        assert_eq!(q.get("case").map(String::as_str), Some("3"));
+        assert_eq!(q.get("agent").map(String::as_str), Some("my client"));
+        assert_eq!(safe_name("../x y"), "agent.._x_y");
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}

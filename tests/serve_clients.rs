@@ -1,0 +1,147 @@
+//! `wsspec serve` driven by real client libraries through the unchanged kind
+//! of driver script projects keep beside their code (tests/peers): Python's
+//! `websockets` and Node's `ws`. Their verdicts for groups 1-7 and 10 must
+//! agree with Autobahn's fuzzing server on the same clients (tests/data), up to
+//! the cases Autobahn itself flips from run to run.
+
+#[path = "common/peers.rs"]
+mod peers;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn autobahn_client_verdicts(col: &str) -> BTreeMap<String, (String, String)> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/autobahn-client-verdicts.tsv");
+    let text = std::fs::read_to_string(path).expect("table");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let b = header
+        .iter()
+        .position(|h| *h == format!("{col}.behavior"))
+        .expect("column");
+    let c = header
+        .iter()
+        .position(|h| *h == format!("{col}.behaviorClose"))
+        .expect("column");
+    lines
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .map(|f| (f[0].to_string(), (f[b].to_string(), f[c].to_string())))
+        .collect()
+}
+
+/// Starts `wsspec serve` on a free port, runs the driver, returns index.json.
+fn serve_with(driver: &[&str], agent: &str) -> Option<serde_json::Value> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let dir = std::env::temp_dir().join(format!("wsspec-serve-{agent}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--report-dir",
+        ])
+        .arg(&dir)
+        .args([
+            "--cases", "1.*", "--cases", "2.*", "--cases", "3.*", "--cases", "4.*",
+        ])
+        .args([
+            "--cases", "5.*", "--cases", "6.*", "--cases", "7.*", "--cases", "10.*",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    std::thread::sleep(Duration::from_millis(300));
+    let url = format!("ws://127.0.0.1:{port}");
+    let status = Command::new(driver[0])
+        .args(&driver[1..])
+        .args([url.as_str(), agent])
+        .current_dir(peers::peers_dir())
+        .stdout(Stdio::null())
+        .status();
+    let finished = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        matches!(serve.try_wait(), Ok(Some(_)))
+    });
+    if !finished {
+        let _ = serve.kill();
+    }
+    let _ = serve.wait();
+    if !status.is_ok_and(|s| s.success()) {
+        if std::env::var_os("CI").is_some() {
+            panic!("client driver {driver:?} failed to run (is the peer installed?)");
+        }
+        eprintln!("*** SKIPPED: client driver {driver:?} unavailable");
+        return None;
+    }
+    let text = std::fs::read_to_string(dir.join("index.json"))
+        .expect("serve wrote index.json after updateReports");
+    serde_json::from_str(&text).ok()
+}
+
+fn agree(index: &serde_json::Value, agent: &str, col: &str, timing: &[&str]) {
+    let ours = &index[agent];
+    let theirs = autobahn_client_verdicts(col);
+    let mut differ = Vec::new();
+    for (id, (b, c)) in &theirs {
+        let o = &ours[id.as_str()];
+        let (ob, oc) = (
+            o["behavior"].as_str().unwrap_or("missing"),
+            o["behaviorClose"].as_str().unwrap_or("missing"),
+        );
+        let flip = timing.contains(&id.as_str()) && oc == c && ["OK", "NON-STRICT"].contains(&ob);
+        if (ob, oc) != (b.as_str(), c.as_str()) && !flip {
+            differ.push(format!("{id}: wsspec {ob}/{oc}, Autobahn {b}/{c}"));
+        }
+    }
+    assert_eq!(theirs.len(), 247);
+    // At least 99% agreement; the differences seen are timing-dependent
+    // (docs/autobahn-differences.md) and printed for the record.
+    if !differ.is_empty() {
+        eprintln!("{agent}: differs on {}", differ.join("; "));
+    }
+    assert!(
+        differ.len() <= 2,
+        "{agent}: {} of 247 differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+}
+
+#[test]
+fn python_websockets_client_agrees_with_autobahn() {
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let python = std::env::var("WSSPEC_PYTHON").unwrap_or_else(|_| "python3".into());
+    if let Some(index) = serve_with(&[&python, "websockets_fuzz_client.py"], "py-client") {
+        agree(
+            &index,
+            "py-client",
+            "py-websockets-client",
+            &["3.3", "3.4", "4.1.5", "4.2.5"],
+        );
+    }
+}
+
+#[test]
+fn node_ws_client_agrees_with_autobahn() {
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !peers::peers_dir().join("node_modules/ws").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "node ws not installed under CI"
+        );
+        eprintln!("*** SKIPPED: tests/peers/node_modules/ws missing");
+        return;
+    }
+    if let Some(index) = serve_with(&["node", "ws_fuzz_client.js"], "node-client") {
+        agree(&index, "node-client", "ws-node-client", &[]);
+    }
+}
