@@ -66,6 +66,7 @@ fn is_real_close(f: &FrameRecord) -> bool {
 pub fn facts(t: &Transcript) -> Facts {
     let mut f = Facts::default();
     let mut fragments = Fragments::default();
+    let mut keys: Vec<[u8; 4]> = Vec::new();
     for kind in t.kinds() {
         match kind {
             EventKind::ConnectFailed { error } => f.connect_error = Some(error.clone()),
@@ -95,6 +96,9 @@ pub fn facts(t: &Transcript) -> Facts {
                     ));
                 }
                 check_frame(frame, f.harness_is_server, &mut f.frame_violations);
+                if let Some(k) = frame.head.mask {
+                    keys.push(k);
+                }
                 if t.detailed {
                     fragments.check(frame, &mut f.frame_violations);
                 }
@@ -142,7 +146,28 @@ pub fn facts(t: &Transcript) -> Facts {
             _ => {}
         }
     }
+    if f.harness_is_server {
+        check_mask_keys(&keys, &mut f.frame_violations);
+    }
     f
+}
+
+/// RFC 6455 5.3: a client MUST pick a fresh masking key for every frame
+/// (10.3 says why: a predictable key lets a page steer the bytes an
+/// intermediary sees). A client that masks every frame with the all-zero key,
+/// or one key for many frames, is caught here.
+fn check_mask_keys(keys: &[[u8; 4]], out: &mut Vec<String>) {
+    if keys.len() >= 2 && keys.iter().all(|k| *k == [0; 4]) {
+        out.push(format!(
+            "the client masked all {} frames with the all-zero key (RFC 6455 5.3: a fresh, unpredictable key for every frame)",
+            keys.len()
+        ));
+    } else if keys.len() >= 8 && keys.iter().all(|k| *k == keys[0]) {
+        out.push(format!(
+            "the client used one masking key for all {} frames (RFC 6455 5.3: a fresh, unpredictable key for every frame)",
+            keys.len()
+        ));
+    }
 }
 
 /// Tracks the server's fragmented messages (RFC 6455 5.4).

@@ -11,7 +11,7 @@ use wsspec::results::RunResults;
 use wsspec::run::{RunOptions, Target};
 use wsspec::suite::{self, SuiteConfig};
 
-/// The embedded corpus, filtered by globs (empty = everything).
+/// The embedded corpus's server-role cases, filtered by globs (empty = all).
 pub fn corpus(include: &[&str]) -> Vec<Case> {
     let all = case::load::load(&case::embedded_sources()).expect("embedded corpus loads");
     let sel = Selection {
@@ -19,7 +19,7 @@ pub fn corpus(include: &[&str]) -> Vec<Case> {
         exclude: Vec::new(),
     };
     all.into_iter()
-        .filter(|c| sel.selects(&c.spec.id))
+        .filter(|c| c.spec.roles.contains(&wsspec::case::Role::Server) && sel.selects(&c.spec.id))
         .collect()
 }
 
