@@ -65,7 +65,7 @@ fn check_exits_2_with_locations() {
 #[test]
 fn embedded_corpus_loads() {
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
-    assert_eq!(cases.len(), 352);
+    assert_eq!(cases.len(), 373);
     let autobahn = cases.iter().filter(|c| c.spec.autobahn.is_some()).count();
     assert_eq!(
         autobahn, 301,

@@ -116,9 +116,15 @@ pub struct HandshakeSpec {
     /// ...with this pause between pieces.
     #[serde(default)]
     pub delay: Option<Millis>,
-    /// Frames sent in the same write as the request, before any response.
+    /// Frames sent in the same write as the request (as the client) or as the
+    /// response (as the server).
     #[serde(default)]
     pub frames: Vec<SendFrame>,
+    /// (wsspec as the server) The whole response written out, instead of a
+    /// correct 101; `{accept}` is the right Sec-WebSocket-Accept for the
+    /// client's key, `{key}` the key itself.
+    #[serde(default)]
+    pub response: Option<Payload>,
     /// Headers appended, as "Name: value".
     #[serde(default)]
     pub add: Vec<HeaderLine>,

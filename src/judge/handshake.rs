@@ -122,12 +122,20 @@ pub enum HandshakeGrade {
 pub fn grade(expect: &HandshakeExpect, t: &Transcript, f: &Facts) -> HandshakeGrade {
     let wanted = &expect.status;
     if f.harness_is_server {
-        // wsspec answered the client itself; client-side handshake cases grade
-        // the client's reaction through their events.
+        // wsspec answered the client itself; what is graded is the client's
+        // reaction. RFC 6455 4.1: without a 101 the client must not treat the
+        // connection as a WebSocket connection, so it must send no frames.
+        let client_frames = t
+            .kinds()
+            .filter(|k| matches!(k, EventKind::FrameReceived { .. }))
+            .count();
         return match f.status {
             Some(101) => HandshakeGrade::Upgraded,
+            Some(s) if client_frames == 0 => HandshakeGrade::Refused(format!(
+                "wsspec answered {s}; the client sent no WebSocket frames"
+            )),
             Some(s) => HandshakeGrade::Mismatch(format!(
-                "wsspec could not accept the client's request ({s})"
+                "wsspec answered {s}, yet the client sent {client_frames} WebSocket frame(s) on that connection (RFC 6455 4.1)"
             )),
             None => {
                 HandshakeGrade::Mismatch("the client sent no complete opening handshake".into())

@@ -202,27 +202,62 @@ impl Session<'_> {
             raw: log_all(&request),
         });
         let key = crate::wire::handshake::request_key(&request);
-        let response = match &key {
-            Some(k) => format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-                crate::wire::handshake::accept_for(k)
-            ),
-            None => "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
+        let accept = key
+            .as_deref()
+            .map(crate::wire::handshake::accept_for)
+            .unwrap_or_default();
+        let hs = &self.case.spec.handshake;
+        let mut response: Vec<u8> = match (&hs.response, &key) {
+            (Some(template), _) => {
+                let bytes = template.bytes();
+                let text = String::from_utf8_lossy(&bytes)
+                    .replace("{accept}", &accept)
+                    .replace("{key}", key.as_deref().unwrap_or(""));
+                text.into_bytes()
+            }
+            (None, Some(_)) => format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            )
+            .into_bytes(),
+            (None, None) => b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
         };
-        let status = if key.is_some() { 101 } else { 400 };
-        if let Err(e) = stream.write_all(response.as_bytes()).await {
-            self.record(EventKind::SocketError {
-                error: format!("writing the handshake response: {e}"),
-            });
-            return;
-        }
+        let status = String::from_utf8_lossy(&response)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(0);
         self.record(EventKind::ResponseSent {
             status,
-            raw: log_all(response.as_bytes()),
+            raw: log_all(&response),
         });
-        if status != 101 {
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        if !early.is_empty() {
+            self.observe_sent(&early);
+            response.extend(encode_all(&early));
+        }
+        let piece = hs.chop.filter(|c| *c > 0).unwrap_or(response.len().max(1));
+        let pause = hs.delay.map(|d| d.scaled(self.opts.timeout_scale));
+        for (i, chunk) in response.chunks(piece).enumerate() {
+            if i > 0 {
+                if let Some(d) = pause {
+                    tokio::time::sleep(d).await;
+                }
+            }
+            if let Err(e) = stream.write_all(chunk).await {
+                self.record(EventKind::SocketError {
+                    error: format!("writing the handshake response: {e}"),
+                });
+                return;
+            }
+        }
+        if key.is_none() && hs.response.is_none() {
             return;
         }
+        // After any response, the steps run: with a 101 they talk WebSocket,
+        // after a refusal they watch whether the client (wrongly) does.
         self.run_steps(stream, leftover).await;
     }
 
