@@ -50,6 +50,21 @@ enum Command {
         after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
     )]
     Serve(ServeArgs),
+    /// Drive a fuzzing server (`wsspec serve` or Autobahn's) with the embedded reference client.
+    #[command(
+        name = "reference-client",
+        after_help = "Example:\n  wsspec reference-client ws://127.0.0.1:9001 --agent wsspec-reference"
+    )]
+    ReferenceClient {
+        /// The fuzzing server's URL.
+        url: String,
+        /// The agent name reported to the server.
+        #[arg(long, default_value = "wsspec-reference-client")]
+        agent: String,
+        /// Ask the server to shut down after writing reports.
+        #[arg(long)]
+        shutdown: bool,
+    },
     /// Review stored snapshots: review, accept, reject, prune.
     #[command(subcommand)]
     Snapshots(SnapshotsCommand),
@@ -202,6 +217,11 @@ fn main() -> ExitCode {
         Command::ReferenceServer { listen } => reference_server(&listen),
         Command::Snapshots(cmd) => snapshots(cmd),
         Command::Serve(args) => serve(args),
+        Command::ReferenceClient {
+            url,
+            agent,
+            shutdown,
+        } => reference_client(&url, &agent, shutdown),
     };
     match result {
         Ok(code) => code,
@@ -314,6 +334,13 @@ fn reference_server(listen: &str) -> anyhow::Result<ExitCode> {
         let _ = task.await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn reference_client(url: &str, agent: &str, shutdown: bool) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let n = rt.block_on(wsspec::reference::client::drive(url, agent, shutdown))?;
+    println!("ran {n} cases as agent {}", console::terminal_safe(agent));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

@@ -563,8 +563,9 @@ pub struct SendFrame {
     pub chop: Option<usize>,
     #[serde(default)]
     pub delay: Option<Millis>,
-    /// Send only bytes `[from, to)` of the encoded frame(s) (`[from]`: to the
-    /// end), so one frame can be written in parts with other steps between.
+    /// Send only payload bytes `[from, to)` of the frame (`[from]`: to the
+    /// end; the header goes with the part that starts at 0), so one frame can
+    /// be written in parts with other steps between.
     /// Needs a fixed mask key (or `mask: false`) so every part comes from the
     /// same bytes.
     #[serde(default)]

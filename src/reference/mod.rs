@@ -10,6 +10,7 @@
 //! than at the end of the frame. It is the default target of
 //! `wsspec run` and the known-good peer of the project's own tests.
 
+pub mod client;
 pub mod gate;
 pub mod utf8_guard;
 

@@ -600,11 +600,22 @@ impl Session<'_> {
         delay: Option<Millis>,
     ) {
         let all = encode_all(&frames);
-        let from = range.first().copied().unwrap_or(0).min(all.len());
+        // Offsets count payload bytes, so a case reads the same whatever the
+        // header's size (masked as the client, unmasked as the server); the
+        // header goes out with the part that starts at 0.
+        let payload_len: usize = frames.iter().map(|f| f.payload.len()).sum();
+        let header = all.len() - payload_len;
+        let at = |p: usize| {
+            if p == 0 {
+                0
+            } else {
+                (header + p).min(all.len())
+            }
+        };
+        let from = at(range.first().copied().unwrap_or(0));
         let to = range
             .get(1)
-            .copied()
-            .unwrap_or(all.len())
+            .map_or(all.len(), |t| at(*t))
             .clamp(from, all.len());
         if from == 0 {
             self.observe_sent(&frames);
