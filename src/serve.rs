@@ -47,7 +47,31 @@ struct State {
     started: Instant,
     listen: SocketAddr,
     shutdown: watch::Sender<bool>,
+    /// Connections accepted whose case (if they are a `runCase`) is not yet
+    /// stored. `updateReports` waits for this to reach zero, so a report never
+    /// misses the case a driver has just finished.
+    in_flight: watch::Sender<usize>,
 }
+
+/// Counts one accepted connection as in flight until dropped.
+struct InFlight(Arc<State>);
+
+impl InFlight {
+    fn new(state: Arc<State>) -> Self {
+        state.in_flight.send_modify(|n| *n += 1);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// How long `updateReports` waits for cases still running before it writes
+/// what it has.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(60);
 
 /// Serves until an `updateReports` with `shutdownOnComplete=true` arrives;
 /// returns every agent's results. `on_ready` gets the bound address.
@@ -65,13 +89,15 @@ pub async fn serve(
         started: Instant::now(),
         listen: addr,
         shutdown: tx,
+        in_flight: watch::channel(0).0,
     });
     on_ready(addr);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    tokio::spawn(connection(state.clone(), stream));
+                    let guard = InFlight::new(state.clone());
+                    tokio::spawn(connection(state.clone(), stream, guard));
                 }
             }
             _ = rx.changed() => break,
@@ -161,11 +187,14 @@ fn find_case(cases: &[Case], params: &BTreeMap<String, String>) -> Option<(usize
         .map(|i| (i + 1, i))
 }
 
-async fn connection(state: Arc<State>, mut stream: TcpStream) {
+async fn connection(state: Arc<State>, mut stream: TcpStream, in_flight: InFlight) {
     let _ = stream.set_nodelay(true);
     let Some((head, rest)) = read_head(&mut stream).await else {
         return;
     };
+    // Only a runCase stays in flight past this point.
+    let in_flight = (request_target(&head).is_some_and(|t| parse_target(&t).0 == "/runCase"))
+        .then_some(in_flight);
     let Some(target) = request_target(&head) else {
         let _ = stream
             .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
@@ -190,6 +219,7 @@ async fn connection(state: Arc<State>, mut stream: TcpStream) {
             if let Ok(mut r) = state.results.lock() {
                 r.entry(agent.clone()).or_default().insert(number, result);
             }
+            drop(in_flight);
         }
         "/getCaseCount" => reply_text(stream, head, rest, Some(cases.len().to_string())).await,
         "/getCaseInfo" => {
@@ -211,6 +241,9 @@ async fn connection(state: Arc<State>, mut stream: TcpStream) {
             reply_text(stream, head, rest, status).await
         }
         "/updateReports" => {
+            let grace = IN_FLIGHT_GRACE.mul_f64(state.config.options.timeout_scale.max(1.0));
+            let mut pending = state.in_flight.subscribe();
+            let _ = tokio::time::timeout(grace, pending.wait_for(|n| *n == 0)).await;
             let written = write_all_reports(&state);
             if let Err(e) = &written {
                 eprintln!("error: {e}");

@@ -1,0 +1,252 @@
+//! `wsspec serve` against deliberately faulty clients (tests/common/
+//! faulty_client.rs, an in-process raw-socket echo client). With no fault
+//! nothing fails; each fault fails exactly the cases it breaks, derived from
+//! the fault's meaning and the cases' own expectations.
+
+#[path = "common/faulty_client.rs"]
+mod faulty_client;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use faulty_client::{drive, ClientFault};
+use wsspec::case::filter::glob_match;
+use wsspec::case::{Case, Closer, Role};
+
+/// Autobahn's groups 1–7 and 10, the ones Autobahn itself runs against clients.
+const AUTOBAHN: [&str; 8] = ["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "10.*"];
+/// wsspec's own client cases (masking and the client's handshake).
+const CLIENT_ONLY: [&str; 1] = ["cl.*"];
+
+/// The client-role cases `serve --cases P...` selects.
+fn selected(patterns: &[&str]) -> Vec<Case> {
+    let cases = wsspec::case::load::load(&wsspec::case::embedded_sources()).expect("corpus");
+    cases
+        .into_iter()
+        .filter(|c| {
+            c.spec.roles.contains(&Role::Client)
+                && patterns.iter().any(|p| glob_match(p, &c.spec.id))
+        })
+        .collect()
+}
+
+fn ids(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeSet<String> {
+    cases
+        .iter()
+        .filter(|c| keep(c))
+        .map(|c| c.spec.id.clone())
+        .collect()
+}
+
+/// Starts `wsspec serve` on a free port, drives it with the faulty client,
+/// returns the ids of the failed cases (behavior FAILED, or behaviorClose
+/// FAILED / WRONG CODE / UNCLEAN) and how many cases were reported.
+fn failed_with(fault: ClientFault, agent: &str, patterns: &[&str]) -> (BTreeSet<String>, usize) {
+    failed_scaled(fault, agent, patterns, 1.0)
+}
+
+/// [`failed_with`] with `--timeout-scale`: a fault that leaves wsspec waiting
+/// out a timeout in many cases (no 1007, no close echo) runs at half scale;
+/// the verdicts do not depend on how long wsspec waits for what never comes.
+fn failed_scaled(
+    fault: ClientFault,
+    agent: &str,
+    patterns: &[&str],
+    timeout_scale: f64,
+) -> (BTreeSet<String>, usize) {
+    let started = std::time::Instant::now();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = std::env::temp_dir().join(format!("wsspec-faulty-{agent}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--report-dir",
+        ])
+        .arg(&dir)
+        .args(patterns.iter().flat_map(|p| ["--cases", p]))
+        .args(["--timeout-scale", &timeout_scale.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let up = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "wsspec serve did not start listening");
+    let host = format!("127.0.0.1:{port}");
+    let agent_name = agent.to_string();
+    let driver = std::thread::spawn(move || drive(&host, &agent_name, fault));
+    let drove = driver.join();
+    let finished = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        matches!(serve.try_wait(), Ok(Some(_)))
+    });
+    if !finished {
+        let _ = serve.kill();
+    }
+    let _ = serve.wait();
+    assert!(drove.is_ok(), "the client driver panicked");
+    let text = std::fs::read_to_string(dir.join("index.json"))
+        .expect("serve wrote index.json after updateReports");
+    let index: serde_json::Value = serde_json::from_str(&text).expect("index.json");
+    let cases = index[agent].as_object().expect("agent in index.json");
+    let bad_close = ["FAILED", "WRONG CODE", "UNCLEAN"];
+    let mut failed: BTreeSet<String> = cases
+        .iter()
+        .filter(|(_, v)| {
+            v["behavior"] == "FAILED"
+                || bad_close.contains(&v["behaviorClose"].as_str().unwrap_or(""))
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    // Cases without an Autobahn id (wsspec's own) are not in index.json; the
+    // agent's results.json has them all.
+    let results = std::fs::read_to_string(dir.join(agent).join("results.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let mut reported = cases.len();
+    if let Some(all) = results.as_ref().and_then(|r| r["cases"].as_array()) {
+        reported = all.len();
+        for c in all {
+            let v = &c["verdict"];
+            if v["behavior"] == "FAILED" || bad_close.contains(&v["close"].as_str().unwrap_or("")) {
+                failed.insert(c["id"].as_str().unwrap_or("?").to_string());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "{fault:?}: {} of {reported} failed in {:.1} s: {failed:?}",
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    (failed, reported)
+}
+
+fn assert_same(fault: &str, got: &BTreeSet<String>, want: &BTreeSet<String>) {
+    let extra: Vec<_> = got.difference(want).collect();
+    let missing: Vec<_> = want.difference(got).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "{fault}: failed but not expected {extra:?}; expected but not failed {missing:?}"
+    );
+}
+
+#[test]
+fn correct_client_fails_nothing() {
+    let patterns: Vec<&str> = AUTOBAHN.iter().chain(&CLIENT_ONLY).copied().collect();
+    let all = selected(&patterns);
+    let (failed, reported) = failed_with(ClientFault::None, "fc-none", &patterns);
+    assert_eq!(reported, all.len(), "every selected case ran");
+    // A correct client fails nothing. (6.4.x: this client validates UTF-8 per
+    // whole frame, which those cases grade NON-STRICT, not FAILED.)
+    assert_same("None", &failed, &BTreeSet::new());
+}
+
+#[test]
+fn unmasked_client_frames_fail_every_case() {
+    let all = selected(&AUTOBAHN);
+    let (failed, _) = failed_with(ClientFault::UnmaskedFrames, "fc-unmasked", &AUTOBAHN);
+    // Every case ends with the client sending at least a close frame (an
+    // answer to wsspec's close or its own), and wsspec fails any unmasked
+    // client frame (RFC 6455 5.1).
+    assert_same("UnmaskedFrames", &failed, &ids(&all, |_| true));
+}
+
+#[test]
+fn no_utf8_check_fails_the_invalid_utf8_cases() {
+    let all = selected(&AUTOBAHN);
+    let (failed, _) = failed_scaled(ClientFault::NoUtf8Check, "fc-noutf8", &AUTOBAHN, 0.5);
+    // The group-6 cases that expect the client to fail with 1007: it echoes
+    // the invalid text instead (RFC 6455 8.1). Close reasons (7.5.1) are still
+    // checked by this client, so group 7 is unaffected.
+    let want = ids(&all, |c| {
+        c.spec.id.starts_with("6.") && c.spec.expect.close.codes.contains(&1007)
+    });
+    assert_eq!(want.len(), 75, "the invalid-UTF-8 cases of group 6");
+    assert_same("NoUtf8Check", &failed, &want);
+}
+
+#[test]
+fn never_echoing_close_fails_the_clean_close_cases() {
+    // Groups 1, 2, 5 and 7 hold every kind of ending (wsspec closes cleanly,
+    // wsspec closes with a bad close frame, the client must fail first); the
+    // other groups only repeat them and would add minutes of close timeouts.
+    let patterns = ["1.*", "2.*", "5.*", "7.*"];
+    let all = selected(&patterns);
+    let (failed, _) = failed_scaled(ClientFault::NeverEchoClose, "fc-noclose", &patterns, 0.5);
+    // Where wsspec starts the close and requires a clean closing handshake,
+    // a client that never answers leaves it UNCLEAN (RFC 6455 5.5.1: the
+    // endpoint MUST send a close frame in response). Where wsspec closes with
+    // a bad close frame (7.3.2, 7.3.6, 7.5.1, 7.9.x, 7.13.x) no clean close is
+    // required and "no close frame" is an accepted answer, so silence passes;
+    // where the client must fail the connection itself, it closes first and
+    // never needs to answer a close. Informational cases (7.1.6: a close
+    // queued behind a 256 KiB message) record the missing close but do not
+    // grade it.
+    let want = ids(&all, |c| {
+        c.spec.expect.close.by == Closer::Harness
+            && c.spec.expect.close.clean
+            && !c.spec.informational
+    });
+    assert!(want.len() > 50, "too few clean-close cases: {want:?}");
+    assert_same("NeverEchoClose", &failed, &want);
+}
+
+#[test]
+fn fixed_mask_key_is_caught() {
+    let patterns = ["2.*", "cl.1.*"];
+    let (failed, _) = failed_with(ClientFault::FixedMaskKey, "fc-fixedkey", &patterns);
+    // RFC 6455 5.3: the masking key MUST be a fresh, unpredictable value for
+    // every frame. wsspec flags one key reused for all of a client's frames
+    // once there are at least 8 of them: cl.1.2 (fifty echoes) is the case
+    // aimed at it, and 2.10 and 2.11 (10 pings answered with 10 pongs, then
+    // the close) see enough frames too. The other cases have the client send
+    // too few frames to tell a fixed key from chance.
+    let want: BTreeSet<String> = ["2.10", "2.11", "cl.1.2"].map(String::from).into();
+    assert_same("FixedMaskKey", &failed, &want);
+}
+
+#[test]
+fn ignoring_sec_websocket_accept_is_caught() {
+    let (failed, _) = failed_with(ClientFault::IgnoresAccept, "fc-accept", &CLIENT_ONLY);
+    // RFC 6455 4.1: a wrong or missing Sec-WebSocket-Accept MUST fail the
+    // connection; this client goes on and echoes wsspec's message.
+    let want: BTreeSet<String> = ["cl.2.1", "cl.2.2"].map(String::from).into();
+    assert_same("IgnoresAccept", &failed, &want);
+}
+
+#[test]
+fn unoffered_subprotocol_is_caught() {
+    let (failed, _) = failed_with(
+        ClientFault::AcceptsUnofferedSubprotocol,
+        "fc-subprotocol",
+        &CLIENT_ONLY,
+    );
+    // RFC 6455 4.1: a subprotocol the client did not offer MUST fail the
+    // connection.
+    let want: BTreeSet<String> = ["cl.2.7".to_string()].into();
+    assert_same("AcceptsUnofferedSubprotocol", &failed, &want);
+}
+
+#[test]
+fn masked_server_frames_are_caught() {
+    let (failed, _) = failed_with(
+        ClientFault::AcceptsMaskedServerFrames,
+        "fc-masked",
+        &CLIENT_ONLY,
+    );
+    // RFC 6455 5.1: a client MUST close the connection when it sees a masked
+    // frame. Only cl.2.10 sends one; every Autobahn case's server frames are
+    // unmasked in the client role.
+    let want: BTreeSet<String> = ["cl.2.10".to_string()].into();
+    assert_same("AcceptsMaskedServerFrames", &failed, &want);
+}
