@@ -140,6 +140,13 @@ struct ServeArgs {
     /// Count NON-STRICT as failure.
     #[arg(long)]
     strict: bool,
+    /// Compare each agent's cases with its snapshots in DIR/<agent>/client/
+    /// (NEW and DRIFT fail the run).
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
+    /// With --snapshots: store what was observed as each agent's new baseline.
+    #[arg(long, requires = "snapshots")]
+    snapshots_update: bool,
 }
 
 #[derive(Args)]
@@ -370,6 +377,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         report_dir: args.report_dir.clone(),
         strict: args.strict,
+        snapshots: args
+            .snapshots
+            .clone()
+            .map(|dir| wsspec::serve::SnapshotsPerAgent {
+                dir,
+                update: args.snapshots_update,
+            }),
     };
     let total = config.cases.len();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -385,20 +399,39 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let mut failed = false;
     for (agent, by_case) in &results {
-        let outcomes: Vec<wsspec::judge::Outcome> =
-            by_case.values().map(|c| c.verdict.outcome).collect();
-        let bad = outcomes.iter().filter(|o| o.fails(args.strict)).count();
+        let cases: Vec<&wsspec::results::CaseResult> = by_case.values().collect();
+        let bad = cases
+            .iter()
+            .filter(|c| c.verdict.outcome.fails(args.strict))
+            .count();
         failed |= bad > 0;
         println!(
             "agent {}: {} of {total} cases run, {bad} failed",
             console::terminal_safe(agent),
-            outcomes.len()
+            cases.len()
         );
-        for c in by_case
-            .values()
+        for c in cases
+            .iter()
             .filter(|c| c.verdict.outcome.fails(args.strict))
         {
             println!("  {}", console::case_line(c));
+        }
+        let statuses: Vec<_> = cases.iter().filter_map(|c| c.snapshot.as_ref()).collect();
+        if let Some(dir) = args.snapshots.as_ref().filter(|_| !statuses.is_empty()) {
+            let changed = statuses.iter().filter(|s| s.is_change()).count();
+            let store = dir.join(wsspec::serve::safe_name(agent)).join("client");
+            if args.snapshots_update {
+                println!("  snapshots stored in {}", store.display());
+            } else {
+                println!(
+                    "  snapshots: {} match, {changed} new or drifted",
+                    statuses.len() - changed
+                );
+                if changed > 0 {
+                    failed = true;
+                    println!("  review with `wsspec snapshots review {}`", dir.display());
+                }
+            }
         }
     }
     Ok(if failed {

@@ -34,7 +34,8 @@ pub struct SuiteConfig {
 #[derive(Debug, Clone)]
 pub struct SnapshotConfig {
     pub dir: std::path::PathBuf,
-    /// `server` when wsspec tests a server (the directory under `dir`).
+    /// `server` when wsspec tests a server, `client` under `serve` (the
+    /// directory under `dir`).
     pub role: String,
     /// Write observed snapshots as accepted (`.snap`) instead of pending (`.snap.new`).
     pub update: bool,
@@ -146,7 +147,7 @@ async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult
 /// Normalizes a result, compares it with the stored snapshot and writes the
 /// observation: `.snap.new` for a change, `.snap` under `update`. A store that
 /// cannot be read or written shows as drift with the error, never a panic.
-fn snapshot_status(case: &Case, result: &CaseResult, cfg: &SnapshotConfig) -> SnapshotStatus {
+pub fn snapshot_status(case: &Case, result: &CaseResult, cfg: &SnapshotConfig) -> SnapshotStatus {
     use crate::snapshot::{compare, normalize_with, render_snap, Store};
     let store = Store::new(&cfg.dir);
     let id = &case.spec.id;

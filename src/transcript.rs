@@ -56,6 +56,9 @@ pub enum EventKind {
     Marker { name: String },
     /// A step not run because the peer had already closed.
     StepSkipped { step: String },
+    /// A probe ping a wait is about to send (`probe: ping`); it and its pong
+    /// are bookkeeping, not graded events.
+    ProbeSent { payload: String },
     /// A wait that ended because its event arrived.
     WaitMet { what: String },
     /// A wait that ran out of time.
@@ -68,6 +71,11 @@ pub enum EventKind {
     HarnessClosed { reason: String },
     /// The case deadline expired.
     Deadline { after_ms: u64 },
+    /// (wsspec as the server, after refusing the upgrade) The client came back
+    /// on a new connection for the same case: it followed a redirect,
+    /// answered an authentication challenge, or simply asked again. `what`
+    /// says which, as a verb phrase ("followed the redirect").
+    FollowUpRequest { what: String, raw: ByteLog },
     /// The peer's bytes stopped in the middle of a frame when the connection ended.
     TruncatedFrame,
 }
@@ -95,6 +103,27 @@ impl Transcript {
         })
     }
 
+    /// What the client did on a new connection after this one's refusal
+    /// ([`EventKind::FollowUpRequest`]), in order.
+    pub fn follow_ups(&self) -> Vec<&str> {
+        self.kinds()
+            .filter_map(|k| match k {
+                EventKind::FollowUpRequest { what, .. } => Some(what.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The payloads of the probe pings this connection's waits sent.
+    pub fn probe_payloads(&self) -> Vec<&[u8]> {
+        self.kinds()
+            .filter_map(|k| match k {
+                EventKind::ProbeSent { payload } => Some(payload.as_bytes()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Why the connection never opened, if it did not.
     pub fn connect_error(&self) -> Option<&str> {
         self.kinds().find_map(|k| match k {
@@ -102,4 +131,12 @@ impl Transcript {
             _ => None,
         })
     }
+}
+
+/// Whether `frame` is one of the `probes` pings, or a pong answering one: the
+/// bookkeeping of a `probe: ping` wait, left out of what is graded.
+pub fn is_probe_frame(probes: &[&[u8]], frame: &FrameRecord) -> bool {
+    matches!(frame.head.opcode, 9 | 10)
+        && frame.payload.is_complete()
+        && probes.contains(&frame.payload.head.as_slice())
 }

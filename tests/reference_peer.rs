@@ -134,7 +134,20 @@ fn a_target_that_dies_mid_run_gives_errors_not_a_hang() {
         .expect("runtime");
     let cases = harness::corpus(&["1.*", "2.*"]);
     let results = rt.block_on(async {
-        let (addr, server) = wsspec::reference::bind("127.0.0.1:0").await.expect("bind");
+        // A reference server that dies after six connections: wsspec's
+        // reachability probe and the first five cases (one at a time).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            for _ in 0..6 {
+                if let Ok((stream, _)) = listener.accept().await {
+                    tokio::spawn(wsspec::reference::serve_connection(stream));
+                }
+            }
+            // the listener goes away: new connections are refused
+        });
         let config = wsspec::suite::SuiteConfig {
             target: wsspec::run::Target::parse(&format!("ws://{addr}/")).expect("url"),
             agent: "dies".into(),
@@ -143,22 +156,18 @@ fn a_target_that_dies_mid_run_gives_errors_not_a_hang() {
             strict: false,
             snapshots: None,
         };
-        let mut server = Some(server);
-        wsspec::suite::run(&cases, &config, |_, done, _| {
-            if done == 5 {
-                if let Some(s) = server.take() {
-                    s.abort(); // the listener goes away: new connections are refused
-                }
-            }
-        })
-        .await
-        .expect("reachable at the start")
+        wsspec::suite::run(&cases, &config, |_, _, _| {})
+            .await
+            .expect("reachable at the start")
     });
-    let errors = harness::ids_with(&results, Outcome::Error);
+    let outcomes: Vec<Outcome> = results.cases.iter().map(|c| c.verdict.outcome).collect();
     assert!(
-        // cases already connected when the listener went away still run
-        errors.len() >= cases.len() - 10,
-        "expected the rest to be ERROR, got {errors:?}"
+        outcomes[..5].iter().all(|o| *o == Outcome::Ok),
+        "the first five cases ran: {outcomes:?}"
+    );
+    assert!(
+        outcomes[5..].iter().all(|o| *o == Outcome::Error),
+        "every case after the target died is ERROR: {outcomes:?}"
     );
     let first_error = results
         .cases

@@ -32,8 +32,9 @@ fn autobahn_client_verdicts(col: &str) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
-/// Starts `wsspec serve` on a free port, runs the driver, returns index.json.
-fn serve_with(driver: &[&str], agent: &str) -> Option<serde_json::Value> {
+/// Starts `wsspec serve` on a free port, runs the driver, returns index.json
+/// and the agent's results.json.
+fn serve_with(driver: &[&str], agent: &str) -> Option<(serde_json::Value, serde_json::Value)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .ok()?
         .local_addr()
@@ -55,6 +56,7 @@ fn serve_with(driver: &[&str], agent: &str) -> Option<serde_json::Value> {
         .args([
             "--cases", "5.*", "--cases", "6.*", "--cases", "7.*", "--cases", "10.*",
         ])
+        .args(["--cases", "cl.*"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -84,7 +86,39 @@ fn serve_with(driver: &[&str], agent: &str) -> Option<serde_json::Value> {
     }
     let text = std::fs::read_to_string(dir.join("index.json"))
         .expect("serve wrote index.json after updateReports");
-    serde_json::from_str(&text).ok()
+    let results = std::fs::read_to_string(dir.join(agent).join("results.json"))
+        .expect("serve wrote the agent's results.json");
+    Some((
+        serde_json::from_str(&text).expect("index.json"),
+        serde_json::from_str(&results).expect("results.json"),
+    ))
+}
+
+/// wsspec's own client cases (`cl.*`): a correct client is OK on each, except
+/// the listed ones, which must be INFORMATIONAL with a reason containing the
+/// given words (e.g. a redirect the client followed).
+fn client_cases_ok(results: &serde_json::Value, informational: &[(&str, &str)]) {
+    let cases = results["cases"].as_array().expect("cases");
+    let cl: Vec<&serde_json::Value> = cases
+        .iter()
+        .filter(|c| c["id"].as_str().is_some_and(|id| id.starts_with("cl.")))
+        .collect();
+    assert_eq!(cl.len(), 23, "every cl case ran");
+    let mut wrong = Vec::new();
+    for c in cl {
+        let id = c["id"].as_str().unwrap_or("?");
+        let v = &c["verdict"];
+        let outcome = v["outcome"].as_str().unwrap_or("?");
+        let reason = v["behavior_reason"].as_str().unwrap_or("");
+        let fine = match informational.iter().find(|(i, _)| *i == id) {
+            Some((_, words)) => outcome == "INFORMATIONAL" && reason.contains(words),
+            None => outcome == "OK",
+        };
+        if !fine {
+            wrong.push(format!("{id}: {outcome}: {reason}"));
+        }
+    }
+    assert!(wrong.is_empty(), "client cases:\n{}", wrong.join("\n"));
 }
 
 fn agree(index: &serde_json::Value, agent: &str, col: &str, timing: &[&str]) {
@@ -120,13 +154,16 @@ fn agree(index: &serde_json::Value, agent: &str, col: &str, timing: &[&str]) {
 fn python_websockets_client_agrees_with_autobahn() {
     let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let python = std::env::var("WSSPEC_PYTHON").unwrap_or_else(|_| "python3".into());
-    if let Some(index) = serve_with(&[&python, "websockets_fuzz_client.py"], "py-client") {
+    if let Some((index, results)) = serve_with(&[&python, "websockets_fuzz_client.py"], "py-client")
+    {
         agree(
             &index,
             "py-client",
             "py-websockets-client",
             &["3.3", "3.4", "4.1.5", "4.2.5"],
         );
+        // websockets follows redirects (RFC 6455 4.1 allows it).
+        client_cases_ok(&results, &[("cl.2.12", "followed the redirect")]);
     }
 }
 
@@ -141,7 +178,9 @@ fn node_ws_client_agrees_with_autobahn() {
         eprintln!("*** SKIPPED: tests/peers/node_modules/ws missing");
         return;
     }
-    if let Some(index) = serve_with(&["node", "ws_fuzz_client.js"], "node-client") {
+    if let Some((index, results)) = serve_with(&["node", "ws_fuzz_client.js"], "node-client") {
         agree(&index, "node-client", "ws-node-client", &[]);
+        // ws does not follow redirects unless asked to.
+        client_cases_ok(&results, &[]);
     }
 }

@@ -250,3 +250,108 @@ fn masked_server_frames_are_caught() {
     let want: BTreeSet<String> = ["cl.2.10".to_string()].into();
     assert_same("AcceptsMaskedServerFrames", &failed, &want);
 }
+
+/// Runs `wsspec serve` with extra arguments against the faulty client and
+/// returns its exit code.
+fn serve_exit_code(fault: ClientFault, agent: &str, patterns: &[&str], extra: &[&str]) -> i32 {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let reports =
+        std::env::temp_dir().join(format!("wsspec-snapreports-{agent}-{}", std::process::id()));
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--report-dir",
+        ])
+        .arg(&reports)
+        .args(patterns.iter().flat_map(|p| ["--cases", p]))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let up = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "wsspec serve did not start listening");
+    drive(&format!("127.0.0.1:{port}"), agent, fault);
+    let status = (0..100).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        serve.try_wait().ok().flatten()
+    });
+    if status.is_none() {
+        let _ = serve.kill();
+    }
+    let _ = std::fs::remove_dir_all(&reports);
+    status.and_then(|s| s.code()).unwrap_or(-1)
+}
+
+#[test]
+fn serve_keeps_snapshots_per_agent() {
+    let dir = std::env::temp_dir().join(format!("wsspec-serve-snaps-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let snaps = dir.to_string_lossy().to_string();
+    let patterns = ["6.3.*", "6.6.*", "7.1.*"];
+    // Baseline a correct client.
+    let code = serve_exit_code(
+        ClientFault::None,
+        "snap-agent",
+        &patterns,
+        &["--snapshots", &snaps, "--snapshots-update"],
+    );
+    assert_eq!(code, 0, "storing the baseline");
+    let store = dir.join("snap-agent").join("client");
+    let stored = std::fs::read_dir(&store)
+        .map(|d| d.filter_map(Result::ok).count())
+        .unwrap_or(0);
+    assert_eq!(
+        stored,
+        selected(&patterns).len(),
+        "one .snap per case in {store:?}"
+    );
+    // The same client again: everything matches.
+    let code = serve_exit_code(
+        ClientFault::None,
+        "snap-agent",
+        &patterns,
+        &["--snapshots", &snaps],
+    );
+    assert_eq!(code, 0, "an unchanged client matches its snapshots");
+    // A release that stops checking UTF-8: drift on the invalid-text cases
+    // (pending .snap.new files beside them), nothing else.
+    let code = serve_exit_code(
+        ClientFault::NoUtf8Check,
+        "snap-agent",
+        &patterns,
+        &["--snapshots", &snaps, "--timeout-scale", "0.5"],
+    );
+    assert_eq!(code, 1, "a changed client fails the run");
+    let mut pending: Vec<String> = std::fs::read_dir(&store)
+        .expect("store")
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.strip_suffix(".snap.new").map(str::to_string)
+        })
+        .collect();
+    pending.sort();
+    let want: Vec<String> = {
+        let mut w: Vec<String> = selected(&patterns)
+            .iter()
+            .filter(|c| c.spec.expect.close.codes.contains(&1007))
+            .map(|c| c.spec.id.clone())
+            .collect();
+        w.sort();
+        w
+    };
+    assert!(!want.is_empty());
+    assert_eq!(pending, want, "drift exactly on the invalid-UTF-8 cases");
+    // Another agent has a store of its own.
+    assert!(!dir.join("other").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -654,13 +654,26 @@ pub enum WaitFor {
     Silence,
 }
 
-/// A wait: `wait: echo`, or `wait: {for: close, timeout: 2s}`, or `wait: {silence: 500ms}`.
+/// How a wait can find out early that the peer has caught up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Probe {
+    /// Send a ping (payload `wsspec-probe-N`); its pong means the peer has
+    /// processed every byte sent before it without closing. Probe pings and
+    /// their pongs are left out of the graded events.
+    Ping,
+}
+
+/// A wait: `wait: echo`, or `wait: {for: close, timeout: 2s}`, or
+/// `wait: {for: close, timeout: 1s, probe: ping}`, or `wait: {silence: 500ms}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wait {
     pub what: WaitFor,
     /// For `silence`, how long the silence must last.
     pub silence: Option<Millis>,
     pub timeout: Option<Millis>,
+    /// `for: close` only: also end (as met) when the probe is answered.
+    pub probe: Option<Probe>,
 }
 
 #[derive(Deserialize)]
@@ -670,6 +683,7 @@ struct WaitFields {
     what: Option<WaitFor>,
     silence: Option<Millis>,
     timeout: Option<Millis>,
+    probe: Option<Probe>,
 }
 
 impl<'de> Deserialize<'de> for Wait {
@@ -695,6 +709,7 @@ impl<'de> Deserialize<'de> for Wait {
                     what,
                     silence: None,
                     timeout: None,
+                    probe: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Wait, A::Error> {
@@ -711,10 +726,16 @@ impl<'de> Deserialize<'de> for Wait {
                     (_, Some(_)) => WaitFor::Silence,
                     (Some(w), None) => w,
                 };
+                if f.probe.is_some() && what != WaitFor::Close {
+                    return Err(de::Error::custom(
+                        "`probe` works only with `for: close` (it ends the wait once the peer has caught up without closing)",
+                    ));
+                }
                 Ok(Wait {
                     what,
                     silence: f.silence,
                     timeout: f.timeout,
+                    probe: f.probe,
                 })
             }
         }
@@ -1009,5 +1030,11 @@ mod tests {
         assert_eq!(w("{silence: 100ms}").unwrap().what, WaitFor::Silence);
         assert!(w("{timeout: 1s}").is_err());
         assert!(w("forever").is_err());
+        let probed = w("{for: close, timeout: 1s, probe: ping}").unwrap();
+        assert_eq!(probed.probe, Some(Probe::Ping));
+        assert_eq!(full.probe, None);
+        let wrong = w("{for: end, probe: ping}").unwrap_err().message;
+        assert!(wrong.contains("only with `for: close`"), "{wrong}");
+        assert!(w("{for: close, probe: pong}").is_err());
     }
 }

@@ -90,8 +90,12 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
             format!("{when} the server had not closed the TCP connection, so wsspec did (RFC 6455 7.1.1: the server should close it first)"),
         );
     }
-    (
-        CloseVerdict::Ok,
-        format!("{peer_close}, connection closed by the peer"),
-    )
+    let tcp = match f.tcp_ended_by {
+        Some(Party::Harness) => {
+            "wsspec closed the connection, as the server does first (RFC 6455 7.1.1)"
+        }
+        Some(Party::Peer) => "connection closed by the peer",
+        None => "connection still open when the case ended",
+    };
+    (CloseVerdict::Ok, format!("{peer_close}, {tcp}"))
 }

@@ -3,7 +3,7 @@
 //! the close frames each way, who started closing and who ended the TCP
 //! connection. Pure functions; the verdict modules grade these facts.
 
-use crate::transcript::{EventKind, Party, Transcript};
+use crate::transcript::{is_probe_frame, EventKind, Party, Transcript};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::message::{CloseBody, FrameRecord, MessageRecord};
 use crate::wire::Opcode;
@@ -67,6 +67,7 @@ pub fn facts(t: &Transcript) -> Facts {
     let mut f = Facts::default();
     let mut fragments = Fragments::default();
     let mut keys: Vec<[u8; 4]> = Vec::new();
+    let probes = t.probe_payloads();
     for kind in t.kinds() {
         match kind {
             EventKind::ConnectFailed { error } => f.connect_error = Some(error.clone()),
@@ -109,6 +110,7 @@ pub fn facts(t: &Transcript) -> Facts {
                         }
                         f.first_closer.get_or_insert(Party::Peer);
                     }
+                    10 if is_probe_frame(&probes, frame) => {}
                     10 => f.received.push(Observed::Pong(frame.payload.clone())),
                     0..=2 | 9 => {}
                     op => f.received.push(Observed::Unexpected(format!(
@@ -118,7 +120,7 @@ pub fn facts(t: &Transcript) -> Facts {
             }
             EventKind::MessageSent { message } => f.sent_messages.push(message.clone()),
             EventKind::FrameSent { frame } => {
-                if frame.head.opcode == 9 {
+                if frame.head.opcode == 9 && !is_probe_frame(&probes, frame) {
                     f.sent_pings.push(frame.payload.clone());
                 }
                 if is_real_close(frame) {

@@ -173,6 +173,16 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
         e.close_reason = format!("{} (recorded, not graded)", e.close_reason);
         e.close = CloseVerdict::Informational;
     }
+    let follow_ups = transcript.follow_ups();
+    if let (Some(what), Behavior::Ok) = (follow_ups.first(), e.behavior) {
+        // RFC 6455 4.1: a client MAY follow a 3xx redirect and MAY answer a
+        // 401 challenge, each with a new opening handshake: allowed, recorded.
+        e.behavior = Behavior::Informational;
+        e.behavior_reason = format!(
+            "{}; then, on a new connection, the client {what} (allowed; recorded)",
+            e.behavior_reason
+        );
+    }
     Verdict {
         outcome: Verdict::outcome_of(e.behavior, e.close),
         behavior: e.behavior,

@@ -76,6 +76,9 @@ enum E {
     PeerEof,
     HarnessClosed,
     ConnectFailed,
+    /// A `probe: ping` wait's ping.
+    Probe(&'static str),
+    GotPong(&'static str),
 }
 
 fn transcript(events: &[E]) -> Transcript {
@@ -146,6 +149,15 @@ fn transcript(events: &[E]) -> Transcript {
             }),
             E::ConnectFailed => push(EventKind::ConnectFailed {
                 error: "refused".into(),
+            }),
+            E::Probe(p) => {
+                push(EventKind::ProbeSent { payload: p.into() });
+                push(EventKind::FrameSent {
+                    frame: frame(9, p.as_bytes(), true),
+                });
+            }
+            E::GotPong(p) => push(EventKind::FrameReceived {
+                frame: frame(10, p.as_bytes(), false),
             }),
         }
     }
@@ -394,4 +406,46 @@ fn escalations_and_requirement_levels() {
         "{}",
         v.behavior_reason
     );
+}
+
+#[test]
+fn probe_pings_and_their_pongs_are_not_graded() {
+    use E::*;
+    let clean = |extra: Vec<E>| {
+        let mut v = vec![Handshake, SentText("hi")];
+        v.extend(extra);
+        v.extend([
+            GotText("hi"),
+            SentClose(1000),
+            GotClose(Some(1000)),
+            PeerEof,
+        ]);
+        transcript(&v)
+    };
+    // The probe's pong is bookkeeping: the echo alone is what was observed.
+    let v = judge(
+        &echo_case(),
+        &clean(vec![Probe("wsspec-probe-1"), GotPong("wsspec-probe-1")]),
+    );
+    assert_eq!(v.behavior, Behavior::Ok, "{}", v.behavior_reason);
+    // Any other pong is still an observed event, and unexpected here.
+    let v = judge(
+        &echo_case(),
+        &clean(vec![Probe("wsspec-probe-1"), GotPong("other")]),
+    );
+    assert_eq!(v.behavior, Behavior::Failed, "{}", v.behavior_reason);
+    // A case that expects a pong for its own ping is not satisfied by the probe's.
+    let pong_case = case(
+        "    steps: []\n    expect:\n      ok: [pong]\n      close: {by: harness, codes: [1000], clean: true}\n",
+    );
+    let t = transcript(&[
+        Handshake,
+        Probe("wsspec-probe-1"),
+        GotPong("wsspec-probe-1"),
+        SentClose(1000),
+        GotClose(Some(1000)),
+        PeerEof,
+    ]);
+    let v = judge(&pong_case, &t);
+    assert_ne!(v.behavior, Behavior::Ok, "{}", v.behavior_reason);
 }

@@ -1,46 +1,60 @@
-//! The embedded reference client: a WebSocket echo client on tokio-tungstenite
-//! that drives Autobahn's fuzzing-server protocol (get the case count, run each
-//! case echoing every message, update reports), as client drivers do. Around
-//! tungstenite it adds what a strict client needs: it refuses a 101 that
-//! accepts an extension it never offered (tungstenite does not check
-//! Sec-WebSocket-Extensions), fails the connection with 1002/1007/1009 on
+//! The embedded reference client: a WebSocket echo client that drives
+//! Autobahn's fuzzing-server protocol (get the case count, run each case
+//! echoing every message, update reports), as client drivers do. It does the
+//! opening handshake itself ([`super::client_handshake`]: token lists in
+//! Upgrade/Connection, a 101 split across any number of reads, the accept key,
+//! no unoffered subprotocol or extension; on any fault it drops TCP without
+//! sending a frame) and keeps bytes that arrived with the 101, then runs
+//! tokio-tungstenite on the connection. Around tungstenite it adds what a
+//! strict client needs: it fails the connection with 1002/1007/1009 on
 //! protocol errors instead of just dropping it, and checks UTF-8 as bytes
-//! arrive (the same guard as the reference server). Known gaps, inherited
-//! from tungstenite's client handshake: it refuses `Connection: Upgrade,
-//! keep-alive` (cl.2.17) and a 101 written a byte at a time (cl.2.20).
+//! arrive (the same guard as the reference server).
+
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use super::client_handshake::{self, HandshakeError};
+use super::gate::Replay;
 use super::utf8_guard::Utf8Guard;
-use super::MAX_MESSAGE;
+use super::{echo_until_failure, MAX_MESSAGE};
+use crate::run::target::{Target, TargetError};
 
 /// Why the driver could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{0}")]
-    Ws(#[from] WsError),
+    Handshake(#[from] HandshakeError),
     #[error("cannot connect to {addr}: {source}")]
     Connect {
         addr: String,
         source: std::io::Error,
     },
     #[error("{0}")]
+    Target(#[from] TargetError),
+    #[error("{0}")]
     Url(String),
 }
+
+/// How long the case-count and report connections may take (the report one
+/// twice that).
+const BOOKKEEPING_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs every case the fuzzing server offers, then asks it to write reports
 /// (and to shut down when `shutdown` is set). Returns the number of cases run.
 pub async fn drive(server: &str, agent: &str, shutdown: bool) -> Result<usize, ClientError> {
     let base = server.trim_end_matches('/');
-    let count = case_count(base).await?;
+    let count = tokio::time::timeout(BOOKKEEPING_TIMEOUT, case_count(base))
+        .await
+        .map_err(|_| ClientError::Url(format!("{base}/getCaseCount gave no answer")))??;
     for n in 1..=count {
         let url = format!("{base}/runCase?case={n}&agent={}", encode(agent));
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(120), echo_case(&url)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(120), echo_case(&url)).await;
     }
     let url = format!(
         "{base}/updateReports?agent={}{}",
@@ -51,10 +65,14 @@ pub async fn drive(server: &str, agent: &str, shutdown: bool) -> Result<usize, C
             ""
         }
     );
-    if let Ok((mut ws, _)) = connect(&url).await {
-        let _ = ws.close(None).await;
-        while let Some(Ok(_)) = ws.next().await {}
-    }
+    // The server may first wait for cases still in flight, then write reports.
+    let _ = tokio::time::timeout(2 * BOOKKEEPING_TIMEOUT, async {
+        if let Ok(mut ws) = connect(&url).await {
+            let _ = ws.close(None).await;
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    })
+    .await;
     Ok(count)
 }
 
@@ -69,36 +87,64 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<Utf8Guard<TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<Utf8Guard<Replay<TcpStream>>>;
 
-async fn connect(
-    url: &str,
-) -> Result<
-    (
-        Ws,
-        tokio_tungstenite::tungstenite::handshake::client::Response,
-    ),
-    ClientError,
-> {
-    let request = url.into_client_request()?;
-    let host = request.uri().host().unwrap_or("127.0.0.1").to_string();
-    let port = request.uri().port_u16().unwrap_or(80);
-    let addr = format!("{host}:{port}");
-    let tcp = TcpStream::connect(&addr)
+/// Connects and opens a WebSocket connection to `url`. When the handshake
+/// fails, TCP is closed without a WebSocket frame (RFC 6455 4.1: the client
+/// fails the connection; there is no connection to send a close frame on).
+async fn connect(url: &str) -> Result<Ws, ClientError> {
+    let target = Target::parse(url)?;
+    let addr = target.authority();
+    let mut tcp = TcpStream::connect((target.host.as_str(), target.port))
         .await
         .map_err(|source| ClientError::Connect { addr, source })?;
     let _ = tcp.set_nodelay(true);
+    let (read, head_len) = match client_handshake::open(&mut tcp, &target).await {
+        Ok(done) => done,
+        Err(e) => {
+            abandon(tcp).await;
+            return Err(e.into());
+        }
+    };
+    // Bytes read past the head are the server's first frames (sent in the same
+    // write as the 101): replay them before reading the socket again. The
+    // UTF-8 guard skips everything up to a CRLF CRLF before it decodes frames;
+    // the head is already consumed, so it is given just that blank line, which
+    // is read through the guard here: tungstenite starts at the first frame byte.
+    let mut replay = b"\r\n\r\n".to_vec();
+    replay.extend_from_slice(&read[head_len..]);
+    let mut guarded = Utf8Guard::new(Replay::new(replay, tcp));
+    let mut blank = [0u8; 4];
+    guarded
+        .read_exact(&mut blank)
+        .await
+        .map_err(HandshakeError::Io)?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
     Ok(
-        tokio_tungstenite::client_async_with_config(request, Utf8Guard::new(tcp), Some(config))
-            .await?,
+        tokio_tungstenite::WebSocketStream::from_raw_socket(guarded, Role::Client, Some(config))
+            .await,
     )
 }
 
+/// Closes TCP after a refused handshake: FIN, then whatever the server still
+/// sends is read (briefly) so the close does not turn into a reset.
+async fn abandon(mut tcp: TcpStream) {
+    let _ = tcp.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let drain = async {
+        while let Ok(n) = tcp.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}
+
 async fn case_count(base: &str) -> Result<usize, ClientError> {
-    let (mut ws, _) = connect(&format!("{base}/getCaseCount")).await?;
+    let mut ws = connect(&format!("{base}/getCaseCount")).await?;
     let mut count = 0;
     while let Some(Ok(msg)) = ws.next().await {
         if let Message::Text(t) = msg {
@@ -113,33 +159,12 @@ async fn case_count(base: &str) -> Result<usize, ClientError> {
 
 /// One case: echo every message until the server closes.
 async fn echo_case(url: &str) {
-    let Ok((mut ws, response)) = connect(url).await else {
+    let Ok(mut ws) = connect(url).await else {
         return;
     };
-    // We offer no extension, so a response that accepts one is wrong
-    // (RFC 6455 4.1: the client MUST fail the connection).
-    if response.headers().get("sec-websocket-extensions").is_some() {
-        let _ = fail(ws, CloseCode::Protocol, "unrequested extension").await;
-        return;
+    if let Some((code, reason)) = echo_until_failure(&mut ws).await {
+        let _ = fail(ws, code, &reason).await;
     }
-    let failure = loop {
-        match ws.next().await {
-            Some(Ok(msg @ (Message::Text(_) | Message::Binary(_)))) => {
-                if ws.send(msg).await.is_err() {
-                    return;
-                }
-            }
-            Some(Ok(_)) => {}
-            Some(Err(WsError::Protocol(e))) => break (CloseCode::Protocol, e.to_string()),
-            Some(Err(WsError::Utf8(_))) => break (CloseCode::Invalid, "invalid UTF-8".into()),
-            Some(Err(WsError::Capacity(e))) => break (CloseCode::Size, e.to_string()),
-            Some(Err(WsError::Io(e))) if e.kind() == std::io::ErrorKind::InvalidData => {
-                break (CloseCode::Invalid, "invalid UTF-8".into())
-            }
-            Some(Err(_)) | None => return,
-        }
-    };
-    let _ = fail(ws, failure.0, &failure.1).await;
 }
 
 /// Fails the connection: a close frame with `code`, then wait briefly for the
@@ -151,7 +176,7 @@ async fn fail(mut ws: Ws, code: CloseCode, reason: &str) -> Result<(), WsError> 
         reason: reason.into(),
     })))
     .await?;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
         while let Some(Ok(_)) = ws.next().await {}
     })
     .await;

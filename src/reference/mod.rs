@@ -8,21 +8,26 @@
 //! (tungstenite drops some of them unanswered); and a read-side guard
 //! ([`utf8_guard`]) fails text messages on the first invalid UTF-8 byte rather
 //! than at the end of the frame. It is the default target of
-//! `wsspec run` and the known-good peer of the project's own tests.
+//! `wsspec run` and the known-good peer of the project's own tests. The
+//! reference client ([`client`], with its own opening handshake in
+//! [`client_handshake`]) shares the echo loop and the failing codes
+//! (`echo_until_failure`).
 
 pub mod client;
+pub mod client_handshake;
 pub mod gate;
 pub mod utf8_guard;
 
 use std::net::SocketAddr;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
 
 /// Largest message the reference server accepts (Autobahn group 9 sends 16 MiB).
 pub const MAX_MESSAGE: usize = 64 << 20;
@@ -39,7 +44,7 @@ pub async fn serve(listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(handle(stream));
+                tokio::spawn(serve_connection(stream));
             }
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
         }
@@ -57,7 +62,9 @@ fn check_request(req: &Request, resp: Response) -> Result<Response, ErrorRespons
     Ok(resp)
 }
 
-async fn handle(mut stream: TcpStream) {
+/// Serves one accepted connection: the gate, the opening handshake, then echo
+/// until the peer closes or the connection must be failed.
+pub async fn serve_connection(mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let Ok(head) = gate::admit(&mut stream).await else {
         return;
@@ -72,24 +79,9 @@ async fn handle(mut stream: TcpStream) {
     else {
         return;
     };
-    let failure = loop {
-        match ws.next().await {
-            Some(Ok(msg @ (Message::Text(_) | Message::Binary(_)))) => {
-                if ws.send(msg).await.is_err() {
-                    return;
-                }
-            }
-            Some(Ok(_)) => {}
-            Some(Err(WsError::Protocol(e))) => break (CloseCode::Protocol, e.to_string()),
-            Some(Err(WsError::Utf8(_))) => break (CloseCode::Invalid, "invalid UTF-8".into()),
-            Some(Err(WsError::Capacity(e))) => break (CloseCode::Size, e.to_string()),
-            Some(Err(WsError::Io(e))) if e.kind() == std::io::ErrorKind::InvalidData => {
-                break (CloseCode::Invalid, "invalid UTF-8".into())
-            }
-            Some(Err(_)) | None => return,
-        }
+    let Some((code, reason)) = echo_until_failure(&mut ws).await else {
+        return;
     };
-    let (code, reason) = failure;
     let reason: String = reason.chars().take(100).collect();
     let _ = ws
         .send(Message::Close(Some(CloseFrame {
@@ -108,4 +100,37 @@ async fn handle(mut stream: TcpStream) {
         }
     };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
+}
+
+/// The echo loop both reference peers share: every text and binary message is
+/// sent back as it arrived, until the connection ends or tungstenite reports an
+/// error. Some((code, reason)): the connection must be failed with that close
+/// code (RFC 6455 7.4.1: 1002 protocol error, 1007 invalid UTF-8, 1009 too
+/// big); None: it ended (closing handshake done, TCP gone, or a write failed)
+/// and there is nothing left to send.
+pub(crate) async fn echo_until_failure<S>(
+    ws: &mut WebSocketStream<S>,
+) -> Option<(CloseCode, String)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        match ws.next().await {
+            Some(Ok(msg @ (Message::Text(_) | Message::Binary(_)))) => {
+                if ws.send(msg).await.is_err() {
+                    return None;
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(WsError::Protocol(e))) => return Some((CloseCode::Protocol, e.to_string())),
+            Some(Err(WsError::Utf8(_))) => {
+                return Some((CloseCode::Invalid, "invalid UTF-8".into()))
+            }
+            Some(Err(WsError::Capacity(e))) => return Some((CloseCode::Size, e.to_string())),
+            Some(Err(WsError::Io(e))) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Some((CloseCode::Invalid, "invalid UTF-8".into()))
+            }
+            Some(Err(_)) | None => return None,
+        }
+    }
 }

@@ -55,9 +55,11 @@ impl Direction {
             | K::HandshakeFailed { .. }
             | K::FrameReceived { .. }
             | K::MessageReceived { .. }
+            | K::FollowUpRequest { .. }
             | K::PeerEof
             | K::TruncatedFrame => Direction::Received,
             K::Connected
+            | K::ProbeSent { .. }
             | K::ConnectFailed { .. }
             | K::Marker { .. }
             | K::StepSkipped { .. }
@@ -179,6 +181,12 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         K::MessageReceived { message } => format!("MessageReceived {}", message_desc(message)),
         K::Marker { name } => format!("Marker {}", plain(name)),
         K::StepSkipped { step } => format!("StepSkipped {} (the peer had closed)", plain(step)),
+        K::FollowUpRequest { what, raw } => format!(
+            "FollowUpRequest on a new connection: the client {} ({} bytes)",
+            plain(what),
+            raw.len
+        ),
+        K::ProbeSent { payload } => format!("ProbeSent ping {} (not graded)", plain(payload)),
         K::WaitMet { what } => format!("WaitMet {}", plain(what)),
         K::WaitTimedOut { what, after_ms } => {
             format!("WaitTimedOut {} after {after_ms} ms", plain(what))

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::build::{build_frames, frame, BuiltFrame};
 use super::{RunOptions, Target};
-use crate::case::model::{CloseStep, Millis, SendFrame, Step, Wait, WaitFor};
+use crate::case::model::{CloseStep, Millis, Probe, SendFrame, Step, Wait, WaitFor};
 use crate::case::Case;
 use crate::transcript::{Event, EventKind, Transcript};
 use crate::wire::bytelog::{ByteLog, ByteLogBuilder, DEFAULT_HEAD};
@@ -28,6 +28,12 @@ use crate::wire::handshake::{
 use crate::wire::message::{CloseBody, FrameRecord, Observation, Observer};
 use crate::wire::{Opcode, Prng};
 
+/// The payload of a `probe: ping` wait's ping starts with this, then a number.
+const PROBE_PREFIX: &str = "wsspec-probe-";
+
+/// How long a wait whose probe was answered still listens for a close.
+const PROBE_SETTLE: Millis = Millis(50);
+
 /// Most events one transcript keeps; beyond it frames are counted, not logged.
 const MAX_EVENTS: usize = 50_000;
 
@@ -36,6 +42,8 @@ const MAX_EVENTS: usize = 50_000;
 struct PeerState {
     messages: u64,
     pongs: u64,
+    /// Pongs answering a `probe: ping` wait's ping.
+    probe_pongs: u64,
     close_received: bool,
     /// We have sent a close frame (mirrors `Shared::close_sent` for waits).
     close_sent: bool,
@@ -130,6 +138,7 @@ where
     let (state_tx, _) = watch::channel(PeerState {
         messages: 0,
         pongs: 0,
+        probe_pongs: 0,
         close_received: false,
         close_sent: false,
         ended: false,
@@ -158,6 +167,7 @@ where
         out_observer: Observer::new(if detailed { DEFAULT_HEAD } else { 16 }),
         messages_sent: 0,
         pings_sent: 0,
+        probes_sent: 0,
     };
     let finished = tokio::time::timeout(deadline, drive(&mut session)).await;
     if finished.is_err() {
@@ -185,6 +195,7 @@ struct Session<'a> {
     out_observer: Observer,
     messages_sent: u64,
     pings_sent: u64,
+    probes_sent: u64,
 }
 
 impl Session<'_> {
@@ -210,9 +221,15 @@ impl Session<'_> {
         let mut response: Vec<u8> = match (&hs.response, &key) {
             (Some(template), _) => {
                 let bytes = template.bytes();
+                let target = String::from_utf8_lossy(&request)
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_string();
                 let text = String::from_utf8_lossy(&bytes)
                     .replace("{accept}", &accept)
-                    .replace("{key}", key.as_deref().unwrap_or(""));
+                    .replace("{key}", key.as_deref().unwrap_or(""))
+                    .replace("{request_target}", &target);
                 text.into_bytes()
             }
             (None, Some(_)) => format!(
@@ -663,6 +680,10 @@ impl Session<'_> {
             _ => self.opts.default_wait,
         };
         let timeout = w.timeout.unwrap_or(default).scaled(self.opts.timeout_scale);
+        let probes = match w.probe {
+            Some(Probe::Ping) if !self.shared.peer_gone() => self.send_probe().await,
+            _ => u64::MAX,
+        };
         let mut rx = self.shared.state.subscribe();
         let (msgs, pings) = (self.messages_sent, self.pings_sent);
         let server = self.shared.server_role;
@@ -688,7 +709,7 @@ impl Session<'_> {
                     WaitFor::Echo => {
                         (s.messages >= msgs && s.pongs >= pings) || s.close_received || s.ended
                     }
-                    WaitFor::Close => s.close_received || s.ended,
+                    WaitFor::Close => s.close_received || s.ended || s.probe_pongs >= probes,
                     _ => s.ended || (server && s.close_received && s.close_sent),
                 }),
             )
@@ -696,6 +717,13 @@ impl Session<'_> {
             .map(|r| r.is_ok())
             .unwrap_or(false),
         };
+        if met && probes != u64::MAX {
+            // The probe came back first. A peer that answers pings ahead of
+            // checking the data before them gets a moment to close anyway.
+            let settle = PROBE_SETTLE.scaled(self.opts.timeout_scale);
+            let _ =
+                tokio::time::timeout(settle, rx.wait_for(|s| s.close_received || s.ended)).await;
+        }
         if met {
             self.record(EventKind::WaitMet { what: what.into() });
         } else {
@@ -704,6 +732,21 @@ impl Session<'_> {
                 after_ms: timeout.as_millis() as u64,
             });
         }
+    }
+
+    /// Sends a probe ping; returns how many probe pongs mean it was answered.
+    async fn send_probe(&mut self) -> u64 {
+        self.probes_sent += 1;
+        let payload = format!("{PROBE_PREFIX}{}", self.probes_sent);
+        self.record(EventKind::ProbeSent {
+            payload: payload.clone(),
+        });
+        let mask = (!self.shared.server_role).then(|| self.prng.mask_key());
+        let enc = FrameEncoding::simple(Opcode::PING, true, mask);
+        if let Ok(f) = frame(enc, payload.into_bytes()) {
+            self.send_frames(vec![f], None, None).await;
+        }
+        self.probes_sent
     }
 
     async fn shutdown(&mut self) {
@@ -986,6 +1029,7 @@ fn handle_observation(
         }
         Observation::Frame(frame) => {
             let op = frame.head.opcode;
+            let is_probe = op == 10 && frame.payload.head.starts_with(PROBE_PREFIX.as_bytes());
             let reply = match op {
                 9 if !shared.close_sent.load(Ordering::SeqCst) && frame.payload.is_complete() => {
                     Some((Opcode::PONG, frame.payload.head.clone()))
@@ -1001,7 +1045,10 @@ fn handle_observation(
             }
             match op {
                 8 => shared.state.send_modify(|s| s.close_received = true),
-                10 => shared.state.send_modify(|s| s.pongs += 1),
+                10 => shared.state.send_modify(|s| {
+                    s.pongs += 1;
+                    s.probe_pongs += u64::from(is_probe);
+                }),
                 _ => {}
             }
             if let Some((opcode, body)) = reply {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use crate::judge::{Behavior, CloseVerdict};
 use crate::results::CaseResult;
-use crate::transcript::EventKind;
+use crate::transcript::{is_probe_frame, EventKind};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::FrameHead;
 use crate::wire::handshake::{accept_for, ResponseHead};
@@ -101,9 +101,11 @@ impl Normalizer {
         let mut ending: Option<String> = None;
         let mut write_failed = false;
         let mut upgraded = false;
+        let probes = t.probe_payloads();
         for kind in t.kinds() {
             match kind {
                 EventKind::Connected
+                | EventKind::ProbeSent { .. }
                 | EventKind::WaitMet { .. }
                 | EventKind::WaitTimedOut { .. }
                 | EventKind::BytesSent { .. }
@@ -150,7 +152,9 @@ impl Normalizer {
                 EventKind::FrameReceived { frame } => {
                     // After wsspec closed the connection, whether a late frame
                     // was still read is a race.
-                    if ending.is_some() {
+                    // Probe pongs are bookkeeping; whether one beats the
+                    // peer's close is timing.
+                    if ending.is_some() || is_probe_frame(&probes, frame) {
                         continue;
                     }
                     if frame.head.opcode == Opcode::CLOSE.0 && !got_close {
@@ -180,6 +184,9 @@ impl Normalizer {
                             ));
                         }
                     }
+                }
+                EventKind::FollowUpRequest { what, .. } => {
+                    self.line(format!("follow-up: on a new connection the client {what}"));
                 }
                 EventKind::TruncatedFrame => {
                     if ending.is_none() {

@@ -4,7 +4,10 @@
 //! `casetuple=X.Y.Z`), `/getCaseInfo?case=N`, `/getCaseStatus?case=N&agent=A`
 //! and `/updateReports?agent=A[&shutdownOnComplete=true]`. Each `runCase`
 //! connection becomes one case run with wsspec as the server; results are kept
-//! per agent and written as the same reports `run` writes.
+//! per agent and written as the same reports `run` writes. [`follow_up`]
+//! recognises a client coming back after a refused upgrade.
+
+pub mod follow_up;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -24,6 +27,8 @@ use crate::report::{write_reports, Outputs};
 use crate::results::{CaseResult, RunResults};
 use crate::run::session::run_case_accepted;
 use crate::run::RunOptions;
+use crate::suite::{snapshot_status, SnapshotConfig};
+use crate::transcript::{Event, EventKind, Transcript};
 use crate::wire::handshake::find_head_end;
 
 /// What `serve` needs.
@@ -36,6 +41,27 @@ pub struct ServeConfig {
     /// to `report_dir/index.json`.
     pub report_dir: std::path::PathBuf,
     pub strict: bool,
+    /// With `--snapshots DIR`: each agent's results are compared with (or,
+    /// with `update`, stored as) `DIR/<agent>/client/<case>.snap`.
+    pub snapshots: Option<SnapshotsPerAgent>,
+}
+
+/// Where `serve` keeps snapshots: one store per agent under `dir`.
+#[derive(Debug, Clone)]
+pub struct SnapshotsPerAgent {
+    pub dir: std::path::PathBuf,
+    pub update: bool,
+}
+
+impl SnapshotsPerAgent {
+    /// The snapshot store of one agent.
+    pub fn for_agent(&self, agent: &str) -> SnapshotConfig {
+        SnapshotConfig {
+            dir: self.dir.clone(),
+            role: format!("{}/client", safe_name(agent)),
+            update: self.update,
+        }
+    }
 }
 
 /// Results per agent, by 1-based case number.
@@ -51,6 +77,49 @@ struct State {
     /// stored. `updateReports` waits for this to reach zero, so a report never
     /// misses the case a driver has just finished.
     in_flight: watch::Sender<usize>,
+    /// Follow-up requests that arrived before their case's first connection
+    /// was done, by (agent, case number).
+    follow_ups: Mutex<BTreeMap<(String, usize), Vec<EventKind>>>,
+}
+
+impl State {
+    /// Judges a transcript (and compares its snapshot) into a result.
+    fn result(&self, case: &Case, agent: &str, transcript: Transcript) -> CaseResult {
+        let verdict = judge(case, &transcript);
+        let mut result = CaseResult::new(case, verdict, transcript);
+        if let Some(snaps) = &self.config.snapshots {
+            let cfg = snaps.for_agent(agent);
+            result.snapshot = Some(snapshot_status(case, &result, &cfg));
+        }
+        result
+    }
+
+    /// Records a follow-up request in its case's result (judged again), or
+    /// keeps it until the case's first connection is done.
+    fn add_follow_up(&self, case: &Case, key: (String, usize), event: EventKind) {
+        let Ok(mut results) = self.results.lock() else {
+            return;
+        };
+        let stored = results.get_mut(&key.0).and_then(|a| a.get_mut(&key.1));
+        match stored {
+            Some(result) => {
+                let mut transcript = result.transcript.clone();
+                append(&mut transcript, event);
+                *result = self.result(case, &key.0, transcript);
+            }
+            None => {
+                if let Ok(mut pending) = self.follow_ups.lock() {
+                    pending.entry(key).or_default().push(event);
+                }
+            }
+        }
+    }
+}
+
+/// Adds an event at the end of a finished transcript.
+fn append(transcript: &mut Transcript, kind: EventKind) {
+    let at_us = transcript.duration_us;
+    transcript.events.push(Event { at_us, kind });
 }
 
 /// Counts one accepted connection as in flight until dropped.
@@ -90,6 +159,7 @@ pub async fn serve(
         listen: addr,
         shutdown: tx,
         in_flight: watch::channel(0).0,
+        follow_ups: Mutex::new(BTreeMap::new()),
     });
     on_ready(addr);
     loop {
@@ -212,12 +282,26 @@ async fn connection(state: Arc<State>, mut stream: TcpStream, in_flight: InFligh
                 return;
             };
             let case = &cases[index];
-            let transcript =
+            let key = (agent.clone(), number);
+            if follow_up::refuses_upgrade(case) {
+                if let Some(event) = follow_up::recognise(&head, &params) {
+                    let mut stream = stream;
+                    let _ = stream.write_all(follow_up::ANSWER).await;
+                    let _ = stream.shutdown().await;
+                    state.add_follow_up(case, key, event);
+                    return;
+                }
+            }
+            let mut transcript =
                 run_case_accepted(case, stream, head, rest, &state.config.options).await;
-            let verdict = judge(case, &transcript);
-            let result = CaseResult::new(case, verdict, transcript);
             if let Ok(mut r) = state.results.lock() {
-                r.entry(agent.clone()).or_default().insert(number, result);
+                if let Ok(mut pending) = state.follow_ups.lock() {
+                    for event in pending.remove(&key).unwrap_or_default() {
+                        append(&mut transcript, event);
+                    }
+                }
+                let result = state.result(case, &key.0, transcript);
+                r.entry(key.0).or_default().insert(key.1, result);
             }
             drop(in_flight);
         }
@@ -342,7 +426,7 @@ fn write_all_reports(state: &State) -> Result<(), crate::report::WriteError> {
 }
 
 /// An agent name as a directory name.
-fn safe_name(agent: &str) -> String {
+pub fn safe_name(agent: &str) -> String {
     let s: String = agent
         .chars()
         .map(|c| {

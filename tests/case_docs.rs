@@ -1,0 +1,38 @@
+//! The worked examples in cases/README.md are real cases: every ```yaml block
+//! that starts with `- id:` must load without error, so the documentation
+//! cannot drift from the schema.
+
+use wsspec::case::load::{load, Source};
+
+#[test]
+fn readme_examples_load() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/README.md");
+    let text = std::fs::read_to_string(path).expect("cases/README.md");
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```yaml") => current = Some(Vec::new()),
+            (Some(lines), "```") => {
+                blocks.push(lines.join("\n"));
+                current = None;
+            }
+            (Some(lines), _) => lines.push(line),
+            (None, _) => {}
+        }
+    }
+    let cases: Vec<&String> = blocks.iter().filter(|b| b.starts_with("- id:")).collect();
+    assert!(cases.len() >= 5, "found {} example cases", cases.len());
+    let mut failures = Vec::new();
+    for (i, block) in cases.iter().enumerate() {
+        let indented: String = block.lines().map(|l| format!("  {l}\n")).collect();
+        let source = Source {
+            name: format!("README example {}", i + 1),
+            text: format!("group: doc\ntitle: doc\ncases:\n{indented}"),
+        };
+        if let Err(e) = load(&[source]) {
+            failures.push(format!("{e:?}\n{block}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
