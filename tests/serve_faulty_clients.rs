@@ -6,7 +6,7 @@
 #[path = "common/faulty_client.rs"]
 mod faulty_client;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -55,6 +55,18 @@ fn failed_scaled(
     patterns: &[&str],
     timeout_scale: f64,
 ) -> (BTreeSet<String>, usize) {
+    let (reasons, reported) = run_faulty(fault, agent, patterns, timeout_scale);
+    (reasons.into_keys().collect(), reported)
+}
+
+/// The failed cases with their reasons (behaviour reason, then close reason),
+/// and how many cases were reported.
+fn run_faulty(
+    fault: ClientFault,
+    agent: &str,
+    patterns: &[&str],
+    timeout_scale: f64,
+) -> (BTreeMap<String, String>, usize) {
     let started = std::time::Instant::now();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -99,16 +111,16 @@ fn failed_scaled(
     let index: serde_json::Value = serde_json::from_str(&text).expect("index.json");
     let cases = index[agent].as_object().expect("agent in index.json");
     let bad_close = ["FAILED", "WRONG CODE", "UNCLEAN"];
-    let mut failed: BTreeSet<String> = cases
+    let mut failed: BTreeMap<String, String> = cases
         .iter()
         .filter(|(_, v)| {
             v["behavior"] == "FAILED"
                 || bad_close.contains(&v["behaviorClose"].as_str().unwrap_or(""))
         })
-        .map(|(id, _)| id.clone())
+        .map(|(id, _)| (id.clone(), String::new()))
         .collect();
     // Cases without an Autobahn id (wsspec's own) are not in index.json; the
-    // agent's results.json has them all.
+    // agent's results.json has them all, with the reasons.
     let results = std::fs::read_to_string(dir.join(agent).join("results.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
@@ -118,15 +130,21 @@ fn failed_scaled(
         for c in all {
             let v = &c["verdict"];
             if v["behavior"] == "FAILED" || bad_close.contains(&v["close"].as_str().unwrap_or("")) {
-                failed.insert(c["id"].as_str().unwrap_or("?").to_string());
+                let reason = format!(
+                    "{} | {}",
+                    v["behavior_reason"].as_str().unwrap_or(""),
+                    v["close_reason"].as_str().unwrap_or("")
+                );
+                failed.insert(c["id"].as_str().unwrap_or("?").to_string(), reason);
             }
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
-        "{fault:?}: {} of {reported} failed in {:.1} s: {failed:?}",
+        "{fault:?}: {} of {reported} failed in {:.1} s: {:?}",
         failed.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        failed.keys().collect::<Vec<_>>()
     );
     (failed, reported)
 }
@@ -201,18 +219,42 @@ fn never_echoing_close_fails_the_clean_close_cases() {
     assert_same("NeverEchoClose", &failed, &want);
 }
 
+/// Runs a masking-key fault and checks that every failure it causes is about
+/// the masking key, and that the cases aimed at it are among them.
+fn mask_key_fault_is_caught(fault: ClientFault, agent: &str) {
+    let patterns = ["2.*", "cl.1.*"];
+    let (failed, _) = run_faulty(fault, agent, &patterns, 1.0);
+    // RFC 6455 5.3: the masking key MUST be a fresh, unpredictable value for
+    // every frame. cl.1.2 (fifty echoes) is the case aimed at it; 2.10 and
+    // 2.11 (ten pongs) see enough frames too. Cases where the client sends
+    // too few frames to tell a pattern from chance pass.
+    for id in ["2.10", "2.11", "cl.1.2"] {
+        assert!(
+            failed.contains_key(id),
+            "{fault:?}: {id} did not fail: {failed:?}"
+        );
+    }
+    for (id, reason) in &failed {
+        assert!(
+            reason.contains("masking key") || reason.contains("all-zero key"),
+            "{fault:?}: {id} failed for another reason: {reason}"
+        );
+    }
+}
+
 #[test]
 fn fixed_mask_key_is_caught() {
-    let patterns = ["2.*", "cl.1.*"];
-    let (failed, _) = failed_with(ClientFault::FixedMaskKey, "fc-fixedkey", &patterns);
-    // RFC 6455 5.3: the masking key MUST be a fresh, unpredictable value for
-    // every frame. wsspec flags one key reused for all of a client's frames
-    // once there are at least 8 of them: cl.1.2 (fifty echoes) is the case
-    // aimed at it, and 2.10 and 2.11 (10 pings answered with 10 pongs, then
-    // the close) see enough frames too. The other cases have the client send
-    // too few frames to tell a fixed key from chance.
-    let want: BTreeSet<String> = ["2.10", "2.11", "cl.1.2"].map(String::from).into();
-    assert_same("FixedMaskKey", &failed, &want);
+    mask_key_fault_is_caught(ClientFault::FixedMaskKey, "fc-fixedkey");
+}
+
+#[test]
+fn counter_mask_key_is_caught() {
+    mask_key_fault_is_caught(ClientFault::CounterMaskKey, "fc-counterkey");
+}
+
+#[test]
+fn zero_mask_key_is_caught() {
+    mask_key_fault_is_caught(ClientFault::ZeroMaskKey, "fc-zerokey");
 }
 
 #[test]

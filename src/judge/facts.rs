@@ -154,22 +154,51 @@ pub fn facts(t: &Transcript) -> Facts {
     f
 }
 
-/// RFC 6455 5.3: a client MUST pick a fresh masking key for every frame
-/// (10.3 says why: a predictable key lets a page steer the bytes an
-/// intermediary sees). A client that masks every frame with the all-zero key,
-/// or one key for many frames, is caught here.
+/// RFC 6455 5.3: a client MUST pick a fresh masking key for every frame,
+/// from a strong source of entropy (10.3 says why: a predictable key lets a
+/// page steer the bytes an intermediary sees). Caught here, each with odds
+/// far below one in a billion of flagging random keys: the all-zero key
+/// (which masks nothing), one key used for three or more frames, and keys
+/// that step by a fixed amount (a counter) over four or more frames.
 fn check_mask_keys(keys: &[[u8; 4]], out: &mut Vec<String>) {
-    if keys.len() >= 2 && keys.iter().all(|k| *k == [0; 4]) {
+    const RULE: &str = "RFC 6455 5.3: a fresh, unpredictable key for every frame";
+    let zero = keys.iter().filter(|k| **k == [0; 4]).count();
+    if zero > 0 {
         out.push(format!(
-            "the client masked all {} frames with the all-zero key (RFC 6455 5.3: a fresh, unpredictable key for every frame)",
+            "the client masked {zero} of its {} frames with the all-zero key ({RULE})",
             keys.len()
         ));
-    } else if keys.len() >= 8 && keys.iter().all(|k| *k == keys[0]) {
+        return;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for k in keys {
+        *counts.entry(*k).or_insert(0usize) += 1;
+    }
+    if let Some((key, n)) = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .filter(|(_, n)| **n >= 3)
+    {
         out.push(format!(
-            "the client used one masking key for all {} frames (RFC 6455 5.3: a fresh, unpredictable key for every frame)",
+            "the client used the masking key {} for {n} of its {} frames ({RULE})",
+            hex4(key),
+            keys.len()
+        ));
+        return;
+    }
+    let values: Vec<u32> = keys.iter().map(|k| u32::from_be_bytes(*k)).collect();
+    let steps: Vec<u32> = values.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+    if steps.len() >= 3 && steps.iter().all(|s| *s == steps[0]) {
+        out.push(format!(
+            "the client's masking keys go up by a fixed step ({:#x}) over all {} frames, so they are predictable ({RULE})",
+            steps[0],
             keys.len()
         ));
     }
+}
+
+fn hex4(k: &[u8; 4]) -> String {
+    k.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Tracks the server's fragmented messages (RFC 6455 5.4).
@@ -232,5 +261,46 @@ fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>)
             "the peer wrote a {}-byte length in the {} form (RFC 6455 5.2: the minimal form MUST be used)",
             h.len, h.length_form
         ));
+    }
+}
+
+#[cfg(test)]
+mod mask_key_tests {
+    use super::check_mask_keys;
+
+    fn flagged(keys: &[[u8; 4]]) -> Option<String> {
+        let mut out = Vec::new();
+        check_mask_keys(keys, &mut out);
+        out.pop()
+    }
+
+    #[test]
+    fn predictable_keys_are_flagged_and_random_ones_not() {
+        let random: Vec<[u8; 4]> = (0u32..2000)
+            .map(|i| {
+                (i.wrapping_mul(2_654_435_761) ^ 0x9e37_79b9)
+                    .rotate_left(i % 31)
+                    .to_be_bytes()
+            })
+            .collect();
+        assert_eq!(flagged(&random), None);
+        assert_eq!(flagged(&random[..2]), None);
+        assert!(flagged(&[[1, 2, 3, 4], [0; 4]]).is_some_and(|r| r.contains("all-zero")));
+        let fixed = [[1, 2, 3, 4]; 3];
+        assert!(flagged(&fixed).is_some_and(|r| r.contains("01020304 for 3 of its 3")));
+        // Two keys taking turns: each used three times in six frames.
+        let alternating = [[1, 1, 1, 1], [2, 2, 2, 2]].repeat(3);
+        assert!(flagged(&alternating).is_some());
+        let counter: Vec<[u8; 4]> = (7u32..11).map(u32::to_be_bytes).collect();
+        assert!(flagged(&counter).is_some_and(|r| r.contains("fixed step (0x1)")));
+        assert_eq!(
+            flagged(&counter[..3]),
+            None,
+            "three keys are too few to call a step"
+        );
+        // A key used twice among many is chance enough not to be flagged.
+        let mut twice = random[..100].to_vec();
+        twice.push(twice[5]);
+        assert_eq!(flagged(&twice), None);
     }
 }

@@ -30,6 +30,11 @@ pub enum ClientFault {
     UnmaskedFrames,
     /// Masks every frame with the same key, `[1, 2, 3, 4]`.
     FixedMaskKey,
+    /// Masks frame n with the key n (a counter, big-endian): always
+    /// different, never unpredictable.
+    CounterMaskKey,
+    /// Masks every frame with the all-zero key (which masks nothing).
+    ZeroMaskKey,
     /// Echoes text messages with invalid UTF-8 instead of failing with 1007.
     NoUtf8Check,
     /// Never answers a close frame: ignores it and keeps reading until the
@@ -137,6 +142,8 @@ struct Conn {
     buf: Vec<u8>,
     deadline: Instant,
     fault: ClientFault,
+    /// Frames sent on this connection (the counter of `CounterMaskKey`).
+    frames_sent: u32,
 }
 
 impl Conn {
@@ -155,6 +162,7 @@ impl Conn {
             buf: Vec::new(),
             deadline: Instant::now() + CASE_TIMEOUT,
             fault,
+            frames_sent: 0,
         };
         let end = loop {
             if let Some(p) = conn.buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -256,6 +264,11 @@ impl Conn {
         let mask = match self.fault {
             ClientFault::UnmaskedFrames => None,
             ClientFault::FixedMaskKey => Some([1, 2, 3, 4]),
+            ClientFault::CounterMaskKey => {
+                self.frames_sent += 1;
+                Some(self.frames_sent.to_be_bytes())
+            }
+            ClientFault::ZeroMaskKey => Some([0; 4]),
             _ => Some(rng.bytes::<4>()),
         };
         let mut out = Vec::with_capacity(payload.len() + 14);
