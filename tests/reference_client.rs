@@ -4,11 +4,14 @@
 //! nothing FAILED, NON-STRICT, WRONG CODE or UNCLEAN. Both sides run as the
 //! real binary, over loopback, through Autobahn's fuzzing-server protocol.
 
+#[path = "common/serve_proc.rs"]
+mod serve_proc;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serve_proc::{exit_within, Serve};
 use wsspec::case::filter::glob_match;
 use wsspec::case::{Case, Role};
 
@@ -43,83 +46,37 @@ impl Drop for Reaped {
     }
 }
 
-/// Waits up to `limit` for `child` to exit; true when it did.
-fn exits_within(child: &mut Child, limit: Duration) -> bool {
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
-fn report_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wsspec-refclient-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn serve(port: u16, dir: &Path) -> Reaped {
-    let child = Command::new(env!("CARGO_BIN_EXE_wsspec"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--report-dir",
-        ])
-        .arg(dir)
-        .args(GROUPS.iter().flat_map(|p| ["--cases", p]))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start wsspec serve");
-    Reaped(child)
+/// `wsspec reference-client URL --agent AGENT` (and `--shutdown`).
+fn reference_client(url: &str, shutdown: bool) -> Reaped {
+    Reaped(
+        Command::new(env!("CARGO_BIN_EXE_wsspec"))
+            .args(["reference-client", url, "--agent", AGENT])
+            .args(shutdown.then_some("--shutdown"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start wsspec reference-client"),
+    )
 }
 
 #[test]
 fn reference_client_is_ok_on_every_client_case() {
     let started = Instant::now();
     let cases = selected();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let dir = report_dir();
-    let mut server = serve(port, &dir);
-    let up = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(25));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "wsspec serve did not start listening");
-
-    let mut client = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_wsspec"))
-            .args([
-                "reference-client",
-                &format!("ws://127.0.0.1:{port}"),
-                "--agent",
-                AGENT,
-                "--shutdown",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start wsspec reference-client"),
+    let mut server = Serve::start(AGENT, &GROUPS, &[]);
+    let mut client = reference_client(&server.url(), true);
+    let code = exit_within(&mut client.0, Duration::from_secs(120));
+    assert_eq!(
+        code,
+        Some(0),
+        "reference-client did not finish cleanly within 120 s"
     );
-    assert!(
-        exits_within(&mut client.0, Duration::from_secs(120)),
-        "the reference client did not finish within 120 s"
-    );
-    let status = client.0.wait().expect("client status");
-    assert!(status.success(), "reference-client exited with {status}");
     // updateReports&shutdownOnComplete=true: serve writes reports and exits.
     assert!(
-        exits_within(&mut server.0, Duration::from_secs(20)),
+        server.finish(Duration::from_secs(20)).is_some(),
         "wsspec serve did not shut down after updateReports"
     );
-
+    let dir = server.report_dir.clone();
     let path = dir.join(AGENT).join("results.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let results: serde_json::Value = serde_json::from_str(&text).expect("results.json");
@@ -296,22 +253,10 @@ fn bytes_sent_with_the_101_pass_the_utf8_guard() {
         }
         codes
     });
-    let mut client = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_wsspec"))
-            .args([
-                "reference-client",
-                &format!("ws://127.0.0.1:{port}"),
-                "--agent",
-                AGENT,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start wsspec reference-client"),
-    );
+    let mut client = reference_client(&format!("ws://127.0.0.1:{port}"), false);
     let codes = server.join().expect("fake server");
     assert!(
-        exits_within(&mut client.0, Duration::from_secs(10)),
+        exit_within(&mut client.0, Duration::from_secs(10)).is_some(),
         "the reference client did not finish"
     );
     assert_eq!(

@@ -6,11 +6,15 @@
 
 #[path = "common/peers.rs"]
 mod peers;
+#[path = "common/serve_proc.rs"]
+mod serve_proc;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use serve_proc::Serve;
 
 fn autobahn_client_verdicts(col: &str) -> BTreeMap<String, (String, String)> {
     let path =
@@ -35,48 +39,17 @@ fn autobahn_client_verdicts(col: &str) -> BTreeMap<String, (String, String)> {
 /// Starts `wsspec serve` on a free port, runs the driver, returns index.json
 /// and the agent's results.json.
 fn serve_with(driver: &[&str], agent: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let dir = std::env::temp_dir().join(format!("wsspec-serve-{agent}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--report-dir",
-        ])
-        .arg(&dir)
-        .args([
-            "--cases", "1.*", "--cases", "2.*", "--cases", "3.*", "--cases", "4.*",
-        ])
-        .args([
-            "--cases", "5.*", "--cases", "6.*", "--cases", "7.*", "--cases", "10.*",
-        ])
-        .args(["--cases", "cl.*"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    std::thread::sleep(Duration::from_millis(300));
-    let url = format!("ws://127.0.0.1:{port}");
+    let patterns = [
+        "1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "10.*", "cl.*",
+    ];
+    let mut serve = Serve::start(agent, &patterns, &[]);
     let status = Command::new(driver[0])
         .args(&driver[1..])
-        .args([url.as_str(), agent])
+        .args([serve.url().as_str(), agent])
         .current_dir(peers::peers_dir())
         .stdout(Stdio::null())
         .status();
-    let finished = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        matches!(serve.try_wait(), Ok(Some(_)))
-    });
-    if !finished {
-        let _ = serve.kill();
-    }
-    let _ = serve.wait();
+    serve.finish(Duration::from_secs(10));
     if !status.is_ok_and(|s| s.success()) {
         if std::env::var_os("CI").is_some() {
             panic!("client driver {driver:?} failed to run (is the peer installed?)");
@@ -84,14 +57,14 @@ fn serve_with(driver: &[&str], agent: &str) -> Option<(serde_json::Value, serde_
         eprintln!("*** SKIPPED: client driver {driver:?} unavailable");
         return None;
     }
-    let text = std::fs::read_to_string(dir.join("index.json"))
+    let index = serve
+        .json("index.json")
         .expect("serve wrote index.json after updateReports");
-    let results = std::fs::read_to_string(dir.join(agent).join("results.json"))
+    let results = serve
+        .json(PathBuf::from(agent).join("results.json"))
         .expect("serve wrote the agent's results.json");
-    Some((
-        serde_json::from_str(&text).expect("index.json"),
-        serde_json::from_str(&results).expect("results.json"),
-    ))
+    serve.remove_reports();
+    Some((index, results))
 }
 
 /// wsspec's own client cases (`cl.*`): a correct client is OK on each, except

@@ -5,12 +5,15 @@
 
 #[path = "common/faulty_client.rs"]
 mod faulty_client;
+#[path = "common/serve_proc.rs"]
+mod serve_proc;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use faulty_client::{drive, ClientFault};
+use serve_proc::Serve;
 use wsspec::case::filter::glob_match;
 use wsspec::case::{Case, Closer, Role};
 
@@ -68,47 +71,16 @@ fn run_faulty(
     timeout_scale: f64,
 ) -> (BTreeMap<String, String>, usize) {
     let started = std::time::Instant::now();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let dir = std::env::temp_dir().join(format!("wsspec-faulty-{agent}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--report-dir",
-        ])
-        .arg(&dir)
-        .args(patterns.iter().flat_map(|p| ["--cases", p]))
-        .args(["--timeout-scale", &timeout_scale.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let up = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "wsspec serve did not start listening");
-    let host = format!("127.0.0.1:{port}");
+    let scale = timeout_scale.to_string();
+    let mut serve = Serve::start(agent, patterns, &["--timeout-scale", &scale]);
+    let host = serve.host();
     let agent_name = agent.to_string();
-    let driver = std::thread::spawn(move || drive(&host, &agent_name, fault));
-    let drove = driver.join();
-    let finished = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        matches!(serve.try_wait(), Ok(Some(_)))
-    });
-    if !finished {
-        let _ = serve.kill();
-    }
-    let _ = serve.wait();
+    let drove = std::thread::spawn(move || drive(&host, &agent_name, fault)).join();
+    serve.finish(Duration::from_secs(10));
     assert!(drove.is_ok(), "the client driver panicked");
-    let text = std::fs::read_to_string(dir.join("index.json"))
+    let index = serve
+        .json("index.json")
         .expect("serve wrote index.json after updateReports");
-    let index: serde_json::Value = serde_json::from_str(&text).expect("index.json");
     let cases = index[agent].as_object().expect("agent in index.json");
     let bad_close = ["FAILED", "WRONG CODE", "UNCLEAN"];
     let mut failed: BTreeMap<String, String> = cases
@@ -121,9 +93,7 @@ fn run_faulty(
         .collect();
     // Cases without an Autobahn id (wsspec's own) are not in index.json; the
     // agent's results.json has them all, with the reasons.
-    let results = std::fs::read_to_string(dir.join(agent).join("results.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    let results = serve.json(Path::new(agent).join("results.json"));
     let mut reported = cases.len();
     if let Some(all) = results.as_ref().and_then(|r| r["cases"].as_array()) {
         reported = all.len();
@@ -139,7 +109,7 @@ fn run_faulty(
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    serve.remove_reports();
     eprintln!(
         "{fault:?}: {} of {reported} failed in {:.1} s: {:?}",
         failed.len(),
@@ -296,41 +266,11 @@ fn masked_server_frames_are_caught() {
 /// Runs `wsspec serve` with extra arguments against the faulty client and
 /// returns its exit code.
 fn serve_exit_code(fault: ClientFault, agent: &str, patterns: &[&str], extra: &[&str]) -> i32 {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let reports =
-        std::env::temp_dir().join(format!("wsspec-snapreports-{agent}-{}", std::process::id()));
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--report-dir",
-        ])
-        .arg(&reports)
-        .args(patterns.iter().flat_map(|p| ["--cases", p]))
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let up = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "wsspec serve did not start listening");
-    drive(&format!("127.0.0.1:{port}"), agent, fault);
-    let status = (0..100).find_map(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        serve.try_wait().ok().flatten()
-    });
-    if status.is_none() {
-        let _ = serve.kill();
-    }
-    let _ = std::fs::remove_dir_all(&reports);
-    status.and_then(|s| s.code()).unwrap_or(-1)
+    let mut serve = Serve::start(agent, patterns, extra);
+    drive(&serve.host(), agent, fault);
+    let code = serve.finish(Duration::from_secs(10));
+    serve.remove_reports();
+    code.unwrap_or(-1)
 }
 
 #[test]
