@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -128,19 +128,9 @@ async fn connect(url: &str) -> Result<Ws, ClientError> {
     )
 }
 
-/// Closes TCP after a refused handshake: FIN, then whatever the server still
-/// sends is read (briefly) so the close does not turn into a reset.
-async fn abandon(mut tcp: TcpStream) {
-    let _ = tcp.shutdown().await;
-    let mut sink = [0u8; 4096];
-    let drain = async {
-        while let Ok(n) = tcp.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+/// Closes TCP after a refused handshake, without sending a frame.
+async fn abandon(tcp: TcpStream) {
+    super::close_tcp(tcp).await;
 }
 
 async fn case_count(base: &str) -> Result<usize, ClientError> {

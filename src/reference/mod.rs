@@ -13,6 +13,37 @@
 //! [`client_handshake`]) shares the echo loop and the failing codes
 //! (`echo_until_failure`).
 
+/// Implements `AsyncWrite` for a read-side wrapper `$wrapper<S>` (a struct
+/// with the wrapped stream in `inner`) by passing every write straight
+/// through: [`gate::Replay`] and [`utf8_guard::Utf8Guard`] only act on reads.
+macro_rules! write_through {
+    ($wrapper:ident) => {
+        impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for $wrapper<S> {
+            fn poll_write(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                data: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut self.inner).poll_write(cx, data)
+            }
+
+            fn poll_flush(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+            }
+
+            fn poll_shutdown(
+                mut self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+            }
+        }
+    };
+}
+
 pub mod client;
 pub mod client_handshake;
 pub mod gate;
@@ -89,7 +120,12 @@ pub async fn serve_connection(mut stream: TcpStream) {
             reason: reason.into(),
         })))
         .await;
-    let mut tcp = ws.into_inner();
+    close_tcp(ws.into_inner()).await;
+}
+
+/// Closes a connection politely: FIN, then whatever the peer still sends is
+/// read (for a second at most) so that the close does not turn into a reset.
+pub(crate) async fn close_tcp<S: AsyncRead + AsyncWrite + Unpin>(mut tcp: S) {
     let _ = tcp.shutdown().await;
     let mut sink = [0u8; 4096];
     let drain = async {
