@@ -1,0 +1,142 @@
+//! `wsspec serve` speaks Autobahn's fuzzing-server URL protocol: every
+//! endpoint a driver may call, exercised with a plain tungstenite client the
+//! way a driver script would, and the exit code after shutdown.
+
+#[path = "common/serve_proc.rs"]
+mod serve_proc;
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serve_proc::Serve;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Opens `url`, returns the text messages received until the server closes
+/// (`None` if the handshake failed). With `echo`, data messages are echoed.
+async fn visit(url: &str, echo: bool) -> Option<Vec<String>> {
+    let addr = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()?
+        .to_string();
+    let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await.ok()?;
+    let mut texts = Vec::new();
+    while let Some(Ok(msg)) = ws.next().await {
+        match msg {
+            Message::Text(t) => {
+                texts.push(t.to_string());
+                if echo {
+                    let _ = ws.send(Message::Text(t)).await;
+                }
+            }
+            Message::Binary(b) if echo => {
+                let _ = ws.send(Message::Binary(b)).await;
+            }
+            _ => {}
+        }
+    }
+    Some(texts)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[test]
+fn every_endpoint_of_the_fuzzing_server_protocol() {
+    let mut serve = Serve::start("protocol", &["1.1.*", "7.1.1"], &[]);
+    let base = serve.url();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        // getCaseCount: one text message with the number of selected cases.
+        let count = visit(&format!("{base}/getCaseCount"), false).await;
+        assert_eq!(count, Some(vec!["9".to_string()]));
+
+        // getCaseInfo: id and description of case N (1-based, in order).
+        let info = visit(&format!("{base}/getCaseInfo?case=9"), false)
+            .await
+            .expect("getCaseInfo");
+        let info = json(&info[0]);
+        assert_eq!(info["id"], "7.1.1");
+        assert!(info["description"].as_str().is_some_and(|d| !d.is_empty()));
+
+        // runCase by number and by casetuple; agents with spaces in the name.
+        let texts = visit(&format!("{base}/runCase?case=1&agent=good%20one"), true)
+            .await
+            .expect("runCase");
+        assert_eq!(
+            texts,
+            vec![String::new()],
+            "1.1.1 sends one empty text message"
+        );
+        visit(
+            &format!("{base}/runCase?casetuple=1.1.2&agent=good%20one"),
+            true,
+        )
+        .await;
+        // A client that does not echo fails 1.1.3.
+        visit(&format!("{base}/runCase?casetuple=1.1.3&agent=lazy"), false).await;
+
+        // getCaseStatus: the behaviour of a case an agent has run.
+        let status = |q: String| {
+            let url = format!("{base}/getCaseStatus?{q}");
+            async move { visit(&url, false).await.unwrap_or_default() }
+        };
+        let ok = status("case=2&agent=good%20one".into()).await;
+        assert_eq!(json(&ok[0])["behavior"], "OK");
+        let failed = status("case=3&agent=lazy".into()).await;
+        assert_eq!(json(&failed[0])["behavior"], "FAILED");
+        assert!(
+            status("case=4&agent=lazy".into()).await.is_empty(),
+            "not run yet"
+        );
+
+        // Unknown endpoints and cases are refused, not crashed on.
+        assert!(visit(&format!("{base}/nothing"), false).await.is_none());
+        assert_eq!(
+            visit(&format!("{base}/runCase?case=99&agent=x"), false).await,
+            Some(vec![]),
+            "an unknown case number runs nothing"
+        );
+
+        // updateReports without shutdown writes every agent's column and
+        // keeps serving.
+        visit(&format!("{base}/updateReports?agent=lazy"), false).await;
+    });
+    let index = serve
+        .json("index.json")
+        .expect("index.json after updateReports");
+    assert_eq!(index["good one"]["1.1.1"]["behavior"], "OK");
+    assert_eq!(index["lazy"]["1.1.3"]["behavior"], "FAILED");
+    assert!(serve.json("good_one/results.json").is_some());
+    rt.block_on(async {
+        let count = visit(&format!("{base}/getCaseCount"), false).await;
+        assert!(count.is_some(), "still serving after updateReports");
+        visit(
+            &format!("{base}/updateReports?agent=lazy&shutdownOnComplete=true"),
+            false,
+        )
+        .await;
+    });
+    // A failed case makes the exit code 1, as for `run`.
+    assert_eq!(serve.finish(Duration::from_secs(10)), Some(1));
+    serve.remove_reports();
+}
+
+#[test]
+fn a_clean_session_exits_0() {
+    let mut serve = Serve::start("clean-exit", &["1.1.1"], &[]);
+    let base = serve.url();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        visit(&format!("{base}/runCase?case=1&agent=a"), true).await;
+        visit(
+            &format!("{base}/updateReports?agent=a&shutdownOnComplete=true"),
+            false,
+        )
+        .await;
+    });
+    assert_eq!(serve.finish(Duration::from_secs(10)), Some(0));
+    serve.remove_reports();
+}
