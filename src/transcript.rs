@@ -76,6 +76,9 @@ pub enum EventKind {
     /// answered an authentication challenge, or simply asked again. `what`
     /// says which, as a verb phrase ("followed the redirect").
     FollowUpRequest { what: String, raw: ByteLog },
+    /// (wsspec as the server) The client's Sec-WebSocket-Key is one it
+    /// already sent on an earlier connection (for case `earlier_case`).
+    ClientKeyReused { key: String, earlier_case: String },
     /// The peer's bytes stopped in the middle of a frame when the connection ended.
     TruncatedFrame,
 }
@@ -122,6 +125,14 @@ impl Transcript {
                 _ => None,
             })
             .collect()
+    }
+
+    /// (wsspec as the server) The client's opening handshake request.
+    pub fn request_received(&self) -> Option<&ByteLog> {
+        self.kinds().find_map(|k| match k {
+            EventKind::RequestReceived { raw } => Some(raw),
+            _ => None,
+        })
     }
 
     /// Why the connection never opened, if it did not.

@@ -337,3 +337,42 @@ fn serve_keeps_snapshots_per_agent() {
     assert!(!dir.join("other").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_reused_handshake_key_is_caught() {
+    let all = selected(&CLIENT_ONLY);
+    let (failed, _) = run_faulty(
+        ClientFault::FixedHandshakeKey,
+        "fc-samekey",
+        &CLIENT_ONLY,
+        1.0,
+    );
+    // RFC 6455 4.1: the key is a nonce randomly selected for each connection.
+    // The first connection cannot tell; every later one repeats it.
+    let want = ids(&all[1..], |_| true);
+    assert_same(
+        "FixedHandshakeKey",
+        &failed.keys().cloned().collect(),
+        &want,
+    );
+    assert!(
+        failed.values().all(|r| r.contains("Sec-WebSocket-Key")),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn a_draft_version_request_is_caught() {
+    let all = selected(&CLIENT_ONLY);
+    let (failed, _) = run_faulty(ClientFault::OldVersion, "fc-version", &CLIENT_ONLY, 1.0);
+    // RFC 6455 4.1: Sec-WebSocket-Version MUST be 13; every request is checked.
+    assert_same(
+        "OldVersion",
+        &failed.keys().cloned().collect(),
+        &ids(&all, |_| true),
+    );
+    assert!(
+        failed.values().all(|r| r.contains("Sec-WebSocket-Version")),
+        "{failed:?}"
+    );
+}

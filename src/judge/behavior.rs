@@ -6,16 +6,32 @@
 
 use super::facts::{Facts, Observed};
 use super::handshake::check_101;
+use super::request::check_request;
 use super::Behavior;
 use crate::case::model::{EventPattern, Requirement};
 use crate::case::Case;
-use crate::transcript::Transcript;
+use crate::transcript::{EventKind, Transcript};
 use crate::wire::bytelog::ByteLog;
 
-/// Breaches that fail a case whatever it expects: a broken 101 response, and
-/// frames that break RFC 6455's framing rules.
+/// Breaches that fail a case whatever it expects: a client's broken opening
+/// handshake (wsspec as the server), a broken 101 response (wsspec as the
+/// client), and frames that break RFC 6455's framing rules.
 pub fn hard_failure(t: &Transcript, f: &Facts) -> Option<String> {
-    if f.status == Some(101) {
+    if let Some(problem) = t
+        .request_received()
+        .and_then(|raw| check_request(&raw.head))
+    {
+        return Some(problem);
+    }
+    if let Some((key, earlier)) = t.kinds().find_map(|k| match k {
+        EventKind::ClientKeyReused { key, earlier_case } => Some((key, earlier_case)),
+        _ => None,
+    }) {
+        return Some(format!(
+            "the client sent the Sec-WebSocket-Key `{key}` again (first sent for case {earlier}); RFC 6455 4.1 asks for a nonce randomly selected for each connection"
+        ));
+    }
+    if f.status == Some(101) && !f.harness_is_server {
         if let Some(problem) = t.response().and_then(|h| check_101(t, h)) {
             return Some(problem);
         }

@@ -2,7 +2,8 @@
 //! [`facts`] reads what happened; [`handshake`] checks the server's 101 response
 //! and compares the handshake with the case's expectation; [`behavior`]
 //! compares the received events with the case's graded alternatives; [`close`]
-//! grades the closing handshake as Autobahn does. When the primary expectation
+//! grades the closing handshake as Autobahn does; [`request`] checks a
+//! client's opening handshake when wsspec is the server. When the primary expectation
 //! is not met, the case's `also` alternatives (complete outcomes with their own
 //! grade) are tried.
 
@@ -10,6 +11,7 @@ pub mod behavior;
 pub mod close;
 pub mod facts;
 pub mod handshake;
+pub mod request;
 pub mod verdict;
 
 pub use verdict::{Behavior, CloseVerdict, Outcome, Verdict};

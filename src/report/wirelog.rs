@@ -56,6 +56,7 @@ impl Direction {
             | K::FrameReceived { .. }
             | K::MessageReceived { .. }
             | K::FollowUpRequest { .. }
+            | K::ClientKeyReused { .. }
             | K::PeerEof
             | K::TruncatedFrame => Direction::Received,
             K::Connected
@@ -181,6 +182,11 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         K::MessageReceived { message } => format!("MessageReceived {}", message_desc(message)),
         K::Marker { name } => format!("Marker {}", plain(name)),
         K::StepSkipped { step } => format!("StepSkipped {} (the peer had closed)", plain(step)),
+        K::ClientKeyReused { key, earlier_case } => format!(
+            "ClientKeyReused {} (first sent for case {})",
+            plain(key),
+            plain(earlier_case)
+        ),
         K::FollowUpRequest { what, raw } => format!(
             "FollowUpRequest on a new connection: the client {} ({} bytes)",
             plain(what),

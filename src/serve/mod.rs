@@ -80,6 +80,9 @@ struct State {
     /// Follow-up requests that arrived before their case's first connection
     /// was done, by (agent, case number).
     follow_ups: Mutex<BTreeMap<(String, usize), Vec<EventKind>>>,
+    /// Every Sec-WebSocket-Key each agent has sent, with the case it came
+    /// with: RFC 6455 4.1 wants a fresh random nonce per connection.
+    keys_seen: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 impl State {
@@ -92,6 +95,24 @@ impl State {
             result.snapshot = Some(snapshot_status(case, &result, &cfg));
         }
         result
+    }
+
+    /// Remembers the key of an agent's runCase request; the event to record
+    /// when the agent sent the same key before.
+    fn note_key(&self, agent: &str, head: &[u8], case_id: &str) -> Option<EventKind> {
+        let key = crate::wire::handshake::request_key(head)?;
+        let mut seen = self.keys_seen.lock().ok()?;
+        let keys = seen.entry(agent.to_string()).or_default();
+        match keys.get(&key) {
+            Some(earlier) => Some(EventKind::ClientKeyReused {
+                key,
+                earlier_case: earlier.clone(),
+            }),
+            None => {
+                keys.insert(key, case_id.to_string());
+                None
+            }
+        }
     }
 
     /// Records a follow-up request in its case's result (judged again), or
@@ -160,6 +181,7 @@ pub async fn serve(
         shutdown: tx,
         in_flight: watch::channel(0).0,
         follow_ups: Mutex::new(BTreeMap::new()),
+        keys_seen: Mutex::new(BTreeMap::new()),
     });
     on_ready(addr);
     loop {
@@ -292,8 +314,12 @@ async fn connection(state: Arc<State>, mut stream: TcpStream, in_flight: InFligh
                     return;
                 }
             }
+            let reused = state.note_key(&key.0, &head, &case.spec.id);
             let mut transcript =
                 run_case_accepted(case, stream, head, rest, &state.config.options).await;
+            if let Some(event) = reused {
+                append(&mut transcript, event);
+            }
             if let Ok(mut r) = state.results.lock() {
                 if let Ok(mut pending) = state.follow_ups.lock() {
                     for event in pending.remove(&key).unwrap_or_default() {

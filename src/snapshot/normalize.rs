@@ -185,6 +185,9 @@ impl Normalizer {
                         }
                     }
                 }
+                EventKind::ClientKeyReused { .. } => {
+                    self.line("handshake: the client reused a Sec-WebSocket-Key");
+                }
                 EventKind::FollowUpRequest { what, .. } => {
                     self.line(format!("follow-up: on a new connection the client {what}"));
                 }

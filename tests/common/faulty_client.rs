@@ -46,6 +46,10 @@ pub enum ClientFault {
     AcceptsUnofferedSubprotocol,
     /// Unmasks and processes masked server frames instead of failing.
     AcceptsMaskedServerFrames,
+    /// Sends the same Sec-WebSocket-Key on every connection.
+    FixedHandshakeKey,
+    /// Asks for Sec-WebSocket-Version 8 (a draft) instead of 13.
+    OldVersion,
 }
 
 /// How long one case may take on the client side.
@@ -151,10 +155,18 @@ impl Conn {
     fn open(host: &str, path: &str, fault: ClientFault, rng: &mut Rng) -> Option<Conn> {
         let mut stream = TcpStream::connect(host).ok()?;
         let _ = stream.set_nodelay(true);
-        let key = base64::engine::general_purpose::STANDARD.encode(rng.bytes::<16>());
+        let key = match fault {
+            ClientFault::FixedHandshakeKey => "dGhlIHNhbXBsZSBub25jZQ==".to_string(),
+            _ => base64::engine::general_purpose::STANDARD.encode(rng.bytes::<16>()),
+        };
+        let version = if fault == ClientFault::OldVersion {
+            8
+        } else {
+            13
+        };
         let req = format!(
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
         );
         stream.write_all(req.as_bytes()).ok()?;
         let mut conn = Conn {
