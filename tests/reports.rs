@@ -770,3 +770,47 @@ fn autobahn_report_file_names() {
     );
     assert_eq!(autobahn::clean_for_filename("  -Node ws- "), "node_ws");
 }
+
+#[test]
+fn autobahn_report_files_exist_for_every_index_entry() {
+    let r = run(false);
+    let dir = std::env::temp_dir().join(format!("wsspec-abfiles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    wsspec::report::write_reports(
+        &r,
+        &wsspec::report::Outputs {
+            dir: dir.join("reports"),
+            junit: None,
+            html: None,
+            json: None,
+            autobahn_dir: Some(dir.join("autobahn")),
+        },
+    )
+    .expect("reports written");
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("autobahn/index.json")).expect("index.json"),
+    )
+    .expect("index parses");
+    let cases = index[&r.agent].as_object().expect("cases");
+    assert!(!cases.is_empty());
+    for (id, entry) in cases {
+        let file = dir
+            .join("autobahn")
+            .join(entry["reportfile"].as_str().expect("reportfile"));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        let case: serde_json::Value = serde_json::from_str(&text).expect("case file parses");
+        assert_eq!(case["id"], id.as_str());
+        assert_eq!(case["agent"], r.agent.as_str());
+        assert_eq!(case["behavior"], entry["behavior"]);
+        assert_eq!(case["behaviorClose"], entry["behaviorClose"]);
+        assert_eq!(case["duration"], entry["duration"]);
+        assert_eq!(case["remoteCloseCode"], entry["remoteCloseCode"]);
+        assert!(case["result"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(case["case"].as_u64().is_some_and(|n| n >= 1));
+        assert_eq!(
+            case["isServer"], false,
+            "run tests servers: wsspec is the client"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -110,6 +110,19 @@ fn every_endpoint_of_the_fuzzing_server_protocol() {
     assert_eq!(index["good one"]["1.1.1"]["behavior"], "OK");
     assert_eq!(index["lazy"]["1.1.3"]["behavior"], "FAILED");
     assert!(serve.json("good_one/results.json").is_some());
+    // Each index entry's reportfile is there, Autobahn-shaped.
+    let file = index["lazy"]["1.1.3"]["reportfile"]
+        .as_str()
+        .expect("reportfile");
+    let case = serve.json(file).expect("the per-case report file");
+    assert_eq!(case["behavior"], "FAILED");
+    assert_eq!(
+        case["isServer"], true,
+        "serve tests clients: wsspec is the server"
+    );
+    assert!(case["httpRequest"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("GET /runCase?casetuple=1.1.3")));
     rt.block_on(async {
         let count = visit(&format!("{base}/getCaseCount"), false).await;
         assert!(count.is_some(), "still serving after updateReports");

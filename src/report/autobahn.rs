@@ -4,13 +4,20 @@
 //! fuzzing tools write it. Only cases with an `autobahn` id appear, under that
 //! id; durations are whole milliseconds; `reportfile` follows Autobahn's naming
 //! (`<agent>_case_<1_2_3>.json`, the agent lowercased with everything but
-//! `[a-z0-9]` turned into `_` and the ends trimmed).
+//! `[a-z0-9]` turned into `_` and the ends trimmed). Each `reportfile` is
+//! written too ([`render_case`]): the per-case JSON with the fields of
+//! Autobahn's that wsspec observes (verdicts and their reasons, description,
+//! expectation, the raw opening handshake, close codes and reasons, who
+//! dropped TCP); the wire log stays in wsspec's own reports.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::results::RunResults;
+use crate::results::{CaseResult, RunResults};
+use crate::transcript::EventKind;
+use crate::wire::bytelog::ByteLog;
+use crate::wire::message::CloseBody;
 
 /// One case's entry, fields in Autobahn's (sorted) order.
 #[derive(Debug, Serialize)]
@@ -97,5 +104,96 @@ pub fn render_index(r: &RunResults) -> String {
             "{}\n",
             serde_json::json!({ "error": format!("could not render index.json: {e}") })
         ),
+    }
+}
+
+/// The per-case report file (`reportfile` in index.json) of case `c`, the
+/// `number`-th of the run (1-based, as Autobahn numbers them).
+pub fn render_case(r: &RunResults, c: &CaseResult, number: usize) -> String {
+    let t = &c.transcript;
+    let raw_text = |pick: fn(&EventKind) -> Option<&ByteLog>| {
+        t.kinds()
+            .find_map(pick)
+            .map(|b| String::from_utf8_lossy(&b.head).into_owned())
+    };
+    let (request, response) = if r.role == "client" {
+        (
+            raw_text(|k| match k {
+                EventKind::RequestReceived { raw } => Some(raw),
+                _ => None,
+            }),
+            raw_text(|k| match k {
+                EventKind::ResponseSent { raw, .. } => Some(raw),
+                _ => None,
+            }),
+        )
+    } else {
+        (
+            raw_text(|k| match k {
+                EventKind::RequestSent { raw } => Some(raw),
+                _ => None,
+            }),
+            raw_text(|k| match k {
+                EventKind::ResponseReceived { raw, .. } => Some(raw),
+                _ => None,
+            }),
+        )
+    };
+    let close_of = |sent: bool| {
+        t.kinds().find_map(|k| match k {
+            EventKind::FrameSent { frame } if sent && frame.head.opcode == 8 => frame.close.clone(),
+            EventKind::FrameReceived { frame } if !sent && frame.head.opcode == 8 => {
+                frame.close.clone()
+            }
+            _ => None,
+        })
+    };
+    let reason = |b: &Option<CloseBody>| {
+        b.as_ref()
+            .filter(|b| b.reason.len > 0)
+            .map(|b| String::from_utf8_lossy(&b.reason.head).into_owned())
+    };
+    let (local, remote) = (close_of(true), close_of(false));
+    let dropped_by_me = t
+        .kinds()
+        .find_map(|k| match k {
+            EventKind::HarnessClosed { .. } | EventKind::Deadline { .. } => Some(true),
+            EventKind::PeerEof | EventKind::SocketError { .. } => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false);
+    let doc = serde_json::json!({
+        "agent": r.agent,
+        "behavior": c.verdict.behavior.as_str(),
+        "behaviorClose": c.verdict.close.as_str(),
+        "case": number,
+        "description": c.description.clone().unwrap_or_else(|| c.title.clone()),
+        "droppedByMe": dropped_by_me,
+        "duration": whole_ms(c.duration_ms),
+        "expectation": c.expectation,
+        "httpRequest": request,
+        "httpResponse": response,
+        "id": c.autobahn.clone().unwrap_or_else(|| c.id.clone()),
+        "isServer": r.role == "client",
+        "localCloseCode": local.as_ref().and_then(|b| b.code),
+        "localCloseReason": reason(&local),
+        "remoteCloseCode": c.verdict.remote_close_code,
+        "remoteCloseReason": reason(&remote),
+        "result": c.verdict.behavior_reason,
+        "resultClose": c.verdict.close_reason,
+        "started": r.started_unix,
+        "wasClean": local.is_some() && remote.is_some(),
+        "wsspecCase": c.id,
+    });
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"   ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    match doc.serialize(&mut ser) {
+        Ok(()) => {
+            let mut s = String::from_utf8_lossy(&buf).into_owned();
+            s.push('\n');
+            s
+        }
+        Err(e) => format!("{}\n", serde_json::json!({ "error": e.to_string() })),
     }
 }

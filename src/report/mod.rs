@@ -53,6 +53,18 @@ pub fn write_reports(r: &RunResults, out: &Outputs) -> Result<(), WriteError> {
     write(&pick(&out.html, "index.html"), &html::render(r))?;
     if let Some(dir) = &out.autobahn_dir {
         write(&dir.join("index.json"), &autobahn::render_index(r))?;
+        write_autobahn_case_files(r, dir)?;
+    }
+    Ok(())
+}
+
+/// Writes the per-case file each index.json entry names (`reportfile`).
+pub fn write_autobahn_case_files(r: &RunResults, dir: &std::path::Path) -> Result<(), WriteError> {
+    for (i, c) in r.cases.iter().enumerate() {
+        if let Some(id) = &c.autobahn {
+            let name = autobahn::report_file(&r.agent, id);
+            write(&dir.join(name), &autobahn::render_case(r, c, i + 1))?;
+        }
     }
     Ok(())
 }

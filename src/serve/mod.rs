@@ -435,6 +435,7 @@ fn write_all_reports(state: &State) -> Result<(), crate::report::WriteError> {
                 autobahn_dir: None,
             },
         )?;
+        crate::report::write_autobahn_case_files(&r, &state.config.report_dir)?;
         if let Ok(serde_json::Value::Object(m)) =
             serde_json::from_str(&crate::report::autobahn::render_index(&r))
         {
