@@ -1,0 +1,256 @@
+//! The opening handshake in both roles, as methods of the session. As the
+//! client (`drive`, `open`): connect, write the request (standard, edited or
+//! raw, with any frames that ride along), then read the response head within
+//! the handshake timeout and size bound. As the server (`drive_accepted`):
+//! answer the client's request already read with 101 (or the case's own
+//! response, or 400 without a key). Either way, the steps then run.
+
+use std::time::Instant;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::send::encode_all;
+use super::Session;
+use crate::run::Target;
+use crate::transcript::EventKind;
+use crate::wire::bytelog::{ByteLog, ByteLogBuilder};
+use crate::wire::handshake::{
+    build_request, find_head_end, key_from_bytes, parse_response, render_raw_request, HeaderEdits,
+    RequestParts, MAX_HEAD_BYTES,
+};
+
+impl Session<'_> {
+    pub(super) async fn drive(&mut self, target: &Target) {
+        let Some((stream, leftover)) = self.open(target).await else {
+            return;
+        };
+        self.run_steps(stream, leftover).await;
+    }
+
+    /// wsspec as the server: answer the client's request with 101, then run
+    /// the steps.
+    pub(super) async fn drive_accepted(
+        &mut self,
+        mut stream: TcpStream,
+        request: Vec<u8>,
+        leftover: Vec<u8>,
+    ) {
+        self.record(EventKind::RequestReceived {
+            raw: log_all(&request),
+        });
+        let key = crate::wire::handshake::request_key(&request);
+        let accept = key
+            .as_deref()
+            .map(crate::wire::handshake::accept_for)
+            .unwrap_or_default();
+        let hs = &self.case.spec.handshake;
+        let mut response: Vec<u8> = match (&hs.response, &key) {
+            (Some(template), _) => {
+                let bytes = template.bytes();
+                let target = String::from_utf8_lossy(&request)
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_string();
+                let text = String::from_utf8_lossy(&bytes)
+                    .replace("{accept}", &accept)
+                    .replace("{key}", key.as_deref().unwrap_or(""))
+                    .replace("{request_target}", &target);
+                text.into_bytes()
+            }
+            (None, Some(_)) => format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            )
+            .into_bytes(),
+            (None, None) => b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+        };
+        let status = String::from_utf8_lossy(&response)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(0);
+        self.record(EventKind::ResponseSent {
+            status,
+            raw: log_all(&response),
+        });
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        if !early.is_empty() {
+            self.observe_sent(&early);
+            response.extend(encode_all(&early));
+        }
+        let piece = hs.chop.filter(|c| *c > 0).unwrap_or(response.len().max(1));
+        let pause = hs.delay.map(|d| d.scaled(self.opts.timeout_scale));
+        for (i, chunk) in response.chunks(piece).enumerate() {
+            if i > 0 {
+                if let Some(d) = pause {
+                    tokio::time::sleep(d).await;
+                }
+            }
+            if let Err(e) = stream.write_all(chunk).await {
+                self.record(EventKind::SocketError {
+                    error: format!("writing the handshake response: {e}"),
+                });
+                return;
+            }
+        }
+        if key.is_none() && hs.response.is_none() {
+            return;
+        }
+        // After any response, the steps run: with a 101 they talk WebSocket,
+        // after a refusal they watch whether the client (wrongly) does.
+        self.run_steps(stream, leftover).await;
+    }
+
+    /// Connects and performs the opening handshake; returns the stream and any
+    /// bytes that arrived after the response head.
+    async fn open(&mut self, target: &Target) -> Option<(TcpStream, Vec<u8>)> {
+        let addr = (target.host.as_str(), target.port);
+        let connect = self.opts.connect_timeout.scaled(self.opts.timeout_scale);
+        let mut stream = match tokio::time::timeout(connect, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                self.record(EventKind::ConnectFailed {
+                    error: e.to_string(),
+                });
+                return None;
+            }
+            Err(_) => {
+                self.record(EventKind::ConnectFailed {
+                    error: format!("no connection within {} ms", connect.as_millis()),
+                });
+                return None;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        self.record(EventKind::Connected);
+        let key = key_from_bytes(&self.prng.bytes16());
+        let parts = RequestParts {
+            host: &target.host_header,
+            path: &target.path,
+            key: &key,
+            extra: &self.opts.extra_headers,
+        };
+        let hs = &self.case.spec.handshake;
+        let mut request = match &hs.raw {
+            Some(raw) => render_raw_request(&raw.bytes(), &parts),
+            None => build_request(
+                &parts,
+                &HeaderEdits {
+                    remove: hs.remove.clone(),
+                    replace: hs
+                        .replace
+                        .iter()
+                        .map(|h| (h.name.clone(), h.value.clone()))
+                        .collect(),
+                    add: hs
+                        .add
+                        .iter()
+                        .map(|h| (h.name.clone(), h.value.clone()))
+                        .collect(),
+                },
+            ),
+        };
+        self.record(EventKind::RequestSent {
+            raw: log_all(&request),
+        });
+        // Frames that ride in the same write as the request.
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        if !early.is_empty() {
+            self.observe_sent(&early);
+            request.extend(encode_all(&early));
+        }
+        let piece = hs.chop.filter(|c| *c > 0).unwrap_or(request.len().max(1));
+        let pause = hs.delay.map(|d| d.scaled(self.opts.timeout_scale));
+        for (i, chunk) in request.chunks(piece).enumerate() {
+            if i > 0 {
+                if let Some(d) = pause {
+                    tokio::time::sleep(d).await;
+                }
+            }
+            if let Err(e) = stream.write_all(chunk).await {
+                self.record(EventKind::SocketError {
+                    error: format!("writing the handshake request: {e}"),
+                });
+                return None;
+            }
+        }
+        let limit = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut chunk = vec![0u8; 4096];
+        let started = Instant::now();
+        loop {
+            if let Some(end) = find_head_end(&buf) {
+                let head = &buf[..end];
+                match parse_response(head) {
+                    Ok(parsed) => {
+                        let switching = parsed.status == 101;
+                        self.record(EventKind::ResponseReceived {
+                            head: parsed,
+                            raw: log_all(head),
+                        });
+                        if !switching {
+                            return None;
+                        }
+                        let leftover = buf[end..].to_vec();
+                        return Some((stream, leftover));
+                    }
+                    Err(reason) => {
+                        self.record(EventKind::HandshakeFailed {
+                            reason,
+                            raw: log_all(head),
+                        });
+                        return None;
+                    }
+                }
+            }
+            if buf.len() > MAX_HEAD_BYTES {
+                self.record(EventKind::HandshakeFailed {
+                    reason: format!("response head exceeds {MAX_HEAD_BYTES} bytes"),
+                    raw: ByteLog::of(&buf),
+                });
+                return None;
+            }
+            let remaining = limit.saturating_sub(started.elapsed());
+            match tokio::time::timeout(remaining, stream.read(&mut chunk)).await {
+                Ok(Ok(0)) => {
+                    self.record(EventKind::HandshakeFailed {
+                        reason: "connection closed before a complete response head".into(),
+                        raw: ByteLog::of(&buf),
+                    });
+                    return None;
+                }
+                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) => {
+                    self.record(EventKind::HandshakeFailed {
+                        reason: format!("reading the response: {e}"),
+                        raw: ByteLog::of(&buf),
+                    });
+                    return None;
+                }
+                Err(_) => {
+                    self.record(EventKind::HandshakeFailed {
+                        reason: format!(
+                            "no complete response head within {} ms",
+                            limit.as_millis()
+                        ),
+                        raw: ByteLog::of(&buf),
+                    });
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+fn log_all(bytes: &[u8]) -> ByteLog {
+    let mut b = ByteLogBuilder::new(MAX_HEAD_BYTES);
+    b.push(bytes);
+    b.finish()
+}

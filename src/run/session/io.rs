@@ -1,0 +1,287 @@
+//! The two tasks that own the socket once the handshake is done. The writer
+//! task owns the write half: it performs the driver's writes in pieces (64 KiB,
+//! or the step's `chop`), and once the peer's close has arrived finishes the
+//! frame in progress, drops the rest and abandons a write that stays blocked.
+//! The reader task owns the read half: it decodes everything the peer sends,
+//! records it, updates the [`PeerState`](super::shared::PeerState) the waits
+//! watch, and answers pings and the peer's close as an ordinary endpoint would.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+
+use super::shared::{Shared, WriteCmd};
+use super::PROBE_PREFIX;
+use crate::run::build::frame;
+use crate::transcript::EventKind;
+use crate::wire::bytelog::{ByteLog, DEFAULT_HEAD};
+use crate::wire::decode::Decoder;
+use crate::wire::frame::FrameEncoding;
+use crate::wire::message::{CloseBody, FrameRecord, Observation, Observer};
+use crate::wire::{Opcode, Prng};
+
+pub(super) async fn writer_task(
+    mut w: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<WriteCmd>,
+    shared: Arc<Shared>,
+) {
+    let mut failed = false;
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            WriteCmd::Bytes {
+                data,
+                chop,
+                delay,
+                done,
+                frame_ends,
+            } => {
+                if !failed {
+                    failed = !write_pieces(&mut w, &data, chop, delay, &frame_ends, &shared).await;
+                }
+                if let Some(done) = done {
+                    let _ = done.send(!failed);
+                }
+            }
+            WriteCmd::Shutdown(done) => {
+                let _ = w.shutdown().await;
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+}
+
+/// Largest single write when a step asks for no chopping (at the TCP level the
+/// same stream; it lets the writer stop between frames when the peer closes).
+const BULK_PIECE: usize = 64 * 1024;
+
+/// How long a blocked write may go on once the peer has closed.
+const ABANDON_AFTER: Duration = Duration::from_millis(250);
+
+/// Resolves once the peer has sent its close or ended the connection.
+async fn peer_closing(shared: &Shared) {
+    let mut rx = shared.state.subscribe();
+    let _ = rx.wait_for(|s| s.close_received || s.ended).await;
+}
+
+/// Writes `data` in the requested pieces; false once the socket failed (or
+/// the write was abandoned), after which nothing more is written.
+async fn write_pieces(
+    w: &mut OwnedWriteHalf,
+    data: &[u8],
+    chop: Option<usize>,
+    delay: Option<Duration>,
+    frame_ends: &[usize],
+    shared: &Shared,
+) -> bool {
+    let chopped = chop.filter(|c| *c > 0);
+    let size = chopped.unwrap_or(BULK_PIECE);
+    let mut pos = 0;
+    let mut stop = data.len();
+    let mut first = true;
+    let mut cut = false;
+    while pos < stop {
+        if !frame_ends.is_empty() && !cut && shared.peer().close_received {
+            cut = true;
+            // Finish the frame in progress, drop the frames after it.
+            stop = frame_ends
+                .iter()
+                .copied()
+                .find(|&e| e >= pos)
+                .unwrap_or(data.len());
+            if stop < data.len() {
+                shared.record(EventKind::StepSkipped {
+                    step: format!(
+                        "{} of {} bytes not sent: the peer sent its close",
+                        data.len() - stop,
+                        data.len()
+                    ),
+                });
+            }
+            continue;
+        }
+        if !first && chopped.is_some() {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+        }
+        first = false;
+        let end = (pos + size).min(stop);
+        let piece = &data[pos..end];
+        let write = async {
+            w.write_all(piece).await?;
+            w.flush().await
+        };
+        tokio::pin!(write);
+        let r = if frame_ends.is_empty() {
+            write.await
+        } else {
+            tokio::select! {
+                biased;
+                r = &mut write => r,
+                _ = peer_closing(shared) => {
+                    // The peer has closed; if it no longer reads, give up
+                    // rather than block until it drops the connection.
+                    match tokio::time::timeout(ABANDON_AFTER, &mut write).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            shared.record(EventKind::StepSkipped {
+                                step: format!(
+                                    "write abandoned with {} of {} bytes unsent: the peer closed and stopped reading",
+                                    data.len() - pos,
+                                    data.len()
+                                ),
+                            });
+                            return false;
+                        }
+                    }
+                }
+            }
+        };
+        if let Err(e) = r {
+            shared.record(EventKind::SocketError {
+                error: format!("write: {e}"),
+            });
+            return false;
+        }
+        pos = end;
+    }
+    true
+}
+
+pub(super) async fn reader_task(
+    mut r: OwnedReadHalf,
+    leftover: Vec<u8>,
+    shared: Arc<Shared>,
+    tx: mpsc::UnboundedSender<WriteCmd>,
+    mut prng: Prng,
+) {
+    let mut decoder = Decoder::new();
+    let mut observer = Observer::new(if shared.detailed { DEFAULT_HEAD } else { 16 });
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending = leftover;
+    loop {
+        if !pending.is_empty() {
+            let mut observed = Vec::new();
+            decoder.feed(&pending, &mut |ev| observer.on_event(ev, &mut observed));
+            pending.clear();
+            for o in observed {
+                handle_observation(o, &shared, &tx, &mut prng);
+            }
+            shared.state.send_modify(|s| s.last_rx = Instant::now());
+        }
+        match r.read(&mut buf).await {
+            Ok(0) => {
+                if decoder.mid_frame() {
+                    shared.record(EventKind::TruncatedFrame);
+                }
+                shared.record(EventKind::PeerEof);
+                break;
+            }
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                shared.record(EventKind::SocketError {
+                    error: format!("read: {e}"),
+                });
+                break;
+            }
+        }
+    }
+    shared.state.send_modify(|s| s.ended = true);
+}
+
+fn handle_observation(
+    o: Observation,
+    shared: &Shared,
+    tx: &mpsc::UnboundedSender<WriteCmd>,
+    prng: &mut Prng,
+) {
+    match o {
+        Observation::Message(message) => {
+            shared.record(EventKind::MessageReceived { message });
+            shared.state.send_modify(|s| s.messages += 1);
+        }
+        Observation::Frame(frame) => {
+            let op = frame.head.opcode;
+            let is_probe = op == 10 && frame.payload.head.starts_with(PROBE_PREFIX.as_bytes());
+            let reply = match op {
+                9 if !shared.close_sent.load(Ordering::SeqCst) && frame.payload.is_complete() => {
+                    Some((Opcode::PONG, frame.payload.head.clone()))
+                }
+                8 if !shared.close_sent.swap(true, Ordering::SeqCst) => {
+                    shared.state.send_modify(|s| s.close_sent = true);
+                    Some((Opcode::CLOSE, close_reply(&frame)))
+                }
+                _ => None,
+            };
+            if shared.detailed || Opcode(op).is_control() {
+                shared.record(EventKind::FrameReceived { frame });
+            }
+            match op {
+                8 => shared.state.send_modify(|s| s.close_received = true),
+                10 => shared.state.send_modify(|s| {
+                    s.pongs += 1;
+                    s.probe_pongs += u64::from(is_probe);
+                }),
+                _ => {}
+            }
+            if let Some((opcode, body)) = reply {
+                let mask = (!shared.server_role).then(|| prng.mask_key());
+                let enc = FrameEncoding::simple(opcode, true, mask);
+                if let Ok(f) = frame_record(&enc, &body) {
+                    shared.record(EventKind::FrameSent { frame: f.0 });
+                    let _ = tx.send(WriteCmd::Bytes {
+                        data: f.1,
+                        chop: None,
+                        delay: None,
+                        done: None,
+                        frame_ends: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The close frame a well-behaved endpoint answers with (RFC 6455 5.5.1, 7.4):
+/// the peer's code echoed when it is one that may appear on the wire, 1002 for a
+/// malformed close, 1007 for a reason that is not UTF-8, no body for no code.
+fn close_reply(frame: &FrameRecord) -> Vec<u8> {
+    let reply = match &frame.close {
+        _ if frame.payload.len == 1 => Some(1002),
+        Some(c) if !c.reason_utf8 => Some(1007),
+        Some(CloseBody {
+            code: Some(code), ..
+        }) => {
+            if matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999) {
+                Some(*code)
+            } else {
+                Some(1002)
+            }
+        }
+        _ => None,
+    };
+    reply.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default()
+}
+
+fn frame_record(
+    enc: &FrameEncoding,
+    body: &[u8],
+) -> Result<(FrameRecord, Vec<u8>), crate::wire::frame::EncodeError> {
+    let built = frame(enc.clone(), body.to_vec())?;
+    let mut bytes = Vec::with_capacity(built.wire_len());
+    built.write_to(&mut bytes)?;
+    let close = (enc.opcode == 8).then(|| crate::wire::message::CloseBody::parse(body));
+    Ok((
+        FrameRecord {
+            head: built.head,
+            payload: ByteLog::of(body),
+            close,
+        },
+        bytes,
+    ))
+}

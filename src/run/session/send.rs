@@ -1,0 +1,204 @@
+//! Sending, as methods of the session: send steps built into frames, close
+//! frames, raw bytes and slices of encoded frames, each handed to the writer
+//! task as one write (with the frame boundaries it may stop at) and awaited.
+//! Everything sent is recorded, and counted for the waits: messages awaiting
+//! echoes, pings awaiting pongs, and whether our close has gone out.
+
+use std::sync::atomic::Ordering;
+
+use tokio::sync::oneshot;
+
+use super::shared::WriteCmd;
+use super::Session;
+use crate::case::model::{CloseStep, Millis, SendFrame};
+use crate::run::build::{build_frames, frame, BuiltFrame};
+use crate::transcript::EventKind;
+use crate::wire::bytelog::ByteLog;
+use crate::wire::decode::{DecodeEvent, Decoder};
+use crate::wire::frame::FrameEncoding;
+use crate::wire::message::Observation;
+use crate::wire::Opcode;
+
+impl Session<'_> {
+    pub(super) fn build(&mut self, spec: &SendFrame) -> Vec<BuiltFrame> {
+        match build_frames(spec, &mut self.prng, !self.shared.server_role) {
+            Ok(f) => f,
+            Err(e) => {
+                self.record(EventKind::StepSkipped {
+                    step: format!("send: cannot encode frame: {e}"),
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn close_frame(&mut self, close: &CloseStep) -> Vec<BuiltFrame> {
+        let mut body = Vec::new();
+        if let Some(code) = close.code {
+            body.extend_from_slice(&code.to_be_bytes());
+        }
+        body.extend(close.reason.bytes());
+        let mask = (!self.shared.server_role).then(|| self.prng.mask_key());
+        let enc = FrameEncoding::simple(Opcode::CLOSE, true, mask);
+        frame(enc, body).map(|f| vec![f]).unwrap_or_default()
+    }
+
+    pub(super) async fn send_frames(
+        &mut self,
+        frames: Vec<BuiltFrame>,
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
+        if frames.is_empty() {
+            return;
+        }
+        self.observe_sent(&frames);
+        let data = encode_all(&frames);
+        let frame_ends = frames
+            .iter()
+            .scan(0, |end, f| {
+                *end += f.wire_len();
+                Some(*end)
+            })
+            .collect();
+        drop(frames);
+        self.write_frames(data, frame_ends, chop, delay).await;
+    }
+
+    /// Records frames we are about to send, and the messages they complete.
+    pub(super) fn observe_sent(&mut self, frames: &[BuiltFrame]) {
+        for f in frames {
+            let mut observed = Vec::new();
+            self.out_observer
+                .on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
+            if !f.payload.is_empty() {
+                self.out_observer
+                    .on_event(DecodeEvent::Payload(&f.payload), &mut observed);
+            }
+            self.out_observer.on_event(DecodeEvent::End, &mut observed);
+            self.note_sent(observed);
+        }
+    }
+
+    /// Records raw bytes we are about to send, decoding whatever frames they hold.
+    pub(super) fn observe_raw(&mut self, data: &[u8]) {
+        let mut decoder = Decoder::new();
+        let mut observed = Vec::new();
+        let observer = &mut self.out_observer;
+        decoder.feed(data, &mut |ev| observer.on_event(ev, &mut observed));
+        self.note_sent(observed);
+    }
+
+    /// Bookkeeping for frames and messages we send: pings awaiting pongs,
+    /// messages awaiting echoes, whether we have started the close.
+    fn note_sent(&mut self, observed: Vec<Observation>) {
+        for o in observed {
+            match o {
+                Observation::Frame(frame) => {
+                    let h = &frame.head;
+                    if h.opcode == Opcode::PING.0 {
+                        self.pings_sent += 1;
+                    }
+                    if h.opcode == Opcode::CLOSE.0 && h.rsv == 0 && h.fin {
+                        self.shared.close_sent.store(true, Ordering::SeqCst);
+                        self.shared.state.send_modify(|s| s.close_sent = true);
+                    }
+                    if self.shared.detailed || Opcode(h.opcode).is_control() {
+                        self.record(EventKind::FrameSent { frame });
+                    }
+                }
+                Observation::Message(message) => {
+                    self.messages_sent += 1;
+                    self.record(EventKind::MessageSent { message });
+                }
+            }
+        }
+    }
+
+    /// Sends part of the encoded frames; the frames are recorded with their first byte.
+    pub(super) async fn send_slice(
+        &mut self,
+        frames: Vec<BuiltFrame>,
+        range: &[usize],
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
+        let all = encode_all(&frames);
+        // Offsets count payload bytes, so a case reads the same whatever the
+        // header's size (masked as the client, unmasked as the server); the
+        // header goes out with the part that starts at 0.
+        let payload_len: usize = frames.iter().map(|f| f.payload.len()).sum();
+        let header = all.len() - payload_len;
+        let at = |p: usize| {
+            if p == 0 {
+                0
+            } else {
+                (header + p).min(all.len())
+            }
+        };
+        let from = at(range.first().copied().unwrap_or(0));
+        let to = range
+            .get(1)
+            .map_or(all.len(), |t| at(*t))
+            .clamp(from, all.len());
+        if from == 0 {
+            self.observe_sent(&frames);
+        }
+        let part = all[from..to].to_vec();
+        self.record(EventKind::BytesSent {
+            bytes: ByteLog::of(&part),
+            writes: writes_for(part.len(), chop),
+        });
+        self.write(part, chop, delay).await;
+    }
+
+    pub(super) async fn write(
+        &mut self,
+        data: Vec<u8>,
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
+        let end = vec![data.len()];
+        self.write_frames(data, end, chop, delay).await;
+    }
+
+    async fn write_frames(
+        &mut self,
+        data: Vec<u8>,
+        frame_ends: Vec<usize>,
+        chop: Option<usize>,
+        delay: Option<Millis>,
+    ) {
+        let Some(tx) = &self.writer else {
+            return;
+        };
+        let (done_tx, done_rx) = oneshot::channel();
+        let cmd = WriteCmd::Bytes {
+            data,
+            chop,
+            delay: delay.map(|d| d.scaled(self.opts.timeout_scale)),
+            done: Some(done_tx),
+            frame_ends,
+        };
+        if tx.send(cmd).is_ok() {
+            let _ = done_rx.await;
+        }
+    }
+}
+
+/// The frames' bytes, back to back, in one buffer.
+pub(super) fn encode_all(frames: &[BuiltFrame]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(frames.iter().map(BuiltFrame::wire_len).sum());
+    for f in frames {
+        // `frame()` already checked that every header can be encoded.
+        let _ = f.write_to(&mut data);
+    }
+    data
+}
+
+pub(super) fn writes_for(len: usize, chop: Option<usize>) -> u64 {
+    match chop {
+        Some(c) if c > 0 => len.div_ceil(c) as u64,
+        _ => 1,
+    }
+}
