@@ -13,6 +13,7 @@ mod harness;
 use std::collections::BTreeSet;
 
 use faulty::Fault;
+use harness::ids;
 use wsspec::case::{Case, Closer};
 use wsspec::judge::Outcome;
 
@@ -26,14 +27,6 @@ fn protocol_cases() -> Vec<Case> {
 
 fn set(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|s| s.to_string()).collect()
-}
-
-fn ids(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeSet<String> {
-    cases
-        .iter()
-        .filter(|c| keep(c))
-        .map(|c| c.spec.id.clone())
-        .collect()
 }
 
 fn glob(pattern: &str) -> BTreeSet<String> {

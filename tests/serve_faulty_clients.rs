@@ -5,6 +5,8 @@
 
 #[path = "common/faulty_client.rs"]
 mod faulty_client;
+#[path = "common/harness.rs"]
+mod harness;
 #[path = "common/serve_proc.rs"]
 mod serve_proc;
 
@@ -13,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use faulty_client::{drive, ClientFault};
+use harness::ids;
 use serve_proc::Serve;
 use wsspec::case::filter::glob_match;
 use wsspec::case::{Case, Closer, Role};
@@ -31,14 +34,6 @@ fn selected(patterns: &[&str]) -> Vec<Case> {
             c.spec.roles.contains(&Role::Client)
                 && patterns.iter().any(|p| glob_match(p, &c.spec.id))
         })
-        .collect()
-}
-
-fn ids(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeSet<String> {
-    cases
-        .iter()
-        .filter(|c| keep(c))
-        .map(|c| c.spec.id.clone())
         .collect()
 }
 

@@ -111,34 +111,18 @@ pub fn render_index(r: &RunResults) -> String {
 /// `number`-th of the run (1-based, as Autobahn numbers them).
 pub fn render_case(r: &RunResults, c: &CaseResult, number: usize) -> String {
     let t = &c.transcript;
-    let raw_text = |pick: fn(&EventKind) -> Option<&ByteLog>| {
-        t.kinds()
-            .find_map(pick)
-            .map(|b| String::from_utf8_lossy(&b.head).into_owned())
-    };
-    let (request, response) = if r.role == "client" {
-        (
-            raw_text(|k| match k {
-                EventKind::RequestReceived { raw } => Some(raw),
-                _ => None,
-            }),
-            raw_text(|k| match k {
-                EventKind::ResponseSent { raw, .. } => Some(raw),
-                _ => None,
-            }),
-        )
-    } else {
-        (
-            raw_text(|k| match k {
-                EventKind::RequestSent { raw } => Some(raw),
-                _ => None,
-            }),
-            raw_text(|k| match k {
-                EventKind::ResponseReceived { raw, .. } => Some(raw),
-                _ => None,
-            }),
-        )
-    };
+    // Only one role's handshake events are in a transcript.
+    let text = |raw: &ByteLog| String::from_utf8_lossy(&raw.head).into_owned();
+    let request = t.kinds().find_map(|k| match k {
+        EventKind::RequestSent { raw } | EventKind::RequestReceived { raw } => Some(text(raw)),
+        _ => None,
+    });
+    let response = t.kinds().find_map(|k| match k {
+        EventKind::ResponseReceived { raw, .. } | EventKind::ResponseSent { raw, .. } => {
+            Some(text(raw))
+        }
+        _ => None,
+    });
     let close_of = |sent: bool| {
         t.kinds().find_map(|k| match k {
             EventKind::FrameSent { frame } if sent && frame.head.opcode == 8 => frame.close.clone(),

@@ -99,3 +99,12 @@ pub fn explain(r: &RunResults, ids: &BTreeSet<String>) -> String {
         })
         .collect()
 }
+
+/// The ids of the cases `keep` accepts.
+pub fn ids(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeSet<String> {
+    cases
+        .iter()
+        .filter(|c| keep(c))
+        .map(|c| c.spec.id.clone())
+        .collect()
+}
