@@ -100,6 +100,13 @@ fn every_endpoint_of_the_fuzzing_server_protocol() {
             "an unknown case number runs nothing"
         );
 
+        // An agent name with markup in it.
+        visit(
+            &format!("{base}/runCase?case=1&agent=%3Cb%3Ebold%3C%2Fb%3E"),
+            true,
+        )
+        .await;
+
         // updateReports without shutdown writes every agent's column and
         // keeps serving.
         visit(&format!("{base}/updateReports?agent=lazy"), false).await;
@@ -110,6 +117,19 @@ fn every_endpoint_of_the_fuzzing_server_protocol() {
     assert_eq!(index["good one"]["1.1.1"]["behavior"], "OK");
     assert_eq!(index["lazy"]["1.1.3"]["behavior"], "FAILED");
     assert!(serve.json("good_one/results.json").is_some());
+    // The overview page: a column per agent, cells linking into each
+    // agent's own report, names escaped.
+    let overview =
+        std::fs::read_to_string(serve.report_dir.join("index.html")).expect("index.html overview");
+    assert!(overview.contains("href=\"good_one/index.html#case-1.1.1\""));
+    assert!(overview.contains("href=\"lazy/index.html#case-1.1.3\""));
+    assert!(overview.contains("&lt;b&gt;bold&lt;/b&gt;"));
+    assert!(!overview.contains("<b>bold"), "agent names are escaped");
+    assert_eq!(
+        index.as_object().map(|m| m.len()),
+        Some(3),
+        "one key per agent"
+    );
     // Each index entry's reportfile is there, Autobahn-shaped.
     let file = index["lazy"]["1.1.3"]["reportfile"]
         .as_str()

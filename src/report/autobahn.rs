@@ -75,22 +75,30 @@ fn whole_ms(ms: f64) -> u64 {
 
 /// Renders Autobahn's index.json for the run.
 pub fn render_index(r: &RunResults) -> String {
-    let mut cases = BTreeMap::new();
-    for c in &r.cases {
-        let Some(id) = &c.autobahn else { continue };
-        cases.insert(
-            id.clone(),
-            Entry {
-                behavior: c.verdict.behavior.as_str(),
-                behavior_close: c.verdict.close.as_str(),
-                duration: whole_ms(c.duration_ms),
-                remote_close_code: c.verdict.remote_close_code,
-                reportfile: report_file(&r.agent, id),
-            },
-        );
-    }
+    render_index_of(&[r])
+}
+
+/// Renders Autobahn's index.json for several agents' runs (one key each), as
+/// its fuzzing server does for every client it has seen.
+pub fn render_index_of(runs: &[&RunResults]) -> String {
     let mut index = BTreeMap::new();
-    index.insert(r.agent.clone(), cases);
+    for r in runs {
+        let mut cases = BTreeMap::new();
+        for c in &r.cases {
+            let Some(id) = &c.autobahn else { continue };
+            cases.insert(
+                id.clone(),
+                Entry {
+                    behavior: c.verdict.behavior.as_str(),
+                    behavior_close: c.verdict.close.as_str(),
+                    duration: whole_ms(c.duration_ms),
+                    remote_close_code: c.verdict.remote_close_code,
+                    reportfile: report_file(&r.agent, id),
+                },
+            );
+        }
+        index.insert(r.agent.clone(), cases);
+    }
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"   ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);

@@ -32,7 +32,7 @@ macro_rules! out {
     };
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --ok:#1a7f37; --ns:#9a6700; --info:#0969da; --unimpl:#6e7781; --fail:#cf222e; --err:#8250df; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 2em 3em; color: #1f2328; }
 h1 { font-size: 1.6em; margin: .8em 0 .3em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
@@ -89,7 +89,7 @@ pub fn anchor(id: &str) -> String {
 }
 
 /// The CSS class suffix of an outcome.
-fn slug(o: Outcome) -> &'static str {
+pub(crate) fn slug(o: Outcome) -> &'static str {
     match o {
         Outcome::Ok => "ok",
         Outcome::NonStrict => "non-strict",
@@ -101,7 +101,7 @@ fn slug(o: Outcome) -> &'static str {
 }
 
 /// `2026-07-01 12:34:56 UTC` from Unix seconds.
-fn utc(unix: u64) -> String {
+pub(crate) fn utc(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
     // Howard Hinnant's civil-from-days.

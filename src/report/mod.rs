@@ -2,6 +2,7 @@
 //! The console streams as cases finish; JUnit XML, the single-file HTML report,
 //! results.json and Autobahn's index.json are written once the run ends.
 
+pub mod agents;
 pub mod autobahn;
 pub mod console;
 pub mod html;
@@ -34,7 +35,8 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-fn write(path: &std::path::Path, text: &str) -> Result<(), WriteError> {
+/// Writes one report file, creating its folder.
+pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), WriteError> {
     let err = |source| WriteError {
         path: path.display().to_string(),
         source,
@@ -48,11 +50,11 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), WriteError> {
 /// Writes every file report.
 pub fn write_reports(r: &RunResults, out: &Outputs) -> Result<(), WriteError> {
     let pick = |o: &Option<PathBuf>, name: &str| o.clone().unwrap_or_else(|| out.dir.join(name));
-    write(&pick(&out.json, "results.json"), &json::render(r))?;
-    write(&pick(&out.junit, "junit.xml"), &junit::render(r))?;
-    write(&pick(&out.html, "index.html"), &html::render(r))?;
+    write_file(&pick(&out.json, "results.json"), &json::render(r))?;
+    write_file(&pick(&out.junit, "junit.xml"), &junit::render(r))?;
+    write_file(&pick(&out.html, "index.html"), &html::render(r))?;
     if let Some(dir) = &out.autobahn_dir {
-        write(&dir.join("index.json"), &autobahn::render_index(r))?;
+        write_file(&dir.join("index.json"), &autobahn::render_index(r))?;
         write_autobahn_case_files(r, dir)?;
     }
     Ok(())
@@ -63,7 +65,7 @@ pub fn write_autobahn_case_files(r: &RunResults, dir: &std::path::Path) -> Resul
     for (i, c) in r.cases.iter().enumerate() {
         if let Some(id) = &c.autobahn {
             let name = autobahn::report_file(&r.agent, id);
-            write(&dir.join(name), &autobahn::render_case(r, c, i + 1))?;
+            write_file(&dir.join(name), &autobahn::render_case(r, c, i + 1))?;
         }
     }
     Ok(())

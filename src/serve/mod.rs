@@ -23,7 +23,8 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::case::Case;
 use crate::judge::judge;
 use crate::reference::gate::Replay;
-use crate::report::{write_reports, Outputs};
+use crate::report::agents::Column;
+use crate::report::{write_file, write_reports, Outputs};
 use crate::results::{CaseResult, RunResults};
 use crate::run::session::run_case_accepted;
 use crate::run::RunOptions;
@@ -421,35 +422,42 @@ pub fn agent_results(
 
 fn write_all_reports(state: &State) -> Result<(), crate::report::WriteError> {
     let all = state.results.lock().map(|r| r.clone()).unwrap_or_default();
-    let mut index = serde_json::Map::new();
-    for (agent, by_case) in &all {
-        let r = agent_results(&state.config, state.listen, state.started, agent, by_case);
-        let dir = state.config.report_dir.join(safe_name(agent));
+    let dir = &state.config.report_dir;
+    let runs: Vec<RunResults> = all
+        .iter()
+        .map(|(agent, by_case)| {
+            agent_results(&state.config, state.listen, state.started, agent, by_case)
+        })
+        .collect();
+    for r in &runs {
         write_reports(
-            &r,
+            r,
             &Outputs {
-                dir,
+                dir: dir.join(safe_name(&r.agent)),
                 junit: None,
                 html: None,
                 json: None,
                 autobahn_dir: None,
             },
         )?;
-        crate::report::write_autobahn_case_files(&r, &state.config.report_dir)?;
-        if let Ok(serde_json::Value::Object(m)) =
-            serde_json::from_str(&crate::report::autobahn::render_index(&r))
-        {
-            index.extend(m);
-        }
+        crate::report::write_autobahn_case_files(r, dir)?;
     }
-    let text = serde_json::to_string_pretty(&serde_json::Value::Object(index))
-        .unwrap_or_else(|_| "{}".into());
-    let path = state.config.report_dir.join("index.json");
-    let _ = std::fs::create_dir_all(&state.config.report_dir);
-    std::fs::write(&path, text).map_err(|source| crate::report::WriteError {
-        path: path.display().to_string(),
-        source,
-    })
+    let refs: Vec<&RunResults> = runs.iter().collect();
+    write_file(
+        &dir.join("index.json"),
+        &crate::report::autobahn::render_index_of(&refs),
+    )?;
+    let columns: Vec<Column> = runs
+        .iter()
+        .map(|r| Column {
+            results: r,
+            folder: safe_name(&r.agent),
+        })
+        .collect();
+    write_file(
+        &dir.join("index.html"),
+        &crate::report::agents::render(&columns),
+    )
 }
 
 /// An agent name as a directory name.
