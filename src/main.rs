@@ -147,6 +147,9 @@ struct ServeArgs {
     /// With --snapshots: store what was observed as each agent's new baseline.
     #[arg(long, requires = "snapshots")]
     snapshots_update: bool,
+    /// Print a line for every case as it completes, not only the failures.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Args)]
@@ -377,6 +380,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         report_dir: args.report_dir.clone(),
         strict: args.strict,
+        verbose: args.verbose,
         snapshots: args
             .snapshots
             .clone()
@@ -410,12 +414,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             console::terminal_safe(agent),
             cases.len()
         );
-        for c in cases
-            .iter()
-            .filter(|c| c.verdict.outcome.fails(args.strict))
-        {
-            println!("  {}", console::case_line(c));
-        }
         let statuses: Vec<_> = cases.iter().filter_map(|c| c.snapshot.as_ref()).collect();
         if let Some(dir) = args.snapshots.as_ref().filter(|_| !statuses.is_empty()) {
             let changed = statuses.iter().filter(|s| s.is_change()).count();

@@ -42,6 +42,8 @@ pub struct ServeConfig {
     /// to `report_dir/index.json`.
     pub report_dir: std::path::PathBuf,
     pub strict: bool,
+    /// Print a line for every case as it completes, not only the failures.
+    pub verbose: bool,
     /// With `--snapshots DIR`: each agent's results are compared with (or,
     /// with `update`, stored as) `DIR/<agent>/client/<case>.snap`.
     pub snapshots: Option<SnapshotsPerAgent>,
@@ -328,6 +330,13 @@ async fn connection(state: Arc<State>, mut stream: TcpStream, in_flight: InFligh
                     }
                 }
                 let result = state.result(case, &key.0, transcript);
+                if state.config.verbose || result.verdict.outcome.fails(state.config.strict) {
+                    println!(
+                        "[{}] {}",
+                        crate::report::console::terminal_safe(&key.0),
+                        crate::report::console::case_line(&result)
+                    );
+                }
                 r.entry(key.0).or_default().insert(key.1, result);
             }
             drop(in_flight);
