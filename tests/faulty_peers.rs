@@ -226,6 +226,13 @@ fn late_utf8_checks_are_non_strict_not_failed() {
 }
 
 #[test]
+fn close_code_1005_on_the_wire_is_caught() {
+    // RFC 6455 7.4.1: 1005 MUST NOT be set as a status code in a close frame;
+    // 7.3.1 sends the one close without a body.
+    check(Fault::Close1005OnTheWire, set(&["7.3.1"]));
+}
+
+#[test]
 fn unvalidated_close_frames_are_caught_by_7_9_and_7_5() {
     // forbidden codes echoed (7.9.x), an invalid UTF-8 reason answered with 1000 (7.5.1)
     check(

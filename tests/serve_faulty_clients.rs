@@ -371,3 +371,12 @@ fn a_draft_version_request_is_caught() {
         "{failed:?}"
     );
 }
+
+#[test]
+fn close_code_1005_on_the_wire_is_caught() {
+    let (failed, _) = failed_with(ClientFault::Close1005OnTheWire, "fc-1005", &["7.*"]);
+    // RFC 6455 7.4.1: 1005 MUST NOT be set as a status code in a close frame;
+    // 7.3.1 is the case where wsspec closes without a body.
+    let want: BTreeSet<String> = ["7.3.1".to_string()].into();
+    assert_same("Close1005OnTheWire", &failed, &want);
+}

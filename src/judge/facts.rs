@@ -256,12 +256,44 @@ fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>)
             out.push(format!("the peer sent a {name} frame with a {}-byte payload (control frames carry at most 125)", h.len));
         }
     }
+    if h.opcode == 8 && frame.payload.is_complete() {
+        if let Some(problem) = close_body_problem(frame) {
+            out.push(problem);
+        }
+    }
     if !h.length_is_canonical() {
         out.push(format!(
             "the peer wrote a {}-byte length in the {} form (RFC 6455 5.2: the minimal form MUST be used)",
             h.len, h.length_form
         ));
     }
+}
+
+/// What is wrong with the body of a close frame the peer sent, if anything:
+/// RFC 6455 5.5.1 (a body is a 2-byte code, then a UTF-8 reason) and 7.4
+/// (1005, 1006 and 1015 MUST NOT be sent; codes below 1000, 1004 and 1016–2999
+/// are not for endpoints to use). Codes from 5000 up are outside every range
+/// the RFC defines; whether a peer sends them is left to the cases (7.13.x).
+fn close_body_problem(frame: &FrameRecord) -> Option<String> {
+    if frame.payload.len == 1 {
+        return Some(
+            "the peer sent a close frame with a 1-byte body (RFC 6455 5.5.1: a body starts with a 2-byte status code)"
+                .into(),
+        );
+    }
+    let body = frame.close.as_ref()?;
+    let code = body.code?;
+    if matches!(code, 0..=999 | 1004..=1006 | 1015..=2999) {
+        return Some(format!(
+            "the peer sent close code {code}, which may not appear in a close frame (RFC 6455 7.4.1, 7.4.2)"
+        ));
+    }
+    if !body.reason_utf8 {
+        return Some(
+            "the peer sent a close reason that is not valid UTF-8 (RFC 6455 5.5.1)".into(),
+        );
+    }
+    None
 }
 
 #[cfg(test)]

@@ -70,6 +70,9 @@ pub enum Fault {
     /// A close frame is answered by echoing its code, without validating the
     /// code or the reason.
     EchoAnyCloseCode,
+    /// A close frame without a body is answered with code 1005 on the wire
+    /// (1005 means "no status received" and MUST NOT be sent).
+    Close1005OnTheWire,
     // Variants below are not faults: each changes one observable detail that
     // stays within the RFC, to prove that snapshots notice it.
     /// Every close frame the server sends carries the reason "bye".
@@ -936,6 +939,10 @@ impl Session {
             OP_CLOSE if self.fault == Fault::NeverClose => Ok(()),
             OP_CLOSE if self.fault == Fault::EchoAnyCloseCode && payload.len() >= 2 => {
                 self.send_close(w, u16::from_be_bytes([payload[0], payload[1]]))?;
+                Err(End::Closed)
+            }
+            OP_CLOSE if self.fault == Fault::Close1005OnTheWire && payload.is_empty() => {
+                self.send_close(w, 1005)?;
                 Err(End::Closed)
             }
             OP_CLOSE => {

@@ -50,6 +50,9 @@ pub enum ClientFault {
     FixedHandshakeKey,
     /// Asks for Sec-WebSocket-Version 8 (a draft) instead of 13.
     OldVersion,
+    /// Answers a close frame without a body with code 1005, which MUST NOT
+    /// appear on the wire.
+    Close1005OnTheWire,
 }
 
 /// How long one case may take on the client side.
@@ -374,6 +377,7 @@ impl Conn {
                         continue;
                     }
                     let reply = match f.payload.len() {
+                        0 if self.fault == ClientFault::Close1005OnTheWire => Some(1005),
                         0 => None,
                         1 => Some(1002),
                         _ => {
