@@ -36,3 +36,24 @@ fn readme_examples_load() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn wsspec_check_accepts_the_projects_own_case_files() {
+    // Checking copies of embedded files (a corpus contributor's workflow)
+    // counts them as the given files, not as "no case files found".
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "cases/framing/framing.yaml"])
+        .output()
+        .expect("wsspec check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("9 cases OK in the given files"),
+        "{stdout}"
+    );
+}

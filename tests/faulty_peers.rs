@@ -21,7 +21,7 @@ const PROTOCOL_GROUPS: [&str; 7] = ["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7
 
 fn protocol_cases() -> Vec<Case> {
     let mut globs = PROTOCOL_GROUPS.to_vec();
-    globs.push("10.*");
+    globs.extend(["10.*", "fr.*"]);
     harness::corpus(&globs)
 }
 
@@ -223,6 +223,13 @@ fn late_utf8_checks_are_non_strict_not_failed() {
         BTreeSet::new(),
         Some(set(&["6.4.1", "6.4.2", "6.4.3", "6.4.4"])),
     );
+}
+
+#[test]
+fn unmasked_client_frames_accepted_are_caught_by_fr_1() {
+    // RFC 6455 5.1: the server MUST close the connection upon receiving an
+    // unmasked frame; Autobahn never sends one.
+    check(Fault::AcceptUnmaskedFrames, glob("fr.1.*"));
 }
 
 #[test]

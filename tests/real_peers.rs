@@ -95,10 +95,12 @@ fn agree_with_autobahn(peer_name: &str, peer: peers::Peer) {
     );
 }
 
-/// The handshake group (no Autobahn counterpart): every MUST case passes
-/// except the library bugs named in the case files, with their RFC sentence.
+/// The handshake and framing groups (no Autobahn counterpart): every MUST
+/// case passes except the library bugs named in the case files, with their
+/// RFC sentence. Both libraries pass every `fr.*` case (unmasked client
+/// frames refused, non-minimal lengths read right, a top-bit length refused).
 fn handshake_failures(peer_name: &str, peer: &peers::Peer, expected: &[&str]) {
-    let results = harness::run(&peer.url, &harness::corpus(&["hs.*"]));
+    let results = harness::run(&peer.url, &harness::corpus(&["hs.*", "fr.*"]));
     let failed = harness::ids_with(&results, wsspec::judge::Outcome::Failed);
     let want: std::collections::BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
     assert_eq!(

@@ -70,6 +70,9 @@ pub enum Fault {
     /// A close frame is answered by echoing its code, without validating the
     /// code or the reason.
     EchoAnyCloseCode,
+    /// Frames from the client without a mask are processed as if masked with
+    /// the zero key instead of failing the connection.
+    AcceptUnmaskedFrames,
     /// A close frame without a body is answered with code 1005 on the wire
     /// (1005 means "no status received" and MUST NOT be sent).
     Close1005OnTheWire,
@@ -762,7 +765,7 @@ impl Session {
         if h.rsv != 0 && self.fault != Fault::IgnoreRsv {
             return fail;
         }
-        if h.mask.is_none() {
+        if h.mask.is_none() && self.fault != Fault::AcceptUnmaskedFrames {
             return fail;
         }
         if is_reserved_opcode(h.opcode) {
