@@ -76,7 +76,7 @@ fn client_cases_ok(results: &serde_json::Value, informational: &[(&str, &str)]) 
         .iter()
         .filter(|c| c["id"].as_str().is_some_and(|id| id.starts_with("cl.")))
         .collect();
-    assert_eq!(cl.len(), 23, "every cl case ran");
+    assert_eq!(cl.len(), 24, "every cl case ran");
     let mut wrong = Vec::new();
     for c in cl {
         let id = c["id"].as_str().unwrap_or("?");

@@ -226,9 +226,23 @@ fn zero_mask_key_is_caught() {
 fn ignoring_sec_websocket_accept_is_caught() {
     let (failed, _) = failed_with(ClientFault::IgnoresAccept, "fc-accept", &CLIENT_ONLY);
     // RFC 6455 4.1: a wrong or missing Sec-WebSocket-Accept MUST fail the
-    // connection; this client goes on and echoes wsspec's message.
-    let want: BTreeSet<String> = ["cl.2.1", "cl.2.2"].map(String::from).into();
+    // connection (cl.2.22's is wrong only in letter case); this client goes
+    // on and echoes wsspec's message.
+    let want: BTreeSet<String> = ["cl.2.1", "cl.2.2", "cl.2.22"].map(String::from).into();
     assert_same("IgnoresAccept", &failed, &want);
+}
+
+#[test]
+fn a_case_insensitive_accept_check_is_caught() {
+    let (failed, _) = failed_with(
+        ClientFault::AcceptCaseInsensitive,
+        "fc-acceptcase",
+        &CLIENT_ONLY,
+    );
+    // Base64 is case-sensitive: the right letters in the other case are a
+    // wrong Sec-WebSocket-Accept, which MUST fail the connection.
+    let want: BTreeSet<String> = ["cl.2.22".to_string()].into();
+    assert_same("AcceptCaseInsensitive", &failed, &want);
 }
 
 #[test]

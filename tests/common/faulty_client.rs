@@ -42,6 +42,8 @@ pub enum ClientFault {
     NeverEchoClose,
     /// Does not look at Sec-WebSocket-Accept at all (present, absent or wrong).
     IgnoresAccept,
+    /// Compares Sec-WebSocket-Accept without regard to letter case.
+    AcceptCaseInsensitive,
     /// Takes a Sec-WebSocket-Protocol in the 101 although it offered none.
     AcceptsUnofferedSubprotocol,
     /// Unmasks and processes masked server frames instead of failing.
@@ -464,7 +466,13 @@ fn response_acceptable(head: &str, key: &str, fault: ClientFault) -> bool {
         h.update(key.as_bytes());
         h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
         let want = base64::engine::general_purpose::STANDARD.encode(h.finalize().as_slice());
-        if values("sec-websocket-accept") != [want.as_str()] {
+        let got = values("sec-websocket-accept");
+        let matches = match got.as_slice() {
+            [one] if fault == ClientFault::AcceptCaseInsensitive => one.eq_ignore_ascii_case(&want),
+            [one] => *one == want,
+            _ => false,
+        };
+        if !matches {
             return false;
         }
     }
