@@ -65,7 +65,19 @@ fn check_exits_2_with_locations() {
 #[test]
 fn embedded_corpus_loads() {
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
-    assert_eq!(cases.len(), 373);
+    // 301 Autobahn cases, 49 hs, 24 cl, 9 fr.
+    assert_eq!(cases.len(), 383);
+    let count = |prefix: &str| {
+        cases
+            .iter()
+            .filter(|c| c.spec.id.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(
+        (count("hs."), count("cl."), count("fr.")),
+        (49, 24, 9),
+        "wsspec's own groups"
+    );
     let autobahn = cases.iter().filter(|c| c.spec.autobahn.is_some()).count();
     assert_eq!(
         autobahn, 301,
