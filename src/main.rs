@@ -131,7 +131,8 @@ struct ServeArgs {
     listen: String,
     #[command(flatten)]
     select: Selecting,
-    /// Folder for the reports: one subfolder per agent, plus Autobahn's index.json.
+    /// Folder for the reports: one subfolder per agent, an overview
+    /// index.html, and Autobahn's index.json with its per-case files.
     #[arg(long, default_value = "reports/clients")]
     report_dir: PathBuf,
     /// Multiply every wait and deadline.
