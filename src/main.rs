@@ -141,16 +141,23 @@ struct ServeArgs {
     /// Count NON-STRICT as failure.
     #[arg(long)]
     strict: bool,
-    /// Compare each agent's cases with its snapshots in DIR/<agent>/client/
-    /// (NEW and DRIFT fail the run).
-    #[arg(long, value_name = "DIR")]
-    snapshots: Option<PathBuf>,
-    /// With --snapshots: store what was observed as each agent's new baseline.
-    #[arg(long, requires = "snapshots")]
-    snapshots_update: bool,
+    #[command(flatten)]
+    snap: SnapshotArgs,
     /// Print a line for every case as it completes, not only the failures.
     #[arg(long, short)]
     verbose: bool,
+}
+
+/// Snapshot options, the same for `run` and `serve`.
+#[derive(Args)]
+struct SnapshotArgs {
+    /// Compare every case with its stored snapshot under DIR (`server/` for
+    /// run, `<agent>/client/` for serve); NEW and DRIFT fail the run.
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
+    /// With --snapshots: store what was observed as the new baseline.
+    #[arg(long, requires = "snapshots")]
+    snapshots_update: bool,
 }
 
 #[derive(Args)]
@@ -208,12 +215,8 @@ struct RunArgs {
     /// Also write Autobahn's index.json into DIR.
     #[arg(long, value_name = "DIR")]
     autobahn_json: Option<PathBuf>,
-    /// Compare every case with its snapshot in DIR/server/ (NEW and DRIFT fail the run).
-    #[arg(long, value_name = "DIR")]
-    snapshots: Option<PathBuf>,
-    /// With --snapshots: store what was observed as the new baseline.
-    #[arg(long, requires = "snapshots")]
-    snapshots_update: bool,
+    #[command(flatten)]
+    snap: SnapshotArgs,
     /// Print a line for every case, not only the ones that did not pass.
     #[arg(long, short)]
     verbose: bool,
@@ -384,11 +387,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         strict: args.strict,
         verbose: args.verbose,
         snapshots: args
+            .snap
             .snapshots
             .clone()
             .map(|dir| wsspec::serve::SnapshotsPerAgent {
                 dir,
-                update: args.snapshots_update,
+                update: args.snap.snapshots_update,
             }),
     };
     let total = config.cases.len();
@@ -417,10 +421,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             cases.len()
         );
         let statuses: Vec<_> = cases.iter().filter_map(|c| c.snapshot.as_ref()).collect();
-        if let Some(dir) = args.snapshots.as_ref().filter(|_| !statuses.is_empty()) {
+        if let Some(dir) = args
+            .snap
+            .snapshots
+            .as_ref()
+            .filter(|_| !statuses.is_empty())
+        {
             let changed = statuses.iter().filter(|s| s.is_change()).count();
             let store = dir.join(wsspec::serve::safe_name(agent)).join("client");
-            if args.snapshots_update {
+            if args.snap.snapshots_update {
                 println!("  snapshots stored in {}", store.display());
             } else {
                 println!(
@@ -569,11 +578,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             options,
             jobs: args.jobs,
             strict: args.strict,
-            snapshots: args.snapshots.clone().map(|dir| suite::SnapshotConfig {
-                dir,
-                role: "server".into(),
-                update: args.snapshots_update,
-            }),
+            snapshots: args
+                .snap
+                .snapshots
+                .clone()
+                .map(|dir| suite::SnapshotConfig {
+                    dir,
+                    role: "server".into(),
+                    update: args.snap.snapshots_update,
+                }),
         };
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let console = Console::new(progress, args.verbose, args.strict);
@@ -602,14 +615,14 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         )?;
         println!("{}", console::summary(&results));
         if let Some((same, new, drift)) = results.snapshot_counts() {
-            let verb = if args.snapshots_update {
+            let verb = if args.snap.snapshots_update {
                 "stored"
             } else {
                 "compared"
             };
             println!("snapshots {verb}: {same} match, {new} new, {drift} drift");
-            if !args.snapshots_update && new + drift > 0 {
-                if let Some(dir) = &args.snapshots {
+            if !args.snap.snapshots_update && new + drift > 0 {
+                if let Some(dir) = &args.snap.snapshots {
                     println!("review with `wsspec snapshots review {}`", dir.display());
                 }
             }

@@ -99,20 +99,7 @@ pub fn render_index_of(runs: &[&RunResults]) -> String {
         }
         index.insert(r.agent.clone(), cases);
     }
-    let mut buf = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"   ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    match index.serialize(&mut ser) {
-        Ok(()) => {
-            let mut s = String::from_utf8_lossy(&buf).into_owned();
-            s.push('\n');
-            s
-        }
-        Err(e) => format!(
-            "{}\n",
-            serde_json::json!({ "error": format!("could not render index.json: {e}") })
-        ),
-    }
+    autobahn_json(&index)
 }
 
 /// The per-case report file (`reportfile` in index.json) of case `c`, the
@@ -177,15 +164,24 @@ pub fn render_case(r: &RunResults, c: &CaseResult, number: usize) -> String {
         "wasClean": local.is_some() && remote.is_some(),
         "wsspecCase": c.id,
     });
+    autobahn_json(&doc)
+}
+
+/// JSON as Autobahn writes it: keys in order, a three-space indent, a final
+/// newline.
+fn autobahn_json(value: &impl Serialize) -> String {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"   ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    match doc.serialize(&mut ser) {
+    match value.serialize(&mut ser) {
         Ok(()) => {
             let mut s = String::from_utf8_lossy(&buf).into_owned();
             s.push('\n');
             s
         }
-        Err(e) => format!("{}\n", serde_json::json!({ "error": e.to_string() })),
+        Err(e) => format!(
+            "{}\n",
+            serde_json::json!({ "error": format!("could not render the report: {e}") })
+        ),
     }
 }
