@@ -36,7 +36,7 @@ enum Command {
         after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3"
     )]
     Run(Box<RunArgs>),
-    /// List the cases (id, requirement, title).
+    /// List the cases (id, requirement, roles, title).
     #[command(after_help = "Example:\n  wsspec list --cases '2.*'")]
     List(ListArgs),
     /// Validate case files (default: the embedded corpus).
@@ -164,6 +164,10 @@ struct SnapshotArgs {
 struct ListArgs {
     #[command(flatten)]
     select: Selecting,
+    /// Only the cases for this role: `server` (what `run` selects) or
+    /// `client` (what `serve` selects). Default: every case.
+    #[arg(long, value_parser = ["server", "client"])]
+    role: Option<String>,
 }
 
 #[derive(Args)]
@@ -298,12 +302,33 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = load_cases(&args.select.cases_dir, true) else {
         return Ok(ExitCode::from(2));
     };
+    let sel = Selection {
+        include: args.select.cases.clone(),
+        exclude: args.select.exclude.clone(),
+    };
+    let wanted = match args.role.as_deref() {
+        Some("server") => Some(case::Role::Server),
+        Some("client") => Some(case::Role::Client),
+        _ => None,
+    };
     let mut out = std::io::stdout().lock();
-    for c in select(cases, &args.select) {
+    for c in cases
+        .into_iter()
+        .filter(|c| sel.selects(&c.spec.id) && wanted.is_none_or(|r| c.spec.roles.contains(&r)))
+    {
+        let roles = match (
+            c.spec.roles.contains(&case::Role::Server),
+            c.spec.roles.contains(&case::Role::Client),
+        ) {
+            (true, true) => "both",
+            (false, true) => "client",
+            _ => "server",
+        };
         let line = format!(
-            "{:<10} {:<6} {}",
+            "{:<10} {:<6} {:<6} {}",
             c.spec.id,
             c.spec.requirement.as_str(),
+            roles,
             c.spec.title
         );
         if writeln!(out, "{line}").is_err() {

@@ -115,6 +115,26 @@ fn selection_and_usage_errors() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(ids, ["2.1", "2.10", "2.11"]);
+    // Every case is listed with the roles it runs in; --role narrows it to
+    // what `run` (server) or `serve` (client) would select.
+    let list = |args: &[&str]| {
+        let out = wsspec().arg("list").args(args).output().expect("list");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let both = list(&["--cases", "cl.1.1", "--cases", "hs.1.1", "--cases", "2.1"]);
+    let roles: Vec<(&str, &str)> = both
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?, w.nth(1)?))
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [("2.1", "both"), ("cl.1.1", "client"), ("hs.1.1", "server")]
+    );
+    assert!(!list(&["--role", "server", "--cases", "cl.*"]).contains("cl."));
+    assert!(!list(&["--role", "client", "--cases", "hs.*"]).contains("hs."));
     let out = wsspec().args(["run", "http://x"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let out = wsspec()
