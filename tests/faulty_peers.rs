@@ -226,6 +226,18 @@ fn late_utf8_checks_are_non_strict_not_failed() {
 }
 
 #[test]
+fn misread_64_bit_lengths_are_caught_by_fr_2() {
+    // Only frames in the 64-bit length form are misread: the 64 KiB and larger
+    // messages of group 1, and fr.2.2/fr.2.4, which send small payloads in
+    // that form (the wrong echo is NON-STRICT, and the desynchronised reader
+    // then closes with 1002 where wsspec expected its own close: FAILED).
+    check(
+        Fault::Misreads64BitLength,
+        set(&["1.1.7", "1.1.8", "1.2.7", "1.2.8", "fr.2.2", "fr.2.4"]),
+    );
+}
+
+#[test]
 fn unmasked_client_frames_accepted_are_caught_by_fr_1() {
     // RFC 6455 5.1: the server MUST close the connection upon receiving an
     // unmasked frame; Autobahn never sends one.

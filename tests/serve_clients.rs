@@ -9,32 +9,11 @@ mod peers;
 #[path = "common/serve_proc.rs"]
 mod serve_proc;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serve_proc::Serve;
-
-fn autobahn_client_verdicts(col: &str) -> BTreeMap<String, (String, String)> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/autobahn-client-verdicts.tsv");
-    let text = std::fs::read_to_string(path).expect("table");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    let b = header
-        .iter()
-        .position(|h| *h == format!("{col}.behavior"))
-        .expect("column");
-    let c = header
-        .iter()
-        .position(|h| *h == format!("{col}.behaviorClose"))
-        .expect("column");
-    lines
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .map(|f| (f[0].to_string(), (f[b].to_string(), f[c].to_string())))
-        .collect()
-}
 
 /// Starts `wsspec serve` on a free port, runs the driver, returns index.json
 /// and the agent's results.json.
@@ -96,7 +75,7 @@ fn client_cases_ok(results: &serde_json::Value, informational: &[(&str, &str)]) 
 
 fn agree(index: &serde_json::Value, agent: &str, col: &str, timing: &[&str]) {
     let ours = &index[agent];
-    let theirs = autobahn_client_verdicts(col);
+    let theirs = peers::verdict_table("autobahn-client-verdicts.tsv", col);
     let mut differ = Vec::new();
     for (id, (b, c)) in &theirs {
         let o = &ours[id.as_str()];

@@ -342,8 +342,31 @@ fn serve_keeps_snapshots_per_agent() {
     };
     assert!(!want.is_empty());
     assert_eq!(pending, want, "drift exactly on the invalid-UTF-8 cases");
-    // Another agent has a store of its own.
-    assert!(!dir.join("other").exists());
+    // Another agent has a store of its own: with no baseline, every case is
+    // NEW for it (exit 1), and the first agent's store is left as it was.
+    let code = serve_exit_code(
+        ClientFault::None,
+        "snap-other",
+        &patterns,
+        &["--snapshots", &snaps],
+    );
+    assert_eq!(code, 1, "a new agent's cases are NEW");
+    let other = std::fs::read_dir(dir.join("snap-other").join("client"))
+        .map(|d| d.filter_map(Result::ok).count())
+        .unwrap_or(0);
+    assert_eq!(
+        other,
+        selected(&patterns).len(),
+        "one pending file per case"
+    );
+    let still: usize = std::fs::read_dir(&store)
+        .map(|d| d.filter_map(Result::ok).count())
+        .unwrap_or(0);
+    assert_eq!(
+        still,
+        stored + want.len(),
+        "the first agent's store: .snap files plus its pending ones"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -12,23 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use faulty::Fault;
 use wsspec::case::Case;
 use wsspec::results::RunResults;
-use wsspec::snapshot::normalize_with;
 use wsspec::transcript::EventKind;
 
 fn cases() -> Vec<Case> {
     harness::corpus(&["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "10.*"])
-}
-
-fn snapshots(r: &RunResults, cases: &[Case]) -> BTreeMap<String, String> {
-    r.cases
-        .iter()
-        .map(|c| {
-            let timing = cases
-                .iter()
-                .any(|k| k.spec.id == c.id && k.spec.timing_dependent);
-            (c.id.clone(), normalize_with(c, timing))
-        })
-        .collect()
 }
 
 fn run(fault: Fault, cases: &[Case]) -> RunResults {
@@ -44,7 +31,7 @@ struct Baseline {
 
 fn baseline(cases: &[Case]) -> Baseline {
     let results = run(Fault::None, cases);
-    let snaps = snapshots(&results, cases);
+    let snaps = harness::snapshot_bodies(&results, cases);
     Baseline { results, snaps }
 }
 
@@ -62,7 +49,7 @@ fn ids_where(b: &Baseline, keep: impl Fn(&[EventKind]) -> bool) -> BTreeSet<Stri
 }
 
 fn check(b: &Baseline, cases: &[Case], variant: Fault, expected: BTreeSet<String>) {
-    let snaps = snapshots(&run(variant, cases), cases);
+    let snaps = harness::snapshot_bodies(&run(variant, cases), cases);
     let drifted: BTreeSet<String> = snaps
         .iter()
         .filter(|(id, text)| b.snaps.get(*id) != Some(text))

@@ -12,8 +12,7 @@ mod peers;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use wsspec::results::RunResults;
-use wsspec::snapshot::{normalize_with, SnapshotStatus};
+use wsspec::snapshot::SnapshotStatus;
 
 fn wsspec() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wsspec"))
@@ -144,29 +143,16 @@ fn new_and_drift_fail_the_run_and_review_accept_reject_prune_work() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn snapshots_of(r: &RunResults) -> Vec<(String, String)> {
-    let cases = harness::corpus(&[]);
-    r.cases
-        .iter()
-        .map(|c| {
-            let timing = cases
-                .iter()
-                .any(|k| k.spec.id == c.id && k.spec.timing_dependent);
-            (c.id.clone(), normalize_with(c, timing))
-        })
-        .collect()
-}
-
 fn three_runs_agree(name: &str, url: &str) {
     let cases = harness::corpus(&[]);
-    let first = snapshots_of(&harness::run(url, &cases));
+    let first = harness::snapshot_bodies(&harness::run(url, &cases), &cases);
     for round in 2..=3 {
-        let again = snapshots_of(&harness::run(url, &cases));
+        let again = harness::snapshot_bodies(&harness::run(url, &cases), &cases);
         let drift: Vec<String> = first
             .iter()
             .zip(&again)
             .filter(|(a, b)| a != b)
-            .map(|(a, b)| match wsspec::snapshot::compare(Some(&a.1), &b.1) {
+            .map(|(a, b)| match wsspec::snapshot::compare(Some(a.1), b.1) {
                 SnapshotStatus::Drift { diff } => format!("{}:\n{diff}", a.0),
                 _ => a.0.clone(),
             })

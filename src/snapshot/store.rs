@@ -134,14 +134,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Moves the pending files of the cases matching `glob` (all when `None`)
-    /// over their `.snap`; returns the changes applied.
-    pub fn accept(&self, glob: Option<&str>) -> Result<Vec<PendingChange>, Error> {
-        let chosen: Vec<PendingChange> = self
+    /// The pending changes of the cases matching `glob` (all when `None`).
+    fn pending_matching(&self, glob: Option<&str>) -> Result<Vec<PendingChange>, Error> {
+        Ok(self
             .pending()?
             .into_iter()
             .filter(|p| glob.is_none_or(|g| glob_match(g, &p.case_id)))
-            .collect();
+            .collect())
+    }
+
+    /// Moves the pending files of the cases matching `glob` (all when `None`)
+    /// over their `.snap`; returns the changes applied.
+    pub fn accept(&self, glob: Option<&str>) -> Result<Vec<PendingChange>, Error> {
+        let chosen = self.pending_matching(glob)?;
         for p in &chosen {
             fs::rename(&p.new_path, &p.stored_path).map_err(|e| Error::io(&p.stored_path, e))?;
         }
@@ -151,11 +156,7 @@ impl Store {
     /// Deletes the pending files of the cases matching `glob` (all when
     /// `None`); returns the changes dropped.
     pub fn reject(&self, glob: Option<&str>) -> Result<Vec<PendingChange>, Error> {
-        let chosen: Vec<PendingChange> = self
-            .pending()?
-            .into_iter()
-            .filter(|p| glob.is_none_or(|g| glob_match(g, &p.case_id)))
-            .collect();
+        let chosen = self.pending_matching(glob)?;
         for p in &chosen {
             remove_if_exists(&p.new_path)?;
         }

@@ -70,6 +70,9 @@ pub enum Fault {
     /// A close frame is answered by echoing its code, without validating the
     /// code or the reason.
     EchoAnyCloseCode,
+    /// A 64-bit length is read from its first four bytes only (as if it
+    /// were a 32-bit field), so any frame in the 64-bit form is misread.
+    Misreads64BitLength,
     /// Frames from the client without a mask are processed as if masked with
     /// the zero key instead of failing the connection.
     AcceptUnmaskedFrames,
@@ -630,7 +633,8 @@ struct Header {
 }
 
 /// Reads one frame header. A 64-bit length with the top bit set is invalid.
-fn read_header(r: &mut impl Read) -> Result<Header, End> {
+/// With `short_64` the 64-bit length is misread from its first four bytes.
+fn read_header(r: &mut impl Read, short_64: bool) -> Result<Header, End> {
     let mut b = [0u8; 2];
     r.read_exact(&mut b)?;
     let len = match b[1] & 0x7F {
@@ -642,7 +646,11 @@ fn read_header(r: &mut impl Read) -> Result<Header, End> {
         127 => {
             let mut ext = [0u8; 8];
             r.read_exact(&mut ext)?;
-            let len = u64::from_be_bytes(ext);
+            let len = if short_64 {
+                u64::from(u32::from_be_bytes([ext[0], ext[1], ext[2], ext[3]]))
+            } else {
+                u64::from_be_bytes(ext)
+            };
             if len >> 63 != 0 {
                 return Err(End::Fail(CLOSE_PROTOCOL));
             }
@@ -753,7 +761,7 @@ impl Session {
 
     /// Reads, validates and handles one frame.
     fn step(&mut self, w: &mut impl Write) -> Result<(), End> {
-        let header = read_header(&mut self.reader)?;
+        let header = read_header(&mut self.reader, self.fault == Fault::Misreads64BitLength)?;
         self.check_header(&header)?;
         let payload = self.read_payload(&header)?;
         self.handle_frame(w, &header, payload)

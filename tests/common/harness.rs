@@ -108,3 +108,17 @@ pub fn ids(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeSet<String> {
         .map(|c| c.spec.id.clone())
         .collect()
 }
+
+/// Each result's snapshot text, by case id, normalized as the CLI does (the
+/// case's `timing_dependent` flag looked up in `cases`).
+pub fn snapshot_bodies(r: &RunResults, cases: &[Case]) -> BTreeMap<String, String> {
+    r.cases
+        .iter()
+        .map(|c| {
+            let timing = cases
+                .iter()
+                .any(|k| k.spec.id == c.id && k.spec.timing_dependent);
+            (c.id.clone(), wsspec::snapshot::normalize_with(c, timing))
+        })
+        .collect()
+}

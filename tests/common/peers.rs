@@ -109,8 +109,15 @@ pub fn python_websockets() -> Result<Peer, String> {
 /// Autobahn's verdicts: case id → (behavior, behaviorClose) for a peer column
 /// prefix of tests/data/autobahn-server-verdicts.tsv (`ws-node`, `py-websockets`).
 pub fn autobahn_verdicts(peer: &str) -> BTreeMap<String, (String, String)> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/autobahn-server-verdicts.tsv");
+    verdict_table("autobahn-server-verdicts.tsv", peer)
+}
+
+/// Autobahn's verdicts from one of the tables in tests/data, for the column
+/// prefix `peer` (e.g. `py-websockets-client` in autobahn-client-verdicts.tsv).
+pub fn verdict_table(file: &str, peer: &str) -> BTreeMap<String, (String, String)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
     let text = std::fs::read_to_string(&path).expect("verdict table");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
