@@ -1,0 +1,234 @@
+//! The case schema: what a YAML case file may say, as Rust types. Custom
+//! `Deserialize` impls accept the short forms documented in cases/README.md
+//! (`payload: "text"`, `wait: echo`, `close: 1000`, `timeout: 2s`) and check
+//! value ranges while the node position is still known. This module holds the
+//! case-level types (file meta, requirement, role, the case itself, its
+//! handshake request and durations); `payload` holds payloads and frame
+//! fields, `steps` the steps a case runs, and `expect` what it expects to
+//! observe. Everything is re-exported here, so paths stay `model::X`.
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+mod expect;
+mod payload;
+mod steps;
+
+pub use expect::{
+    Alternative, CloseExpect, Closer, EventPattern, Expect, Grade, HandshakeExpect, HeaderExpect,
+    StatusPattern, StatusSpec,
+};
+pub use payload::{LengthFormSpec, MaskSpec, OpcodeSpec, Payload, Rsv};
+pub use steps::{
+    CloseStep, Probe, RepeatSteps, SendFrame, SendFrames, SendRaw, Step, Wait, WaitFor, Writes,
+};
+
+/// The top of a case file, apart from `cases`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMeta {
+    /// Group id, e.g. "2".
+    pub group: String,
+    /// Group title, e.g. "Pings and pongs".
+    pub title: String,
+    /// Default RFC section for the file's cases.
+    #[serde(default)]
+    pub spec: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Requirement level of the rule a case checks (RFC 2119).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Requirement {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+impl Requirement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Requirement::Must => "MUST",
+            Requirement::Should => "SHOULD",
+            Requirement::May => "MAY",
+        }
+    }
+}
+
+/// Which peer is under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Server,
+    Client,
+}
+
+/// One case, as written (after matrix expansion).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSpec {
+    pub id: String,
+    pub title: String,
+    /// The Autobahn|Testsuite case id this case corresponds to.
+    #[serde(default)]
+    pub autobahn: Option<String>,
+    /// RFC section; defaults to the file's.
+    #[serde(default)]
+    pub spec: Option<String>,
+    pub requirement: Requirement,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Why this case deliberately differs from Autobahn, or other remarks.
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default = "default_roles")]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Always reported INFORMATIONAL: the observation is recorded, not graded.
+    #[serde(default)]
+    pub informational: bool,
+    /// Runs alone (never concurrently) and logs frame summaries only.
+    #[serde(default)]
+    pub performance: bool,
+    /// Whether the peer's answer depends on timing rather than on its code
+    /// (e.g. echo before or after failing); snapshots fold such details.
+    #[serde(default)]
+    pub timing_dependent: bool,
+    /// Deadline for the whole case (scaled by --timeout-scale).
+    #[serde(default)]
+    pub timeout: Option<Millis>,
+    #[serde(default)]
+    pub handshake: HandshakeSpec,
+    pub steps: Vec<Step>,
+    pub expect: Expect,
+    /// Matrix values this case was expanded with (filled by the loader).
+    #[serde(skip)]
+    pub bindings: Vec<(String, String)>,
+}
+
+fn default_roles() -> Vec<Role> {
+    vec![Role::Server]
+}
+
+/// How the opening handshake request is written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeSpec {
+    /// A whole request written out (a string, or any payload form such as
+    /// `concat` for a huge header); `{host}`, `{path}`, `{key}` and `{headers}`
+    /// are filled in.
+    #[serde(default)]
+    pub raw: Option<Payload>,
+    /// Write the request in pieces of this many bytes...
+    #[serde(default)]
+    pub chop: Option<usize>,
+    /// ...with this pause between pieces.
+    #[serde(default)]
+    pub delay: Option<Millis>,
+    /// Frames sent in the same write as the request (as the client) or as the
+    /// response (as the server).
+    #[serde(default)]
+    pub frames: Vec<SendFrame>,
+    /// (wsspec as the server) The whole response written out, instead of a
+    /// correct 101; `{accept}` is the right Sec-WebSocket-Accept for the
+    /// client's key, `{key}` the key itself.
+    #[serde(default)]
+    pub response: Option<Payload>,
+    /// Headers appended, as "Name: value".
+    #[serde(default)]
+    pub add: Vec<HeaderLine>,
+    /// Header names removed.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Headers replaced in place (appended if absent), as "Name: value".
+    #[serde(default)]
+    pub replace: Vec<HeaderLine>,
+}
+
+/// A "Name: value" header line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderLine {
+    pub name: String,
+    pub value: String,
+}
+
+impl<'de> Deserialize<'de> for HeaderLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.split_once(':') {
+            Some((n, v)) if !n.trim().is_empty() => Ok(HeaderLine {
+                name: n.trim().to_string(),
+                value: v.trim().to_string(),
+            }),
+            _ => Err(de::Error::custom(format!(
+                "expected a header line `Name: value`, found `{s}`"
+            ))),
+        }
+    }
+}
+
+/// A duration in milliseconds: `250`, `250ms`, `1s`, `1.5s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Millis(pub u64);
+
+impl Millis {
+    pub fn scaled(self, factor: f64) -> std::time::Duration {
+        std::time::Duration::from_micros((self.0 as f64 * factor * 1000.0).max(0.0) as u64)
+    }
+}
+
+impl<'de> Deserialize<'de> for Millis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Millis;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration such as `500ms`, `2s` or a number of milliseconds")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Millis, E> {
+                Ok(Millis(v))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Millis, E> {
+                parse_duration(s).ok_or_else(|| {
+                    E::custom(format!(
+                        "expected a duration such as `500ms` or `2s`, found `{s}`"
+                    ))
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn parse_duration(s: &str) -> Option<Millis> {
+    let s = s.trim();
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms.trim().parse().ok().map(Millis);
+    }
+    if let Some(secs) = s.strip_suffix('s') {
+        let f: f64 = secs.trim().parse().ok()?;
+        return (f >= 0.0).then(|| Millis((f * 1000.0).round() as u64));
+    }
+    s.parse().ok().map(Millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::de::from_node;
+    use crate::case::yaml::parse;
+
+    #[test]
+    fn durations() {
+        let m = |s: &str| from_node::<Millis>(&parse(s).unwrap()).map(|m| m.0);
+        assert_eq!(m("250").unwrap(), 250);
+        assert_eq!(m("250ms").unwrap(), 250);
+        assert_eq!(m("1.5s").unwrap(), 1500);
+        assert!(m("soon").is_err());
+    }
+}

@@ -1,0 +1,331 @@
+//! Payloads and frame fields: the compact byte forms (`text`, `hex`,
+//! `base64`, `repeat`, `close`, `concat`) a case writes payloads in, and the
+//! byte-level values of a frame header it may force: opcode, RSV bits, length
+//! form and mask.
+
+use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::wire::bytelog::unhex;
+use crate::wire::LengthForm;
+
+/// An opcode by name (`text`, `ping`, ...) or number 0-15.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpcodeSpec(pub u8);
+
+impl<'de> Deserialize<'de> for OpcodeSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = OpcodeSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an opcode name or a number from 0 to 15")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<OpcodeSpec, E> {
+                if v <= 15 {
+                    Ok(OpcodeSpec(v as u8))
+                } else {
+                    Err(E::custom(format!(
+                        "opcode {v} does not fit in 4 bits (0-15)"
+                    )))
+                }
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<OpcodeSpec, E> {
+                let t = s.trim();
+                let number = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+                    Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                    None => t.parse::<u64>().ok(),
+                };
+                if let Some(n) = number {
+                    return self.visit_u64(n);
+                }
+                crate::wire::Opcode::from_name(s)
+                    .map(|o| OpcodeSpec(o.0))
+                    .ok_or_else(|| E::custom(format!(
+                        "unknown opcode `{s}`; expected continuation, text, binary, close, ping, pong or a number 0-15"
+                    )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// RSV bits as a number 0-7 (RSV1 = 4, RSV2 = 2, RSV3 = 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rsv(pub u8);
+
+impl<'de> Deserialize<'de> for Rsv {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = u64::deserialize(d)?;
+        if v <= 7 {
+            Ok(Rsv(v as u8))
+        } else {
+            Err(de::Error::custom(format!(
+                "rsv {v} does not fit in 3 bits (0-7; RSV1 = 4, RSV2 = 2, RSV3 = 1)"
+            )))
+        }
+    }
+}
+
+/// A forced length form: 7, 16 or 64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LengthFormSpec(pub LengthForm);
+
+impl<'de> Deserialize<'de> for LengthFormSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u64::deserialize(d)? {
+            7 => Ok(LengthFormSpec(LengthForm::Short)),
+            16 => Ok(LengthFormSpec(LengthForm::Medium)),
+            64 => Ok(LengthFormSpec(LengthForm::Long)),
+            v => Err(de::Error::custom(format!(
+                "length_form must be 7, 16 or 64, found {v}"
+            ))),
+        }
+    }
+}
+
+/// Masking: `true` (a key from the case's PRNG), `false` (no mask bit), or a hex key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaskSpec {
+    /// The role's default: masked when wsspec is the client.
+    #[default]
+    Auto,
+    On,
+    Off,
+    Key([u8; 4]),
+}
+
+impl<'de> Deserialize<'de> for MaskSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = MaskSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false or a 4-byte hex key such as `01020304`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<MaskSpec, E> {
+                Ok(if v { MaskSpec::On } else { MaskSpec::Off })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<MaskSpec, E> {
+                self.visit_str(&format!("{v:08}"))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<MaskSpec, E> {
+                match unhex(s) {
+                    Ok(b) if b.len() == 4 => Ok(MaskSpec::Key([b[0], b[1], b[2], b[3]])),
+                    _ => Err(E::custom(format!(
+                        "expected true, false or a 4-byte hex mask key, found `{s}`"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Bytes, described compactly. See cases/README.md for every form.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Payload {
+    #[default]
+    Empty,
+    Text(String),
+    Bytes(Vec<u8>),
+    /// `pattern` repeated (and cut) to exactly `len` bytes.
+    Repeat {
+        pattern: Vec<u8>,
+        len: usize,
+    },
+    /// A close frame body: code, then reason bytes.
+    Close {
+        code: Option<u16>,
+        reason: Box<Payload>,
+    },
+    Concat(Vec<Payload>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayloadFields {
+    text: Option<String>,
+    hex: Option<String>,
+    base64: Option<String>,
+    repeat: Option<String>,
+    repeat_hex: Option<String>,
+    len: Option<usize>,
+    close: Option<CloseBodySpec>,
+    concat: Option<Vec<Payload>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CloseBodySpec {
+    pub(super) code: Option<u16>,
+    #[serde(default)]
+    pub(super) reason: Payload,
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Payload;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a payload: a string, or a mapping with text/hex/base64/repeat/repeat_hex+len/close/concat")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Payload, E> {
+                Ok(Payload::Text(s.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Payload, E> {
+                Ok(Payload::Text(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Payload, E> {
+                Ok(Payload::Empty)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Payload, A::Error> {
+                let f = PayloadFields::deserialize(MapAccessDeserializer::new(map))?;
+                Payload::from_fields(f).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Payload {
+    fn from_fields(f: PayloadFields) -> Result<Payload, String> {
+        let forms = [
+            f.text.is_some(),
+            f.hex.is_some(),
+            f.base64.is_some(),
+            f.repeat.is_some(),
+            f.repeat_hex.is_some(),
+            f.close.is_some(),
+            f.concat.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if forms != 1 {
+            return Err(format!(
+                "a payload mapping needs exactly one of text, hex, base64, repeat, repeat_hex, close, concat (found {forms})"
+            ));
+        }
+        let repeated = f.repeat.is_some() || f.repeat_hex.is_some();
+        if f.len.is_some() && !repeated {
+            return Err("`len` goes with `repeat` or `repeat_hex`".into());
+        }
+        if let Some(t) = f.text {
+            return Ok(Payload::Text(t));
+        }
+        if let Some(h) = f.hex {
+            return unhex(&h).map(Payload::Bytes);
+        }
+        if let Some(b) = f.base64 {
+            use base64::Engine;
+            return base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .map(Payload::Bytes)
+                .map_err(|e| format!("invalid base64: {e}"));
+        }
+        if repeated {
+            let pattern = match (f.repeat, f.repeat_hex) {
+                (Some(t), _) => t.into_bytes(),
+                (_, Some(h)) => unhex(&h)?,
+                _ => unreachable!("checked above"),
+            };
+            let len = f
+                .len
+                .ok_or("`repeat` needs `len` (the total length in bytes)")?;
+            if pattern.is_empty() && len > 0 {
+                return Err("cannot repeat an empty pattern".into());
+            }
+            return Ok(Payload::Repeat { pattern, len });
+        }
+        if let Some(c) = f.close {
+            return Ok(Payload::Close {
+                code: c.code,
+                reason: Box::new(c.reason),
+            });
+        }
+        Ok(Payload::Concat(f.concat.unwrap_or_default()))
+    }
+
+    /// The payload's bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        self.write_into(&mut out);
+        out
+    }
+
+    fn write_into(&self, out: &mut Vec<u8>) {
+        match self {
+            Payload::Empty => {}
+            Payload::Text(t) => out.extend_from_slice(t.as_bytes()),
+            Payload::Bytes(b) => out.extend_from_slice(b),
+            Payload::Repeat { pattern, len } => {
+                let start = out.len();
+                while out.len() - start + pattern.len() <= *len {
+                    out.extend_from_slice(pattern);
+                }
+                let rest = len - (out.len() - start);
+                out.extend_from_slice(&pattern[..rest]);
+            }
+            Payload::Close { code, reason } => {
+                if let Some(c) = code {
+                    out.extend_from_slice(&c.to_be_bytes());
+                }
+                reason.write_into(out);
+            }
+            Payload::Concat(parts) => parts.iter().for_each(|p| p.write_into(out)),
+        }
+    }
+
+    /// Length in bytes, without building them.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Empty => 0,
+            Payload::Text(t) => t.len(),
+            Payload::Bytes(b) => b.len(),
+            Payload::Repeat { len, .. } => *len,
+            Payload::Close { code, reason } => code.map_or(0, |_| 2) + reason.len(),
+            Payload::Concat(parts) => parts.iter().map(Payload::len).sum(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::de::from_node;
+    use crate::case::yaml::parse;
+
+    fn payload(src: &str) -> Result<Payload, String> {
+        from_node::<Payload>(&parse(src).unwrap()).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn payload_forms() {
+        assert_eq!(payload("hello").unwrap().bytes(), b"hello");
+        assert_eq!(payload("{hex: 'ce ba'}").unwrap().bytes(), vec![0xce, 0xba]);
+        assert_eq!(payload("{base64: aGk=}").unwrap().bytes(), b"hi");
+        assert_eq!(payload("{repeat: ab, len: 5}").unwrap().bytes(), b"ababa");
+        assert_eq!(
+            payload("{repeat_hex: fe, len: 3}").unwrap().bytes(),
+            vec![0xfe; 3]
+        );
+        let close = payload("{close: {code: 1000, reason: ok}}").unwrap();
+        assert_eq!(close.bytes(), vec![3, 232, b'o', b'k']);
+        assert_eq!(close.len(), 4);
+        let cat = payload("{concat: [a, {hex: '00'}]}").unwrap();
+        assert_eq!(cat.bytes(), vec![b'a', 0]);
+        assert!(payload("{text: a, hex: '00'}")
+            .unwrap_err()
+            .contains("exactly one"));
+        assert!(payload("{repeat: a}").unwrap_err().contains("needs `len`"));
+        assert!(payload("{hex: 'zz'}")
+            .unwrap_err()
+            .contains("not a hex byte"));
+    }
+}
