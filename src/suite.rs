@@ -15,7 +15,7 @@ use crate::judge::judge;
 use crate::results::{CaseResult, RunResults};
 use crate::run::{run_case, RunOptions, Target};
 use crate::snapshot::SnapshotStatus;
-use crate::transcript::{Event, EventKind, Transcript};
+use crate::transcript::{ConnectFailure, Event, EventKind, Transcript};
 
 /// How to run a suite.
 #[derive(Debug, Clone)]
@@ -123,7 +123,7 @@ async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult
             events: vec![Event {
                 at_us: 0,
                 kind: EventKind::ConnectFailed {
-                    error: "the target stopped accepting connections earlier in this run".into(),
+                    error: ConnectFailure::TargetGone,
                 },
             }],
             duration_us: 0,

@@ -11,7 +11,11 @@ use wsspec::case::model::Requirement;
 use wsspec::judge::{Behavior, CloseVerdict, Outcome, Verdict};
 use wsspec::report::{autobahn, html, json, junit, sanitize, wirelog};
 use wsspec::results::{CaseResult, RunResults};
-use wsspec::transcript::{Event, EventKind, Transcript};
+use wsspec::case::model::WaitFor;
+use wsspec::transcript::{
+    ConnectFailure, Event, EventKind, HandshakeFailure, HarnessClose, SocketFailure, SocketOp,
+    Transcript,
+};
 use wsspec::wire::bytelog::{hex, ByteLog};
 use wsspec::wire::decode::{FrameHead, LengthForm};
 use wsspec::wire::handshake::ResponseHead;
@@ -109,7 +113,7 @@ fn echo_transcript() -> Transcript {
             ev(
                 950,
                 EventKind::WaitMet {
-                    what: "echo".into(),
+                    what: WaitFor::Echo,
                 },
             ),
             ev(
@@ -128,7 +132,7 @@ fn echo_transcript() -> Transcript {
             ev(
                 1501,
                 EventKind::HarnessClosed {
-                    reason: "closing handshake complete".into(),
+                    reason: HarnessClose::Other("closing handshake complete".into()),
                 },
             ),
         ],
@@ -224,7 +228,7 @@ fn hostile_transcript() -> Transcript {
             ev(
                 60,
                 EventKind::WaitTimedOut {
-                    what: HOSTILE.into(),
+                    what: WaitFor::Silence,
                     after_ms: 1000,
                 },
             ),
@@ -254,14 +258,14 @@ fn hostile_transcript() -> Transcript {
             ev(
                 90,
                 EventKind::SocketError {
-                    error: HOSTILE.into(),
+                    error: SocketFailure::new(SocketOp::Unknown, HOSTILE),
                 },
             ),
             ev(100, EventKind::TruncatedFrame),
             ev(
                 110,
                 EventKind::HandshakeFailed {
-                    reason: HOSTILE.into(),
+                    reason: HandshakeFailure::Other(HOSTILE.into()),
                     raw: ByteLog::of(b"HTTP/1.1 200 OK\r\n<script>\x00"),
                 },
             ),
@@ -371,7 +375,7 @@ fn run(strict: bool) -> RunResults {
                 events: vec![ev(
                     0,
                     EventKind::ConnectFailed {
-                        error: format!("refused {HOSTILE}"),
+                        error: ConnectFailure::Io(format!("refused {HOSTILE}")),
                     },
                 )],
                 duration_us: 5,

@@ -3,7 +3,10 @@
 //! the close frames each way, who started closing and who ended the TCP
 //! connection. Pure functions; the verdict modules grade these facts.
 
-use crate::transcript::{is_probe_frame, EventKind, Party, Transcript};
+use crate::case::model::WaitFor;
+use crate::transcript::{
+    is_probe_frame, ConnectFailure, EventKind, HandshakeFailure, Party, Transcript,
+};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::message::{CloseBody, FrameRecord, MessageRecord};
 use crate::wire::Opcode;
@@ -37,8 +40,8 @@ impl Observed {
 /// Everything the graders need.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
-    pub connect_error: Option<String>,
-    pub handshake_error: Option<String>,
+    pub connect_error: Option<ConnectFailure>,
+    pub handshake_error: Option<HandshakeFailure>,
     pub status: Option<u16>,
     pub received: Vec<Observed>,
     pub sent_messages: Vec<MessageRecord>,
@@ -52,7 +55,7 @@ pub struct Facts {
     /// Who ended the TCP connection first.
     pub tcp_ended_by: Option<Party>,
     /// The wait that was still running when we gave up, for reasons.
-    pub last_timeout: Option<(String, u64)>,
+    pub last_timeout: Option<(WaitFor, u64)>,
     pub deadline: bool,
     /// wsspec was the server (the peer under test is a client).
     pub harness_is_server: bool,
@@ -143,7 +146,7 @@ pub fn facts(t: &Transcript) -> Facts {
                 f.tcp_ended_by.get_or_insert(Party::Harness);
             }
             EventKind::WaitTimedOut { what, after_ms } => {
-                f.last_timeout = Some((what.clone(), *after_ms))
+                f.last_timeout = Some((*what, *after_ms))
             }
             _ => {}
         }

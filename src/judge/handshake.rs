@@ -7,7 +7,7 @@
 
 use super::facts::Facts;
 use crate::case::model::HandshakeExpect;
-use crate::transcript::{EventKind, Transcript};
+use crate::transcript::{EventKind, HandshakeFailure, Transcript};
 use crate::wire::handshake::{accept_for, ResponseHead};
 
 /// The request header values we sent, read back from the transcript.
@@ -172,13 +172,9 @@ pub fn grade(expect: &HandshakeExpect, t: &Transcript, f: &Facts) -> HandshakeGr
         _ => {
             let why = f
                 .handshake_error
-                .clone()
-                .unwrap_or_else(|| "no response".into());
-            if expect.or_close
-                && f.handshake_error
-                    .as_deref()
-                    .is_some_and(|e| e.contains("closed"))
-            {
+                .as_ref()
+                .map_or_else(|| "no response".to_string(), ToString::to_string);
+            if expect.or_close && f.handshake_error == Some(HandshakeFailure::ClosedEarly) {
                 HandshakeGrade::Refused(format!(
                     "the server closed the connection without a response ({why})"
                 ))

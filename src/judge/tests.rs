@@ -145,10 +145,10 @@ fn transcript(events: &[E]) -> Transcript {
             }
             E::PeerEof => push(EventKind::PeerEof),
             E::HarnessClosed => push(EventKind::HarnessClosed {
-                reason: "test".into(),
+                reason: crate::transcript::HarnessClose::StepsFinished,
             }),
             E::ConnectFailed => push(EventKind::ConnectFailed {
-                error: "refused".into(),
+                error: crate::transcript::ConnectFailure::Io("refused".into()),
             }),
             E::Probe(p) => {
                 push(EventKind::ProbeSent { payload: p.into() });

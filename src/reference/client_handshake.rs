@@ -133,7 +133,7 @@ pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
     stream.write_all(&request(target, &key)).await?;
     stream.flush().await?;
     let (buf, end) = read_head(stream).await?;
-    let head = parse_response(&buf[..end]).map_err(HandshakeError::Refused)?;
+    let head = parse_response(&buf[..end]).map_err(|e| HandshakeError::Refused(e.to_string()))?;
     match check_response(&head, &key) {
         None => Ok((buf, end)),
         Some(why) => Err(HandshakeError::Refused(why)),

@@ -134,7 +134,7 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
     let mut extra = Vec::new();
     let body = match &ev.kind {
         K::Connected => "TCP connected".to_string(),
-        K::ConnectFailed { error } => format!("TCP connect failed: {}", plain(error)),
+        K::ConnectFailed { error } => format!("TCP connect failed: {}", plain(&error.to_string())),
         K::RequestSent { raw } => {
             text_block(raw, &mut extra);
             format!("HandshakeRequest {} bytes", raw.len)
@@ -166,7 +166,7 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
             text_block(raw, &mut extra);
             format!(
                 "HandshakeFailed: {} ({} bytes received)",
-                plain(reason),
+                plain(&reason.to_string()),
                 raw.len
             )
         }
@@ -181,7 +181,10 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         K::MessageSent { message } => format!("MessageSent {}", message_desc(message)),
         K::MessageReceived { message } => format!("MessageReceived {}", message_desc(message)),
         K::Marker { name } => format!("Marker {}", plain(name)),
-        K::StepSkipped { step } => format!("StepSkipped {} (the peer had closed)", plain(step)),
+        K::StepSkipped { step } => format!(
+            "StepSkipped {} (the peer had closed)",
+            plain(&step.to_string())
+        ),
         K::ClientKeyReused { key, earlier_case } => format!(
             "ClientKeyReused {} (first sent for case {})",
             plain(key),
@@ -189,17 +192,19 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         ),
         K::FollowUpRequest { what, raw } => format!(
             "FollowUpRequest on a new connection: the client {} ({} bytes)",
-            plain(what),
+            plain(&what.to_string()),
             raw.len
         ),
         K::ProbeSent { payload } => format!("ProbeSent ping {} (not graded)", plain(payload)),
-        K::WaitMet { what } => format!("WaitMet {}", plain(what)),
+        K::WaitMet { what } => format!("WaitMet {what}"),
         K::WaitTimedOut { what, after_ms } => {
-            format!("WaitTimedOut {} after {after_ms} ms", plain(what))
+            format!("WaitTimedOut {what} after {after_ms} ms")
         }
         K::PeerEof => "TCP EOF: the peer closed its side".to_string(),
-        K::SocketError { error } => format!("SocketError {}", plain(error)),
-        K::HarnessClosed { reason } => format!("TCP closed by wsspec: {}", plain(reason)),
+        K::SocketError { error } => format!("SocketError {}", plain(&error.to_string())),
+        K::HarnessClosed { reason } => {
+            format!("TCP closed by wsspec: {}", plain(&reason.to_string()))
+        }
         K::Deadline { after_ms } => format!("Deadline expired after {after_ms} ms"),
         K::TruncatedFrame => "TruncatedFrame: the connection ended mid-frame".to_string(),
     };

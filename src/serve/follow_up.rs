@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::case::Case;
-use crate::transcript::EventKind;
+use crate::transcript::{EventKind, FollowUp};
 use crate::wire::bytelog::ByteLog;
 
 /// The query parameter a refusal case's redirect adds to its own URL.
@@ -38,14 +38,14 @@ pub fn refuses_upgrade(case: &Case) -> bool {
 /// retry with credentials), the event that records it.
 pub fn recognise(head: &[u8], params: &BTreeMap<String, String>) -> Option<EventKind> {
     let what = if params.contains_key(REDIRECT_PARAM) {
-        "followed the redirect"
+        FollowUp::Redirect
     } else if has_header(head, "authorization") {
-        "answered the authentication challenge with credentials"
+        FollowUp::Credentials
     } else {
         return None;
     };
     Some(EventKind::FollowUpRequest {
-        what: what.to_string(),
+        what,
         raw: ByteLog::of(head),
     })
 }
@@ -74,10 +74,10 @@ mod tests {
             [(REDIRECT_PARAM.to_string(), "1".to_string())].into();
         assert!(recognise(plain, &none).is_none());
         let what = |e: Option<EventKind>| match e {
-            Some(EventKind::FollowUpRequest { what, .. }) => what,
-            _ => String::new(),
+            Some(EventKind::FollowUpRequest { what, .. }) => Some(what),
+            _ => None,
         };
-        assert_eq!(what(recognise(plain, &redirected)), "followed the redirect");
-        assert!(what(recognise(auth, &none)).contains("challenge"));
+        assert_eq!(what(recognise(plain, &redirected)), Some(FollowUp::Redirect));
+        assert_eq!(what(recognise(auth, &none)), Some(FollowUp::Credentials));
     }
 }

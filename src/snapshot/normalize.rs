@@ -10,7 +10,10 @@ use std::fmt::Write as _;
 
 use crate::judge::{Behavior, CloseVerdict};
 use crate::results::CaseResult;
-use crate::transcript::{is_probe_frame, EventKind};
+use crate::transcript::{
+    is_probe_frame, ConnectFailure, EventKind, FollowUp, HandshakeFailure, HarnessClose,
+    SkippedStep, StepName,
+};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::FrameHead;
 use crate::wire::handshake::{accept_for, ResponseHead};
@@ -111,7 +114,7 @@ impl Normalizer {
                 | EventKind::BytesSent { .. }
                 | EventKind::MessageSent { .. } => {}
                 EventKind::ConnectFailed { error } => {
-                    self.line(format!("connect: failed: {}", mask_digits(error)));
+                    self.line(format!("connect: failed: {}", connect_failure(error)));
                     ending.get_or_insert_with(|| "never opened".to_string());
                 }
                 EventKind::RequestSent { raw } => self.key = request_key(raw),
@@ -177,7 +180,7 @@ impl Normalizer {
                     // Other skipped steps depend on when the peer's close
                     // arrived; a skipped marker is the case's own observation
                     // (and comes after the peer's close, wherever TCP is).
-                    if let Some(name) = step.strip_prefix("marker ") {
+                    if let SkippedStep::Step(StepName::Marker { name }) = step {
                         if !self.timing_dependent {
                             self.recv(format!(
                                 "-- marker {name} not reached (the peer had closed)"
@@ -189,7 +192,10 @@ impl Normalizer {
                     self.line("handshake: the client reused a Sec-WebSocket-Key");
                 }
                 EventKind::FollowUpRequest { what, .. } => {
-                    self.line(format!("follow-up: on a new connection the client {what}"));
+                    self.line(format!(
+                        "follow-up: on a new connection the client {}",
+                        follow_up(what)
+                    ));
                 }
                 EventKind::TruncatedFrame => {
                     if ending.is_none() {
@@ -198,14 +204,16 @@ impl Normalizer {
                 }
                 // A failed write is not the end by itself: the reader still
                 // collects what the peer sent before it went away.
-                EventKind::SocketError { error } if is_write_error(error) => write_failed = true,
+                EventKind::SocketError { error } if error.is_write() => write_failed = true,
                 // FIN or RST: which one a peer's close produces depends on
                 // whether our bytes were still unread, so both fold into one.
                 EventKind::PeerEof | EventKind::SocketError { .. } => {
                     ending.get_or_insert_with(|| "ended by the peer".to_string());
                 }
                 EventKind::HarnessClosed { reason } => {
-                    ending.get_or_insert_with(|| format!("closed by wsspec ({reason})"));
+                    ending.get_or_insert_with(|| {
+                        format!("closed by wsspec ({})", harness_close(reason))
+                    });
                 }
                 EventKind::Deadline { .. } => {
                     ending.get_or_insert_with(|| {
@@ -514,32 +522,63 @@ fn request_key(raw: &ByteLog) -> Option<String> {
     })
 }
 
-/// A handshake failure in words without numbers, and how the connection
-/// ended. The peer closing before a complete head reads as EOF or as a reset
-/// depending on timing, so both read the same.
-fn handshake_failure(reason: &str) -> (String, &'static str) {
-    if reason.starts_with("connection closed before") || reason.starts_with("reading the response")
-    {
-        (
-            "the peer closed the connection before a complete response head".to_string(),
-            "ended by the peer",
-        )
-    } else if reason.starts_with("no complete response head within") {
-        (
-            "no complete response head before the handshake timeout".to_string(),
-            "closed by wsspec after the failed handshake",
-        )
-    } else {
-        (
-            mask_digits(reason),
-            "closed by wsspec after the failed handshake",
-        )
+/// Why wsspec ended the connection, as snapshots word it.
+fn harness_close(reason: &HarnessClose) -> String {
+    match reason {
+        HarnessClose::CaseDrops => "the case drops the connection".into(),
+        HarnessClose::Deadline => "case deadline expired".into(),
+        HarnessClose::ServerClosesFirst => {
+            "closing handshake complete: the server closes TCP first (RFC 6455 7.1.1)".into()
+        }
+        HarnessClose::StepsFinished => "steps finished with the connection still open".into(),
+        HarnessClose::Other(text) => quote_if_odd(text),
     }
 }
 
-/// Whether a socket error came from writing (the runner prefixes them so).
-fn is_write_error(error: &str) -> bool {
-    error.starts_with("write") || error.starts_with("writing")
+/// A client's follow-up request, as snapshots word it.
+fn follow_up(what: &FollowUp) -> String {
+    match what {
+        FollowUp::Redirect => "followed the redirect".into(),
+        FollowUp::Credentials => "answered the authentication challenge with credentials".into(),
+        FollowUp::Other(text) => quote_if_odd(text),
+    }
+}
+
+/// A failed connection attempt in words without numbers.
+fn connect_failure(error: &ConnectFailure) -> String {
+    match error {
+        ConnectFailure::Io(detail) => mask_digits(detail),
+        ConnectFailure::Timeout { .. } => "no connection within # ms".to_string(),
+        ConnectFailure::TargetGone => {
+            "the target stopped accepting connections earlier in this run".to_string()
+        }
+    }
+}
+
+/// A handshake failure in words without numbers, and how the connection
+/// ended. The peer closing before a complete head reads as EOF or as a reset
+/// depending on timing, so both read the same.
+fn handshake_failure(reason: &HandshakeFailure) -> (String, &'static str) {
+    const BY_WSSPEC: &str = "closed by wsspec after the failed handshake";
+    match reason {
+        HandshakeFailure::ClosedEarly | HandshakeFailure::ReadFailed { .. } => (
+            "the peer closed the connection before a complete response head".to_string(),
+            "ended by the peer",
+        ),
+        HandshakeFailure::Timeout { .. } => (
+            "no complete response head before the handshake timeout".to_string(),
+            BY_WSSPEC,
+        ),
+        HandshakeFailure::Malformed { detail } => (
+            mask_digits(&format!("malformed response head: {detail}")),
+            BY_WSSPEC,
+        ),
+        HandshakeFailure::Incomplete => ("incomplete response head".to_string(), BY_WSSPEC),
+        HandshakeFailure::HeadTooLarge { .. } => {
+            ("response head exceeds # bytes".to_string(), BY_WSSPEC)
+        }
+        HandshakeFailure::Other(text) => (mask_digits(text), BY_WSSPEC),
+    }
 }
 
 #[cfg(test)]
@@ -728,7 +767,10 @@ verdict: behaviour OK; close OK
         let fin = result(echo_events(), Behavior::Ok, CloseVerdict::Ok);
         let mut events = echo_events();
         *events.last_mut().expect("events") = EventKind::SocketError {
-            error: "read: Connection reset by peer (os error 104)".into(),
+            error: crate::transcript::SocketFailure::new(
+                crate::transcript::SocketOp::Read,
+                "Connection reset by peer (os error 104)",
+            ),
         };
         let rst = result(events, Behavior::Ok, CloseVerdict::Ok);
         assert_eq!(normalize(&fin), normalize(&rst));

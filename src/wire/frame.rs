@@ -32,6 +32,17 @@ impl Opcode {
         })
     }
 
+    /// Parses any name [`Opcode::name`] writes, the reserved ones (`reserved-0x3`) included.
+    pub fn from_any_name(name: &str) -> Option<Opcode> {
+        match name.strip_prefix("reserved-0x") {
+            Some(hex) => u8::from_str_radix(hex, 16)
+                .ok()
+                .map(Opcode)
+                .filter(|o| o.is_reserved()),
+            None => Self::from_name(name),
+        }
+    }
+
     pub fn is_control(self) -> bool {
         self.0 & 0x8 != 0
     }

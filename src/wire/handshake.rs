@@ -165,8 +165,19 @@ impl ResponseHead {
     }
 }
 
+/// Why a response head could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeadError {
+    /// The head ends before the parser is satisfied.
+    #[error("incomplete response head")]
+    Incomplete,
+    /// The parser's words.
+    #[error("malformed response head: {0}")]
+    Malformed(String),
+}
+
 /// Parses a response head leniently (obs-fold, odd spacing, invalid header lines skipped).
-pub fn parse_response(head: &[u8]) -> Result<ResponseHead, String> {
+pub fn parse_response(head: &[u8]) -> Result<ResponseHead, HeadError> {
     let mut storage = [httparse::EMPTY_HEADER; 128];
     let mut resp = httparse::Response::new(&mut storage);
     let mut config = httparse::ParserConfig::default();
@@ -177,8 +188,8 @@ pub fn parse_response(head: &[u8]) -> Result<ResponseHead, String> {
         .ignore_invalid_headers_in_responses(true);
     match config.parse_response(&mut resp, head) {
         Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err("incomplete response head".into()),
-        Err(e) => return Err(format!("malformed response head: {e}")),
+        Ok(httparse::Status::Partial) => return Err(HeadError::Incomplete),
+        Err(e) => return Err(HeadError::Malformed(e.to_string())),
     }
     Ok(ResponseHead {
         status: resp.code.unwrap_or(0),

@@ -173,6 +173,24 @@ pub enum WaitFor {
     Silence,
 }
 
+impl WaitFor {
+    /// The word a case file uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitFor::Echo => "echo",
+            WaitFor::Close => "close",
+            WaitFor::End => "end",
+            WaitFor::Silence => "silence",
+        }
+    }
+}
+
+impl std::fmt::Display for WaitFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a wait can find out early that the peer has caught up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]

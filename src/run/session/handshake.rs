@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use super::send::encode_all;
 use super::Session;
 use crate::run::Target;
-use crate::transcript::EventKind;
+use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure, SocketFailure, SocketOp};
 use crate::wire::bytelog::{ByteLog, ByteLogBuilder};
 use crate::wire::handshake::{
     build_request, find_head_end, key_from_bytes, parse_response, render_raw_request, HeaderEdits,
@@ -105,7 +105,7 @@ impl Session<'_> {
             }
             if let Err(e) = stream.write_all(chunk).await {
                 self.record(EventKind::SocketError {
-                    error: format!("writing the handshake response: {e}"),
+                    error: SocketFailure::new(SocketOp::WriteResponse, e),
                 });
                 return;
             }
@@ -127,13 +127,15 @@ impl Session<'_> {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 self.record(EventKind::ConnectFailed {
-                    error: e.to_string(),
+                    error: ConnectFailure::Io(e.to_string()),
                 });
                 return None;
             }
             Err(_) => {
                 self.record(EventKind::ConnectFailed {
-                    error: format!("no connection within {} ms", connect.as_millis()),
+                    error: ConnectFailure::Timeout {
+                        ms: connect.as_millis() as u64,
+                    },
                 });
                 return None;
             }
@@ -189,7 +191,7 @@ impl Session<'_> {
             }
             if let Err(e) = stream.write_all(chunk).await {
                 self.record(EventKind::SocketError {
-                    error: format!("writing the handshake request: {e}"),
+                    error: SocketFailure::new(SocketOp::WriteRequest, e),
                 });
                 return None;
             }
@@ -216,7 +218,7 @@ impl Session<'_> {
                     }
                     Err(reason) => {
                         self.record(EventKind::HandshakeFailed {
-                            reason,
+                            reason: reason.into(),
                             raw: log_all(head),
                         });
                         return None;
@@ -225,7 +227,9 @@ impl Session<'_> {
             }
             if buf.len() > MAX_HEAD_BYTES {
                 self.record(EventKind::HandshakeFailed {
-                    reason: format!("response head exceeds {MAX_HEAD_BYTES} bytes"),
+                    reason: HandshakeFailure::HeadTooLarge {
+                        limit: MAX_HEAD_BYTES,
+                    },
                     raw: ByteLog::of(&buf),
                 });
                 return None;
@@ -234,7 +238,7 @@ impl Session<'_> {
             match tokio::time::timeout(remaining, stream.read(&mut chunk)).await {
                 Ok(Ok(0)) => {
                     self.record(EventKind::HandshakeFailed {
-                        reason: "connection closed before a complete response head".into(),
+                        reason: HandshakeFailure::ClosedEarly,
                         raw: ByteLog::of(&buf),
                     });
                     return None;
@@ -242,17 +246,18 @@ impl Session<'_> {
                 Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
                 Ok(Err(e)) => {
                     self.record(EventKind::HandshakeFailed {
-                        reason: format!("reading the response: {e}"),
+                        reason: HandshakeFailure::ReadFailed {
+                            detail: e.to_string(),
+                        },
                         raw: ByteLog::of(&buf),
                     });
                     return None;
                 }
                 Err(_) => {
                     self.record(EventKind::HandshakeFailed {
-                        reason: format!(
-                            "no complete response head within {} ms",
-                            limit.as_millis()
-                        ),
+                        reason: HandshakeFailure::Timeout {
+                            ms: limit.as_millis() as u64,
+                        },
                         raw: ByteLog::of(&buf),
                     });
                     return None;

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::shared::{Shared, WriteCmd};
 use super::PROBE_PREFIX;
 use crate::run::build::frame;
-use crate::transcript::EventKind;
+use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
 use crate::wire::bytelog::{ByteLog, DEFAULT_HEAD};
 use crate::wire::decode::Decoder;
 use crate::wire::frame::FrameEncoding;
@@ -95,11 +95,10 @@ async fn write_pieces(
                 .unwrap_or(data.len());
             if stop < data.len() {
                 shared.record(EventKind::StepSkipped {
-                    step: format!(
-                        "{} of {} bytes not sent: the peer sent its close",
-                        data.len() - stop,
-                        data.len()
-                    ),
+                    step: SkippedStep::BytesDropped {
+                        unsent: data.len() - stop,
+                        total: data.len(),
+                    },
                 });
             }
             continue;
@@ -130,11 +129,10 @@ async fn write_pieces(
                         Ok(r) => r,
                         Err(_) => {
                             shared.record(EventKind::StepSkipped {
-                                step: format!(
-                                    "write abandoned with {} of {} bytes unsent: the peer closed and stopped reading",
-                                    data.len() - pos,
-                                    data.len()
-                                ),
+                                step: SkippedStep::WriteAbandoned {
+                                    unsent: data.len() - pos,
+                                    total: data.len(),
+                                },
                             });
                             return false;
                         }
@@ -144,7 +142,7 @@ async fn write_pieces(
         };
         if let Err(e) = r {
             shared.record(EventKind::SocketError {
-                error: format!("write: {e}"),
+                error: SocketFailure::new(SocketOp::Write, e),
             });
             return false;
         }
@@ -185,7 +183,7 @@ pub(super) async fn reader_task(
             Ok(n) => pending.extend_from_slice(&buf[..n]),
             Err(e) => {
                 shared.record(EventKind::SocketError {
-                    error: format!("read: {e}"),
+                    error: SocketFailure::new(SocketOp::Read, e),
                 });
                 break;
             }

@@ -26,7 +26,7 @@ use self::shared::{PeerState, Shared, WriteCmd};
 use super::{RunOptions, Target};
 use crate::case::model::Step;
 use crate::case::Case;
-use crate::transcript::{EventKind, Transcript};
+use crate::transcript::{EventKind, HarnessClose, SkippedStep, StepName, Transcript};
 use crate::wire::bytelog::{ByteLog, DEFAULT_HEAD};
 use crate::wire::message::Observer;
 use crate::wire::{Opcode, Prng};
@@ -164,7 +164,7 @@ impl Session<'_> {
         );
         if sends && self.shared.peer_gone() {
             self.record(EventKind::StepSkipped {
-                step: describe(step),
+                step: SkippedStep::Step(describe(step)),
             });
             return;
         }
@@ -202,7 +202,7 @@ impl Session<'_> {
             Step::Wait(w) => self.wait(w).await,
             Step::Drop => {
                 self.record(EventKind::HarnessClosed {
-                    reason: "the case drops the connection".into(),
+                    reason: HarnessClose::CaseDrops,
                 });
                 self.shutdown().await;
                 self.shared.state.send_modify(|s| s.ended = true);
@@ -211,7 +211,7 @@ impl Session<'_> {
                 for _ in 0..r.times {
                     if self.shared.peer_gone() {
                         self.record(EventKind::StepSkipped {
-                            step: "repeat: the peer has closed".into(),
+                            step: SkippedStep::RepeatStopped,
                         });
                         break;
                     }
@@ -243,12 +243,11 @@ impl Session<'_> {
             let closed_cleanly = peer.close_received && peer.close_sent;
             self.record(EventKind::HarnessClosed {
                 reason: if deadline {
-                    "case deadline expired".into()
+                    HarnessClose::Deadline
                 } else if self.shared.server_role && closed_cleanly {
-                    "closing handshake complete: the server closes TCP first (RFC 6455 7.1.1)"
-                        .into()
+                    HarnessClose::ServerClosesFirst
                 } else {
-                    "steps finished with the connection still open".into()
+                    HarnessClose::StepsFinished
                 },
             });
         }
@@ -256,19 +255,22 @@ impl Session<'_> {
     }
 }
 
-fn describe(step: &Step) -> String {
+fn describe(step: &Step) -> StepName {
     match step {
-        Step::Send(f) => format!("send {} frame", Opcode(f.opcode.0).name()),
-        Step::SendFrames(b) => format!("send_frames ({} frames)", b.frames.len()),
-        Step::SendRaw(r) => format!("send_raw ({} bytes)", r.bytes.len()),
-        Step::Close(c) => match c.code {
-            Some(code) => format!("close {code}"),
-            None => "close (no body)".into(),
+        Step::Send(f) => StepName::Send {
+            opcode: Opcode(f.opcode.0),
         },
-        Step::Pause(m) => format!("pause {} ms", m.0),
-        Step::Marker(m) => format!("marker {m}"),
-        Step::Wait(_) => "wait".into(),
-        Step::Drop => "drop".into(),
-        Step::Repeat(r) => format!("repeat {} times", r.times),
+        Step::SendFrames(b) => StepName::SendFrames {
+            frames: b.frames.len(),
+        },
+        Step::SendRaw(r) => StepName::SendRaw {
+            bytes: r.bytes.len(),
+        },
+        Step::Close(c) => StepName::Close { code: c.code },
+        Step::Pause(m) => StepName::Pause { ms: m.0 },
+        Step::Marker(m) => StepName::Marker { name: m.clone() },
+        Step::Wait(_) => StepName::Wait,
+        Step::Drop => StepName::Drop,
+        Step::Repeat(r) => StepName::Repeat { times: r.times },
     }
 }

@@ -12,7 +12,7 @@ use super::shared::WriteCmd;
 use super::Session;
 use crate::case::model::{CloseStep, Millis, SendFrame};
 use crate::run::build::{build_frames, frame, BuiltFrame};
-use crate::transcript::EventKind;
+use crate::transcript::{EventKind, SkippedStep};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::{DecodeEvent, Decoder};
 use crate::wire::frame::FrameEncoding;
@@ -25,7 +25,9 @@ impl Session<'_> {
             Ok(f) => f,
             Err(e) => {
                 self.record(EventKind::StepSkipped {
-                    step: format!("send: cannot encode frame: {e}"),
+                    step: SkippedStep::EncodeFailed {
+                        detail: e.to_string(),
+                    },
                 });
                 Vec::new()
             }

@@ -34,12 +34,6 @@ impl Session<'_> {
         let mut rx = self.shared.state.subscribe();
         let (msgs, pings) = (self.messages_sent, self.pings_sent);
         let server = self.shared.server_role;
-        let what = match w.what {
-            WaitFor::Echo => "echo",
-            WaitFor::Close => "close",
-            WaitFor::End => "end",
-            WaitFor::Silence => "silence",
-        };
         let met = match w.what {
             WaitFor::Silence => {
                 let quiet = w
@@ -72,10 +66,10 @@ impl Session<'_> {
                 tokio::time::timeout(settle, rx.wait_for(|s| s.close_received || s.ended)).await;
         }
         if met {
-            self.record(EventKind::WaitMet { what: what.into() });
+            self.record(EventKind::WaitMet { what: w.what });
         } else {
             self.record(EventKind::WaitTimedOut {
-                what: what.into(),
+                what: w.what,
                 after_ms: timeout.as_millis() as u64,
             });
         }

@@ -2,8 +2,16 @@
 //! runner writes it; the judge, snapshots and reports read it. It is plain data
 //! owned by no stage, which is what keeps the runner ignorant of verdicts.
 
+pub mod reasons;
+
 use serde::{Deserialize, Serialize};
 
+pub use reasons::{
+    ConnectFailure, FollowUp, HandshakeFailure, HarnessClose, SkippedStep, SocketFailure,
+    SocketOp, StepName,
+};
+
+use crate::case::model::WaitFor;
 use crate::wire::bytelog::ByteLog;
 use crate::wire::handshake::ResponseHead;
 use crate::wire::message::{FrameRecord, MessageRecord};
@@ -31,7 +39,7 @@ pub enum EventKind {
     /// TCP connection established.
     Connected,
     /// The TCP connection could not be opened.
-    ConnectFailed { error: String },
+    ConnectFailed { error: ConnectFailure },
     /// The opening handshake request we wrote.
     RequestSent { raw: ByteLog },
     /// The peer's handshake response head.
@@ -41,7 +49,10 @@ pub enum EventKind {
     /// (wsspec as the server) The response wsspec wrote.
     ResponseSent { status: u16, raw: ByteLog },
     /// No usable response: timeout, EOF, oversized or malformed head.
-    HandshakeFailed { reason: String, raw: ByteLog },
+    HandshakeFailed {
+        reason: HandshakeFailure,
+        raw: ByteLog,
+    },
     /// A frame we wrote (`writes`: how many socket writes carried the step).
     FrameSent { frame: FrameRecord },
     /// Raw bytes we wrote.
@@ -55,27 +66,27 @@ pub enum EventKind {
     /// A timing marker reached while the peer had not closed.
     Marker { name: String },
     /// A step not run because the peer had already closed.
-    StepSkipped { step: String },
+    StepSkipped { step: SkippedStep },
     /// A probe ping a wait is about to send (`probe: ping`); it and its pong
     /// are bookkeeping, not graded events.
     ProbeSent { payload: String },
     /// A wait that ended because its event arrived.
-    WaitMet { what: String },
+    WaitMet { what: WaitFor },
     /// A wait that ran out of time.
-    WaitTimedOut { what: String, after_ms: u64 },
+    WaitTimedOut { what: WaitFor, after_ms: u64 },
     /// The peer closed its side of the TCP connection (EOF).
     PeerEof,
     /// The connection was reset or failed while reading or writing.
-    SocketError { error: String },
+    SocketError { error: SocketFailure },
     /// We closed the TCP connection.
-    HarnessClosed { reason: String },
+    HarnessClosed { reason: HarnessClose },
     /// The case deadline expired.
     Deadline { after_ms: u64 },
     /// (wsspec as the server, after refusing the upgrade) The client came back
     /// on a new connection for the same case: it followed a redirect,
     /// answered an authentication challenge, or simply asked again. `what`
     /// says which, as a verb phrase ("followed the redirect").
-    FollowUpRequest { what: String, raw: ByteLog },
+    FollowUpRequest { what: FollowUp, raw: ByteLog },
     /// (wsspec as the server) The client's Sec-WebSocket-Key is one it
     /// already sent on an earlier connection (for case `earlier_case`).
     ClientKeyReused { key: String, earlier_case: String },
@@ -108,10 +119,10 @@ impl Transcript {
 
     /// What the client did on a new connection after this one's refusal
     /// ([`EventKind::FollowUpRequest`]), in order.
-    pub fn follow_ups(&self) -> Vec<&str> {
+    pub fn follow_ups(&self) -> Vec<&FollowUp> {
         self.kinds()
             .filter_map(|k| match k {
-                EventKind::FollowUpRequest { what, .. } => Some(what.as_str()),
+                EventKind::FollowUpRequest { what, .. } => Some(what),
                 _ => None,
             })
             .collect()
@@ -136,9 +147,9 @@ impl Transcript {
     }
 
     /// Why the connection never opened, if it did not.
-    pub fn connect_error(&self) -> Option<&str> {
+    pub fn connect_error(&self) -> Option<&ConnectFailure> {
         self.kinds().find_map(|k| match k {
-            EventKind::ConnectFailed { error } => Some(error.as_str()),
+            EventKind::ConnectFailed { error } => Some(error),
             _ => None,
         })
     }

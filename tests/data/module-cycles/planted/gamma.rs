@@ -1,0 +1,5 @@
+//! gamma: depends on no other module.
+
+pub fn x() -> u8 {
+    0
+}
