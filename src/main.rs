@@ -597,22 +597,21 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let agent = args.agent.clone().unwrap_or_else(|| target.authority());
-        let config = SuiteConfig {
-            target,
-            agent,
-            options,
-            jobs: args.jobs,
-            strict: args.strict,
-            snapshots: args
-                .snap
-                .snapshots
-                .clone()
-                .map(|dir| suite::SnapshotConfig {
-                    dir,
-                    role: "server".into(),
-                    update: args.snap.snapshots_update,
+        let config =
+            SuiteConfig {
+                target,
+                agent,
+                options,
+                jobs: args.jobs,
+                strict: args.strict,
+                snapshots: args.snap.snapshots.clone().map(|dir| {
+                    wsspec::snapshot::SnapshotConfig {
+                        dir,
+                        role: "server".into(),
+                        update: args.snap.snapshots_update,
+                    }
                 }),
-        };
+            };
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let console = Console::new(progress, args.verbose, args.strict);
         let results = match suite::run(&cases, &config, |r, done, total| {

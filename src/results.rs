@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::model::{Closer, EventPattern, Requirement};
+use crate::case::model::{Closer, EventPattern, Requirement, Role};
 use crate::case::Case;
 use crate::judge::{Outcome, Verdict};
 use crate::snapshot::SnapshotStatus;
@@ -38,7 +38,12 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
-    pub fn new(case: &Case, verdict: Verdict, transcript: Transcript) -> CaseResult {
+    pub fn new(
+        case: &Case,
+        verdict: Verdict,
+        transcript: Transcript,
+        snapshot: Option<SnapshotStatus>,
+    ) -> CaseResult {
         CaseResult {
             id: case.spec.id.clone(),
             title: case.spec.title.clone(),
@@ -52,7 +57,7 @@ impl CaseResult {
             performance: case.spec.performance,
             verdict,
             duration_ms: transcript.duration_us as f64 / 1000.0,
-            snapshot: None,
+            snapshot,
             transcript,
         }
     }
@@ -65,8 +70,8 @@ pub struct RunResults {
     pub schema: u32,
     pub tool_version: String,
     pub corpus_version: String,
-    /// `server` when wsspec tested a server.
-    pub role: String,
+    /// `server` when wsspec tested a server, `client` under `serve`.
+    pub role: Role,
     pub target: String,
     pub agent: String,
     /// Seconds since the Unix epoch when the run started.
@@ -78,7 +83,52 @@ pub struct RunResults {
     pub cases: Vec<CaseResult>,
 }
 
+/// When a run started: the wall clock for reports, the monotonic clock for its length.
+#[derive(Debug, Clone, Copy)]
+pub struct RunClock {
+    pub unix_secs: u64,
+    pub at: std::time::Instant,
+}
+
+impl RunClock {
+    pub fn start() -> RunClock {
+        RunClock {
+            unix_secs: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            at: std::time::Instant::now(),
+        }
+    }
+}
+
+/// Who was tested, and how the run counts.
+#[derive(Debug, Clone)]
+pub struct RunIdentity {
+    pub role: Role,
+    pub target: String,
+    pub agent: String,
+    pub strict: bool,
+}
+
 impl RunResults {
+    /// The results of a run that started at `clock` and ends now.
+    pub fn new(identity: RunIdentity, clock: RunClock, cases: Vec<CaseResult>) -> RunResults {
+        RunResults {
+            schema: 1,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            corpus_version: crate::case::CORPUS_VERSION.to_string(),
+            role: identity.role,
+            target: identity.target,
+            agent: identity.agent,
+            started_unix: clock.unix_secs,
+            wall_ms: clock.at.elapsed().as_secs_f64() * 1000.0,
+            strict: identity.strict,
+            counts: RunResults::tally(&cases),
+            cases,
+        }
+    }
+
     pub fn count(&self, outcome: Outcome) -> usize {
         self.cases
             .iter()

@@ -6,15 +6,13 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
-
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::case::Case;
-use crate::judge::judge;
-use crate::results::{CaseResult, RunResults};
+use crate::case::{Case, Role};
+use crate::conclude::conclude;
+use crate::results::{CaseResult, RunClock, RunIdentity, RunResults};
 use crate::run::{run_case, RunOptions, Target};
-use crate::snapshot::SnapshotStatus;
+use crate::snapshot::SnapshotConfig;
 use crate::transcript::{ConnectFailure, Event, EventKind, Transcript};
 
 /// How to run a suite.
@@ -30,17 +28,6 @@ pub struct SuiteConfig {
     pub snapshots: Option<SnapshotConfig>,
 }
 
-/// Where snapshots live and whether this run re-baselines them.
-#[derive(Debug, Clone)]
-pub struct SnapshotConfig {
-    pub dir: std::path::PathBuf,
-    /// `server` when wsspec tests a server, `client` under `serve` (the
-    /// directory under `dir`).
-    pub role: String,
-    /// Write observed snapshots as accepted (`.snap`) instead of pending (`.snap.new`).
-    pub update: bool,
-}
-
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -54,11 +41,7 @@ pub async fn run(
     config: &SuiteConfig,
     mut on_result: impl FnMut(&CaseResult, usize, usize),
 ) -> Result<RunResults, SuiteError> {
-    let started = Instant::now();
-    let started_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let clock = RunClock::start();
     probe(&config.target, &config.options).await?;
     let cases: Arc<Vec<Case>> = Arc::new(cases.to_vec());
     let dead = Arc::new(AtomicBool::new(false));
@@ -101,19 +84,16 @@ pub async fn run(
     }
     let _ = scheduler.await;
     let results: Vec<CaseResult> = slots.into_iter().flatten().collect();
-    Ok(RunResults {
-        schema: 1,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        corpus_version: crate::case::CORPUS_VERSION.to_string(),
-        role: "server".into(),
-        target: config.target.url(),
-        agent: config.agent.clone(),
-        started_unix,
-        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
-        strict: config.strict,
-        counts: RunResults::tally(&results),
-        cases: results,
-    })
+    Ok(RunResults::new(
+        RunIdentity {
+            role: Role::Server,
+            target: config.target.url(),
+            agent: config.agent.clone(),
+            strict: config.strict,
+        },
+        clock,
+        results,
+    ))
 }
 
 async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult {
@@ -136,49 +116,7 @@ async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult
         }
         t
     };
-    let verdict = judge(case, &transcript);
-    let mut result = CaseResult::new(case, verdict, transcript);
-    if let Some(snap) = &config.snapshots {
-        result.snapshot = Some(snapshot_status(case, &result, snap));
-    }
-    result
-}
-
-/// Normalizes a result, compares it with the stored snapshot and writes the
-/// observation: `.snap.new` for a change, `.snap` under `update`. A store that
-/// cannot be read or written shows as drift with the error, never a panic.
-pub fn snapshot_status(case: &Case, result: &CaseResult, cfg: &SnapshotConfig) -> SnapshotStatus {
-    use crate::snapshot::{compare, normalize_with, render_snap, Store};
-    let store = Store::new(&cfg.dir);
-    let id = &case.spec.id;
-    let body = normalize_with(result, case.spec.timing_dependent);
-    let stored = match store.load(&cfg.role, id) {
-        Ok(s) => s.map(|s| s.body),
-        Err(e) => {
-            return SnapshotStatus::Drift {
-                diff: format!("cannot read the stored snapshot: {e}"),
-            }
-        }
-    };
-    let status = compare(stored.as_deref(), &body);
-    let file = render_snap(
-        id,
-        &body,
-        env!("CARGO_PKG_VERSION"),
-        crate::case::CORPUS_VERSION,
-    );
-    let written = match (&status, cfg.update) {
-        (SnapshotStatus::Match, _) => store.discard_new(&cfg.role, id).map(|_| ()),
-        (_, true) => store.write_accepted(&cfg.role, id, &file).map(|_| ()),
-        (_, false) => store.write_new(&cfg.role, id, &file).map(|_| ()),
-    };
-    match written {
-        Ok(()) if cfg.update => SnapshotStatus::Match,
-        Ok(()) => status,
-        Err(e) => SnapshotStatus::Drift {
-            diff: format!("cannot write the snapshot: {e}"),
-        },
-    }
+    conclude(case, transcript, config.snapshots.as_ref())
 }
 
 async fn probe(target: &Target, options: &RunOptions) -> Result<(), SuiteError> {

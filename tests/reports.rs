@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use wsspec::case::model::Requirement;
+use wsspec::case::model::WaitFor;
 use wsspec::judge::{Behavior, CloseVerdict, Outcome, Verdict};
 use wsspec::report::{autobahn, html, json, junit, sanitize, wirelog};
 use wsspec::results::{CaseResult, RunResults};
-use wsspec::case::model::WaitFor;
 use wsspec::transcript::{
     ConnectFailure, Event, EventKind, HandshakeFailure, HarnessClose, SocketFailure, SocketOp,
     Transcript,
@@ -427,7 +427,7 @@ fn run(strict: bool) -> RunResults {
         schema: 1,
         tool_version: format!("0.1.0 {HOSTILE}"),
         corpus_version: "corpus-1".into(),
-        role: "server".into(),
+        role: wsspec::case::Role::Server,
         target: format!("ws://127.0.0.1:9001/{HOSTILE}"),
         agent: format!("My Server/1.2 {HOSTILE}"),
         started_unix: 1_700_000_000,

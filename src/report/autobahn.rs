@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::case::Role;
 use crate::results::{CaseResult, RunResults};
 use crate::transcript::EventKind;
 use crate::wire::bytelog::ByteLog;
@@ -153,7 +154,7 @@ pub fn render_case(r: &RunResults, c: &CaseResult, number: usize) -> String {
         "httpRequest": request,
         "httpResponse": response,
         "id": c.autobahn.clone().unwrap_or_else(|| c.id.clone()),
-        "isServer": r.role == "client",
+        "isServer": r.role == Role::Client,
         "localCloseCode": local.as_ref().and_then(|b| b.code),
         "localCloseReason": reason(&local),
         "remoteCloseCode": c.verdict.remote_close_code,

@@ -154,7 +154,7 @@ pub fn render(r: &RunResults) -> String {
     let meta = [
         ("Target", esc(&r.target)),
         ("Agent", esc(&r.agent)),
-        ("Role under test", esc(&r.role)),
+        ("Role under test", esc(r.role.as_str())),
         ("Started", esc(&utc(r.started_unix))),
         ("Wall time", format!("{} ms", ms(r.wall_ms))),
         (

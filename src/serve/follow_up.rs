@@ -77,7 +77,10 @@ mod tests {
             Some(EventKind::FollowUpRequest { what, .. }) => Some(what),
             _ => None,
         };
-        assert_eq!(what(recognise(plain, &redirected)), Some(FollowUp::Redirect));
+        assert_eq!(
+            what(recognise(plain, &redirected)),
+            Some(FollowUp::Redirect)
+        );
         assert_eq!(what(recognise(auth, &none)), Some(FollowUp::Credentials));
     }
 }

@@ -12,7 +12,7 @@ pub mod follow_up;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::SinkExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,14 +21,15 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::case::Case;
-use crate::judge::judge;
+use crate::case::Role;
+use crate::conclude::conclude;
 use crate::reference::gate::Replay;
 use crate::report::agents::Column;
 use crate::report::{write_file, write_reports, Outputs};
-use crate::results::{CaseResult, RunResults};
+use crate::results::{CaseResult, RunClock, RunIdentity, RunResults};
 use crate::run::session::run_case_accepted;
 use crate::run::RunOptions;
-use crate::suite::{snapshot_status, SnapshotConfig};
+use crate::snapshot::SnapshotConfig;
 use crate::transcript::{Event, EventKind, Transcript};
 use crate::wire::handshake::find_head_end;
 
@@ -73,7 +74,7 @@ pub type AgentResults = BTreeMap<String, BTreeMap<usize, CaseResult>>;
 struct State {
     config: ServeConfig,
     results: Mutex<AgentResults>,
-    started: Instant,
+    started: RunClock,
     listen: SocketAddr,
     shutdown: watch::Sender<bool>,
     /// Connections accepted whose case (if they are a `runCase`) is not yet
@@ -91,13 +92,8 @@ struct State {
 impl State {
     /// Judges a transcript (and compares its snapshot) into a result.
     fn result(&self, case: &Case, agent: &str, transcript: Transcript) -> CaseResult {
-        let verdict = judge(case, &transcript);
-        let mut result = CaseResult::new(case, verdict, transcript);
-        if let Some(snaps) = &self.config.snapshots {
-            let cfg = snaps.for_agent(agent);
-            result.snapshot = Some(snapshot_status(case, &result, &cfg));
-        }
-        result
+        let snapshots = self.config.snapshots.as_ref().map(|s| s.for_agent(agent));
+        conclude(case, transcript, snapshots.as_ref())
     }
 
     /// Remembers the key of an agent's runCase request; the event to record
@@ -179,7 +175,7 @@ pub async fn serve(
     let state = Arc::new(State {
         config,
         results: Mutex::new(BTreeMap::new()),
-        started: Instant::now(),
+        started: RunClock::start(),
         listen: addr,
         shutdown: tx,
         in_flight: watch::channel(0).0,
@@ -406,27 +402,21 @@ async fn reply_text(stream: TcpStream, head: Vec<u8>, rest: Vec<u8>, text: Optio
 pub fn agent_results(
     config: &ServeConfig,
     listen: SocketAddr,
-    started: Instant,
+    started: RunClock,
     agent: &str,
     by_case: &BTreeMap<usize, CaseResult>,
 ) -> RunResults {
     let cases: Vec<CaseResult> = by_case.values().cloned().collect();
-    RunResults {
-        schema: 1,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        corpus_version: crate::case::CORPUS_VERSION.to_string(),
-        role: "client".into(),
-        target: format!("ws://{listen}/ (wsspec serve)"),
-        agent: agent.to_string(),
-        started_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
-        strict: config.strict,
-        counts: RunResults::tally(&cases),
+    RunResults::new(
+        RunIdentity {
+            role: Role::Client,
+            target: format!("ws://{listen}/ (wsspec serve)"),
+            agent: agent.to_string(),
+            strict: config.strict,
+        },
+        started,
         cases,
-    }
+    )
 }
 
 fn write_all_reports(state: &State) -> Result<(), crate::report::WriteError> {

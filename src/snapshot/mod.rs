@@ -6,12 +6,15 @@
 //! - [`snap`]: that text in insta's `.snap` file format (YAML header, `---`, body);
 //! - [`store`]: the files on disk, `DIR/<role>/<case-id>.snap`, with pending
 //!   changes as `.snap.new`, and review operations (accept, reject, prune);
-//! - [`diff`]: stored versus observed → MATCH, NEW or DRIFT with a unified diff.
+//! - [`diff`]: stored versus observed → MATCH, NEW or DRIFT with a unified diff;
+//! - [`observe`]: one case's observation against the store during a run, the
+//!   only place a run reads or writes snapshot files.
 //!
 //! The rules and the workflow are documented in `docs/snapshots.md`.
 
 pub mod diff;
 pub mod normalize;
+pub mod observe;
 pub mod snap;
 pub mod store;
 
@@ -19,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use diff::{compare, unified_diff, SnapshotStatus};
 pub use normalize::{normalize, normalize_with};
+pub use observe::{observe, SnapshotConfig};
 pub use snap::{parse_snap, render_snap, Snap};
 pub use store::{PendingChange, Store};
 

@@ -8,11 +8,10 @@
 
 use std::fmt::Write as _;
 
-use crate::judge::{Behavior, CloseVerdict};
-use crate::results::CaseResult;
+use crate::judge::{Behavior, CloseVerdict, Verdict};
 use crate::transcript::{
     is_probe_frame, ConnectFailure, EventKind, FollowUp, HandshakeFailure, HarnessClose,
-    SkippedStep, StepName,
+    SkippedStep, StepName, Transcript,
 };
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::FrameHead;
@@ -35,8 +34,8 @@ pub const SHOWN_HEADERS: [&str; 5] = [
 ];
 
 /// The snapshot text of one case with no timing folds.
-pub fn normalize(result: &CaseResult) -> String {
-    normalize_with(result, false)
+pub fn normalize(transcript: &Transcript, verdict: &Verdict) -> String {
+    normalize_with(transcript, verdict, false)
 }
 
 /// The snapshot text of one case. `timing_dependent` (the case's
@@ -49,7 +48,11 @@ pub fn normalize(result: &CaseResult) -> String {
 /// CLIENT (close) each read as one phrase. The handshake, the peer's pings,
 /// close frame and other control frames, who closed first, how TCP ended and a
 /// FAILED verdict stay.
-pub fn normalize_with(result: &CaseResult, timing_dependent: bool) -> String {
+pub fn normalize_with(
+    transcript: &Transcript,
+    verdict: &Verdict,
+    timing_dependent: bool,
+) -> String {
     let mut n = Normalizer {
         out: String::new(),
         timing_dependent,
@@ -58,7 +61,7 @@ pub fn normalize_with(result: &CaseResult, timing_dependent: bool) -> String {
         in_message: false,
         received_any: false,
     };
-    n.run(result);
+    n.run(transcript, verdict);
     n.out
 }
 
@@ -97,8 +100,7 @@ impl Normalizer {
         self.line(s);
     }
 
-    fn run(&mut self, result: &CaseResult) {
-        let t = &result.transcript;
+    fn run(&mut self, t: &Transcript, verdict: &Verdict) {
         let mut first_close: Option<First> = None;
         let (mut sent_close, mut got_close) = (false, false);
         let mut ending: Option<String> = None;
@@ -243,7 +245,7 @@ impl Normalizer {
             "tcp: {}",
             ending.as_deref().unwrap_or("no end recorded")
         ));
-        self.verdict(result);
+        self.verdict(verdict);
     }
 
     fn response(&mut self, head: &ResponseHead) {
@@ -350,8 +352,7 @@ impl Normalizer {
         }
     }
 
-    fn verdict(&mut self, result: &CaseResult) {
-        let v = &result.verdict;
+    fn verdict(&mut self, v: &Verdict) {
         let fold = self.timing_dependent;
         let behavior = match v.behavior {
             Behavior::Ok | Behavior::NonStrict if fold => {
@@ -584,9 +585,8 @@ fn handshake_failure(reason: &HandshakeFailure) -> (String, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::model::Requirement;
     use crate::judge::Verdict;
-    use crate::transcript::{Event, Transcript};
+    use crate::transcript::Event;
     use crate::wire::decode::LengthForm;
     use crate::wire::message::CloseBody;
 
@@ -654,19 +654,22 @@ mod tests {
         }
     }
 
-    fn result(kinds: Vec<EventKind>, behavior: Behavior, close: CloseVerdict) -> CaseResult {
-        CaseResult {
-            id: "t.1".into(),
-            title: "t".into(),
-            group: "t".into(),
-            group_title: "t".into(),
-            rfc: String::new(),
-            requirement: Requirement::Must,
-            autobahn: None,
-            description: None,
-            expectation: String::new(),
-            performance: false,
-            snapshot: None,
+    /// A transcript with its verdict, as a run would conclude them.
+    struct Observed {
+        transcript: Transcript,
+        verdict: Verdict,
+    }
+
+    fn normalize(o: &Observed) -> String {
+        super::normalize(&o.transcript, &o.verdict)
+    }
+
+    fn normalize_with(o: &Observed, timing_dependent: bool) -> String {
+        super::normalize_with(&o.transcript, &o.verdict, timing_dependent)
+    }
+
+    fn result(kinds: Vec<EventKind>, behavior: Behavior, close: CloseVerdict) -> Observed {
+        Observed {
             verdict: Verdict {
                 behavior,
                 behavior_reason: "took 12 ms".into(),
@@ -675,7 +678,6 @@ mod tests {
                 remote_close_code: Some(1000),
                 outcome: Verdict::outcome_of(behavior, close),
             },
-            duration_ms: 12.5,
             transcript: Transcript {
                 case_id: "t.1".into(),
                 events: kinds

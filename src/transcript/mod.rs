@@ -7,8 +7,8 @@ pub mod reasons;
 use serde::{Deserialize, Serialize};
 
 pub use reasons::{
-    ConnectFailure, FollowUp, HandshakeFailure, HarnessClose, SkippedStep, SocketFailure,
-    SocketOp, StepName,
+    ConnectFailure, FollowUp, HandshakeFailure, HarnessClose, SkippedStep, SocketFailure, SocketOp,
+    StepName,
 };
 
 use crate::case::model::WaitFor;

@@ -49,7 +49,10 @@ sentence_serde!(
 
 /// `prefix{number}suffix` → the number.
 fn number_between(text: &str, prefix: &str, suffix: &str) -> Option<u64> {
-    text.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
+    text.strip_prefix(prefix)?
+        .strip_suffix(suffix)?
+        .parse()
+        .ok()
 }
 
 /// Why a connection could not be opened.

@@ -67,6 +67,16 @@ pub enum Role {
     Client,
 }
 
+impl Role {
+    /// `server` or `client`, as results.json writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Server => "server",
+            Role::Client => "client",
+        }
+    }
+}
+
 /// One case, as written (after matrix expansion).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,32 @@
+//! One conclusion of a case: its transcript is judged, the verdict and the
+//! transcript become a [`CaseResult`], and, when the run keeps snapshots, the
+//! observation is compared with the store (NEW and DRIFT change the result,
+//! so they are decided here; reporters only render). Both front doors, `run`
+//! through [`crate::suite`] and [`crate::serve`], conclude every case through
+//! [`conclude`], and nothing else judges or snapshots a case.
+
+use crate::case::Case;
+use crate::judge::judge;
+use crate::results::CaseResult;
+use crate::snapshot::{observe, SnapshotConfig};
+use crate::transcript::Transcript;
+
+/// Judges `transcript` for `case`, compares it with the snapshot store when
+/// there is one, and returns the case's result.
+pub fn conclude(
+    case: &Case,
+    transcript: Transcript,
+    snapshots: Option<&SnapshotConfig>,
+) -> CaseResult {
+    let verdict = judge(case, &transcript);
+    let snapshot = snapshots.map(|cfg| {
+        observe(
+            cfg,
+            &case.spec.id,
+            case.spec.timing_dependent,
+            &transcript,
+            &verdict,
+        )
+    });
+    CaseResult::new(case, verdict, transcript, snapshot)
+}
