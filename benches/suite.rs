@@ -90,7 +90,7 @@ fn suite_config(addr: std::net::SocketAddr) -> SuiteConfig {
 }
 
 async fn run_suite(cases: &[Case], config: &SuiteConfig) -> RunResults {
-    wsspec::suite::run(cases, config, |_, _, _| {})
+    wsspec::suite::run(cases, config, &mut wsspec::report::Reporters::new())
         .await
         .unwrap_or_else(|e| panic!("the suite did not start: {e}"))
 }

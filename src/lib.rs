@@ -6,6 +6,7 @@
 //! calls the next. [`reference`] is the embedded known-good echo server.
 
 pub mod case;
+pub mod cli;
 pub mod conclude;
 pub mod judge;
 pub mod reference;

@@ -1,8 +1,9 @@
-//! The orchestrator: strings the stages together for a list of cases. It
-//! checks that the target is reachable, runs cases concurrently (`jobs` at a
-//! time; performance cases alone, afterwards), judges each transcript, streams
-//! each result to the caller as it completes and returns the run's results in
-//! case order. No stage calls the next; this function does.
+//! The orchestrator of `wsspec run`: strings the stages together for a list
+//! of cases. It checks that the target is reachable, runs cases concurrently
+//! (`jobs` at a time; performance cases alone, afterwards), concludes each
+//! transcript ([`conclude`]), tells the reporters about each case as it starts
+//! and finishes, and at the end hands them the run's results in case order.
+//! No stage calls the next; this function does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::case::{Case, Role};
 use crate::conclude::conclude;
+use crate::report::{Reporters, RunEvent, WriteError};
 use crate::results::{CaseResult, RunClock, RunIdentity, RunResults};
 use crate::run::{run_case, RunOptions, Target};
 use crate::snapshot::SnapshotConfig;
@@ -33,19 +35,29 @@ pub struct SuiteConfig {
 pub enum SuiteError {
     #[error("cannot reach {target}: {error}")]
     Unreachable { target: String, error: String },
+    #[error(transparent)]
+    Reports(#[from] WriteError),
 }
 
-/// Runs `cases`; `on_result(result, done, total)` sees each result as it completes.
+/// What the case tasks tell the collector.
+enum Progress {
+    Started(usize),
+    Finished(usize, Box<CaseResult>),
+}
+
+/// Runs `cases`, feeding `reporters` as cases start and finish and the
+/// results at the end.
 pub async fn run(
     cases: &[Case],
     config: &SuiteConfig,
-    mut on_result: impl FnMut(&CaseResult, usize, usize),
+    reporters: &mut Reporters,
 ) -> Result<RunResults, SuiteError> {
     let clock = RunClock::start();
     probe(&config.target, &config.options).await?;
+    reporters.emit(RunEvent::RunStarted { total: cases.len() })?;
     let cases: Arc<Vec<Case>> = Arc::new(cases.to_vec());
     let dead = Arc::new(AtomicBool::new(false));
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, CaseResult)>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Progress>();
     let (parallel, serial): (Vec<usize>, Vec<usize>) =
         (0..cases.len()).partition(|&i| !cases[i].spec.performance);
     let scheduler = {
@@ -62,29 +74,44 @@ pub async fn run(
                 let (cases, config, dead, tx) =
                     (cases.clone(), config.clone(), dead.clone(), tx.clone());
                 tasks.spawn(async move {
+                    let _ = tx.send(Progress::Started(i));
                     let r = one(&cases[i], &config, &dead).await;
-                    let _ = tx.send((i, r));
+                    let _ = tx.send(Progress::Finished(i, Box::new(r)));
                     drop(permit);
                 });
             }
             while tasks.join_next().await.is_some() {}
             for i in serial {
+                let _ = tx.send(Progress::Started(i));
                 let r = one(&cases[i], &config, &dead).await;
-                let _ = tx.send((i, r));
+                let _ = tx.send(Progress::Finished(i, Box::new(r)));
             }
         })
     };
     let total = cases.len();
     let mut slots: Vec<Option<CaseResult>> = vec![None; total];
     let mut done = 0;
-    while let Some((i, result)) = rx.recv().await {
-        done += 1;
-        on_result(&result, done, total);
-        slots[i] = Some(result);
+    while let Some(progress) = rx.recv().await {
+        match progress {
+            Progress::Started(i) => reporters.emit(RunEvent::CaseStarted {
+                agent: &config.agent,
+                case: &cases[i],
+            })?,
+            Progress::Finished(i, result) => {
+                done += 1;
+                reporters.emit(RunEvent::CaseFinished {
+                    agent: &config.agent,
+                    result: &result,
+                    done,
+                    total,
+                })?;
+                slots[i] = Some(*result);
+            }
+        }
     }
     let _ = scheduler.await;
     let results: Vec<CaseResult> = slots.into_iter().flatten().collect();
-    Ok(RunResults::new(
+    let run = RunResults::new(
         RunIdentity {
             role: Role::Server,
             target: config.target.url(),
@@ -93,7 +120,11 @@ pub async fn run(
         },
         clock,
         results,
-    ))
+    );
+    let runs = std::slice::from_ref(&run);
+    reporters.emit(RunEvent::ReportsDue { runs })?;
+    reporters.emit(RunEvent::RunFinished { runs })?;
+    Ok(run)
 }
 
 async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult {

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use wsspec::judge::{Behavior, Outcome};
+use wsspec::judge::Outcome;
 
 /// Serves every connection with `behave` after reading the request head.
 fn serve(behave: fn(&mut TcpStream, &str)) -> String {
@@ -77,7 +77,7 @@ fn endless_response_headers_are_cut_off() {
     let r = run_some(&url);
     assert_eq!(r.cases.len(), 3, "the run goes on after each case");
     for c in &r.cases {
-        assert_eq!(c.verdict.behavior, Behavior::Failed);
+        assert_eq!(c.verdict.behavior, Outcome::Failed);
         assert!(
             c.verdict.behavior_reason.contains("exceeds 16384 bytes"),
             "{}",
@@ -137,7 +137,7 @@ fn a_connection_closed_before_answering_is_a_verdict_not_an_error() {
     });
     let r = run_some(&url);
     for c in &r.cases {
-        assert_eq!(c.verdict.behavior, Behavior::Failed);
+        assert_eq!(c.verdict.behavior, Outcome::Failed);
         assert!(
             c.verdict
                 .behavior_reason

@@ -176,7 +176,7 @@ fn a_target_that_dies_mid_run_gives_errors_not_a_hang() {
             strict: false,
             snapshots: None,
         };
-        wsspec::suite::run(&cases, &config, |_, _, _| {})
+        wsspec::suite::run(&cases, &config, &mut wsspec::report::Reporters::new())
             .await
             .expect("reachable at the start")
     });

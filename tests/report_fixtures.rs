@@ -72,7 +72,7 @@ fn rendered_overview(runs: &[RunResults]) -> BTreeMap<String, String> {
         .iter()
         .map(|r| agents::Column {
             results: r,
-            folder: wsspec::serve::safe_name(&r.agent),
+            folder: wsspec::report::agent_folder(&r.agent),
         })
         .collect();
     BTreeMap::from([
@@ -215,7 +215,7 @@ fn run_with(url: &str, cases: &[Case], options: RunOptions, agent: &str) -> RunR
             strict: false,
             snapshots: None,
         };
-        suite::run(cases, &config, |_, _, _| {})
+        suite::run(cases, &config, &mut wsspec::report::Reporters::new())
             .await
             .expect("target reachable")
     })
@@ -377,7 +377,7 @@ fn record() {
             strict: false,
             snapshots: None,
         };
-        suite::run(&few, &config, |_, _, _| {})
+        suite::run(&few, &config, &mut wsspec::report::Reporters::new())
             .await
             .expect("reachable at first")
     });

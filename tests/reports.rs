@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use wsspec::case::model::Requirement;
 use wsspec::case::model::WaitFor;
-use wsspec::judge::{Behavior, CloseVerdict, Outcome, Verdict};
+use wsspec::judge::{CloseVerdict, Outcome, Verdict};
 use wsspec::report::{autobahn, html, json, junit, sanitize, wirelog};
 use wsspec::results::{CaseResult, RunResults};
 use wsspec::transcript::{
@@ -300,7 +300,7 @@ fn case(
     title: &str,
     group: &str,
     autobahn: Option<&str>,
-    behavior: Behavior,
+    behavior: Outcome,
     close: CloseVerdict,
     code: Option<u16>,
     transcript: Transcript,
@@ -337,7 +337,7 @@ fn run(strict: bool) -> RunResults {
             "text message of 125 bytes is echoed",
             "1",
             Some("1.1.2"),
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Ok,
             Some(1000),
             echo_transcript(),
@@ -347,7 +347,7 @@ fn run(strict: bool) -> RunResults {
             HOSTILE,
             "1",
             Some("1.1.10"),
-            Behavior::Failed,
+            Outcome::Failed,
             CloseVerdict::Unclean,
             Some(1002),
             hostile_transcript(),
@@ -357,7 +357,7 @@ fn run(strict: bool) -> RunResults {
             "non-strict one",
             "2",
             Some("2.1"),
-            Behavior::NonStrict,
+            Outcome::NonStrict,
             CloseVerdict::Ok,
             None,
             echo_transcript(),
@@ -367,7 +367,7 @@ fn run(strict: bool) -> RunResults {
             "cannot connect",
             "2",
             None,
-            Behavior::Error,
+            Outcome::Error,
             CloseVerdict::None,
             None,
             Transcript {
@@ -387,7 +387,7 @@ fn run(strict: bool) -> RunResults {
             "informational",
             "3",
             Some("3.1"),
-            Behavior::Informational,
+            Outcome::Informational,
             CloseVerdict::WrongCode,
             Some(4000),
             echo_transcript(),
@@ -397,7 +397,7 @@ fn run(strict: bool) -> RunResults {
             "unimplemented",
             "3",
             Some("3.2"),
-            Behavior::Unimplemented,
+            Outcome::Unimplemented,
             CloseVerdict::Ok,
             None,
             echo_transcript(),
@@ -407,7 +407,7 @@ fn run(strict: bool) -> RunResults {
             "1 MiB binary messages",
             "9",
             Some("9.1.6"),
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::FailedByClient,
             Some(1000),
             perf_transcript(5000),
@@ -417,7 +417,7 @@ fn run(strict: bool) -> RunResults {
             "not an Autobahn case",
             "9",
             None,
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Ok,
             Some(1000),
             echo_transcript(),

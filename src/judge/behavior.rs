@@ -7,7 +7,7 @@
 use super::facts::{Facts, Observed};
 use super::handshake::check_101;
 use super::request::check_request;
-use super::Behavior;
+use super::Outcome;
 use crate::case::model::{EventPattern, Requirement};
 use crate::case::Case;
 use crate::transcript::{EventKind, Transcript};
@@ -47,11 +47,11 @@ pub fn hard_failure(t: &Transcript, f: &Facts) -> Option<String> {
 }
 
 /// The grade a deviation earns under the case's requirement level.
-pub fn deviation_grade(case: &Case) -> Behavior {
+pub fn deviation_grade(case: &Case) -> Outcome {
     match case.spec.requirement {
-        Requirement::Must => Behavior::Failed,
-        Requirement::Should => Behavior::NonStrict,
-        Requirement::May => Behavior::Informational,
+        Requirement::Must => Outcome::Failed,
+        Requirement::Should => Outcome::NonStrict,
+        Requirement::May => Outcome::Informational,
     }
 }
 
@@ -67,17 +67,17 @@ pub fn grade_events(
     f: &Facts,
     ok_patterns: &[EventPattern],
     non_strict_patterns: Option<&[EventPattern]>,
-) -> (Behavior, String) {
+) -> (Outcome, String) {
     let observed = describe_list(&f.received);
     let ok = expand(ok_patterns, f);
     if matches(&ok, &f.received) {
-        return (Behavior::Ok, format!("observed {observed}, as expected"));
+        return (Outcome::Ok, format!("observed {observed}, as expected"));
     }
     let non_strict = non_strict_patterns.map(|p| expand(p, f));
     if let Some(ns) = &non_strict {
         if matches(ns, &f.received) {
             return (
-                Behavior::NonStrict,
+                Outcome::NonStrict,
                 format!(
                     "expected {}; observed {observed}, which is accepted but not the preferred behaviour",
                     describe_expected(&ok)

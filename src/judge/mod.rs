@@ -14,9 +14,9 @@ pub mod handshake;
 pub mod request;
 pub mod verdict;
 
-pub use verdict::{Behavior, CloseVerdict, Outcome, Verdict};
+pub use verdict::{CloseVerdict, Outcome, Verdict};
 
-use crate::case::model::{CloseExpect, EventPattern, Grade, HandshakeExpect, Requirement};
+use crate::case::model::{CloseExpect, EventPattern, HandshakeExpect, Requirement};
 use crate::case::Case;
 use crate::transcript::Transcript;
 use facts::Facts;
@@ -24,7 +24,7 @@ use handshake::HandshakeGrade;
 
 /// One expectation's view of a transcript.
 struct Evaluation {
-    behavior: Behavior,
+    behavior: Outcome,
     behavior_reason: String,
     close: CloseVerdict,
     close_reason: String,
@@ -42,7 +42,7 @@ fn evaluate(
 ) -> Evaluation {
     match handshake::grade(hs, t, f) {
         HandshakeGrade::Refused(reason) => Evaluation {
-            behavior: Behavior::Ok,
+            behavior: Outcome::Ok,
             behavior_reason: reason,
             close: CloseVerdict::Ok,
             close_reason: "no WebSocket connection was expected".into(),
@@ -78,12 +78,12 @@ fn evaluate(
             let (mut behavior, mut behavior_reason) =
                 behavior::grade_events(case, f, ok, non_strict);
             let (close, close_reason) = close::grade(close_expect, case, f);
-            if behavior != Behavior::Failed {
+            if behavior != Outcome::Failed {
                 if close == CloseVerdict::Failed && close_expect.wrong_closer_fails {
-                    behavior = Behavior::Failed;
+                    behavior = Outcome::Failed;
                     behavior_reason = format!("the wrong endpoint closed: {close_reason}");
                 } else if close == CloseVerdict::WrongCode && close_expect.wrong_code_fails {
-                    behavior = Behavior::Failed;
+                    behavior = Outcome::Failed;
                     behavior_reason = format!("wrong close code: {close_reason}");
                 }
             }
@@ -103,7 +103,7 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
     let remote_close_code = f.peer_close.as_ref().and_then(|c| c.code);
     if let Some(err) = &f.connect_error {
         return Verdict {
-            behavior: Behavior::Error,
+            behavior: Outcome::Error,
             behavior_reason: format!("could not connect to the target: {err}"),
             close: CloseVerdict::None,
             close_reason: "the case did not run".into(),
@@ -123,7 +123,7 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
         &expect.close,
     );
     if let Some(reason) = &hard {
-        e.behavior = Behavior::Failed;
+        e.behavior = Outcome::Failed;
         e.behavior_reason = reason.clone();
     }
     let primary = Verdict::outcome_of(e.behavior, e.close);
@@ -138,14 +138,10 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
                 None,
                 &alt.close,
             );
-            if a.behavior != Behavior::Ok || a.close != CloseVerdict::Ok {
+            if a.behavior != Outcome::Ok || a.close != CloseVerdict::Ok {
                 continue;
             }
-            let graded = match alt.grade {
-                Grade::Ok => Behavior::Ok,
-                Grade::NonStrict => Behavior::NonStrict,
-                Grade::Informational => Behavior::Informational,
-            };
+            let graded = Outcome::from(alt.grade);
             // A case's explicit alternative outranks the generic grading of a
             // mismatch by requirement level.
             {
@@ -166,7 +162,7 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
         }
     }
     if case.spec.informational && hard.is_none() {
-        e.behavior = Behavior::Informational;
+        e.behavior = Outcome::Informational;
         e.behavior_reason = format!(
             "observed {}; {}",
             handshake::describe(transcript, &f),
@@ -176,10 +172,10 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
         e.close = CloseVerdict::Informational;
     }
     let follow_ups = transcript.follow_ups();
-    if let (Some(what), Behavior::Ok) = (follow_ups.first(), e.behavior) {
+    if let (Some(what), Outcome::Ok) = (follow_ups.first(), e.behavior) {
         // RFC 6455 4.1: a client MAY follow a 3xx redirect and MAY answer a
         // 401 challenge, each with a new opening handshake: allowed, recorded.
-        e.behavior = Behavior::Informational;
+        e.behavior = Outcome::Informational;
         e.behavior_reason = format!(
             "{}; then, on a new connection, the client {what} (allowed; recorded)",
             e.behavior_reason

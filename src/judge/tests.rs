@@ -172,7 +172,7 @@ fn transcript(events: &[E]) -> Transcript {
 #[test]
 fn verdict_table() {
     use E::*;
-    let rows: Vec<(&str, Case, Vec<E>, Behavior, CloseVerdict)> = vec![
+    let rows: Vec<(&str, Case, Vec<E>, Outcome, CloseVerdict)> = vec![
         (
             "clean echo",
             echo_case(),
@@ -184,7 +184,7 @@ fn verdict_table() {
                 GotClose(Some(1000)),
                 PeerEof,
             ],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Ok,
         ),
         (
@@ -198,7 +198,7 @@ fn verdict_table() {
                 GotClose(Some(1000)),
                 PeerEof,
             ],
-            Behavior::Failed,
+            Outcome::Failed,
             CloseVerdict::Ok,
         ),
         (
@@ -211,7 +211,7 @@ fn verdict_table() {
                 GotClose(Some(1000)),
                 PeerEof,
             ],
-            Behavior::Failed,
+            Outcome::Failed,
             CloseVerdict::Ok,
         ),
         (
@@ -225,7 +225,7 @@ fn verdict_table() {
                 GotClose(Some(1000)),
                 HarnessClosed,
             ],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::FailedByClient,
         ),
         (
@@ -238,7 +238,7 @@ fn verdict_table() {
                 SentClose(1000),
                 PeerEof,
             ],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Unclean,
         ),
         (
@@ -252,7 +252,7 @@ fn verdict_table() {
                 SentClose(1000),
                 PeerEof,
             ],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Failed,
         ),
         (
@@ -266,42 +266,42 @@ fn verdict_table() {
                 GotClose(Some(1001)),
                 PeerEof,
             ],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::WrongCode,
         ),
         (
             "peer fails with 1002",
             fail_case(),
             vec![Handshake, GotClose(Some(1002)), SentClose(1002), PeerEof],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Ok,
         ),
         (
             "peer drops tcp",
             fail_case(),
             vec![Handshake, PeerEof],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Ok,
         ),
         (
             "peer close without code",
             fail_case(),
             vec![Handshake, GotClose(None), SentClose(1000), PeerEof],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Ok,
         ),
         (
             "peer never fails",
             fail_case(),
             vec![Handshake, HarnessClosed],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Failed,
         ),
         (
             "peer fails with 1000",
             fail_case(),
             vec![Handshake, GotClose(Some(1000)), SentClose(1000), PeerEof],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::WrongCode,
         ),
         (
@@ -315,7 +315,7 @@ fn verdict_table() {
                 GotClose(Some(1002)),
                 PeerEof,
             ],
-            Behavior::Ok,
+            Outcome::Ok,
             CloseVerdict::Ok,
         ),
         (
@@ -328,35 +328,35 @@ fn verdict_table() {
                 GotClose(Some(1002)),
                 PeerEof,
             ],
-            Behavior::NonStrict,
+            Outcome::NonStrict,
             CloseVerdict::Ok,
         ),
         (
             "masked server frame",
             fail_case(),
             vec![Handshake, GotMaskedText, PeerEof],
-            Behavior::Failed,
+            Outcome::Failed,
             CloseVerdict::Ok,
         ),
         (
             "bad accept",
             fail_case(),
             vec![BadAccept, PeerEof],
-            Behavior::Failed,
+            Outcome::Failed,
             CloseVerdict::Ok,
         ),
         (
             "no handshake",
             fail_case(),
             vec![PeerEof],
-            Behavior::Failed,
+            Outcome::Failed,
             CloseVerdict::Failed,
         ),
         (
             "unreachable",
             fail_case(),
             vec![ConnectFailed],
-            Behavior::Error,
+            Outcome::Error,
             CloseVerdict::None,
         ),
     ];
@@ -383,7 +383,7 @@ fn escalations_and_requirement_levels() {
         &strict_code,
         &transcript(&[E::Handshake, E::GotClose(Some(1000)), E::PeerEof]),
     );
-    assert_eq!((v.behavior, v.outcome), (Behavior::Failed, Outcome::Failed));
+    assert_eq!((v.behavior, v.outcome), (Outcome::Failed, Outcome::Failed));
     let text = "group: t\ntitle: t\ncases:\n  - id: t.2\n    title: t\n    requirement: SHOULD\n    steps: []\n    expect:\n      ok: [echo]\n      close: {by: peer}\n";
     let c = load(&[Source {
         name: "t.yaml".into(),
@@ -395,7 +395,7 @@ fn escalations_and_requirement_levels() {
         &c,
         &transcript(&[E::Handshake, E::SentText("a"), E::PeerEof]),
     );
-    assert_eq!(v.behavior, Behavior::NonStrict, "{}", v.behavior_reason);
+    assert_eq!(v.behavior, Outcome::NonStrict, "{}", v.behavior_reason);
     assert!(
         v.behavior_reason.contains("expected [text message \"a\""),
         "{}",
@@ -427,13 +427,13 @@ fn probe_pings_and_their_pongs_are_not_graded() {
         &echo_case(),
         &clean(vec![Probe("wsspec-probe-1"), GotPong("wsspec-probe-1")]),
     );
-    assert_eq!(v.behavior, Behavior::Ok, "{}", v.behavior_reason);
+    assert_eq!(v.behavior, Outcome::Ok, "{}", v.behavior_reason);
     // Any other pong is still an observed event, and unexpected here.
     let v = judge(
         &echo_case(),
         &clean(vec![Probe("wsspec-probe-1"), GotPong("other")]),
     );
-    assert_eq!(v.behavior, Behavior::Failed, "{}", v.behavior_reason);
+    assert_eq!(v.behavior, Outcome::Failed, "{}", v.behavior_reason);
     // A case that expects a pong for its own ping is not satisfied by the probe's.
     let pong_case = case(
         "    steps: []\n    expect:\n      ok: [pong]\n      close: {by: harness, codes: [1000], clean: true}\n",
@@ -447,5 +447,5 @@ fn probe_pings_and_their_pongs_are_not_graded() {
         PeerEof,
     ]);
     let v = judge(&pong_case, &t);
-    assert_ne!(v.behavior, Behavior::Ok, "{}", v.behavior_reason);
+    assert_ne!(v.behavior, Outcome::Ok, "{}", v.behavior_reason);
 }

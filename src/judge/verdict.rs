@@ -1,38 +1,11 @@
-//! Verdict types: Autobahn's two verdicts per case (behaviour and closing
-//! behaviour) with a sentence each, and the single outcome derived from them
-//! that drives the exit code, JUnit and the summary counts.
+//! Verdict types: Autobahn's two verdicts per case (behaviour, an
+//! [`Outcome`], and closing behaviour, a [`CloseVerdict`]) with a sentence
+//! each, and the single outcome derived from them that drives the exit code,
+//! JUnit and the summary counts.
 
 use serde::{Deserialize, Serialize};
 
-/// The behaviour verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-pub enum Behavior {
-    #[serde(rename = "OK")]
-    Ok,
-    #[serde(rename = "NON-STRICT")]
-    NonStrict,
-    #[serde(rename = "INFORMATIONAL")]
-    Informational,
-    #[serde(rename = "UNIMPLEMENTED")]
-    Unimplemented,
-    #[serde(rename = "FAILED")]
-    Failed,
-    #[serde(rename = "ERROR")]
-    Error,
-}
-
-impl Behavior {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Behavior::Ok => "OK",
-            Behavior::NonStrict => "NON-STRICT",
-            Behavior::Informational => "INFORMATIONAL",
-            Behavior::Unimplemented => "UNIMPLEMENTED",
-            Behavior::Failed => "FAILED",
-            Behavior::Error => "ERROR",
-        }
-    }
-}
+use crate::case::model::Grade;
 
 /// The closing-behaviour verdict, in Autobahn's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,7 +42,10 @@ impl CloseVerdict {
     }
 }
 
-/// The one grade a case gets for counting, exit codes and JUnit.
+/// The one verdict enum: Autobahn's behaviour verdict, and the single grade
+/// a case gets for counting, exit codes and JUnit (its outcome). The grades a
+/// case file may give an alternative are a subset of it
+/// ([`crate::case::model::Grade`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 pub enum Outcome {
     #[serde(rename = "OK")]
@@ -84,6 +60,16 @@ pub enum Outcome {
     Failed,
     #[serde(rename = "ERROR")]
     Error,
+}
+
+impl From<Grade> for Outcome {
+    fn from(g: Grade) -> Outcome {
+        match g {
+            Grade::Ok => Outcome::Ok,
+            Grade::NonStrict => Outcome::NonStrict,
+            Grade::Informational => Outcome::Informational,
+        }
+    }
 }
 
 impl Outcome {
@@ -116,7 +102,7 @@ impl Outcome {
 /// A judged case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
-    pub behavior: Behavior,
+    pub behavior: Outcome,
     /// What was expected and what was observed, in one sentence.
     pub behavior_reason: String,
     pub close: CloseVerdict,
@@ -129,12 +115,12 @@ pub struct Verdict {
 impl Verdict {
     /// Combines the two verdicts into the outcome. A close verdict of FAILED,
     /// WRONG CODE or UNCLEAN counts as FAILED; FAILED BY CLIENT as NON-STRICT.
-    pub fn outcome_of(behavior: Behavior, close: CloseVerdict) -> Outcome {
+    pub fn outcome_of(behavior: Outcome, close: CloseVerdict) -> Outcome {
         match behavior {
-            Behavior::Error => Outcome::Error,
-            Behavior::Unimplemented => Outcome::Unimplemented,
-            Behavior::Informational => Outcome::Informational,
-            Behavior::Failed => Outcome::Failed,
+            Outcome::Error => Outcome::Error,
+            Outcome::Unimplemented => Outcome::Unimplemented,
+            Outcome::Informational => Outcome::Informational,
+            Outcome::Failed => Outcome::Failed,
             _ if matches!(
                 close,
                 CloseVerdict::Failed | CloseVerdict::WrongCode | CloseVerdict::Unclean
@@ -142,9 +128,9 @@ impl Verdict {
             {
                 Outcome::Failed
             }
-            Behavior::NonStrict => Outcome::NonStrict,
+            Outcome::NonStrict => Outcome::NonStrict,
             _ if close == CloseVerdict::FailedByClient => Outcome::NonStrict,
-            Behavior::Ok => Outcome::Ok,
+            Outcome::Ok => Outcome::Ok,
         }
     }
 
@@ -154,7 +140,7 @@ impl Verdict {
             self.close,
             CloseVerdict::Ok | CloseVerdict::None | CloseVerdict::Informational
         );
-        if self.behavior == Behavior::Ok && close_bad {
+        if self.behavior == Outcome::Ok && close_bad {
             format!(
                 "closing behaviour {}: {}",
                 self.close.as_str(),
@@ -172,8 +158,8 @@ mod tests {
 
     #[test]
     fn outcome_table() {
-        use Behavior as B;
         use CloseVerdict as C;
+        use Outcome as B;
         let table = [
             (B::Ok, C::Ok, Outcome::Ok),
             (B::Ok, C::FailedByClient, Outcome::NonStrict),

@@ -11,13 +11,13 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::run::target::Target;
 use crate::wire::handshake::{
-    accept_for, build_request, find_head_end, parse_response, HeaderEdits, RequestParts,
-    ResponseHead,
+    accept_for, build_request, parse_response, HeaderEdits, RequestParts, ResponseHead,
 };
+use crate::wire::head::{Head, HeadLimits, HeadReadError};
 
 /// Largest response head the reference client reads.
 pub const MAX_RESPONSE_HEAD: usize = crate::wire::handshake::MAX_HEAD_BYTES;
@@ -69,27 +69,21 @@ pub fn request(target: &Target, key: &str) -> Vec<u8> {
 pub async fn read_head<S: AsyncRead + Unpin>(
     stream: &mut S,
 ) -> Result<(Vec<u8>, usize), HandshakeError> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let read = async {
-        loop {
-            if let Some(end) = find_head_end(&buf) {
-                return Ok(end);
-            }
-            if buf.len() > MAX_RESPONSE_HEAD {
-                return Err(HandshakeError::TooLarge);
-            }
-            match stream.read(&mut chunk).await? {
-                0 => return Err(HandshakeError::Eof),
-                n => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
+    let limits = HeadLimits {
+        max_bytes: MAX_RESPONSE_HEAD,
+        timeout: RESPONSE_TIMEOUT,
     };
-    match tokio::time::timeout(RESPONSE_TIMEOUT, read).await {
-        Ok(Ok(end)) if end <= MAX_RESPONSE_HEAD => Ok((buf, end)),
-        Ok(Ok(_)) => Err(HandshakeError::TooLarge),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(HandshakeError::Timeout(RESPONSE_TIMEOUT)),
+    match crate::wire::head::read_head(stream, Vec::new(), limits).await {
+        Ok(Head { head, .. }) if head.len() > MAX_RESPONSE_HEAD => Err(HandshakeError::TooLarge),
+        Ok(Head { mut head, rest }) => {
+            let end = head.len();
+            head.extend(rest);
+            Ok((head, end))
+        }
+        Err(HeadReadError::TooLarge { .. }) => Err(HandshakeError::TooLarge),
+        Err(HeadReadError::Closed { .. }) => Err(HandshakeError::Eof),
+        Err(HeadReadError::Io { error, .. }) => Err(error.into()),
+        Err(HeadReadError::Timeout { .. }) => Err(HandshakeError::Timeout(RESPONSE_TIMEOUT)),
     }
 }
 

@@ -11,10 +11,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::wire::handshake::find_head_end;
+use crate::wire::head::{read_head, Head, HeadLimits, HeadReadError};
 
 /// Largest request head the reference server reads.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
@@ -25,34 +25,22 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reads and checks the request head. Ok: the bytes read so far (to replay);
 /// Err: the connection was refused or ended (the response is already written).
 pub async fn admit(stream: &mut TcpStream) -> Result<Vec<u8>, ()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let read_head = async {
-        loop {
-            if let Some(end) = find_head_end(&buf) {
-                return Ok(end);
-            }
-            if buf.len() > MAX_REQUEST_HEAD {
-                return Err(Some(431));
-            }
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return Err(None),
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
+    let limits = HeadLimits {
+        max_bytes: MAX_REQUEST_HEAD,
+        timeout: REQUEST_TIMEOUT,
     };
-    let end = match tokio::time::timeout(REQUEST_TIMEOUT, read_head).await {
-        Ok(Ok(end)) => end,
-        Ok(Err(Some(status))) => {
-            refuse(stream, status, "").await;
+    let Head { head, rest } = match read_head(stream, Vec::new(), limits).await {
+        Ok(h) => h,
+        Err(HeadReadError::TooLarge { .. }) => {
+            refuse(stream, 431, "").await;
             return Err(());
         }
-        Ok(Err(None)) | Err(_) => return Err(()),
+        Err(_) => return Err(()),
     };
-    match check(&buf[..end]) {
+    match check(&head) {
         Ok(()) => {
-            let mut replay = normalize_upgrade(&buf[..end]);
-            replay.extend_from_slice(&buf[end..]);
+            let mut replay = normalize_upgrade(&head);
+            replay.extend_from_slice(&rest);
             Ok(replay)
         }
         Err((status, extra)) => {

@@ -1,18 +1,46 @@
-//! The terminal: a progress line while cases run (only on a terminal), one
-//! line per case that did not pass with its reason, and the closing summary.
+//! The terminal, as a reporter: a progress line while cases run (only on a
+//! terminal), one line per case that did not pass with its reason, and the
+//! closing summary with the snapshot counts. `run` reports on stderr as cases
+//! finish and prints the summary on stdout; `serve` prints each failing case
+//! with its agent and a summary per agent when it stops.
 //! Everything a peer controls is shown through `escape_debug`-style quoting so a
 //! hostile close reason cannot drive the terminal.
 
 use std::io::Write;
+use std::path::PathBuf;
 
+use super::events::{Reporter, RunEvent};
+use super::files::agent_folder;
+use super::WriteError;
 use crate::judge::Outcome;
 use crate::results::{CaseResult, RunResults};
+use crate::snapshot::SnapshotStatus;
 
-/// Streams results to stderr as they complete.
+/// Which front door the console speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// `wsspec run`: stderr while running, the summary on stdout.
+    Run,
+    /// `wsspec serve`: a line per failing case and a summary per agent.
+    Serve,
+}
+
+/// Where the run's snapshots are, for the closing lines.
+#[derive(Debug, Clone)]
+pub struct SnapshotNote {
+    pub dir: PathBuf,
+    pub update: bool,
+}
+
+/// Streams results to the terminal as they complete.
 pub struct Console {
+    door: Door,
     progress: bool,
     verbose: bool,
     strict: bool,
+    snapshots: Option<SnapshotNote>,
+    /// Cases selected (for serve's "n of N cases run").
+    total: usize,
 }
 
 /// Makes text safe for a terminal: control characters become escapes.
@@ -30,16 +58,25 @@ pub fn terminal_safe(s: &str) -> String {
 
 impl Console {
     /// `progress`: draw a progress line (terminals only); `verbose`: a line per case.
-    pub fn new(progress: bool, verbose: bool, strict: bool) -> Console {
+    pub fn new(
+        door: Door,
+        progress: bool,
+        verbose: bool,
+        strict: bool,
+        snapshots: Option<SnapshotNote>,
+    ) -> Console {
         Console {
+            door,
             progress,
             verbose,
             strict,
+            snapshots,
+            total: 0,
         }
     }
 
-    /// One case finished.
-    pub fn case_done(&self, r: &CaseResult, done: usize, total: usize) {
+    /// One case finished under `run`.
+    fn case_done(&self, r: &CaseResult, done: usize, total: usize) {
         let mut err = std::io::stderr().lock();
         if self.progress {
             let _ = write!(err, "\r\x1b[2K");
@@ -50,7 +87,7 @@ impl Console {
             let _ = writeln!(err, "{}", case_line(r));
         }
         match &r.snapshot {
-            Some(crate::snapshot::SnapshotStatus::Drift { diff }) => {
+            Some(SnapshotStatus::Drift { diff }) => {
                 let _ = writeln!(
                     err,
                     "DRIFT         {:<8} {}\n{}",
@@ -59,7 +96,7 @@ impl Console {
                     terminal_safe_lines(diff)
                 );
             }
-            Some(crate::snapshot::SnapshotStatus::New) if self.verbose => {
+            Some(SnapshotStatus::New) if self.verbose => {
                 let _ = writeln!(
                     err,
                     "NEW           {:<8} {}",
@@ -80,6 +117,96 @@ impl Console {
         if self.progress {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
         }
+    }
+
+    /// One case finished under `serve`.
+    fn agent_case_done(&self, agent: &str, r: &CaseResult) {
+        if self.verbose || r.verdict.outcome.fails(self.strict) {
+            println!("[{}] {}", terminal_safe(agent), case_line(r));
+        }
+    }
+
+    /// `run`'s closing lines: the summary and the snapshot counts.
+    fn run_summary(&self, r: &RunResults) {
+        println!("{}", summary(r));
+        if let Some((same, new, drift)) = r.snapshot_counts() {
+            let update = self.snapshots.as_ref().is_some_and(|s| s.update);
+            let verb = if update { "stored" } else { "compared" };
+            println!("snapshots {verb}: {same} match, {new} new, {drift} drift");
+            if !update && new + drift > 0 {
+                if let Some(note) = &self.snapshots {
+                    println!(
+                        "review with `wsspec snapshots review {}`",
+                        note.dir.display()
+                    );
+                }
+            }
+        }
+    }
+
+    /// `serve`'s closing lines: per agent, cases run and failed, and snapshots.
+    fn agent_summary(&self, r: &RunResults) {
+        let bad = r
+            .cases
+            .iter()
+            .filter(|c| c.verdict.outcome.fails(self.strict))
+            .count();
+        println!(
+            "agent {}: {} of {} cases run, {bad} failed",
+            terminal_safe(&r.agent),
+            r.cases.len(),
+            self.total
+        );
+        let statuses: Vec<&SnapshotStatus> =
+            r.cases.iter().filter_map(|c| c.snapshot.as_ref()).collect();
+        let Some(note) = self.snapshots.as_ref().filter(|_| !statuses.is_empty()) else {
+            return;
+        };
+        if note.update {
+            let store = note.dir.join(agent_folder(&r.agent)).join("client");
+            println!("  snapshots stored in {}", store.display());
+        } else {
+            let changed = statuses.iter().filter(|s| s.is_change()).count();
+            println!(
+                "  snapshots: {} match, {changed} new or drifted",
+                statuses.len() - changed
+            );
+            if changed > 0 {
+                println!(
+                    "  review with `wsspec snapshots review {}`",
+                    note.dir.display()
+                );
+            }
+        }
+    }
+}
+
+impl Reporter for Console {
+    fn on_event(&mut self, event: &RunEvent<'_>) -> Result<(), WriteError> {
+        match (self.door, event) {
+            (_, RunEvent::RunStarted { total }) => self.total = *total,
+            (
+                Door::Run,
+                RunEvent::CaseFinished {
+                    result,
+                    done,
+                    total,
+                    ..
+                },
+            ) => self.case_done(result, *done, *total),
+            (Door::Serve, RunEvent::CaseFinished { agent, result, .. }) => {
+                self.agent_case_done(agent, result)
+            }
+            (Door::Run, RunEvent::ReportsDue { .. }) => self.finish(),
+            (Door::Run, RunEvent::RunFinished { runs }) => {
+                runs.iter().for_each(|r| self.run_summary(r))
+            }
+            (Door::Serve, RunEvent::RunFinished { runs }) => {
+                runs.iter().for_each(|r| self.agent_summary(r))
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 

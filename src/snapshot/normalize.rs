@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::judge::{Behavior, CloseVerdict, Verdict};
+use crate::judge::{CloseVerdict, Outcome, Verdict};
 use crate::transcript::{
     is_probe_frame, ConnectFailure, EventKind, FollowUp, HandshakeFailure, HarnessClose,
     SkippedStep, StepName, Transcript,
@@ -355,7 +355,7 @@ impl Normalizer {
     fn verdict(&mut self, v: &Verdict) {
         let fold = self.timing_dependent;
         let behavior = match v.behavior {
-            Behavior::Ok | Behavior::NonStrict if fold => {
+            Outcome::Ok | Outcome::NonStrict if fold => {
                 "OK or NON-STRICT (timing-dependent)".to_string()
             }
             b => b.as_str().to_string(),
@@ -668,7 +668,7 @@ mod tests {
         super::normalize_with(&o.transcript, &o.verdict, timing_dependent)
     }
 
-    fn result(kinds: Vec<EventKind>, behavior: Behavior, close: CloseVerdict) -> Observed {
+    fn result(kinds: Vec<EventKind>, behavior: Outcome, close: CloseVerdict) -> Observed {
         Observed {
             verdict: Verdict {
                 behavior,
@@ -721,7 +721,7 @@ mod tests {
 
     #[test]
     fn echo_case_text() {
-        let r = result(echo_events(), Behavior::Ok, CloseVerdict::Ok);
+        let r = result(echo_events(), Outcome::Ok, CloseVerdict::Ok);
         assert_eq!(
             normalize(&r),
             "handshake: 101 Switching Protocols
@@ -744,7 +744,7 @@ verdict: behaviour OK; close OK
 
     #[test]
     fn nothing_volatile_is_printed() {
-        let text = normalize(&result(echo_events(), Behavior::Ok, CloseVerdict::Ok));
+        let text = normalize(&result(echo_events(), Outcome::Ok, CloseVerdict::Ok));
         for volatile in [KEY, &accept_for(KEY), "GMT", "15.0", "49152", "12", "17"] {
             assert!(!text.contains(volatile), "`{volatile}` in:\n{text}");
         }
@@ -754,19 +754,19 @@ verdict: behaviour OK; close OK
     fn wrong_accept_and_missing_key() {
         let mut events = echo_events();
         events[2] = response(&[("sec-websocket-accept", "AAAA")]);
-        let text = normalize(&result(events.clone(), Behavior::Ok, CloseVerdict::Ok));
+        let text = normalize(&result(events.clone(), Outcome::Ok, CloseVerdict::Ok));
         assert!(
             text.contains("  sec-websocket-accept: <accept WRONG>\n"),
             "{text}"
         );
         events.remove(1);
-        let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+        let text = normalize(&result(events, Outcome::Ok, CloseVerdict::Ok));
         assert!(text.contains("<accept: no key was sent>"), "{text}");
     }
 
     #[test]
     fn fin_and_rst_after_close_read_the_same() {
-        let fin = result(echo_events(), Behavior::Ok, CloseVerdict::Ok);
+        let fin = result(echo_events(), Outcome::Ok, CloseVerdict::Ok);
         let mut events = echo_events();
         *events.last_mut().expect("events") = EventKind::SocketError {
             error: crate::transcript::SocketFailure::new(
@@ -774,13 +774,13 @@ verdict: behaviour OK; close OK
                 "Connection reset by peer (os error 104)",
             ),
         };
-        let rst = result(events, Behavior::Ok, CloseVerdict::Ok);
+        let rst = result(events, Outcome::Ok, CloseVerdict::Ok);
         assert_eq!(normalize(&fin), normalize(&rst));
     }
 
     #[test]
     fn each_observable_change_shows() {
-        let base = normalize(&result(echo_events(), Behavior::Ok, CloseVerdict::Ok));
+        let base = normalize(&result(echo_events(), Outcome::Ok, CloseVerdict::Ok));
         let variants: Vec<(&str, Box<Change>)> = vec![
             (
                 "close code",
@@ -830,7 +830,7 @@ verdict: behaviour OK; close OK
         for (what, change) in variants {
             let mut events = echo_events();
             change(&mut events);
-            let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+            let text = normalize(&result(events, Outcome::Ok, CloseVerdict::Ok));
             assert_ne!(text, base, "{what} is not visible");
         }
     }
@@ -843,7 +843,7 @@ verdict: behaviour OK; close OK
         frames.push(received(frame(0, true, b"end")));
         frames.push(message(2, 5, b"irrelevant here"));
         events.splice(4..6, frames);
-        let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+        let text = normalize(&result(events, Outcome::Ok, CloseVerdict::Ok));
         assert!(text.contains("in 5 frames [300 ×4, 3]\n"), "{text}");
     }
 
@@ -851,10 +851,10 @@ verdict: behaviour OK; close OK
     fn timing_dependent_folds() {
         // The same peer, two runs: once the echo and pong came before its
         // close (OK), once not and marker B was passed (NON-STRICT).
-        let ok = result(echo_events(), Behavior::Ok, CloseVerdict::Ok);
+        let ok = result(echo_events(), Outcome::Ok, CloseVerdict::Ok);
         let mut events = echo_events();
         events.splice(3..6, [EventKind::Marker { name: "B".into() }]);
-        let non_strict = result(events, Behavior::NonStrict, CloseVerdict::FailedByClient);
+        let non_strict = result(events, Outcome::NonStrict, CloseVerdict::FailedByClient);
         assert_ne!(normalize(&ok), normalize(&non_strict));
         let folded = normalize_with(&ok, true);
         assert_eq!(folded, normalize_with(&non_strict, true));
@@ -866,11 +866,11 @@ verdict: behaviour OK; close OK
             "verdict: behaviour OK or NON-STRICT (timing-dependent); close OK or FAILED BY CLIENT (timing-dependent)"
         ), "{folded}");
         // A different close code or a failure still shows.
-        let failed = result(echo_events(), Behavior::Failed, CloseVerdict::Ok);
+        let failed = result(echo_events(), Outcome::Failed, CloseVerdict::Ok);
         assert_ne!(folded, normalize_with(&failed, true));
         let mut events = echo_events();
         events[7] = received(frame(8, true, &close_body(1001, "bye")));
-        let other_code = result(events, Behavior::Ok, CloseVerdict::Ok);
+        let other_code = result(events, Outcome::Ok, CloseVerdict::Ok);
         assert_ne!(folded, normalize_with(&other_code, true));
     }
 
@@ -884,7 +884,7 @@ verdict: behaviour OK; close OK
                 received(frame(1, false, b"never")),
             ],
         );
-        let text = normalize(&result(events, Behavior::Failed, CloseVerdict::Ok));
+        let text = normalize(&result(events, Outcome::Failed, CloseVerdict::Ok));
         assert!(
             text.contains("  continuation frame fin \"stray\" (continues no message)\n"),
             "{text}"
@@ -925,7 +925,7 @@ verdict: behaviour OK; close OK
                 raw: ByteLog::of(b""),
             },
         ];
-        let text = normalize(&result(events, Behavior::Ok, CloseVerdict::Ok));
+        let text = normalize(&result(events, Outcome::Ok, CloseVerdict::Ok));
         assert_eq!(
             text,
             "handshake: 400 Bad Request\n  Content-Length: <masked>\ntcp: closed by wsspec after the response\nverdict: behaviour OK; close OK\n"

@@ -4,13 +4,15 @@
 //! without masking), the streaming frame decoder (which accepts whatever a peer
 //! sends and records it faithfully, enforcing only resource caps), message
 //! assembly as an observation, incremental UTF-8 checking, bounded byte logs,
-//! the HTTP/1.1 upgrade handshake, and the seeded PRNG that makes every run send
-//! identical bytes. It knows nothing of cases, verdicts or sockets' scheduling.
+//! the HTTP/1.1 upgrade handshake and the one bounded reader of HTTP heads,
+//! and the seeded PRNG that makes every run send identical bytes. It knows
+//! nothing of cases, verdicts or sockets' scheduling.
 
 pub mod bytelog;
 pub mod decode;
 pub mod frame;
 pub mod handshake;
+pub mod head;
 pub mod message;
 pub mod prng;
 pub mod utf8;

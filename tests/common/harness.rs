@@ -38,7 +38,7 @@ pub fn run(url: &str, cases: &[Case]) -> RunResults {
             strict: false,
             snapshots: None,
         };
-        suite::run(cases, &config, |_, _, _| {})
+        suite::run(cases, &config, &mut wsspec::report::Reporters::new())
             .await
             .expect("target reachable")
     })

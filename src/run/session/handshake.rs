@@ -5,9 +5,7 @@
 //! answer the client's request already read with 101 (or the case's own
 //! response, or 400 without a key). Either way, the steps then run.
 
-use std::time::Instant;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::send::encode_all;
@@ -16,9 +14,10 @@ use crate::run::Target;
 use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure, SocketFailure, SocketOp};
 use crate::wire::bytelog::{ByteLog, ByteLogBuilder};
 use crate::wire::handshake::{
-    build_request, find_head_end, key_from_bytes, parse_response, render_raw_request, HeaderEdits,
-    RequestParts, MAX_HEAD_BYTES,
+    build_request, key_from_bytes, parse_response, render_raw_request, HeaderEdits, RequestParts,
+    MAX_HEAD_BYTES,
 };
+use crate::wire::head::{read_head, Head, HeadLimits, HeadReadError};
 
 impl Session<'_> {
     pub(super) async fn drive(&mut self, target: &Target) {
@@ -196,74 +195,49 @@ impl Session<'_> {
                 return None;
             }
         }
-        let limit = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
-        let mut buf: Vec<u8> = Vec::new();
-        let mut chunk = vec![0u8; 4096];
-        let started = Instant::now();
-        loop {
-            if let Some(end) = find_head_end(&buf) {
-                let head = &buf[..end];
-                match parse_response(head) {
-                    Ok(parsed) => {
-                        let switching = parsed.status == 101;
-                        self.record(EventKind::ResponseReceived {
-                            head: parsed,
-                            raw: log_all(head),
-                        });
-                        if !switching {
-                            return None;
-                        }
-                        let leftover = buf[end..].to_vec();
-                        return Some((stream, leftover));
-                    }
-                    Err(reason) => {
-                        self.record(EventKind::HandshakeFailed {
-                            reason: reason.into(),
-                            raw: log_all(head),
-                        });
-                        return None;
-                    }
-                }
-            }
-            if buf.len() > MAX_HEAD_BYTES {
-                self.record(EventKind::HandshakeFailed {
-                    reason: HandshakeFailure::HeadTooLarge {
-                        limit: MAX_HEAD_BYTES,
-                    },
-                    raw: ByteLog::of(&buf),
-                });
-                return None;
-            }
-            let remaining = limit.saturating_sub(started.elapsed());
-            match tokio::time::timeout(remaining, stream.read(&mut chunk)).await {
-                Ok(Ok(0)) => {
-                    self.record(EventKind::HandshakeFailed {
-                        reason: HandshakeFailure::ClosedEarly,
-                        raw: ByteLog::of(&buf),
+        let limits = HeadLimits {
+            max_bytes: MAX_HEAD_BYTES,
+            timeout: self.opts.handshake_timeout.scaled(self.opts.timeout_scale),
+        };
+        let (reason, partial) = match read_head(&mut stream, Vec::new(), limits).await {
+            Ok(Head { head, rest }) => match parse_response(&head) {
+                Ok(parsed) => {
+                    let switching = parsed.status == 101;
+                    self.record(EventKind::ResponseReceived {
+                        head: parsed,
+                        raw: log_all(&head),
                     });
-                    return None;
+                    return switching.then_some((stream, rest));
                 }
-                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-                Ok(Err(e)) => {
-                    self.record(EventKind::HandshakeFailed {
-                        reason: HandshakeFailure::ReadFailed {
-                            detail: e.to_string(),
-                        },
-                        raw: ByteLog::of(&buf),
-                    });
-                    return None;
-                }
-                Err(_) => {
-                    self.record(EventKind::HandshakeFailed {
-                        reason: HandshakeFailure::Timeout {
-                            ms: limit.as_millis() as u64,
-                        },
-                        raw: ByteLog::of(&buf),
-                    });
-                    return None;
-                }
+                Err(e) => (HandshakeFailure::from(e), log_all(&head)),
+            },
+            Err(HeadReadError::TooLarge { partial }) => (
+                HandshakeFailure::HeadTooLarge {
+                    limit: MAX_HEAD_BYTES,
+                },
+                ByteLog::of(&partial),
+            ),
+            Err(HeadReadError::Closed { partial }) => {
+                (HandshakeFailure::ClosedEarly, ByteLog::of(&partial))
             }
-        }
+            Err(HeadReadError::Io { error, partial }) => (
+                HandshakeFailure::ReadFailed {
+                    detail: error.to_string(),
+                },
+                ByteLog::of(&partial),
+            ),
+            Err(HeadReadError::Timeout { partial }) => (
+                HandshakeFailure::Timeout {
+                    ms: limits.timeout.as_millis() as u64,
+                },
+                ByteLog::of(&partial),
+            ),
+        };
+        self.record(EventKind::HandshakeFailed {
+            reason,
+            raw: partial,
+        });
+        None
     }
 }
 

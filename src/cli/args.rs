@@ -1,0 +1,219 @@
+//! The command line's shape: every subcommand, flag and help text (clap).
+//! `main.rs` parses into [`Cli`]; [`super::execute`] carries it out.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (case corpus ",
+    env!("WSSPEC_CORPUS_VERSION"),
+    ")"
+);
+
+/// WebSocket protocol conformance harness: replays readable YAML cases against
+/// a server and reports verdicts with the bytes that prove them.
+#[derive(Parser)]
+#[command(name = "wsspec", version = VERSION, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run cases against a WebSocket server (default: the embedded reference server).
+    #[command(
+        after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3"
+    )]
+    Run(Box<RunArgs>),
+    /// List the cases (id, requirement, roles, title).
+    #[command(after_help = "Example:\n  wsspec list --cases '2.*'")]
+    List(ListArgs),
+    /// Validate case files (default: the embedded corpus).
+    #[command(after_help = "Example:\n  wsspec check my-cases/ extra.yaml")]
+    Check {
+        /// Case files or directories.
+        paths: Vec<PathBuf>,
+    },
+    /// Test WebSocket clients: Autobahn's fuzzing-server protocol, for existing client drivers.
+    #[command(
+        after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
+    )]
+    Serve(ServeArgs),
+    /// Drive a fuzzing server (`wsspec serve` or Autobahn's) with the embedded reference client.
+    #[command(
+        name = "reference-client",
+        after_help = "Example:\n  wsspec reference-client ws://127.0.0.1:9001 --agent wsspec-reference"
+    )]
+    ReferenceClient {
+        /// The fuzzing server's URL.
+        url: String,
+        /// The agent name reported to the server.
+        #[arg(long, default_value = "wsspec-reference-client")]
+        agent: String,
+        /// Ask the server to shut down after writing reports.
+        #[arg(long)]
+        shutdown: bool,
+    },
+    /// Review stored snapshots: review, accept, reject, prune.
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
+    /// Run the embedded reference echo server on its own.
+    #[command(
+        name = "reference-server",
+        after_help = "Example:\n  wsspec reference-server --listen 127.0.0.1:9001"
+    )]
+    ReferenceServer {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SnapshotsCommand {
+    /// Show every pending change (`.snap.new`) with its diff.
+    #[command(after_help = "Example:\n  wsspec snapshots review snapshots/myserver")]
+    Review { dir: PathBuf },
+    /// Apply pending changes (all, or the cases a glob selects).
+    #[command(after_help = "Example:\n  wsspec snapshots accept snapshots/myserver --cases '7.*'")]
+    Accept {
+        dir: PathBuf,
+        #[arg(long = "cases", value_name = "GLOB")]
+        cases: Option<String>,
+    },
+    /// Drop pending changes (all, or the cases a glob selects).
+    #[command(after_help = "Example:\n  wsspec snapshots reject snapshots/myserver")]
+    Reject {
+        dir: PathBuf,
+        #[arg(long = "cases", value_name = "GLOB")]
+        cases: Option<String>,
+    },
+    /// Remove snapshots of cases that no longer exist.
+    #[command(
+        after_help = "Example:\n  wsspec snapshots prune snapshots/myserver --cases-dir my-cases/"
+    )]
+    Prune {
+        dir: PathBuf,
+        /// Case files whose ids also count as existing; repeatable.
+        #[arg(long = "cases-dir", value_name = "DIR")]
+        cases_dir: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct Selecting {
+    /// Select cases by id glob (`5.*`, `1.1.*`); repeatable.
+    #[arg(long = "cases", value_name = "GLOB")]
+    pub cases: Vec<String>,
+    /// Leave out cases by id glob; repeatable.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Add the case files in DIR to the embedded corpus; repeatable.
+    #[arg(long = "cases-dir", value_name = "DIR")]
+    pub cases_dir: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    pub listen: String,
+    #[command(flatten)]
+    pub select: Selecting,
+    /// Folder for the reports: one subfolder per agent, an overview
+    /// index.html, and Autobahn's index.json with its per-case files.
+    #[arg(long, default_value = "reports/clients")]
+    pub report_dir: PathBuf,
+    /// Multiply every wait and deadline.
+    #[arg(long, default_value_t = 1.0)]
+    pub timeout_scale: f64,
+    /// Count NON-STRICT as failure.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub snap: SnapshotArgs,
+    /// Print a line for every case as it completes, not only the failures.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// Snapshot options, the same for `run` and `serve`.
+#[derive(Args)]
+pub struct SnapshotArgs {
+    /// Compare every case with its stored snapshot under DIR (`server/` for
+    /// run, `<agent>/client/` for serve); NEW and DRIFT fail the run.
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// With --snapshots: store what was observed as the new baseline.
+    #[arg(long, requires = "snapshots")]
+    pub snapshots_update: bool,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: Selecting,
+    /// Only the cases for this role: `server` (what `run` selects) or
+    /// `client` (what `serve` selects). Default: every case.
+    #[arg(long, value_parser = ["server", "client"])]
+    pub role: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Server URL (ws://host:port/path); none starts the reference server.
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub select: Selecting,
+    /// Cases run at once (I/O-bound waiting, so more than cores).
+    #[arg(long, default_value_t = 16)]
+    pub jobs: usize,
+    /// Multiply every wait and deadline (slow or remote targets).
+    #[arg(long, default_value_t = 1.0)]
+    pub timeout_scale: f64,
+    /// Deadline of a case that sets none, in seconds (scaled by --timeout-scale).
+    #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+    pub case_timeout: f64,
+    /// Seed for keys and masks (same seed, same bytes).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Count NON-STRICT as failure.
+    #[arg(long)]
+    pub strict: bool,
+    /// Name of the target in reports (default: host:port).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Extra handshake header `Name: value` (e.g. for auth); repeatable.
+    /// Raw requests in cases receive it through their {headers} placeholder.
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// Origin header sent with every handshake.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Subprotocol offered in every handshake (Sec-WebSocket-Protocol); repeatable.
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    pub subprotocols: Vec<String>,
+    /// Folder for junit.xml, index.html and results.json.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Write JUnit XML here instead.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the HTML report here instead.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write results.json here instead.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Also write Autobahn's index.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub autobahn_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub snap: SnapshotArgs,
+    /// Print a line for every case, not only the ones that did not pass.
+    #[arg(long, short)]
+    pub verbose: bool,
+}

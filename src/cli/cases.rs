@@ -1,0 +1,117 @@
+//! The corpus as the commands see it: the embedded cases plus the user's
+//! files, the one selection by id globs and role that `run`, `serve` and
+//! `list` share, and the `list` and `check` commands.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::args::{ListArgs, Selecting};
+use crate::case::{self, Case, Role, Selection};
+
+/// Loads the embedded corpus plus extra paths; prints errors and returns None on
+/// failure. A given file that is a copy of an embedded one (the same path under
+/// `cases/`, as when checking the project's own corpus) replaces it.
+pub fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
+    let mine = match case::load::read_sources(extra) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return None;
+        }
+    };
+    let mut sources: Vec<case::Source> = if builtin {
+        case::embedded_sources()
+            .into_iter()
+            .filter(|b| {
+                !mine
+                    .iter()
+                    .any(|m| m.name.replace('\\', "/").ends_with(&b.name))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    sources.extend(mine);
+    match case::load::load(&sources) {
+        Ok(cases) => Some(cases),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("{} error(s) in case files", errors.len());
+            None
+        }
+    }
+}
+
+/// The cases the globs select, for `role` (every case when None), in order.
+pub fn select(cases: Vec<Case>, s: &Selecting, role: Option<Role>) -> Vec<Case> {
+    let sel = Selection {
+        include: s.cases.clone(),
+        exclude: s.exclude.clone(),
+    };
+    cases
+        .into_iter()
+        .filter(|c| sel.selects(&c.spec.id) && role.is_none_or(|r| c.spec.roles.contains(&r)))
+        .collect()
+}
+
+pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+        return Ok(ExitCode::from(2));
+    };
+    let wanted = match args.role.as_deref() {
+        Some("server") => Some(Role::Server),
+        Some("client") => Some(Role::Client),
+        _ => None,
+    };
+    let mut out = std::io::stdout().lock();
+    for c in select(cases, &args.select, wanted) {
+        let roles = match (
+            c.spec.roles.contains(&Role::Server),
+            c.spec.roles.contains(&Role::Client),
+        ) {
+            (true, true) => "both",
+            (false, true) => "client",
+            _ => "server",
+        };
+        let line = format!(
+            "{:<10} {:<6} {:<6} {}",
+            c.spec.id,
+            c.spec.requirement.as_str(),
+            roles,
+            c.spec.title
+        );
+        if writeln!(out, "{line}").is_err() {
+            break; // reader went away (e.g. `| head`)
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    // The user's files are checked together with the embedded corpus, so that
+    // id collisions show up here rather than at `run`.
+    let Some(cases) = load_cases(&paths, true) else {
+        return Ok(ExitCode::from(2));
+    };
+    // The given files' cases, including copies of embedded files (checking
+    // the project's own corpus), which replace the embedded ones.
+    let given: std::collections::BTreeSet<String> = case::load::read_sources(&paths)
+        .map(|sources| sources.into_iter().map(|s| s.name).collect())
+        .unwrap_or_default();
+    let mine = cases.iter().filter(|c| given.contains(&c.file)).count();
+    if paths.is_empty() {
+        println!("{} cases OK (the embedded corpus)", cases.len());
+    } else if mine == 0 {
+        eprintln!("error: no case files (*.yaml, *.yml) with cases found in the given paths");
+        return Ok(ExitCode::from(2));
+    } else {
+        println!(
+            "{mine} cases OK in the given files ({} with the embedded corpus)",
+            cases.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,63 @@
+//! The command line, as library code: [`args`] is its shape (clap), the other
+//! files carry out one command each ([`run`], [`serve`], [`cases`] for `list`
+//! and `check`, [`snapshots`]). `main.rs` only parses the arguments and calls
+//! [`execute`], which maps errors to exit code 2.
+
+pub mod args;
+pub mod cases;
+pub mod run;
+pub mod serve;
+pub mod snapshots;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+pub use args::Cli;
+use args::Command;
+
+/// Carries out a parsed command line; the process's exit code.
+pub fn execute(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Run(args) => run::run(*args),
+        Command::List(args) => cases::list(args),
+        Command::Check { paths } => cases::check(paths),
+        Command::ReferenceServer { listen } => reference_server(&listen),
+        Command::Snapshots(cmd) => snapshots::snapshots(cmd),
+        Command::Serve(args) => serve::serve(args),
+        Command::ReferenceClient {
+            url,
+            agent,
+            shutdown,
+        } => reference_client(&url, &agent, shutdown),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn reference_server(listen: &str) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(async {
+        let (addr, task) = crate::reference::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        println!("wsspec reference server listening on ws://{addr}/");
+        let _ = task.await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn reference_client(url: &str, agent: &str, shutdown: bool) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let n = rt.block_on(crate::reference::client::drive(url, agent, shutdown))?;
+    println!(
+        "ran {n} cases as agent {}",
+        crate::report::console::terminal_safe(agent)
+    );
+    Ok(ExitCode::SUCCESS)
+}

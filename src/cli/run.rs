@@ -1,0 +1,131 @@
+//! `wsspec run`: the selected server-role cases against a target (or the
+//! embedded reference server), with the console and the report files as
+//! reporters; the exit code from the results.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::args::RunArgs;
+use super::cases::{load_cases, select};
+use crate::case::Role;
+use crate::report::console::{Console, Door, SnapshotNote};
+use crate::report::{FileReports, Layout, Outputs, Reporters};
+use crate::run::{RunOptions, Target};
+use crate::snapshot::SnapshotConfig;
+use crate::suite::{self, SuiteConfig, SuiteError};
+
+fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|h| match h.split_once(':') {
+            Some((n, v)) if !n.trim().is_empty() => {
+                Ok((n.trim().to_string(), v.trim().to_string()))
+            }
+            _ => anyhow::bail!("--header expects `Name: value`, got `{h}`"),
+        })
+        .collect()
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+        return Ok(ExitCode::from(2));
+    };
+    let cases = select(cases, &args.select, Some(Role::Server));
+    if cases.is_empty() {
+        eprintln!("error: no case matches the selection");
+        return Ok(ExitCode::from(2));
+    }
+    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
+        anyhow::bail!("--timeout-scale must be a positive number");
+    }
+    if !(args.case_timeout.is_finite() && args.case_timeout > 0.0) {
+        anyhow::bail!("--case-timeout must be a positive number of seconds");
+    }
+    let mut extra_headers = parse_headers(&args.headers)?;
+    if let Some(origin) = &args.origin {
+        extra_headers.push(("Origin".into(), origin.clone()));
+    }
+    if !args.subprotocols.is_empty() {
+        extra_headers.push((
+            "Sec-WebSocket-Protocol".into(),
+            args.subprotocols.join(", "),
+        ));
+    }
+    let options = RunOptions {
+        timeout_scale: args.timeout_scale,
+        seed: args.seed,
+        default_deadline: crate::case::Millis((args.case_timeout * 1000.0) as u64),
+        extra_headers,
+        ..RunOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let (target, _server) = match &args.url {
+            Some(url) => (Target::parse(url)?, None),
+            None => {
+                let (addr, task) = crate::reference::bind("127.0.0.1:0")
+                    .await
+                    .context("starting the reference server")?;
+                eprintln!("no URL given: testing the embedded reference server at ws://{addr}/");
+                (Target::parse(&format!("ws://{addr}/"))?, Some(task))
+            }
+        };
+        let agent = args.agent.clone().unwrap_or_else(|| target.authority());
+        let snapshots = args.snap.snapshots.clone().map(|dir| SnapshotConfig {
+            dir,
+            role: "server".into(),
+            update: args.snap.snapshots_update,
+        });
+        let note = snapshots.as_ref().map(|s| SnapshotNote {
+            dir: s.dir.clone(),
+            update: s.update,
+        });
+        let config = SuiteConfig {
+            target,
+            agent,
+            options,
+            jobs: args.jobs,
+            strict: args.strict,
+            snapshots,
+        };
+        let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let outputs = Outputs {
+            dir: args.report_dir.clone(),
+            junit: args.junit.clone(),
+            html: args.html.clone(),
+            json: args.json.clone(),
+            autobahn_dir: args.autobahn_json.clone(),
+        };
+        let mut reporters = Reporters::new()
+            .with(Console::new(
+                Door::Run,
+                progress,
+                args.verbose,
+                args.strict,
+                note,
+            ))
+            .with(FileReports {
+                layout: Layout::Single(outputs),
+            });
+        let results = match suite::run(&cases, &config, &mut reporters).await {
+            Ok(r) => r,
+            Err(SuiteError::Unreachable { target, error }) => {
+                if progress {
+                    eprint!("\r\x1b[2K");
+                }
+                eprintln!("error: cannot reach {target}: {error}");
+                return Ok(ExitCode::from(3));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(if results.failed() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}

@@ -1,0 +1,80 @@
+//! `wsspec serve`: the selected client-role cases served over Autobahn's
+//! fuzzing-server protocol, with the console and the report files as reporters.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::args::ServeArgs;
+use super::cases::{load_cases, select};
+use crate::case::Role;
+use crate::report::console::{Console, Door, SnapshotNote};
+use crate::report::{FileReports, Layout, Reporters};
+use crate::run::RunOptions;
+use crate::serve::{ServeConfig, SnapshotsPerAgent};
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+        return Ok(ExitCode::from(2));
+    };
+    let cases = select(cases, &args.select, Some(Role::Client));
+    if cases.is_empty() {
+        eprintln!("error: no client-role case matches the selection");
+        return Ok(ExitCode::from(2));
+    }
+    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
+        anyhow::bail!("--timeout-scale must be a positive number");
+    }
+    let snapshots = args.snap.snapshots.clone().map(|dir| SnapshotsPerAgent {
+        dir,
+        update: args.snap.snapshots_update,
+    });
+    let note = snapshots.as_ref().map(|s| SnapshotNote {
+        dir: s.dir.clone(),
+        update: s.update,
+    });
+    let config = ServeConfig {
+        cases,
+        options: RunOptions {
+            timeout_scale: args.timeout_scale,
+            ..RunOptions::default()
+        },
+        strict: args.strict,
+        snapshots,
+    };
+    let reporters = Reporters::new()
+        .with(FileReports {
+            layout: Layout::PerAgent {
+                dir: args.report_dir.clone(),
+            },
+        })
+        .with(Console::new(
+            Door::Serve,
+            false,
+            args.verbose,
+            args.strict,
+            note,
+        ));
+    let total = config.cases.len();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let runs = rt
+        .block_on(crate::serve::serve(
+            &args.listen,
+            config,
+            reporters,
+            |addr| {
+                println!(
+                "wsspec serve: {total} cases on ws://{addr}/ (Autobahn fuzzing-server protocol)"
+            );
+            },
+        ))
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    Ok(if runs.iter().any(|r| r.failed()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,230 @@
+//! The per-agent ledger of `wsspec serve`: every agent's results by case
+//! number, the handshake keys each agent has sent (RFC 6455 4.1 wants a fresh
+//! nonce per connection, so a repeat is recorded as a `ClientKeyReused`
+//! event), follow-up requests that arrived before their case's first
+//! connection was done, and the count of connections still in flight that
+//! `updateReports` waits for. Concluding a case and telling the reporters
+//! about it happen here, once per connection.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+use crate::case::{Case, Role};
+use crate::conclude::conclude;
+use crate::report::{agent_folder, Reporters, RunEvent, WriteError};
+use crate::results::{CaseResult, RunClock, RunIdentity, RunResults};
+use crate::snapshot::SnapshotConfig;
+use crate::transcript::{Event, EventKind, Transcript};
+
+/// Where `serve` keeps snapshots: one store per agent under `dir`.
+#[derive(Debug, Clone)]
+pub struct SnapshotsPerAgent {
+    pub dir: std::path::PathBuf,
+    pub update: bool,
+}
+
+impl SnapshotsPerAgent {
+    /// The snapshot store of one agent.
+    pub fn for_agent(&self, agent: &str) -> SnapshotConfig {
+        SnapshotConfig {
+            dir: self.dir.clone(),
+            role: format!("{}/client", agent_folder(agent)),
+            update: self.update,
+        }
+    }
+}
+
+/// Results per agent, by 1-based case number.
+pub type AgentResults = BTreeMap<String, BTreeMap<usize, CaseResult>>;
+
+/// Everything serve remembers across connections.
+pub struct Ledger {
+    results: Mutex<AgentResults>,
+    /// Follow-up requests that arrived before their case's first connection
+    /// was done, by (agent, case number).
+    follow_ups: Mutex<BTreeMap<(String, usize), Vec<EventKind>>>,
+    /// Every Sec-WebSocket-Key each agent has sent, with the case it came with.
+    keys_seen: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    /// Connections accepted whose case (if they are a `runCase`) is not yet
+    /// stored. `updateReports` waits for this to reach zero, so a report
+    /// never misses the case a driver has just finished.
+    in_flight: watch::Sender<usize>,
+    reporters: Mutex<Reporters>,
+    snapshots: Option<SnapshotsPerAgent>,
+    identity: RunIdentity,
+    clock: RunClock,
+    total: usize,
+}
+
+/// Counts one accepted connection as in flight until dropped.
+pub struct InFlight(Arc<Ledger>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl Ledger {
+    /// `target` and `strict` describe every agent's run; `total` is the number of cases.
+    pub fn new(
+        target: String,
+        strict: bool,
+        total: usize,
+        snapshots: Option<SnapshotsPerAgent>,
+        mut reporters: Reporters,
+    ) -> Ledger {
+        let _ = reporters.emit(RunEvent::RunStarted { total });
+        Ledger {
+            results: Mutex::new(BTreeMap::new()),
+            follow_ups: Mutex::new(BTreeMap::new()),
+            keys_seen: Mutex::new(BTreeMap::new()),
+            in_flight: watch::channel(0).0,
+            reporters: Mutex::new(reporters),
+            snapshots,
+            identity: RunIdentity {
+                role: Role::Client,
+                target,
+                agent: String::new(),
+                strict,
+            },
+            clock: RunClock::start(),
+            total,
+        }
+    }
+
+    /// Starts counting a connection as in flight.
+    pub fn in_flight(self: &Arc<Self>) -> InFlight {
+        self.in_flight.send_modify(|n| *n += 1);
+        InFlight(self.clone())
+    }
+
+    /// Resolves once no connection is in flight.
+    pub async fn settled(&self) {
+        let mut pending = self.in_flight.subscribe();
+        let _ = pending.wait_for(|n| *n == 0).await;
+    }
+
+    fn conclude(&self, case: &Case, agent: &str, transcript: Transcript) -> CaseResult {
+        let snapshots = self.snapshots.as_ref().map(|s| s.for_agent(agent));
+        conclude(case, transcript, snapshots.as_ref())
+    }
+
+    /// Remembers the key of an agent's runCase request; the event to record
+    /// when the agent sent the same key before.
+    pub fn note_key(&self, agent: &str, head: &[u8], case_id: &str) -> Option<EventKind> {
+        let key = crate::wire::handshake::request_key(head)?;
+        let mut seen = self.keys_seen.lock().ok()?;
+        let keys = seen.entry(agent.to_string()).or_default();
+        match keys.get(&key) {
+            Some(earlier) => Some(EventKind::ClientKeyReused {
+                key,
+                earlier_case: earlier.clone(),
+            }),
+            None => {
+                keys.insert(key, case_id.to_string());
+                None
+            }
+        }
+    }
+
+    /// Concludes a finished runCase connection (with any follow-ups that
+    /// came early), stores the result and tells the reporters.
+    pub fn finish_case(&self, case: &Case, agent: &str, number: usize, mut transcript: Transcript) {
+        let Ok(mut results) = self.results.lock() else {
+            return;
+        };
+        if let Ok(mut pending) = self.follow_ups.lock() {
+            for event in pending
+                .remove(&(agent.to_string(), number))
+                .unwrap_or_default()
+            {
+                append(&mut transcript, event);
+            }
+        }
+        let result = self.conclude(case, agent, transcript);
+        let by_case = results.entry(agent.to_string()).or_default();
+        if let Ok(mut reporters) = self.reporters.lock() {
+            let _ = reporters.emit(RunEvent::CaseFinished {
+                agent,
+                result: &result,
+                done: by_case.len() + usize::from(!by_case.contains_key(&number)),
+                total: self.total,
+            });
+        }
+        by_case.insert(number, result);
+    }
+
+    /// Records a follow-up request in its case's result (concluded again),
+    /// or keeps it until the case's first connection is done.
+    pub fn add_follow_up(&self, case: &Case, agent: &str, number: usize, event: EventKind) {
+        let Ok(mut results) = self.results.lock() else {
+            return;
+        };
+        match results.get_mut(agent).and_then(|a| a.get_mut(&number)) {
+            Some(result) => {
+                let mut transcript = result.transcript.clone();
+                append(&mut transcript, event);
+                *result = self.conclude(case, agent, transcript);
+            }
+            None => {
+                if let Ok(mut pending) = self.follow_ups.lock() {
+                    pending
+                        .entry((agent.to_string(), number))
+                        .or_default()
+                        .push(event);
+                }
+            }
+        }
+    }
+
+    /// The behaviour verdict of an agent's case, if it has run.
+    pub fn behavior(&self, agent: &str, number: usize) -> Option<&'static str> {
+        let results = self.results.lock().ok()?;
+        let r = results.get(agent)?.get(&number)?;
+        Some(r.verdict.behavior.as_str())
+    }
+
+    /// Every agent's results so far as runs, in agent order.
+    pub fn runs(&self) -> Vec<RunResults> {
+        let all = self.results.lock().map(|r| r.clone()).unwrap_or_default();
+        all.into_iter()
+            .map(|(agent, by_case)| {
+                RunResults::new(
+                    RunIdentity {
+                        agent,
+                        ..self.identity.clone()
+                    },
+                    self.clock,
+                    by_case.into_values().collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Hands every agent's results to the reporters to write out.
+    pub fn reports_due(&self) -> Result<(), WriteError> {
+        let runs = self.runs();
+        match self.reporters.lock() {
+            Ok(mut r) => r.emit(RunEvent::ReportsDue { runs: &runs }),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// The end of serving: the final results, also handed to the reporters.
+    pub fn finish(&self) -> Vec<RunResults> {
+        let runs = self.runs();
+        if let Ok(mut r) = self.reporters.lock() {
+            let _ = r.emit(RunEvent::RunFinished { runs: &runs });
+        }
+        runs
+    }
+}
+
+/// Adds an event at the end of a finished transcript.
+fn append(transcript: &mut Transcript, kind: EventKind) {
+    let at_us = transcript.duration_us;
+    transcript.events.push(Event { at_us, kind });
+}
