@@ -8,8 +8,10 @@
 //! same bytes. The recordings were made before the "one typed path" redesign
 //! and prove that it changed no report and no snapshot.
 //!
-//! To record afresh (a deliberate report change):
-//! `WSSPEC_RECORD_FIXTURES=1 cargo test --test report_fixtures -- --ignored`.
+//! After a deliberate report change, render the expected files again from
+//! the same recordings and review the diff:
+//! `WSSPEC_RERENDER_FIXTURES=1 cargo test --test report_fixtures`.
+//! To record new runs: `WSSPEC_RECORD_FIXTURES=1 cargo test --test report_fixtures -- --ignored`.
 
 #[path = "common/faulty.rs"]
 mod faulty;
@@ -150,6 +152,9 @@ fn list_files(dir: &Path, prefix: &str, out: &mut Vec<String>) {
 
 #[test]
 fn reports_render_byte_identical_from_recorded_runs() {
+    // A deliberate report change re-renders the expected files from the
+    // same recorded runs (review the diff before committing it).
+    let rerender = std::env::var_os("WSSPEC_RERENDER_FIXTURES").is_some();
     let cases = all_cases();
     let mut dirs = Vec::new();
     run_dirs(&fixtures(), &mut dirs);
@@ -169,7 +174,11 @@ fn reports_render_byte_identical_from_recorded_runs() {
                 dir.display()
             ));
         }
-        compare(dir, &rendered(&r, &cases), &mut problems);
+        if rerender {
+            write_expected(dir, &rendered(&r, &cases));
+        } else {
+            compare(dir, &rendered(&r, &cases), &mut problems);
+        }
     }
     let serve_dir = fixtures().join("serve");
     let runs: Vec<RunResults> = dirs
@@ -178,7 +187,11 @@ fn reports_render_byte_identical_from_recorded_runs() {
         .map(|d| load(&d.join("results.json")))
         .collect();
     assert!(runs.len() >= 3, "expected three serve agents");
-    compare(&serve_dir, &rendered_overview(&runs), &mut problems);
+    if rerender {
+        write_expected(&serve_dir, &rendered_overview(&runs));
+    } else {
+        compare(&serve_dir, &rendered_overview(&runs), &mut problems);
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

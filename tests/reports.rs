@@ -20,6 +20,7 @@ use wsspec::wire::bytelog::{hex, ByteLog};
 use wsspec::wire::decode::{FrameHead, LengthForm};
 use wsspec::wire::handshake::ResponseHead;
 use wsspec::wire::message::{CloseBody, FrameRecord, MessageRecord};
+use wsspec::wire::Opcode;
 
 const HOSTILE: &str = "<script>alert(1)</script> ]]> \u{0}\u{1b}[31m & \"q\" 'a'";
 
@@ -32,7 +33,7 @@ fn frame(opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) -> FrameRecord {
         head: FrameHead {
             fin: true,
             rsv: 0,
-            opcode,
+            opcode: Opcode(opcode),
             mask,
             len: payload.len() as u64,
             length_form: LengthForm::minimal(payload.len() as u64),
@@ -86,7 +87,7 @@ fn echo_transcript() -> Transcript {
                 413,
                 EventKind::MessageSent {
                     message: MessageRecord {
-                        opcode: 1,
+                        opcode: Opcode(1),
                         frames: 1,
                         payload: ByteLog::of(b"Hello, world!"),
                         utf8_valid: Some(true),
@@ -103,7 +104,7 @@ fn echo_transcript() -> Transcript {
                 901,
                 EventKind::MessageReceived {
                     message: MessageRecord {
-                        opcode: 1,
+                        opcode: Opcode(1),
                         frames: 1,
                         payload: ByteLog::of(b"Hello, world!"),
                         utf8_valid: Some(true),
@@ -194,7 +195,7 @@ fn hostile_transcript() -> Transcript {
                 31,
                 EventKind::MessageReceived {
                     message: MessageRecord {
-                        opcode: 1,
+                        opcode: Opcode(1),
                         frames: 1,
                         payload: mib_summary(),
                         utf8_valid: Some(false),
@@ -205,7 +206,7 @@ fn hostile_transcript() -> Transcript {
                 32,
                 EventKind::MessageReceived {
                     message: MessageRecord {
-                        opcode: 2,
+                        opcode: Opcode(2),
                         frames: 3,
                         payload: big_head,
                         utf8_valid: None,
@@ -245,7 +246,7 @@ fn hostile_transcript() -> Transcript {
                         head: FrameHead {
                             fin: false,
                             rsv: 7,
-                            opcode: 3,
+                            opcode: Opcode(3),
                             mask: Some([0xff; 4]),
                             len: 0x7fff_ffff_ffff_ffff,
                             length_form: LengthForm::Long,

@@ -86,7 +86,7 @@ fn each_observable_detail_drifts_exactly_where_it_shows() {
     let b = baseline(&cases);
     let peer_closes = ids_where(&b, |k| {
         k.iter()
-            .any(|e| matches!(e, EventKind::FrameReceived { frame } if frame.head.opcode == 8))
+            .any(|e| matches!(e, EventKind::FrameReceived { frame } if frame.head.opcode == wsspec::wire::Opcode::CLOSE))
     });
     check(&b, &cases, Fault::CloseReason, peer_closes);
 

@@ -12,6 +12,7 @@ use crate::case::model::{EventPattern, Requirement};
 use crate::case::Case;
 use crate::transcript::{EventKind, Transcript};
 use crate::wire::bytelog::ByteLog;
+use crate::wire::Opcode;
 
 /// Breaches that fail a case whatever it expects: a client's broken opening
 /// handshake (wsspec as the server), a broken 101 response (wsspec as the
@@ -146,11 +147,11 @@ fn expand(patterns: &[EventPattern], f: &Facts) -> Vec<Expected> {
             EventPattern::Pong => pong(&mut out),
             EventPattern::Pongs(n) => (0..*n).for_each(|_| pong(&mut out)),
             EventPattern::Text(p) => out.push(Expected::Is(Observed::Message {
-                opcode: 1,
+                opcode: Opcode::TEXT,
                 payload: ByteLog::of(&p.bytes()),
             })),
             EventPattern::Binary(p) => out.push(Expected::Is(Observed::Message {
-                opcode: 2,
+                opcode: Opcode::BINARY,
                 payload: ByteLog::of(&p.bytes()),
             })),
             EventPattern::PongOf(p) => {
@@ -189,11 +190,7 @@ fn describe_expected(list: &[Expected]) -> String {
         .iter()
         .map(|e| match e {
             Expected::Is(Observed::Message { opcode, payload }) => {
-                format!(
-                    "{} message {}",
-                    crate::wire::Opcode(*opcode).name(),
-                    payload.preview(24)
-                )
+                format!("{} message {}", opcode.name(), payload.preview(24))
             }
             Expected::Is(o) => o.describe(),
             Expected::Unresolvable(s) => s.clone(),

@@ -15,7 +15,7 @@ use crate::wire::Opcode;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
     Message {
-        opcode: u8,
+        opcode: Opcode,
         payload: ByteLog,
     },
     Pong(ByteLog),
@@ -28,7 +28,7 @@ impl Observed {
     pub fn describe(&self) -> String {
         match self {
             Observed::Message { opcode, payload } => {
-                format!("{} message {}", Opcode(*opcode).name(), payload.preview(24))
+                format!("{} message {}", opcode.name(), payload.preview(24))
             }
             Observed::Pong(p) => format!("pong {}", p.preview(24)),
             Observed::Marker(m) => format!("marker {m}"),
@@ -62,7 +62,7 @@ pub struct Facts {
 }
 
 fn is_real_close(f: &FrameRecord) -> bool {
-    f.head.opcode == 8 && f.head.rsv == 0 && f.head.fin
+    f.head.opcode == Opcode::CLOSE && f.head.rsv == 0 && f.head.fin
 }
 
 /// Reads the facts off a transcript.
@@ -96,7 +96,7 @@ pub fn facts(t: &Transcript) -> Facts {
                 if f.peer_close.is_some() {
                     f.frame_violations.push(format!(
                         "the peer sent a {} frame after its close frame (RFC 6455 5.5.1)",
-                        Opcode(frame.head.opcode).name()
+                        frame.head.opcode.name()
                     ));
                 }
                 check_frame(frame, f.harness_is_server, &mut f.frame_violations);
@@ -106,7 +106,7 @@ pub fn facts(t: &Transcript) -> Facts {
                 if t.detailed {
                     fragments.check(frame, &mut f.frame_violations);
                 }
-                match frame.head.opcode {
+                match frame.head.opcode.0 {
                     8 => {
                         if f.peer_close.is_none() {
                             f.peer_close = frame.close.clone();
@@ -123,7 +123,7 @@ pub fn facts(t: &Transcript) -> Facts {
             }
             EventKind::MessageSent { message } => f.sent_messages.push(message.clone()),
             EventKind::FrameSent { frame } => {
-                if frame.head.opcode == 9 && !is_probe_frame(&probes, frame) {
+                if frame.head.opcode == Opcode::PING && !is_probe_frame(&probes, frame) {
                     f.sent_pings.push(frame.payload.clone());
                 }
                 if is_real_close(frame) {
@@ -210,7 +210,7 @@ struct Fragments {
 
 impl Fragments {
     fn check(&mut self, frame: &FrameRecord, out: &mut Vec<String>) {
-        match frame.head.opcode {
+        match frame.head.opcode.0 {
             0 if !self.open => out.push(
                 "the peer sent a continuation frame with no message to continue (RFC 6455 5.4)"
                     .into(),
@@ -218,7 +218,7 @@ impl Fragments {
             0 => self.open = !frame.head.fin,
             1 | 2 if self.open => out.push(format!(
                 "the peer started a new {} message inside a fragmented one (RFC 6455 5.4)",
-                Opcode(frame.head.opcode).name()
+                frame.head.opcode.name()
             )),
             1 | 2 => self.open = !frame.head.fin,
             _ => {}
@@ -230,7 +230,7 @@ impl Fragments {
 /// unmasked, a client's masked).
 fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>) {
     let h = &frame.head;
-    let name = Opcode(h.opcode).name();
+    let name = h.opcode.name();
     if peer_is_client && h.mask.is_none() {
         out.push(format!(
             "the client sent an unmasked {name} frame (RFC 6455 5.1: a client MUST mask every frame)"
@@ -247,7 +247,7 @@ fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>)
             h.rsv
         ));
     }
-    if Opcode(h.opcode).is_control() && !Opcode(h.opcode).is_reserved() {
+    if h.opcode.is_control() && !h.opcode.is_reserved() {
         if !h.fin {
             out.push(format!(
                 "the peer sent a fragmented {name} frame (RFC 6455 5.5)"
@@ -257,7 +257,7 @@ fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>)
             out.push(format!("the peer sent a {name} frame with a {}-byte payload (control frames carry at most 125)", h.len));
         }
     }
-    if h.opcode == 8 && frame.payload.is_complete() {
+    if h.opcode == Opcode::CLOSE && frame.payload.is_complete() {
         if let Some(problem) = close_body_problem(frame) {
             out.push(problem);
         }

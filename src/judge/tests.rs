@@ -39,7 +39,7 @@ fn head(opcode: u8, len: u64, mask: bool) -> FrameHead {
     FrameHead {
         fin: true,
         rsv: 0,
-        opcode,
+        opcode: crate::wire::Opcode(opcode),
         mask: mask.then_some([1, 2, 3, 4]),
         len,
         length_form: LengthForm::minimal(len),
@@ -56,7 +56,7 @@ fn frame(opcode: u8, payload: &[u8], mask: bool) -> FrameRecord {
 
 fn message(payload: &[u8]) -> MessageRecord {
     MessageRecord {
-        opcode: 1,
+        opcode: crate::wire::Opcode::TEXT,
         frames: 1,
         payload: ByteLog::of(payload),
         utf8_valid: Some(true),

@@ -68,7 +68,7 @@ impl<S> Utf8Guard<S> {
         let (text, in_text_frame) = (&mut self.text, &mut self.in_text_frame);
         self.decoder.feed(data, &mut |ev| match ev {
             DecodeEvent::Head(h) => {
-                *in_text_frame = match h.opcode {
+                *in_text_frame = match h.opcode.0 {
                     1 => {
                         *text = Some(Utf8Stream::default());
                         true

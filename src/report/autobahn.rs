@@ -19,6 +19,7 @@ use crate::results::{CaseResult, RunResults};
 use crate::transcript::EventKind;
 use crate::wire::bytelog::ByteLog;
 use crate::wire::message::CloseBody;
+use crate::wire::Opcode;
 
 /// One case's entry, fields in Autobahn's (sorted) order.
 #[derive(Debug, Serialize)]
@@ -121,8 +122,10 @@ pub fn render_case(r: &RunResults, c: &CaseResult, number: usize) -> String {
     });
     let close_of = |sent: bool| {
         t.kinds().find_map(|k| match k {
-            EventKind::FrameSent { frame } if sent && frame.head.opcode == 8 => frame.close.clone(),
-            EventKind::FrameReceived { frame } if !sent && frame.head.opcode == 8 => {
+            EventKind::FrameSent { frame } if sent && frame.head.opcode == Opcode::CLOSE => {
+                frame.close.clone()
+            }
+            EventKind::FrameReceived { frame } if !sent && frame.head.opcode == Opcode::CLOSE => {
                 frame.close.clone()
             }
             _ => None,

@@ -227,19 +227,6 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
-/// The name of an opcode.
-pub fn opcode_name(op: u8) -> String {
-    match op {
-        0 => "continuation".into(),
-        1 => "text".into(),
-        2 => "binary".into(),
-        8 => "close".into(),
-        9 => "ping".into(),
-        10 => "pong".into(),
-        n => format!("opcode-{n}"),
-    }
-}
-
 /// `text fin=1 rsv=0 mask=1a2b3c4d len=13 (7-bit) "Hello, world!"`.
 fn frame_desc(f: &FrameRecord) -> String {
     let h = &f.head;
@@ -249,7 +236,7 @@ fn frame_desc(f: &FrameRecord) -> String {
     };
     let mut s = format!(
         "{} fin={} rsv={} mask={mask} len={} ({}{})",
-        opcode_name(h.opcode),
+        h.opcode.name(),
         u8::from(h.fin),
         h.rsv,
         h.len,
@@ -282,7 +269,7 @@ fn frame_desc(f: &FrameRecord) -> String {
 fn message_desc(m: &MessageRecord) -> String {
     let mut s = format!(
         "{} frames={} len={} {}",
-        opcode_name(m.opcode),
+        m.opcode.name(),
         m.frames,
         m.payload.len,
         payload_preview(&m.payload)
@@ -419,7 +406,7 @@ pub fn clip(s: &str) -> String {
 /// The header bytes a frame head stands for, as they were on the wire.
 pub fn frame_header_bytes(h: &FrameHead) -> Vec<u8> {
     let mut v = Vec::with_capacity(14);
-    v.push((u8::from(h.fin) << 7) | ((h.rsv & 7) << 4) | (h.opcode & 0x0f));
+    v.push((u8::from(h.fin) << 7) | ((h.rsv & 7) << 4) | (h.opcode.0 & 0x0f));
     let m = if h.mask.is_some() { 0x80 } else { 0 };
     match h.length_form {
         LengthForm::Short => v.push(m | (h.len & 0x7f) as u8),
@@ -505,7 +492,7 @@ mod tests {
         let h = FrameHead {
             fin: true,
             rsv: 0,
-            opcode: 1,
+            opcode: crate::wire::Opcode::TEXT,
             mask: Some([1, 2, 3, 4]),
             len: 13,
             length_form: LengthForm::Short,

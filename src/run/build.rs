@@ -5,7 +5,7 @@
 use crate::case::model::{MaskSpec, SendFrame};
 use crate::wire::decode::FrameHead;
 use crate::wire::frame::{encode_frame_into, encode_header, EncodeError, FrameEncoding};
-use crate::wire::Prng;
+use crate::wire::{Opcode, Prng};
 
 /// One frame ready for the wire: its header fields and unmasked payload. The
 /// bytes are produced by [`BuiltFrame::write_to`], straight into the write
@@ -65,7 +65,11 @@ pub fn build_frames(
             let enc = FrameEncoding {
                 fin: if last { spec.fin } else { false },
                 rsv: if first { spec.rsv.0 } else { 0 },
-                opcode: if first { spec.opcode.0 } else { 0 },
+                opcode: if first {
+                    Opcode(spec.opcode.0)
+                } else {
+                    Opcode::CONTINUATION
+                },
                 mask,
                 mask_payload: spec.mask_payload,
                 declared_len: spec.length,
@@ -120,7 +124,7 @@ mod tests {
         let frames = build_frames(&s, &mut Prng::for_case("x", 0), true).unwrap();
         let shape: Vec<(u8, bool, u8, usize)> = frames
             .iter()
-            .map(|f| (f.head.opcode, f.head.fin, f.head.rsv, f.payload.len()))
+            .map(|f| (f.head.opcode.0, f.head.fin, f.head.rsv, f.payload.len()))
             .collect();
         assert_eq!(
             shape,

@@ -149,7 +149,7 @@ impl Normalizer {
                     ending.get_or_insert_with(|| end.to_string());
                 }
                 EventKind::FrameSent { frame } => {
-                    if frame.head.opcode == Opcode::CLOSE.0 && !sent_close {
+                    if frame.head.opcode == Opcode::CLOSE && !sent_close {
                         sent_close = true;
                         first_close.get_or_insert(First::Harness);
                     }
@@ -162,7 +162,7 @@ impl Normalizer {
                     if ending.is_some() || is_probe_frame(&probes, frame) {
                         continue;
                     }
-                    if frame.head.opcode == Opcode::CLOSE.0 && !got_close {
+                    if frame.head.opcode == Opcode::CLOSE && !got_close {
                         got_close = true;
                         first_close.get_or_insert(First::Peer);
                     }
@@ -277,10 +277,10 @@ impl Normalizer {
     }
 
     fn frame(&mut self, f: &FrameRecord) {
-        if self.timing_dependent && matches!(f.head.opcode, 0 | 1 | 2 | 10) {
+        if self.timing_dependent && matches!(f.head.opcode.0, 0 | 1 | 2 | 10) {
             return;
         }
-        match f.head.opcode {
+        match f.head.opcode.0 {
             1 | 2 => {
                 self.flush_unfinished();
                 self.pending.push(f.clone());
@@ -326,7 +326,7 @@ impl Normalizer {
         }
         let frames = std::mem::take(&mut self.pending);
         self.in_message = false;
-        let kind = match m.opcode {
+        let kind = match m.opcode.0 {
             1 => "text",
             2 => "binary",
             _ => "data",
@@ -374,10 +374,10 @@ impl Normalizer {
 /// are final when valid, so only `not fin` is shown for them; a data frame
 /// printed on its own line (stray or unfinished) always says which it is.
 fn frame_line(f: &FrameRecord) -> String {
-    let name = Opcode(f.head.opcode).name();
+    let name = f.head.opcode.name();
     let payload = payload_text(&f.payload);
     let bits = flags(&f.head, &f.payload);
-    match f.head.opcode {
+    match f.head.opcode.0 {
         0..=2 => {
             let fin = if f.head.fin { "fin" } else { "not fin" };
             format!("{name} frame {fin} {payload}{bits}")
@@ -600,7 +600,7 @@ mod tests {
             head: FrameHead {
                 fin,
                 rsv: 0,
-                opcode,
+                opcode: Opcode(opcode),
                 mask: None,
                 len: payload.len() as u64,
                 length_form: LengthForm::minimal(payload.len() as u64),
@@ -613,7 +613,7 @@ mod tests {
     fn message(opcode: u8, frames: u32, payload: &[u8]) -> EventKind {
         EventKind::MessageReceived {
             message: MessageRecord {
-                opcode,
+                opcode: Opcode(opcode),
                 frames,
                 payload: ByteLog::of(payload),
                 utf8_valid: (opcode == 1).then(|| std::str::from_utf8(payload).is_ok()),

@@ -158,7 +158,7 @@ impl Transcript {
 /// Whether `frame` is one of the `probes` pings, or a pong answering one: the
 /// bookkeeping of a `probe: ping` wait, left out of what is graded.
 pub fn is_probe_frame(probes: &[&[u8]], frame: &FrameRecord) -> bool {
-    matches!(frame.head.opcode, 9 | 10)
+    matches!(frame.head.opcode.0, 9 | 10)
         && frame.payload.is_complete()
         && probes.contains(&frame.payload.head.as_slice())
 }

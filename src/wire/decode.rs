@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::frame::apply_mask;
+use super::opcode::Opcode;
 
 /// Which of the three payload-length encodings a header used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +50,7 @@ impl std::fmt::Display for LengthForm {
 pub struct FrameHead {
     pub fin: bool,
     pub rsv: u8,
-    pub opcode: u8,
+    pub opcode: Opcode,
     pub mask: Option<[u8; 4]>,
     pub len: u64,
     pub length_form: LengthForm,
@@ -194,7 +195,7 @@ fn parse_header(h: &[u8]) -> FrameHead {
     FrameHead {
         fin: b0 & 0x80 != 0,
         rsv: (b0 >> 4) & 7,
-        opcode: b0 & 0x0f,
+        opcode: Opcode(b0 & 0x0f),
         mask,
         len,
         length_form,
@@ -245,14 +246,14 @@ mod tests {
             payload in proptest::collection::vec(any::<u8>(), 0..600),
             step in 1usize..64,
         ) {
-            let enc = FrameEncoding { fin, rsv, opcode, mask, mask_payload: true, declared_len: None, length_form: form };
+            let enc = FrameEncoding { fin, rsv, opcode: Opcode(opcode), mask, mask_payload: true, declared_len: None, length_form: form };
             let bytes = encode_frame(&enc, &payload).unwrap();
             let frames = decode_all(&bytes, step);
             prop_assert_eq!(frames.len(), 1);
             let (h, p) = &frames[0];
             prop_assert_eq!(h.fin, fin);
             prop_assert_eq!(h.rsv, rsv);
-            prop_assert_eq!(h.opcode, opcode);
+            prop_assert_eq!(h.opcode, Opcode(opcode));
             prop_assert_eq!(h.mask, mask);
             prop_assert_eq!(h.len, payload.len() as u64);
             prop_assert_eq!(h.length_form, form.unwrap_or(LengthForm::minimal(payload.len() as u64)));

@@ -2,68 +2,8 @@
 //! exactly as described. Nothing here validates; an encoding that cannot be
 //! represented at all (a 300-byte length in a 7-bit field) is an error.
 
-use serde::{Deserialize, Serialize};
-
 use super::decode::LengthForm;
-
-/// An opcode as the 4 bits on the wire; names for the six RFC 6455 defines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Opcode(pub u8);
-
-impl Opcode {
-    pub const CONTINUATION: Opcode = Opcode(0);
-    pub const TEXT: Opcode = Opcode(1);
-    pub const BINARY: Opcode = Opcode(2);
-    pub const CLOSE: Opcode = Opcode(8);
-    pub const PING: Opcode = Opcode(9);
-    pub const PONG: Opcode = Opcode(10);
-
-    /// Parses a case-file name (`text`, `ping`, ...); numbers are handled by the caller.
-    pub fn from_name(name: &str) -> Option<Opcode> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "continuation" | "cont" => Self::CONTINUATION,
-            "text" => Self::TEXT,
-            "binary" => Self::BINARY,
-            "close" => Self::CLOSE,
-            "ping" => Self::PING,
-            "pong" => Self::PONG,
-            _ => return None,
-        })
-    }
-
-    /// Parses any name [`Opcode::name`] writes, the reserved ones (`reserved-0x3`) included.
-    pub fn from_any_name(name: &str) -> Option<Opcode> {
-        match name.strip_prefix("reserved-0x") {
-            Some(hex) => u8::from_str_radix(hex, 16)
-                .ok()
-                .map(Opcode)
-                .filter(|o| o.is_reserved()),
-            None => Self::from_name(name),
-        }
-    }
-
-    pub fn is_control(self) -> bool {
-        self.0 & 0x8 != 0
-    }
-
-    /// True for opcodes RFC 6455 5.2 leaves reserved (3-7, 0xB-0xF).
-    pub fn is_reserved(self) -> bool {
-        matches!(self.0, 3..=7 | 0xB..=0xF)
-    }
-
-    pub fn name(self) -> String {
-        match self.0 {
-            0 => "continuation".into(),
-            1 => "text".into(),
-            2 => "binary".into(),
-            8 => "close".into(),
-            9 => "ping".into(),
-            10 => "pong".into(),
-            n => format!("reserved-{n:#x}"),
-        }
-    }
-}
+pub use super::opcode::Opcode;
 
 /// Everything about a frame's header that a case may set.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +11,7 @@ pub struct FrameEncoding {
     pub fin: bool,
     /// RSV1..3 as a 3-bit number (RSV1 = 4).
     pub rsv: u8,
-    pub opcode: u8,
+    pub opcode: Opcode,
     /// Mask key; `Some` sets the MASK bit.
     pub mask: Option<[u8; 4]>,
     /// When false, the MASK bit and key are written but the payload is sent clear.
@@ -87,7 +27,7 @@ impl FrameEncoding {
         FrameEncoding {
             fin,
             rsv: 0,
-            opcode: opcode.0,
+            opcode,
             mask,
             mask_payload: true,
             declared_len: None,
@@ -109,8 +49,8 @@ pub enum EncodeError {
 
 /// Encodes the header only (useful for huge payloads written separately).
 pub fn encode_header(enc: &FrameEncoding, payload_len: u64) -> Result<Vec<u8>, EncodeError> {
-    if enc.opcode > 0xF {
-        return Err(EncodeError::Opcode(enc.opcode));
+    if enc.opcode.0 > 0xF {
+        return Err(EncodeError::Opcode(enc.opcode.0));
     }
     if enc.rsv > 7 {
         return Err(EncodeError::Rsv(enc.rsv));
@@ -118,7 +58,7 @@ pub fn encode_header(enc: &FrameEncoding, payload_len: u64) -> Result<Vec<u8>, E
     let len = enc.declared_len.unwrap_or(payload_len);
     let form = enc.length_form.unwrap_or_else(|| LengthForm::minimal(len));
     let mut out = Vec::with_capacity(14);
-    out.push(((enc.fin as u8) << 7) | (enc.rsv << 4) | enc.opcode);
+    out.push(((enc.fin as u8) << 7) | (enc.rsv << 4) | enc.opcode.0);
     let mask_bit = if enc.mask.is_some() { 0x80 } else { 0 };
     match form {
         LengthForm::Short => {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytelog::{ByteLog, ByteLogBuilder, DEFAULT_HEAD};
 use super::decode::{DecodeEvent, FrameHead};
+use super::opcode::Opcode;
 use super::utf8::Utf8Stream;
 
 /// A close frame's body, parsed without judging it.
@@ -52,8 +53,8 @@ pub struct FrameRecord {
 /// One complete data message (text or binary), however it was fragmented.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {
-    /// 1 = text, 2 = binary.
-    pub opcode: u8,
+    /// Text or binary.
+    pub opcode: Opcode,
     pub frames: u32,
     pub payload: ByteLog,
     /// For text messages: whether the payload is valid UTF-8.
@@ -69,7 +70,7 @@ pub enum Observation {
 }
 
 struct MessageInProgress {
-    opcode: u8,
+    opcode: Opcode,
     frames: u32,
     payload: ByteLogBuilder,
     utf8: Utf8Stream,
@@ -107,7 +108,7 @@ impl Observer {
             DecodeEvent::Payload(piece) => {
                 if let Some((head, log, close_bytes)) = &mut self.frame {
                     log.push(piece);
-                    if head.opcode == 8 && close_bytes.len() < 4096 {
+                    if head.opcode == Opcode::CLOSE && close_bytes.len() < 4096 {
                         let room = 4096 - close_bytes.len();
                         close_bytes.extend_from_slice(&piece[..room.min(piece.len())]);
                     }
@@ -115,7 +116,7 @@ impl Observer {
                 if self.frame_in_message {
                     if let Some(m) = &mut self.message {
                         m.payload.push(piece);
-                        if m.opcode == 1 {
+                        if m.opcode == Opcode::TEXT {
                             m.utf8.feed(piece);
                         }
                     }
@@ -127,7 +128,7 @@ impl Observer {
 
     fn start_frame(&mut self, head: FrameHead) {
         self.frame_in_message = false;
-        match head.opcode {
+        match head.opcode.0 {
             1 | 2 => {
                 self.message = Some(MessageInProgress {
                     opcode: head.opcode,
@@ -147,7 +148,7 @@ impl Observer {
         }
         // Control payloads are at most 125 bytes when valid: always keep them
         // whole, so a ping can be answered and a close body read.
-        let cap = if head.opcode & 0x8 != 0 {
+        let cap = if head.opcode.is_control() {
             self.head_cap.max(125)
         } else {
             self.head_cap
@@ -160,7 +161,7 @@ impl Observer {
             return;
         };
         let fin = head.fin;
-        let close = (head.opcode == 8).then(|| CloseBody::parse(&close_bytes));
+        let close = (head.opcode == Opcode::CLOSE).then(|| CloseBody::parse(&close_bytes));
         out.push(Observation::Frame(FrameRecord {
             head,
             payload: log.finish(),
@@ -168,7 +169,7 @@ impl Observer {
         }));
         if self.frame_in_message && fin {
             if let Some(m) = self.message.take() {
-                let utf8_valid = (m.opcode == 1).then(|| m.utf8.is_complete_and_valid());
+                let utf8_valid = (m.opcode == Opcode::TEXT).then(|| m.utf8.is_complete_and_valid());
                 out.push(Observation::Message(MessageRecord {
                     opcode: m.opcode,
                     frames: m.frames,

@@ -14,10 +14,12 @@ pub mod frame;
 pub mod handshake;
 pub mod head;
 pub mod message;
+pub mod opcode;
 pub mod prng;
 pub mod utf8;
 
 pub use bytelog::ByteLog;
 pub use decode::{DecodeEvent, Decoder, FrameHead, LengthForm};
-pub use frame::{encode_frame, FrameEncoding, Opcode};
+pub use frame::{encode_frame, FrameEncoding};
+pub use opcode::Opcode;
 pub use prng::Prng;

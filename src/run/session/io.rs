@@ -204,7 +204,7 @@ fn handle_observation(
             shared.state.send_modify(|s| s.messages += 1);
         }
         Observation::Frame(frame) => {
-            let op = frame.head.opcode;
+            let op = frame.head.opcode.0;
             let is_probe = op == 10 && frame.payload.head.starts_with(PROBE_PREFIX.as_bytes());
             let reply = match op {
                 9 if !shared.close_sent.load(Ordering::SeqCst) && frame.payload.is_complete() => {
@@ -216,7 +216,7 @@ fn handle_observation(
                 }
                 _ => None,
             };
-            if shared.detailed || Opcode(op).is_control() {
+            if shared.detailed || frame.head.opcode.is_control() {
                 shared.record(EventKind::FrameReceived { frame });
             }
             match op {
@@ -273,7 +273,7 @@ fn frame_record(
     let built = frame(enc.clone(), body.to_vec())?;
     let mut bytes = Vec::with_capacity(built.wire_len());
     built.write_to(&mut bytes)?;
-    let close = (enc.opcode == 8).then(|| crate::wire::message::CloseBody::parse(body));
+    let close = (enc.opcode == Opcode::CLOSE).then(|| crate::wire::message::CloseBody::parse(body));
     Ok((
         FrameRecord {
             head: built.head,

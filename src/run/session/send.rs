@@ -98,14 +98,14 @@ impl Session<'_> {
             match o {
                 Observation::Frame(frame) => {
                     let h = &frame.head;
-                    if h.opcode == Opcode::PING.0 {
+                    if h.opcode == Opcode::PING {
                         self.pings_sent += 1;
                     }
-                    if h.opcode == Opcode::CLOSE.0 && h.rsv == 0 && h.fin {
+                    if h.opcode == Opcode::CLOSE && h.rsv == 0 && h.fin {
                         self.shared.close_sent.store(true, Ordering::SeqCst);
                         self.shared.state.send_modify(|s| s.close_sent = true);
                     }
-                    if self.shared.detailed || Opcode(h.opcode).is_control() {
+                    if self.shared.detailed || h.opcode.is_control() {
                         self.record(EventKind::FrameSent { frame });
                     }
                 }
