@@ -156,12 +156,7 @@ async fn probe(target: &Target, options: &RunOptions) -> Result<(), SuiteError> 
         target: target.url(),
         error,
     };
-    match tokio::time::timeout(
-        limit,
-        tokio::net::TcpStream::connect((target.host.as_str(), target.port)),
-    )
-    .await
-    {
+    match tokio::time::timeout(limit, options.connector.connect(target)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(unreachable(e.to_string())),
         Err(_) => Err(unreachable(format!(

@@ -11,8 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine;
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::wire::head::{read_head, Head, HeadLimits, HeadReadError};
 
@@ -24,7 +23,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads and checks the request head. Ok: the bytes read so far (to replay);
 /// Err: the connection was refused or ended (the response is already written).
-pub async fn admit(stream: &mut TcpStream) -> Result<Vec<u8>, ()> {
+pub async fn admit<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<Vec<u8>, ()> {
     let limits = HeadLimits {
         max_bytes: MAX_REQUEST_HEAD,
         timeout: REQUEST_TIMEOUT,
@@ -50,7 +49,7 @@ pub async fn admit(stream: &mut TcpStream) -> Result<Vec<u8>, ()> {
     }
 }
 
-async fn refuse(stream: &mut TcpStream, status: u16, extra: &str) {
+async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, status: u16, extra: &str) {
     let reason = match status {
         405 => "Method Not Allowed",
         426 => "Upgrade Required",

@@ -53,7 +53,7 @@ use std::net::SocketAddr;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -75,6 +75,7 @@ pub async fn serve(listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
                 tokio::spawn(serve_connection(stream));
             }
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
@@ -93,10 +94,13 @@ fn check_request(req: &Request, resp: Response) -> Result<Response, ErrorRespons
     Ok(resp)
 }
 
-/// Serves one accepted connection: the gate, the opening handshake, then echo
-/// until the peer closes or the connection must be failed.
-pub async fn serve_connection(mut stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
+/// Serves one accepted connection (TCP, or any byte stream): the gate, the
+/// opening handshake, then echo until the peer closes or the connection must
+/// be failed.
+pub async fn serve_connection<S>(mut stream: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let Ok(head) = gate::admit(&mut stream).await else {
         return;
     };

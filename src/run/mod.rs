@@ -5,9 +5,13 @@
 pub mod build;
 pub mod session;
 pub mod target;
+pub mod transport;
 
 pub use session::run_case;
 pub use target::{Target, TargetError};
+pub use transport::{Connector, TcpConnector, Transport};
+
+use std::sync::Arc;
 
 use crate::case::model::Millis;
 
@@ -26,6 +30,9 @@ pub struct RunOptions {
     pub handshake_timeout: Millis,
     /// Headers added to every handshake (operator's auth, origin...).
     pub extra_headers: Vec<(String, String)>,
+    /// How connections to a target are opened (TCP unless a test or a
+    /// later transport says otherwise).
+    pub connector: Arc<dyn Connector>,
 }
 
 impl Default for RunOptions {
@@ -38,6 +45,7 @@ impl Default for RunOptions {
             connect_timeout: Millis(5000),
             handshake_timeout: Millis(5000),
             extra_headers: Vec::new(),
+            connector: Arc::new(TcpConnector),
         }
     }
 }

@@ -81,7 +81,7 @@ impl FrontDoor {
                 }
                 let reused = self.ledger.note_key(agent, &head, &case.spec.id);
                 let mut transcript =
-                    run_case_accepted(case, stream, head, rest, &self.options).await;
+                    run_case_accepted(case, Box::new(stream), head, rest, &self.options).await;
                 if let Some(event) = reused {
                     let at_us = transcript.duration_us;
                     transcript

@@ -6,11 +6,10 @@
 //! response, or 400 without a key). Either way, the steps then run.
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 use super::send::encode_all;
 use super::Session;
-use crate::run::Target;
+use crate::run::{Target, Transport};
 use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure, SocketFailure, SocketOp};
 use crate::wire::bytelog::{ByteLog, ByteLogBuilder};
 use crate::wire::handshake::{
@@ -31,7 +30,7 @@ impl Session<'_> {
     /// the steps.
     pub(super) async fn drive_accepted(
         &mut self,
-        mut stream: TcpStream,
+        mut stream: Box<dyn Transport>,
         request: Vec<u8>,
         leftover: Vec<u8>,
     ) {
@@ -119,10 +118,10 @@ impl Session<'_> {
 
     /// Connects and performs the opening handshake; returns the stream and any
     /// bytes that arrived after the response head.
-    async fn open(&mut self, target: &Target) -> Option<(TcpStream, Vec<u8>)> {
-        let addr = (target.host.as_str(), target.port);
+    async fn open(&mut self, target: &Target) -> Option<(Box<dyn Transport>, Vec<u8>)> {
         let connect = self.opts.connect_timeout.scaled(self.opts.timeout_scale);
-        let mut stream = match tokio::time::timeout(connect, TcpStream::connect(addr)).await {
+        let opening = self.opts.connector.connect(target);
+        let mut stream = match tokio::time::timeout(connect, opening).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 self.record(EventKind::ConnectFailed {
@@ -139,7 +138,6 @@ impl Session<'_> {
                 return None;
             }
         };
-        let _ = stream.set_nodelay(true);
         self.record(EventKind::Connected);
         let key = key_from_bytes(&self.prng.bytes16());
         let parts = RequestParts {

@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
 use super::shared::{Shared, WriteCmd};
 use super::PROBE_PREFIX;
 use crate::run::build::frame;
+use crate::run::Transport;
 use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
 use crate::wire::bytelog::{ByteLog, DEFAULT_HEAD};
 use crate::wire::decode::Decoder;
@@ -24,8 +25,11 @@ use crate::wire::frame::FrameEncoding;
 use crate::wire::message::{CloseBody, FrameRecord, Observation, Observer};
 use crate::wire::{Opcode, Prng};
 
+/// The sending side of the case's transport.
+type Sending = WriteHalf<Box<dyn Transport>>;
+
 pub(super) async fn writer_task(
-    mut w: OwnedWriteHalf,
+    mut w: Sending,
     mut rx: mpsc::UnboundedReceiver<WriteCmd>,
     shared: Arc<Shared>,
 ) {
@@ -71,7 +75,7 @@ async fn peer_closing(shared: &Shared) {
 /// Writes `data` in the requested pieces; false once the socket failed (or
 /// the write was abandoned), after which nothing more is written.
 async fn write_pieces(
-    w: &mut OwnedWriteHalf,
+    w: &mut Sending,
     data: &[u8],
     chop: Option<usize>,
     delay: Option<Duration>,
@@ -152,7 +156,7 @@ async fn write_pieces(
 }
 
 pub(super) async fn reader_task(
-    mut r: OwnedReadHalf,
+    mut r: ReadHalf<Box<dyn Transport>>,
     leftover: Vec<u8>,
     shared: Arc<Shared>,
     tx: mpsc::UnboundedSender<WriteCmd>,

@@ -17,13 +17,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use self::io::{reader_task, writer_task};
 use self::send::writes_for;
 use self::shared::{PeerState, Shared, WriteCmd};
-use super::{RunOptions, Target};
+use super::{RunOptions, Target, Transport};
 use crate::case::model::Step;
 use crate::case::Case;
 use crate::transcript::{EventKind, HarnessClose, SkippedStep, StepName, Transcript};
@@ -44,7 +43,7 @@ pub async fn run_case(case: &Case, target: &Target, opts: &RunOptions) -> Transc
 /// bytes that followed it.
 pub async fn run_case_accepted(
     case: &Case,
-    stream: TcpStream,
+    stream: Box<dyn Transport>,
     request: Vec<u8>,
     leftover: Vec<u8>,
     opts: &RunOptions,
@@ -131,9 +130,8 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    async fn run_steps(&mut self, stream: TcpStream, leftover: Vec<u8>) {
-        let _ = stream.set_nodelay(true);
-        let (rd, wr) = stream.into_split();
+    async fn run_steps(&mut self, stream: Box<dyn Transport>, leftover: Vec<u8>) {
+        let (rd, wr) = tokio::io::split(stream);
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(writer_task(wr, rx, self.shared.clone()));
         self.reader = Some(tokio::spawn(reader_task(

@@ -1,0 +1,108 @@
+//! The seam under the session: a case runs over whatever byte stream a
+//! [`Connector`] hands it (wsspec as the client) or the front door accepted
+//! (wsspec as the server), as a boxed [`Transport`]. The session needs only
+//! what every transport can give: reading and writing bytes, with each write
+//! flushed as the case chopped it (TCP segments today; TLS records and HTTP/2
+//! DATA frames later); a graceful end of its sending side (`shutdown`: TCP
+//! FIN, later TLS close_notify or END_STREAM) that leaves the other side
+//! readable (half-close); an abort (TCP RST, later RST_STREAM); and the
+//! peer's address for reports. TCP is the connector this module provides;
+//! in-memory streams ([`tokio::io::DuplexStream`]) are transports too, which
+//! is how the test suite runs the whole corpus without sockets.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use futures_util::future::BoxFuture;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::Target;
+
+/// A byte stream one case runs over.
+pub trait Transport: AsyncRead + AsyncWrite + Send + Unpin + 'static {
+    /// The peer's address, when the transport has one.
+    fn peer_addr(&self) -> Option<SocketAddr>;
+
+    /// Ends the connection at once, without the graceful goodbye.
+    fn abort(self: Box<Self>);
+}
+
+impl Transport for TcpStream {
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        TcpStream::peer_addr(self).ok()
+    }
+
+    fn abort(self: Box<Self>) {
+        // With a zero linger time, closing the socket sends RST, not FIN.
+        let _ = self.set_zero_linger();
+    }
+}
+
+impl Transport for tokio::io::DuplexStream {
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    fn abort(self: Box<Self>) {}
+}
+
+/// Opens transports to a target (wsspec as the client).
+pub trait Connector: Send + Sync + fmt::Debug {
+    /// A new connection to `target`, ready for the opening handshake.
+    fn connect<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>>;
+}
+
+/// Plain TCP, with Nagle's algorithm off so that every write leaves at once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpConnector;
+
+impl Connector for TcpConnector {
+    fn connect<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>> {
+        Box::pin(async move {
+            let stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
+            let _ = stream.set_nodelay(true);
+            Ok(Box::new(stream) as Box<dyn Transport>)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A connected pair over loopback: (wsspec's end, the peer's end).
+    async fn pair() -> (Box<dyn Transport>, TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let target = Target::parse(&format!("ws://{}/", listener.local_addr().expect("addr")))
+            .expect("target");
+        let (ours, theirs) = tokio::join!(TcpConnector.connect(&target), listener.accept());
+        (ours.expect("connect"), theirs.expect("accept").0)
+    }
+
+    #[tokio::test]
+    async fn graceful_end_is_a_half_close_and_abort_is_a_reset() {
+        let (mut ours, mut theirs) = pair().await;
+        assert!(ours.peer_addr().is_some());
+        ours.shutdown().await.expect("shutdown");
+        let mut buf = [0u8; 8];
+        assert_eq!(theirs.read(&mut buf).await.expect("EOF"), 0);
+        // Half-closed: the other direction still carries bytes.
+        theirs.write_all(b"late").await.expect("write");
+        assert_eq!(ours.read(&mut buf).await.expect("read"), 4);
+
+        let (ours, mut theirs) = pair().await;
+        ours.abort();
+        let err = theirs.read(&mut buf).await.expect_err("a reset, not EOF");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    }
+}
