@@ -18,3 +18,6 @@ pub mod snapshot;
 pub mod suite;
 pub mod transcript;
 pub mod wire;
+
+#[cfg(test)]
+mod sentence_tests;

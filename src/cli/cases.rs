@@ -57,6 +57,29 @@ pub fn select(cases: Vec<Case>, s: &Selecting, role: Option<Role>) -> Vec<Case> 
         .collect()
 }
 
+/// What `run` (servers) or `serve` (clients) selects: None (and the error
+/// printed) when a case file is broken or nothing matches, exit code 2.
+pub fn cases_for(s: &Selecting, role: Role) -> Option<Vec<Case>> {
+    let cases = select(load_cases(&s.cases_dir, true)?, s, Some(role));
+    if cases.is_empty() {
+        match role {
+            Role::Server => eprintln!("error: no case matches the selection"),
+            Role::Client => eprintln!("error: no client-role case matches the selection"),
+        }
+        return None;
+    }
+    Some(cases)
+}
+
+/// A flag that must be a positive, finite number.
+pub fn positive(value: f64, what: &str) -> anyhow::Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        anyhow::bail!("{what} must be a positive number")
+    }
+}
+
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = load_cases(&args.select.cases_dir, true) else {
         return Ok(ExitCode::from(2));

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::args::RunArgs;
-use super::cases::{load_cases, select};
+use super::cases::{cases_for, positive};
 use crate::case::Role;
 use crate::report::console::{Console, Door, SnapshotNote};
 use crate::report::{FileReports, Layout, Outputs, Reporters};
@@ -28,17 +28,10 @@ fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+    let Some(cases) = cases_for(&args.select, Role::Server) else {
         return Ok(ExitCode::from(2));
     };
-    let cases = select(cases, &args.select, Some(Role::Server));
-    if cases.is_empty() {
-        eprintln!("error: no case matches the selection");
-        return Ok(ExitCode::from(2));
-    }
-    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
-        anyhow::bail!("--timeout-scale must be a positive number");
-    }
+    positive(args.timeout_scale, "--timeout-scale")?;
     if !(args.case_timeout.is_finite() && args.case_timeout > 0.0) {
         anyhow::bail!("--case-timeout must be a positive number of seconds");
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::args::ServeArgs;
-use super::cases::{load_cases, select};
+use super::cases::{cases_for, positive};
 use crate::case::Role;
 use crate::report::console::{Console, Door, SnapshotNote};
 use crate::report::{FileReports, Layout, Reporters};
@@ -14,17 +14,10 @@ use crate::run::RunOptions;
 use crate::serve::{ServeConfig, SnapshotsPerAgent};
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+    let Some(cases) = cases_for(&args.select, Role::Client) else {
         return Ok(ExitCode::from(2));
     };
-    let cases = select(cases, &args.select, Some(Role::Client));
-    if cases.is_empty() {
-        eprintln!("error: no client-role case matches the selection");
-        return Ok(ExitCode::from(2));
-    }
-    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
-        anyhow::bail!("--timeout-scale must be a positive number");
-    }
+    positive(args.timeout_scale, "--timeout-scale")?;
     let snapshots = args.snap.snapshots.clone().map(|dir| SnapshotsPerAgent {
         dir,
         update: args.snap.snapshots_update,

@@ -43,7 +43,7 @@ impl Session<'_> {
             .map(crate::wire::handshake::accept_for)
             .unwrap_or_default();
         let hs = &self.case.spec.handshake;
-        let mut response: Vec<u8> = match (&hs.response, &key) {
+        let response: Vec<u8> = match (&hs.response, &key) {
             (Some(template), _) => {
                 let bytes = template.bytes();
                 let target = String::from_utf8_lossy(&request)
@@ -85,28 +85,11 @@ impl Session<'_> {
             status,
             raw: log_all(&response),
         });
-        let mut early = Vec::new();
-        for spec in &self.case.spec.handshake.frames {
-            early.extend(self.build(spec));
-        }
-        if !early.is_empty() {
-            self.observe_sent(&early);
-            response.extend(encode_all(&early));
-        }
-        let piece = hs.chop.filter(|c| *c > 0).unwrap_or(response.len().max(1));
-        let pause = hs.delay.map(|d| d.scaled(self.opts.timeout_scale));
-        for (i, chunk) in response.chunks(piece).enumerate() {
-            if i > 0 {
-                if let Some(d) = pause {
-                    tokio::time::sleep(d).await;
-                }
-            }
-            if let Err(e) = stream.write_all(chunk).await {
-                self.record(EventKind::SocketError {
-                    error: SocketFailure::new(SocketOp::WriteResponse, e),
-                });
-                return;
-            }
+        if !self
+            .write_handshake(&mut stream, response, SocketOp::WriteResponse)
+            .await
+        {
+            return;
         }
         if key.is_none() && hs.response.is_none() {
             return;
@@ -114,6 +97,42 @@ impl Session<'_> {
         // After any response, the steps run: with a 101 they talk WebSocket,
         // after a refusal they watch whether the client (wrongly) does.
         self.run_steps(stream, leftover).await;
+    }
+
+    /// Writes a handshake head (request or response) with the frames the
+    /// case sends in the same write, chopped and paced as the case says;
+    /// false (and a recorded socket error) if writing failed.
+    async fn write_handshake(
+        &mut self,
+        stream: &mut Box<dyn Transport>,
+        mut bytes: Vec<u8>,
+        op: SocketOp,
+    ) -> bool {
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        if !early.is_empty() {
+            self.observe_sent(&early);
+            bytes.extend(encode_all(&early));
+        }
+        let hs = &self.case.spec.handshake;
+        let piece = hs.chop.filter(|c| *c > 0).unwrap_or(bytes.len().max(1));
+        let pause = hs.delay.map(|d| d.scaled(self.opts.timeout_scale));
+        for (i, chunk) in bytes.chunks(piece).enumerate() {
+            if i > 0 {
+                if let Some(d) = pause {
+                    tokio::time::sleep(d).await;
+                }
+            }
+            if let Err(e) = stream.write_all(chunk).await {
+                self.record(EventKind::SocketError {
+                    error: SocketFailure::new(op, e),
+                });
+                return false;
+            }
+        }
+        true
     }
 
     /// Connects and performs the opening handshake; returns the stream and any
@@ -147,7 +166,7 @@ impl Session<'_> {
             extra: &self.opts.extra_headers,
         };
         let hs = &self.case.spec.handshake;
-        let mut request = match &hs.raw {
+        let request = match &hs.raw {
             Some(raw) => render_raw_request(&raw.bytes(), &parts),
             None => build_request(
                 &parts,
@@ -169,29 +188,11 @@ impl Session<'_> {
         self.record(EventKind::RequestSent {
             raw: log_all(&request),
         });
-        // Frames that ride in the same write as the request.
-        let mut early = Vec::new();
-        for spec in &self.case.spec.handshake.frames {
-            early.extend(self.build(spec));
-        }
-        if !early.is_empty() {
-            self.observe_sent(&early);
-            request.extend(encode_all(&early));
-        }
-        let piece = hs.chop.filter(|c| *c > 0).unwrap_or(request.len().max(1));
-        let pause = hs.delay.map(|d| d.scaled(self.opts.timeout_scale));
-        for (i, chunk) in request.chunks(piece).enumerate() {
-            if i > 0 {
-                if let Some(d) = pause {
-                    tokio::time::sleep(d).await;
-                }
-            }
-            if let Err(e) = stream.write_all(chunk).await {
-                self.record(EventKind::SocketError {
-                    error: SocketFailure::new(SocketOp::WriteRequest, e),
-                });
-                return None;
-            }
+        if !self
+            .write_handshake(&mut stream, request, SocketOp::WriteRequest)
+            .await
+        {
+            return None;
         }
         let limits = HeadLimits {
             max_bytes: MAX_HEAD_BYTES,
