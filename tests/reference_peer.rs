@@ -1,19 +1,12 @@
 //! The whole corpus against the embedded reference server, through the library
-//! (over TCP, and over in-memory streams through the transport seam) and
-//! through the `wsspec` binary (exit codes, reports on disk).
+//! and through the `wsspec` binary (exit codes, reports on disk).
 
 #[path = "common/harness.rs"]
 mod harness;
 
 use std::process::Command;
-use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
 use wsspec::judge::Outcome;
-use wsspec::report::Reporters;
-use wsspec::run::{Connector, RunOptions, Target, Transport};
-use wsspec::snapshot::SnapshotStatus;
-use wsspec::suite::SuiteConfig;
 
 #[test]
 fn reference_server_is_ok_on_every_case() {
@@ -44,70 +37,6 @@ fn reference_server_is_ok_on_every_case() {
         not_ok.is_empty(),
         "reference server not OK on:\n{}",
         harness::explain(&results, &not_ok)
-    );
-    assert!(!results.failed());
-}
-
-/// Connects every case to a fresh reference server over an in-memory stream.
-#[derive(Debug)]
-struct InMemoryReference;
-
-impl Connector for InMemoryReference {
-    fn connect<'a>(
-        &'a self,
-        _target: &'a Target,
-    ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>> {
-        Box::pin(async {
-            let (client, server) = tokio::io::duplex(256 * 1024);
-            tokio::spawn(wsspec::reference::serve_connection(server));
-            Ok(Box::new(client) as Box<dyn Transport>)
-        })
-    }
-}
-
-#[test]
-fn the_whole_server_corpus_runs_over_in_memory_streams() {
-    let cases = harness::corpus(&[]);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    // Nothing listens on port 1: a case that reached for TCP would fail.
-    let config = SuiteConfig {
-        target: Target::parse("ws://127.0.0.1:1/").expect("url"),
-        agent: "in-memory".into(),
-        options: RunOptions {
-            connector: Arc::new(InMemoryReference),
-            ..RunOptions::default()
-        },
-        jobs: 16,
-        strict: false,
-        snapshots: None,
-    };
-    let results = rt
-        .block_on(wsspec::suite::run(&cases, &config, &mut Reporters::new()))
-        .expect("the in-memory target is reachable");
-    assert_eq!(results.cases.len(), cases.len());
-    // What the reference does over TCP is stored as snapshots; over the
-    // in-memory stream every case must read the same, verdicts included.
-    let stored = wsspec::snapshot::Store::new(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/reference"),
-    );
-    let bodies = harness::snapshot_bodies(&results, &cases);
-    let differ: Vec<String> = bodies
-        .iter()
-        .filter(|(id, body)| {
-            let want = stored.load("server", id).ok().flatten().map(|s| s.body);
-            wsspec::snapshot::compare(want.as_deref(), body) != SnapshotStatus::Match
-        })
-        .map(|(id, body)| format!("{id}:\n{body}"))
-        .collect();
-    assert!(
-        differ.is_empty(),
-        "{} of {} cases read differently over an in-memory stream:\n{}",
-        differ.len(),
-        cases.len(),
-        differ.join("\n")
     );
     assert!(!results.failed());
 }

@@ -1,5 +1,6 @@
 //! Behaviour snapshots through the library: normalization is stable across runs
-//! of the whole corpus against the embedded reference server, files are
+//! of the whole corpus against the embedded reference server (one over TCP,
+//! one over in-memory streams through the transport seam), files are
 //! insta-compatible byte for byte, and the store's review operations (accept,
 //! reject, prune) do what they say on a real directory.
 
@@ -39,17 +40,24 @@ fn drift(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<Stri
         .collect()
 }
 
+/// Two runs of the whole server corpus against the reference server, one
+/// over TCP and one over in-memory streams through the transport seam
+/// (`RunOptions::connector`), read the same, case for case.
 #[test]
-fn normalization_is_stable_across_runs_of_the_whole_corpus() {
+fn normalization_is_stable_across_runs_and_transports_of_the_whole_corpus() {
     let (url, _rt) = harness::reference_server();
     let cases = harness::corpus(&[]);
-    let (run1, run2) = (harness::run(&url, &cases), harness::run(&url, &cases));
+    let (run1, run2) = (harness::run(&url, &cases), harness::run_in_memory(&cases));
+    assert!(
+        !run2.failed(),
+        "the reference failed over an in-memory stream"
+    );
     let first = snapshots(&run1, false);
     assert_eq!(first.len(), cases.len());
     let drifted = drift(&first, &snapshots(&run2, false));
     assert!(
         drifted.is_empty(),
-        "{} cases drifted between two runs:\n{}",
+        "{} cases drifted between a run over TCP and one over in-memory streams:\n{}",
         drifted.len(),
         drifted.join("\n")
     );

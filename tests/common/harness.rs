@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::future::BoxFuture;
 use wsspec::case::{self, Case, Selection};
 use wsspec::judge::Outcome;
 use wsspec::results::RunResults;
-use wsspec::run::{RunOptions, Target};
+use wsspec::run::{Connector, RunOptions, Target, Transport};
 use wsspec::suite::{self, SuiteConfig};
 
 /// The embedded corpus's server-role cases, filtered by globs (empty = all).
@@ -41,6 +42,50 @@ pub fn run(url: &str, cases: &[Case]) -> RunResults {
         suite::run(cases, &config, &mut wsspec::report::Reporters::new())
             .await
             .expect("target reachable")
+    })
+}
+
+/// Connects every case to a fresh embedded reference server over an
+/// in-memory stream (`tokio::io::duplex`) instead of TCP: the transport seam.
+#[derive(Debug)]
+pub struct InMemoryReference;
+
+impl Connector for InMemoryReference {
+    fn connect<'a>(
+        &'a self,
+        _target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>> {
+        Box::pin(async {
+            let (client, server) = tokio::io::duplex(256 * 1024);
+            tokio::spawn(wsspec::reference::serve_connection(server));
+            Ok(Box::new(client) as Box<dyn Transport>)
+        })
+    }
+}
+
+/// Runs cases against the reference server over in-memory streams. The
+/// target names a port where nothing listens, so a case that reached for
+/// TCP would fail.
+pub fn run_in_memory(cases: &[Case]) -> RunResults {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let config = SuiteConfig {
+            target: Target::parse("ws://127.0.0.1:1/").expect("url"),
+            agent: "in-memory".into(),
+            options: RunOptions {
+                connector: std::sync::Arc::new(InMemoryReference),
+                ..RunOptions::default()
+            },
+            jobs: 16,
+            strict: false,
+            snapshots: None,
+        };
+        suite::run(cases, &config, &mut wsspec::report::Reporters::new())
+            .await
+            .expect("the in-memory target is reachable")
     })
 }
 
