@@ -259,3 +259,41 @@ fn unvalidated_close_frames_are_caught_by_7_9_and_7_5() {
         union(&[glob("7.9.*"), set(&["7.5.1"])]),
     );
 }
+
+#[test]
+fn a_server_leaving_tcp_open_after_the_close_fails_every_clean_case() {
+    // RFC 6455 5.5.1: after the closing handshake the server MUST close the
+    // TCP connection immediately. Every case that requires a clean close is
+    // UNCLEAN (FAILED), as in Autobahn; a case where the peer fails the
+    // connection leaves wsspec to drop TCP: FAILED BY CLIENT (NON-STRICT).
+    let cases = harness::corpus(&["1.1.*", "2.*", "5.1*", "7.1.*", "7.3.*"]);
+    let clean = ids(&cases, |c| {
+        c.spec.expect.close.clean && !c.spec.informational
+    });
+    check_on(&cases, Fault::KeepsTcpOpenAfterClose, clean, None);
+}
+
+#[test]
+fn a_server_dropping_large_messages_has_not_refused_them() {
+    // A refusal with 1009 (or 1008) is INFORMATIONAL (NON-STRICT); a
+    // connection that just dies on a message of 1 MiB or more is no refusal
+    // at all: FAILED, as Autobahn grades it.
+    let cases = harness::corpus(&["9.1.*", "9.2.*", "9.5.1"]);
+    let large = set(&[
+        "9.1.3", "9.1.4", "9.1.5", "9.1.6", "9.2.3", "9.2.4", "9.2.5", "9.2.6", "9.5.1",
+    ]);
+    check_on(
+        &cases,
+        Fault::DropsLargeMessages,
+        large,
+        Some(BTreeSet::new()),
+    );
+}
+
+#[test]
+fn an_over_long_close_echoed_back_is_caught_by_7_3_6() {
+    // RFC 6455 5.5: all control frames MUST have a payload of 125 bytes or
+    // less, so echoing 7.3.6's 126-byte close breaks the rule itself. Autobahn
+    // grades this OK (docs/autobahn-differences.md).
+    check(Fault::EchoOverlongClose, set(&["7.3.6"]));
+}

@@ -417,3 +417,29 @@ fn close_code_1005_on_the_wire_is_caught() {
     let want: BTreeSet<String> = ["7.3.1".to_string()].into();
     assert_same("Close1005OnTheWire", &failed, &want);
 }
+
+#[test]
+fn an_over_long_close_echoed_back_is_caught() {
+    let (failed, _) = failed_with(ClientFault::EchoOverlongClose, "fc-overlong", &["7.*"]);
+    // RFC 6455 5.5: a control frame carries at most 125 bytes, so a client
+    // that sends 7.3.6's 126-byte close back breaks the rule itself.
+    let want: BTreeSet<String> = ["7.3.6".to_string()].into();
+    assert_same("EchoOverlongClose", &failed, &want);
+}
+
+#[test]
+fn a_client_dropping_large_messages_has_not_refused_them() {
+    // Only a close with 1009 (or 1008) makes a refusal; a client whose
+    // connection dies on a message of 1 MiB or more FAILS those cases.
+    let patterns = ["9.1.*", "9.2.*"];
+    let (failed, reported) =
+        failed_with(ClientFault::DropsLargeMessages, "fc-drop-large", &patterns);
+    assert_eq!(reported, selected(&patterns).len());
+    let want: BTreeSet<String> = [
+        "9.1.3", "9.1.4", "9.1.5", "9.1.6", "9.2.3", "9.2.4", "9.2.5", "9.2.6",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_same("DropsLargeMessages", &failed, &want);
+}

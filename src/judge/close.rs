@@ -6,7 +6,7 @@
 
 use super::facts::Facts;
 use super::CloseVerdict;
-use crate::case::model::{CloseExpect, Closer};
+use crate::case::model::{CloseExpect, Closer, WaitFor};
 use crate::case::Case;
 use crate::transcript::Party;
 
@@ -67,7 +67,37 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
             format!("expected a clean closing handshake; {what} before the connection ended"),
         );
     }
-    if let Some(code) = f.peer_close.as_ref().and_then(|c| c.code) {
+    if expect.clean && f.tcp_ended_by == Some(Party::Harness) && !f.harness_is_server {
+        // As Autobahn: a server that leaves TCP to the client makes the
+        // close unclean, whichever side started it.
+        let waited = match f.last_timeout {
+            Some((WaitFor::End, ms)) => format!(" after waiting {ms} ms"),
+            _ => String::new(),
+        };
+        return (
+            CloseVerdict::Unclean,
+            format!(
+                "the closing handshake completed, but the server did not close the TCP connection, so wsspec did{waited} (RFC 6455 5.5.1: \"the server MUST close the underlying TCP connection immediately\")"
+            ),
+        );
+    }
+    let code = f.peer_close.as_ref().and_then(|c| c.code);
+    if expect.require_code && !code.is_some_and(|c| expect.codes.contains(&c)) {
+        let allowed: Vec<String> = expect.codes.iter().map(u16::to_string).collect();
+        let got = match (code, &f.peer_close) {
+            (Some(c), _) => format!("closed with {c}"),
+            (None, Some(_)) => "sent a close frame without a code".to_string(),
+            (None, None) => "sent no close frame".to_string(),
+        };
+        return (
+            CloseVerdict::WrongCode,
+            format!(
+                "expected close code {}; the peer {got}",
+                allowed.join(" or ")
+            ),
+        );
+    }
+    if let Some(code) = code {
         if !expect.codes.is_empty() && !expect.codes.contains(&code) {
             let allowed: Vec<String> = expect.codes.iter().map(u16::to_string).collect();
             return (

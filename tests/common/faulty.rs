@@ -79,6 +79,16 @@ pub enum Fault {
     /// A close frame without a body is answered with code 1005 on the wire
     /// (1005 means "no status received" and MUST NOT be sent).
     Close1005OnTheWire,
+    /// After the closing handshake the server waits for the client to close
+    /// TCP instead of closing it itself (RFC 6455 5.5.1: the server MUST
+    /// close the underlying TCP connection immediately).
+    KeepsTcpOpenAfterClose,
+    /// A message of 1 MiB or more makes the server drop the connection: no
+    /// close frame, just the end of TCP (a refusal without a close code).
+    DropsLargeMessages,
+    /// A close frame longer than 125 bytes is not refused but sent back
+    /// unchanged, so the server itself sends an over-long control frame.
+    EchoOverlongClose,
     // Variants below are not faults: each changes one observable detail that
     // stays within the RFC, to prove that snapshots notice it.
     /// Every close frame the server sends carries the reason "bye".
@@ -181,6 +191,10 @@ const MAX_HEAD: usize = 16 * 1024;
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 const MAX_CONTROL_PAYLOAD: usize = 125;
 const TRUNCATE_AT: usize = 65535;
+/// `DropsLargeMessages`: the message size at which the connection is dropped.
+const DROP_AT: u64 = 1 << 20;
+/// Not a close code: `End::Fail(DROP)` ends the connection without a close frame.
+const DROP: u16 = 0;
 /// Idle read timeout for normal connections.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a `NeverClose` server holds an idle / failed connection open.
@@ -267,7 +281,9 @@ fn serve_connection(stream: TcpStream, fault: Fault) {
     let mut writer = &stream;
     match session.run(&mut writer) {
         End::Io => {}
+        End::Closed if fault == Fault::KeepsTcpOpenAfterClose => hold_open(&stream),
         End::Closed => finish_tcp(&stream),
+        End::Fail(DROP) => {}
         End::Fail(code) => fail_connection(&stream, &mut session, code),
     }
 }
@@ -285,7 +301,11 @@ fn fail_connection(stream: &TcpStream, session: &mut Session, code: u16) {
     };
     let mut writer = stream;
     if session.send_close(&mut writer, code).is_ok() {
-        finish_tcp(stream);
+        if session.fault == Fault::KeepsTcpOpenAfterClose {
+            hold_open(stream);
+        } else {
+            finish_tcp(stream);
+        }
     }
 }
 
@@ -788,7 +808,9 @@ impl Session {
             if !h.fin && self.fault != Fault::AcceptFragmentedControl {
                 return fail;
             }
-            if h.len > MAX_CONTROL_PAYLOAD as u64 && self.fault != Fault::AcceptOversizedControl {
+            let tolerated = self.fault == Fault::AcceptOversizedControl
+                || (self.fault == Fault::EchoOverlongClose && h.opcode == OP_CLOSE);
+            if h.len > MAX_CONTROL_PAYLOAD as u64 && !tolerated {
                 return fail;
             }
             if self.message.is_some() && self.fault == Fault::ControlMidMessageFails {
@@ -813,6 +835,9 @@ impl Session {
 
     /// Rejects frames that would push a message past `MAX_MESSAGE` (1009).
     fn check_size(&self, len: u64, buffered: usize) -> Result<(), End> {
+        if self.fault == Fault::DropsLargeMessages && len + buffered as u64 >= DROP_AT {
+            return Err(End::Fail(DROP));
+        }
         if len > (MAX_MESSAGE - buffered.min(MAX_MESSAGE)) as u64 {
             return Err(End::Fail(CLOSE_TOO_BIG));
         }
@@ -950,6 +975,10 @@ impl Session {
             OP_CLOSE if self.fault == Fault::NeverClose => Ok(()),
             OP_CLOSE if self.fault == Fault::EchoAnyCloseCode && payload.len() >= 2 => {
                 self.send_close(w, u16::from_be_bytes([payload[0], payload[1]]))?;
+                Err(End::Closed)
+            }
+            OP_CLOSE if self.fault == Fault::EchoOverlongClose && payload.len() > 125 => {
+                self.send(w, true, OP_CLOSE, &payload)?;
                 Err(End::Closed)
             }
             OP_CLOSE if self.fault == Fault::Close1005OnTheWire && payload.is_empty() => {

@@ -55,7 +55,16 @@ pub enum ClientFault {
     /// Answers a close frame without a body with code 1005, which MUST NOT
     /// appear on the wire.
     Close1005OnTheWire,
+    /// Sends a close frame longer than 125 bytes back unchanged instead of
+    /// failing the connection (an over-long control frame of its own).
+    EchoOverlongClose,
+    /// Drops the connection, with no close frame, once a message reaches
+    /// 1 MiB (a refusal without a close code).
+    DropsLargeMessages,
 }
+
+/// `DropsLargeMessages`: the message size at which the connection is dropped.
+const DROP_AT: usize = 1 << 20;
 
 /// How long one case may take on the client side.
 const CASE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -348,7 +357,9 @@ impl Conn {
             let control = f.opcode >= 0x8;
             let reserved = matches!(f.opcode, 3..=7 | 0xb..=0xf);
             let masked = f.masked && self.fault != ClientFault::AcceptsMaskedServerFrames;
-            if masked || f.rsv != 0 || reserved || (control && (!f.fin || f.payload.len() > 125)) {
+            let overlong = f.payload.len() > 125
+                && !(f.opcode == 0x8 && self.fault == ClientFault::EchoOverlongClose);
+            if masked || f.rsv != 0 || reserved || (control && (!f.fin || overlong)) {
                 self.fail(1002, rng);
                 return got;
             }
@@ -377,6 +388,12 @@ impl Conn {
                 0x8 => {
                     if self.fault == ClientFault::NeverEchoClose && echo {
                         continue;
+                    }
+                    if f.payload.len() > 125 {
+                        // EchoOverlongClose: the close goes back as it came.
+                        let _ = self.send(0x8, &f.payload, rng);
+                        self.wait_eof();
+                        return got;
                     }
                     let reply = match f.payload.len() {
                         0 if self.fault == ClientFault::Close1005OnTheWire => Some(1005),
@@ -412,6 +429,11 @@ impl Conn {
                 }
                 Err(Failure::Utf8) => {
                     self.fail(1007, rng);
+                    return got;
+                }
+                _ if self.fault == ClientFault::DropsLargeMessages
+                    && msg.as_ref().is_some_and(|(_, b)| b.len() >= DROP_AT) =>
+                {
                     return got;
                 }
                 Ok(false) => {}

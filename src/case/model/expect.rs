@@ -87,9 +87,15 @@ pub enum Closer {
 #[serde(deny_unknown_fields)]
 pub struct CloseExpect {
     pub by: Closer,
-    /// Close codes the peer may send; a close without code, or none, is also accepted.
+    /// Close codes the peer may send; a close without code, or none, is also
+    /// accepted unless `require_code` is set.
     #[serde(default)]
     pub codes: Vec<u16>,
+    /// One of `codes` must have arrived in the peer's close frame (for an
+    /// outcome that is acceptable only because of its code, such as a
+    /// refusal with 1009).
+    #[serde(default)]
+    pub require_code: bool,
     /// The closing handshake must complete (close frames both ways).
     #[serde(default)]
     pub clean: bool,
