@@ -31,6 +31,11 @@ fn fail_case() -> Case {
     case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002]}\n")
 }
 
+/// An echo expected, or a refusal that counts only with close code 1009.
+fn refusal_needs_its_code() -> Case {
+    case("    steps: []\n    expect:\n      ok: [echo]\n      close: {by: harness, codes: [1000], clean: true}\n      also:\n        - grade: INFORMATIONAL\n          events: []\n          close: {by: peer, codes: [1009], require_code: true}\n          because: too big\n")
+}
+
 fn two_grades() -> Case {
     case("    steps: []\n    expect:\n      ok: [echo]\n      non_strict: []\n      close: {by: peer, codes: [1002]}\n")
 }
@@ -215,7 +220,9 @@ fn verdict_table() {
             CloseVerdict::Ok,
         ),
         (
-            "server never closes tcp",
+            // RFC 6455 5.5.1: after the closing handshake the server MUST
+            // close TCP; where a clean close is required, that is UNCLEAN.
+            "server never closes tcp after a clean close",
             echo_case(),
             vec![
                 Handshake,
@@ -223,6 +230,53 @@ fn verdict_table() {
                 GotText("hi"),
                 SentClose(1000),
                 GotClose(Some(1000)),
+                HarnessClosed,
+            ],
+            Outcome::Ok,
+            CloseVerdict::Unclean,
+        ),
+        (
+            "a refusal with its code",
+            refusal_needs_its_code(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotClose(Some(1009)),
+                SentClose(1009),
+                PeerEof,
+            ],
+            Outcome::Informational,
+            CloseVerdict::Ok,
+        ),
+        (
+            "a connection that dies is no refusal",
+            refusal_needs_its_code(),
+            vec![Handshake, SentText("hi"), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+        ),
+        (
+            "a close without the code is no refusal either",
+            refusal_needs_its_code(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotClose(None),
+                SentClose(1000),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+        ),
+        (
+            // Where the peer fails the connection (no clean close required),
+            // wsspec ending TCP stays FAILED BY CLIENT, as in Autobahn.
+            "server fails the connection but leaves tcp open",
+            fail_case(),
+            vec![
+                Handshake,
+                GotClose(Some(1002)),
+                SentClose(1002),
                 HarnessClosed,
             ],
             Outcome::Ok,
