@@ -65,8 +65,8 @@ fn check_exits_2_with_locations() {
 #[test]
 fn embedded_corpus_loads() {
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
-    // 301 Autobahn cases, 49 hs, 24 cl, 9 fr.
-    assert_eq!(cases.len(), 383);
+    // 301 Autobahn cases, 49 hs, 30 cl, 9 fr.
+    assert_eq!(cases.len(), 389);
     let count = |prefix: &str| {
         cases
             .iter()
@@ -75,7 +75,7 @@ fn embedded_corpus_loads() {
     };
     assert_eq!(
         (count("hs."), count("cl."), count("fr.")),
-        (49, 24, 9),
+        (49, 30, 9),
         "wsspec's own groups"
     );
     let autobahn = cases.iter().filter(|c| c.spec.autobahn.is_some()).count();

@@ -53,25 +53,25 @@ fn failed_scaled(
     patterns: &[&str],
     timeout_scale: f64,
 ) -> (BTreeSet<String>, usize) {
-    let (reasons, reported) = run_faulty(fault, agent, patterns, timeout_scale);
+    let (reasons, reported, _) = run_faulty(fault, agent, patterns, timeout_scale);
     (reasons.into_keys().collect(), reported)
 }
 
 /// The failed cases with their reasons (behaviour reason, then close reason),
-/// and how many cases were reported.
+/// how many cases were reported, and serve's exit code.
 fn run_faulty(
     fault: ClientFault,
     agent: &str,
     patterns: &[&str],
     timeout_scale: f64,
-) -> (BTreeMap<String, String>, usize) {
+) -> (BTreeMap<String, String>, usize, Option<i32>) {
     let started = std::time::Instant::now();
     let scale = timeout_scale.to_string();
     let mut serve = Serve::start(agent, patterns, &["--timeout-scale", &scale]);
     let host = serve.host();
     let agent_name = agent.to_string();
     let drove = std::thread::spawn(move || drive(&host, &agent_name, fault)).join();
-    serve.finish(Duration::from_secs(10));
+    let code = serve.finish(Duration::from_secs(10));
     assert!(drove.is_ok(), "the client driver panicked");
     let index = serve
         .json("index.json")
@@ -111,7 +111,7 @@ fn run_faulty(
         started.elapsed().as_secs_f64(),
         failed.keys().collect::<Vec<_>>()
     );
-    (failed, reported)
+    (failed, reported, code)
 }
 
 fn assert_same(fault: &str, got: &BTreeSet<String>, want: &BTreeSet<String>) {
@@ -188,7 +188,7 @@ fn never_echoing_close_fails_the_clean_close_cases() {
 /// the masking key, and that the cases aimed at it are among them.
 fn mask_key_fault_is_caught(fault: ClientFault, agent: &str) {
     let patterns = ["2.*", "cl.1.*"];
-    let (failed, _) = run_faulty(fault, agent, &patterns, 1.0);
+    let (failed, _, _) = run_faulty(fault, agent, &patterns, 1.0);
     // RFC 6455 5.3: the masking key MUST be a fresh, unpredictable value for
     // every frame. cl.1.2 (fifty echoes) is the case aimed at it; 2.10 and
     // 2.11 (ten pongs) see enough frames too. Cases where the client sends
@@ -373,7 +373,7 @@ fn serve_keeps_snapshots_per_agent() {
 #[test]
 fn a_reused_handshake_key_is_caught() {
     let all = selected(&CLIENT_ONLY);
-    let (failed, _) = run_faulty(
+    let (failed, _, _) = run_faulty(
         ClientFault::FixedHandshakeKey,
         "fc-samekey",
         &CLIENT_ONLY,
@@ -393,19 +393,55 @@ fn a_reused_handshake_key_is_caught() {
     );
 }
 
-#[test]
-fn a_draft_version_request_is_caught() {
-    let all = selected(&CLIENT_ONLY);
-    let (failed, _) = run_faulty(ClientFault::OldVersion, "fc-version", &CLIENT_ONLY, 1.0);
-    // RFC 6455 4.1: Sec-WebSocket-Version MUST be 13; every request is checked.
+/// A client whose every request breaks RFC 6455 4.1 (the driver's own
+/// included) still runs every case and gets a report: each case FAILED with
+/// the defect as its reason, and serve exits 1.
+fn request_defect_is_reported(fault: ClientFault, agent: &str, defect: &str) {
+    let patterns = ["1.1.1", "2.1", "7.1.1", "cl.2.11", "cl.2.23", "cl.2.22"];
+    let all = selected(&patterns);
+    let (failed, reported, code) = run_faulty(fault, agent, &patterns, 1.0);
+    assert_eq!(reported, all.len(), "{fault:?}: every case has a row");
     assert_same(
-        "OldVersion",
+        &format!("{fault:?}"),
         &failed.keys().cloned().collect(),
         &ids(&all, |_| true),
     );
     assert!(
-        failed.values().all(|r| r.contains("Sec-WebSocket-Version")),
-        "{failed:?}"
+        failed.values().all(|r| r.contains(defect)),
+        "{fault:?}: want `{defect}` in every reason: {failed:?}"
+    );
+    assert_eq!(code, Some(1), "{fault:?}: serve's exit code");
+}
+
+#[test]
+fn a_draft_version_request_is_caught() {
+    request_defect_is_reported(
+        ClientFault::OldVersion,
+        "fc-version",
+        "Sec-WebSocket-Version",
+    );
+}
+
+#[test]
+fn a_short_handshake_key_is_caught() {
+    request_defect_is_reported(
+        ClientFault::ShortHandshakeKey,
+        "fc-short-key",
+        "not 16 bytes",
+    );
+}
+
+#[test]
+fn a_request_without_host_is_caught() {
+    request_defect_is_reported(ClientFault::NoHostHeader, "fc-no-host", "no Host header");
+}
+
+#[test]
+fn a_request_without_a_key_is_caught() {
+    request_defect_is_reported(
+        ClientFault::NoHandshakeKey,
+        "fc-no-key",
+        "no Sec-WebSocket-Key",
     );
 }
 
@@ -442,4 +478,19 @@ fn a_client_dropping_large_messages_has_not_refused_them() {
     .map(|s| s.to_string())
     .collect();
     assert_same("DropsLargeMessages", &failed, &want);
+}
+
+#[test]
+fn a_client_ignoring_the_status_code_is_caught_by_the_non_101_upgrades() {
+    // RFC 6455 4.2.2: only 101 completes the handshake. The bare refusals
+    // (cl.2.11–cl.2.14) lack the upgrade headers, so this client refuses
+    // them anyway; the answers that carry every upgrade header catch it.
+    let (failed, _) = failed_with(ClientFault::IgnoresStatus, "fc-status", &["cl.2.*"]);
+    let want: BTreeSet<String> = [
+        "cl.2.23", "cl.2.24", "cl.2.25", "cl.2.26", "cl.2.27", "cl.2.28",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_same("IgnoresStatus", &failed, &want);
 }

@@ -94,9 +94,10 @@ fn every_endpoint_of_the_fuzzing_server_protocol() {
 
         // Unknown endpoints and cases are refused, not crashed on.
         assert!(visit(&format!("{base}/nothing"), false).await.is_none());
-        assert_eq!(
-            visit(&format!("{base}/runCase?case=99&agent=x"), false).await,
-            Some(vec![]),
+        assert!(
+            visit(&format!("{base}/runCase?case=99&agent=x"), false)
+                .await
+                .is_none(),
             "an unknown case number runs nothing"
         );
 
@@ -172,4 +173,149 @@ fn a_clean_session_exits_0() {
     });
     assert_eq!(serve.finish(Duration::from_secs(10)), Some(0));
     serve.remove_reports();
+}
+
+/// Sends `request` as it is and returns serve's status line and body.
+fn raw(host: &str, request: &str) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(request.as_bytes()).expect("write");
+    // Nothing more from us: a WebSocket answer ends at once instead of
+    // waiting for our close.
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let end = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(got.len(), |p| p + 4);
+    let head = String::from_utf8_lossy(&got[..end]);
+    let status = head.lines().next().unwrap_or("").to_string();
+    (status, got[end..].to_vec())
+}
+
+fn get(path: &str, extra: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+    )
+}
+
+#[test]
+fn every_refusal_has_a_status_and_a_reason_and_control_requests_are_lenient() {
+    let mut serve = Serve::start("refusals", &["1.1.1", "1.1.2"], &[]);
+    let host = serve.host();
+    // Each refusal: an HTTP status, a one-line reason in the body, and the
+    // same line on serve's stderr.
+    let refusals = [
+        (get("/nothing", ""), "404", "unknown endpoint `/nothing`"),
+        (
+            get("/runCase?case=99&agent=a", ""),
+            "404",
+            "no such case (`99`)",
+        ),
+        (
+            get("/runCase?casetuple=9.9.9&agent=a", ""),
+            "404",
+            "no such case (`9.9.9`)",
+        ),
+        (
+            get("/runCase?case=1", ""),
+            "400",
+            "runCase needs agent=NAME",
+        ),
+        (get("/getCaseInfo?case=3", ""), "404", "no such case (`3`)"),
+        (get("/getCaseInfo", ""), "404", "no such case (none)"),
+        (
+            get("/getCaseStatus?case=1", ""),
+            "400",
+            "getCaseStatus needs agent=NAME",
+        ),
+        (
+            get("/getCaseStatus?case=7&agent=a", ""),
+            "404",
+            "no such case (`7`)",
+        ),
+        (
+            "POST /getCaseCount HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+            "405",
+            "control endpoints take GET, not `POST`",
+        ),
+        (
+            "GET /getCaseCount HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+            "426",
+            "control endpoints speak WebSocket",
+        ),
+        (
+            "HELLO\r\n\r\n".to_string(),
+            "400",
+            "not an HTTP request line",
+        ),
+    ];
+    for (request, status, reason) in &refusals {
+        let (line, body) = raw(&host, request);
+        let body = String::from_utf8_lossy(&body);
+        assert!(line.contains(status), "{request:?}: {line}");
+        assert!(body.starts_with(reason), "{request:?}: {body}");
+        assert_eq!(body.lines().count(), 1, "one line: {body:?}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let log = serve.stderr();
+    for (_, status, reason) in &refusals {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&format!("-> {status}")) && l.contains(reason)),
+            "serve did not print `{status} {reason}`:\n{log}"
+        );
+    }
+    // The control endpoints accept what a broken driver sends (a draft
+    // version, a short key, no Host, no key); runCase judges it.
+    for (name, request) in [
+        (
+            "version 8",
+            get("/getCaseCount", "").replace("Version: 13", "Version: 8"),
+        ),
+        (
+            "a 12-byte key",
+            get("/getCaseCount", "").replace("dGhlIHNhbXBsZSBub25jZQ==", "AAAAAAAAAAAAAAAA"),
+        ),
+        (
+            "no Host",
+            get("/getCaseCount", "").replace("Host: x\r\n", ""),
+        ),
+        (
+            "no key",
+            get("/getCaseCount", "").replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
+        ),
+    ] {
+        let (line, body) = raw(&host, &request);
+        assert!(line.contains("101"), "{name}: {line}");
+        // The count arrives as an unmasked text frame: 0x81, length 1, "2".
+        assert!(body.starts_with(&[0x81, 1, b'2']), "{name}: {body:?}");
+    }
+    // A runCase request too broken to run the case (not HTTP, no key) still
+    // gets its row: FAILED, with what is wrong as the reason.
+    let (line, _) = raw(
+        &host,
+        "BREW /runCase?case=2&agent=teapot HTCPCP/1.0\r\n\r\n",
+    );
+    assert!(line.contains("400"), "{line}");
+    let (line, _) = raw(&host, &get("/updateReports?agent=teapot", ""));
+    assert!(line.contains("101"), "{line}");
+    let report = serve
+        .json("teapot/results.json")
+        .expect("a report for the broken client");
+    let case = &report["cases"][0];
+    assert_eq!(case["id"], "1.1.2");
+    assert_eq!(case["verdict"]["behavior"], "FAILED");
+    assert!(
+        case["verdict"]["behavior_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not a valid HTTP request")),
+        "{case}"
+    );
+    serve.remove_reports();
+    let _ = serve.finish(Duration::from_millis(10));
 }

@@ -52,22 +52,40 @@ impl FrontDoor {
         };
         let (head, rest) = (read.head, read.rest);
         let Some(target) = request_target(&head) else {
-            let _ = stream
-                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-                .await;
+            refuse(
+                stream,
+                "?",
+                400,
+                "not an HTTP request line (expected `GET /path HTTP/1.1`)",
+            )
+            .await;
             return;
         };
         let (path, params) = parse_target(&target);
         // Only a runCase stays in flight past this point.
         let in_flight = (path == "/runCase").then_some(in_flight);
         let cases = &self.cases;
-        match path.as_str() {
+        let case_of = |params: &BTreeMap<String, String>| {
+            find_case(cases, params).ok_or_else(|| {
+                let asked = params
+                    .get("case")
+                    .or_else(|| params.get("casetuple"))
+                    .map_or("none".to_string(), |c| format!("`{c}`"));
+                format!(
+                    "no such case ({asked}): the selection has {} cases, case=1..{} or casetuple=ID",
+                    cases.len(),
+                    cases.len()
+                )
+            })
+        };
+        let answer = match path.as_str() {
             "/runCase" => {
-                let (Some((number, index)), Some(agent)) =
-                    (find_case(cases, &params), params.get("agent"))
-                else {
-                    reply_text(stream, head, rest, None).await;
-                    return;
+                let (number, index) = match case_of(&params) {
+                    Ok(found) => found,
+                    Err(why) => return refuse(stream, &target, 404, &why).await,
+                };
+                let Some(agent) = params.get("agent") else {
+                    return refuse(stream, &target, 400, "runCase needs agent=NAME").await;
                 };
                 let case = &cases[index];
                 if follow_up::refuses_upgrade(case) {
@@ -79,6 +97,9 @@ impl FrontDoor {
                         return;
                     }
                 }
+                // The request is judged strictly here, whatever it lacks: the
+                // case runs (or is refused with 400 when there is no key) and
+                // the judge names the defect in the report.
                 let reused = self.ledger.note_key(agent, &head, &case.spec.id);
                 let mut transcript =
                     run_case_accepted(case, Box::new(stream), head, rest, &self.options).await;
@@ -90,44 +111,49 @@ impl FrontDoor {
                 }
                 self.ledger.finish_case(case, agent, number, transcript);
                 drop(in_flight);
+                return;
             }
-            "/getCaseCount" => reply_text(stream, head, rest, Some(cases.len().to_string())).await,
-            "/getCaseInfo" => {
-                let info = find_case(cases, &params).map(|(_, i)| {
+            "/getCaseCount" => Ok(Some(cases.len().to_string())),
+            "/getCaseInfo" => case_of(&params).map_err(|why| (404, why)).map(|(_, i)| {
+                Some(
                     serde_json::json!({"id": cases[i].spec.id, "description": cases[i].spec.title})
-                        .to_string()
-                });
-                reply_text(stream, head, rest, info).await
-            }
-            "/getCaseStatus" => {
-                let status = match (find_case(cases, &params), params.get("agent")) {
-                    (Some((n, _)), Some(agent)) => self
-                        .ledger
-                        .behavior(agent, n)
-                        .map(|b| serde_json::json!({ "behavior": b }).to_string()),
-                    _ => None,
-                };
-                reply_text(stream, head, rest, status).await
-            }
+                        .to_string(),
+                )
+            }),
+            "/getCaseStatus" => match (case_of(&params), params.get("agent")) {
+                (Err(why), _) => Err((404, why)),
+                (_, None) => Err((400, "getCaseStatus needs agent=NAME".to_string())),
+                // Nothing yet for a case the agent has not run.
+                (Ok((n, _)), Some(agent)) => Ok(self
+                    .ledger
+                    .behavior(agent, n)
+                    .map(|b| serde_json::json!({ "behavior": b }).to_string())),
+            },
             "/updateReports" => {
                 let grace = IN_FLIGHT_GRACE.mul_f64(self.options.timeout_scale.max(1.0));
                 let _ = tokio::time::timeout(grace, self.ledger.settled()).await;
                 if let Err(e) = self.ledger.reports_due() {
                     eprintln!("error: {e}");
                 }
-                reply_text(stream, head, rest, None).await;
+                reply_text(stream, &target, head, rest, None).await;
                 let shutdown = params
                     .get("shutdownOnComplete")
                     .is_some_and(|v| matches!(v.as_str(), "true" | "yes" | "1"));
                 if shutdown {
                     let _ = self.shutdown.send(true);
                 }
+                return;
             }
-            _ => {
-                let _ = stream
-                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-                    .await;
+            other => {
+                let why = format!(
+                    "unknown endpoint `{other}`: serve answers /getCaseCount, /getCaseInfo, /runCase, /getCaseStatus and /updateReports"
+                );
+                return refuse(stream, &target, 404, &why).await;
             }
+        };
+        match answer {
+            Ok(text) => reply_text(stream, &target, head, rest, text).await,
+            Err((status, why)) => refuse(stream, &target, status, &why).await,
         }
     }
 }
@@ -169,11 +195,23 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The request target: httparse's reading, or, for a request it cannot
+/// parse, the second word of the first line (a broken client's `runCase`
+/// still names its case and agent, and gets a report).
 fn request_target(head: &[u8]) -> Option<String> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut req = httparse::Request::new(&mut headers);
-    req.parse(head).ok()?;
-    req.path.map(str::to_string)
+    if req.parse(head).is_ok() {
+        if let Some(path) = req.path {
+            return Some(path.to_string());
+        }
+    }
+    let line = head.split(|b| *b == b'\n').next()?;
+    let target = String::from_utf8_lossy(line)
+        .split_whitespace()
+        .nth(1)?
+        .to_string();
+    target.starts_with('/').then_some(target)
 }
 
 /// Looks a case up by `case=N` (1-based) or `casetuple=X.Y.Z`.
@@ -188,13 +226,88 @@ fn find_case(cases: &[Case], params: &BTreeMap<String, String>) -> Option<(usize
         .map(|i| (i + 1, i))
 }
 
-/// Completes the WebSocket handshake (tungstenite), sends `text` if any, closes.
-async fn reply_text(stream: TcpStream, head: Vec<u8>, rest: Vec<u8>, text: Option<String>) {
-    let mut replay = head;
-    replay.extend(rest);
-    let Ok(mut ws) = tokio_tungstenite::accept_async(Replay::new(replay, stream)).await else {
-        return;
+/// Refuses a request with an HTTP status and a one-line reason, which serve
+/// also prints.
+async fn refuse(mut stream: TcpStream, target: &str, status: u16, why: &str) {
+    let phrase = match status {
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        426 => "Upgrade Required",
+        _ => "Error",
     };
+    eprintln!(
+        "wsspec serve: {} -> {status} {phrase}: {}",
+        crate::report::console::terminal_safe(target),
+        crate::report::console::terminal_safe(why)
+    );
+    let body = format!("{why}\n");
+    let response = format!(
+        "HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// The control endpoints' opening handshake, as lenient as Autobahn's
+/// fuzzing server: any GET that asks for a WebSocket upgrade is accepted,
+/// whatever its version, key length or Host (those are judged in `runCase`,
+/// not here); without a key there is simply no Sec-WebSocket-Accept.
+fn control_handshake(head: &[u8]) -> Result<Vec<u8>, (u16, String)> {
+    let text = String::from_utf8_lossy(head);
+    let method = text.split_whitespace().next().unwrap_or("");
+    if method != "GET" {
+        return Err((405, format!("control endpoints take GET, not `{method}`")));
+    }
+    let upgrade = text.lines().any(|l| {
+        l.split_once(':').is_some_and(|(n, v)| {
+            n.trim().eq_ignore_ascii_case("upgrade")
+                && v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+        })
+    });
+    if !upgrade {
+        return Err((
+            426,
+            "control endpoints speak WebSocket: send `Upgrade: websocket`".to_string(),
+        ));
+    }
+    let accept = crate::wire::handshake::request_key(head)
+        .map(|key| {
+            format!(
+                "Sec-WebSocket-Accept: {}\r\n",
+                crate::wire::handshake::accept_for(&key)
+            )
+        })
+        .unwrap_or_default();
+    Ok(format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{accept}\r\n"
+    )
+    .into_bytes())
+}
+
+/// Answers a control request: the lenient handshake, `text` if any, a close.
+async fn reply_text(
+    mut stream: TcpStream,
+    target: &str,
+    head: Vec<u8>,
+    rest: Vec<u8>,
+    text: Option<String>,
+) {
+    let response = match control_handshake(&head) {
+        Ok(r) => r,
+        Err((status, why)) => return refuse(stream, target, status, &why).await,
+    };
+    if stream.write_all(&response).await.is_err() {
+        return;
+    }
+    let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        Replay::new(rest, stream),
+        tokio_tungstenite::tungstenite::protocol::Role::Server,
+        None,
+    )
+    .await;
     if let Some(t) = text {
         let _ = ws.send(Message::Text(t.into())).await;
     }

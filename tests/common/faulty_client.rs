@@ -61,6 +61,31 @@ pub enum ClientFault {
     /// Drops the connection, with no close frame, once a message reaches
     /// 1 MiB (a refusal without a close code).
     DropsLargeMessages,
+    /// Checks every header of the server's answer but never its status
+    /// code, so a 200 with the upgrade headers opens a "WebSocket".
+    IgnoresStatus,
+    /// Sends a Sec-WebSocket-Key that decodes to 12 bytes, not 16, on
+    /// every connection (the control endpoints too).
+    ShortHandshakeKey,
+    /// Sends no Host header on any connection.
+    NoHostHeader,
+    /// Sends no Sec-WebSocket-Key on any connection (and so checks no
+    /// Sec-WebSocket-Accept).
+    NoHandshakeKey,
+}
+
+impl ClientFault {
+    /// A defect of the opening request itself, which a broken client
+    /// repeats on every connection, the driver's own included.
+    fn in_every_request(self) -> bool {
+        matches!(
+            self,
+            ClientFault::OldVersion
+                | ClientFault::ShortHandshakeKey
+                | ClientFault::NoHostHeader
+                | ClientFault::NoHandshakeKey
+        )
+    }
 }
 
 /// `DropsLargeMessages`: the message size at which the connection is dropped.
@@ -78,7 +103,12 @@ pub fn drive(url_host_port: &str, agent: &str, fault: ClientFault) {
         .trim_start_matches("ws://")
         .trim_end_matches('/');
     let mut rng = Rng::new();
-    let count = match Conn::open(host, "/getCaseCount", ClientFault::None, &mut rng) {
+    let control = if fault.in_every_request() {
+        fault
+    } else {
+        ClientFault::None
+    };
+    let count = match Conn::open(host, "/getCaseCount", control, &mut rng) {
         Some(mut c) => c
             .run(&mut rng, false)
             .first()
@@ -94,7 +124,7 @@ pub fn drive(url_host_port: &str, agent: &str, fault: ClientFault) {
         }
     }
     let path = format!("/updateReports?agent={agent}&shutdownOnComplete=true");
-    if let Some(mut c) = Conn::open(host, &path, ClientFault::None, &mut rng) {
+    if let Some(mut c) = Conn::open(host, &path, control, &mut rng) {
         c.run(&mut rng, false);
     }
 }
@@ -171,6 +201,9 @@ impl Conn {
         let _ = stream.set_nodelay(true);
         let key = match fault {
             ClientFault::FixedHandshakeKey => "dGhlIHNhbXBsZSBub25jZQ==".to_string(),
+            ClientFault::ShortHandshakeKey => {
+                base64::engine::general_purpose::STANDARD.encode(rng.bytes::<12>())
+            }
             _ => base64::engine::general_purpose::STANDARD.encode(rng.bytes::<16>()),
         };
         let version = if fault == ClientFault::OldVersion {
@@ -178,9 +211,19 @@ impl Conn {
         } else {
             13
         };
+        let host_line = if fault == ClientFault::NoHostHeader {
+            String::new()
+        } else {
+            format!("Host: {host}\r\n")
+        };
+        let key_line = if fault == ClientFault::NoHandshakeKey {
+            String::new()
+        } else {
+            format!("Sec-WebSocket-Key: {key}\r\n")
+        };
         let req = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
+            "GET {path} HTTP/1.1\r\n{host_line}Upgrade: websocket\r\nConnection: Upgrade\r\n\
+             {key_line}Sec-WebSocket-Version: {version}\r\n\r\n"
         );
         stream.write_all(req.as_bytes()).ok()?;
         let mut conn = Conn {
@@ -460,7 +503,7 @@ impl Conn {
 fn response_acceptable(head: &str, key: &str, fault: ClientFault) -> bool {
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap_or("");
-    if status.split_whitespace().nth(1) != Some("101") {
+    if status.split_whitespace().nth(1) != Some("101") && fault != ClientFault::IgnoresStatus {
         return false;
     }
     let headers: Vec<(String, String)> = lines
@@ -483,7 +526,10 @@ fn response_acceptable(head: &str, key: &str, fault: ClientFault) -> bool {
     if !has_token("upgrade", "websocket") || !has_token("connection", "upgrade") {
         return false;
     }
-    if fault != ClientFault::IgnoresAccept {
+    if !matches!(
+        fault,
+        ClientFault::IgnoresAccept | ClientFault::NoHandshakeKey
+    ) {
         let mut h = Sha1::new();
         h.update(key.as_bytes());
         h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");

@@ -26,6 +26,11 @@ pub fn corpus(include: &[&str]) -> Vec<Case> {
 
 /// Runs cases against `url` with default options.
 pub fn run(url: &str, cases: &[Case]) -> RunResults {
+    run_with(url, cases, RunOptions::default())
+}
+
+/// Runs cases against `url` with `options`.
+pub fn run_with(url: &str, cases: &[Case], options: RunOptions) -> RunResults {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -34,7 +39,7 @@ pub fn run(url: &str, cases: &[Case]) -> RunResults {
         let config = SuiteConfig {
             target: Target::parse(url).expect("url"),
             agent: "test".into(),
-            options: RunOptions::default(),
+            options,
             jobs: 16,
             strict: false,
             snapshots: None,

@@ -27,6 +27,8 @@ impl Serve {
         let report_dir =
             std::env::temp_dir().join(format!("wsspec-serve-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&report_dir);
+        let log = std::fs::File::create(report_dir.with_extension("stderr"))
+            .expect("a file for serve's stderr");
         let child = Command::new(env!("CARGO_BIN_EXE_wsspec"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .arg("--report-dir")
@@ -34,7 +36,7 @@ impl Serve {
             .args(patterns.iter().flat_map(|p| ["--cases", p]))
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start wsspec serve");
         let serve = Serve {
@@ -78,7 +80,13 @@ impl Serve {
         serde_json::from_str(&text).ok()
     }
 
+    /// What serve has printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.report_dir.with_extension("stderr")).unwrap_or_default()
+    }
+
     pub fn remove_reports(&self) {
+        let _ = std::fs::remove_file(self.report_dir.with_extension("stderr"));
         let _ = std::fs::remove_dir_all(&self.report_dir);
     }
 }
