@@ -215,23 +215,7 @@ fn write_expected(dir: &Path, files: &BTreeMap<String, String>) {
 }
 
 fn run_with(url: &str, cases: &[Case], options: RunOptions, agent: &str) -> RunResults {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let config = SuiteConfig {
-            target: Target::parse(url).expect("url"),
-            agent: agent.into(),
-            options,
-            jobs: 16,
-            strict: false,
-            snapshots: None,
-        };
-        suite::run(cases, &config, &mut wsspec::report::Reporters::new())
-            .await
-            .expect("target reachable")
-    })
+    harness::run_as(url, cases, options, agent)
 }
 
 /// A raw TCP target that treats each connection with `each` (on its own

@@ -140,6 +140,18 @@ pub struct ServeArgs {
     pub verbose: bool,
 }
 
+impl SnapshotArgs {
+    /// What the console says about snapshots at the end, when they are kept.
+    pub fn note(&self) -> Option<crate::report::console::SnapshotNote> {
+        self.snapshots
+            .clone()
+            .map(|dir| crate::report::console::SnapshotNote {
+                dir,
+                update: self.snapshots_update,
+            })
+    }
+}
+
 /// Snapshot options, the same for `run` and `serve`.
 #[derive(Args)]
 pub struct SnapshotArgs {

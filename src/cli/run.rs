@@ -10,7 +10,7 @@ use anyhow::Context;
 use super::args::RunArgs;
 use super::cases::{cases_for, positive};
 use crate::case::Role;
-use crate::report::console::{Console, Door, SnapshotNote};
+use crate::report::console::{Console, Door};
 use crate::report::{FileReports, Layout, Outputs, Reporters};
 use crate::run::{RunOptions, Target};
 use crate::snapshot::SnapshotConfig;
@@ -73,10 +73,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             role: "server".into(),
             update: args.snap.snapshots_update,
         });
-        let note = snapshots.as_ref().map(|s| SnapshotNote {
-            dir: s.dir.clone(),
-            update: s.update,
-        });
+        let note = args.snap.note();
         let config = SuiteConfig {
             target,
             agent,

@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::args::ServeArgs;
 use super::cases::{cases_for, positive};
 use crate::case::Role;
-use crate::report::console::{Console, Door, SnapshotNote};
+use crate::report::console::{Console, Door};
 use crate::report::{FileReports, Layout, Reporters};
 use crate::run::RunOptions;
 use crate::serve::{ServeConfig, SnapshotsPerAgent};
@@ -22,10 +22,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         dir,
         update: args.snap.snapshots_update,
     });
-    let note = snapshots.as_ref().map(|s| SnapshotNote {
-        dir: s.dir.clone(),
-        update: s.update,
-    });
+    let note = args.snap.note();
     let config = ServeConfig {
         cases,
         options: RunOptions {

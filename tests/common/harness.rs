@@ -31,6 +31,11 @@ pub fn run(url: &str, cases: &[Case]) -> RunResults {
 
 /// Runs cases against `url` with `options`.
 pub fn run_with(url: &str, cases: &[Case], options: RunOptions) -> RunResults {
+    run_as(url, cases, options, "test")
+}
+
+/// Runs cases against `url` with `options`, naming the target `agent`.
+pub fn run_as(url: &str, cases: &[Case], options: RunOptions, agent: &str) -> RunResults {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -38,7 +43,7 @@ pub fn run_with(url: &str, cases: &[Case], options: RunOptions) -> RunResults {
     rt.block_on(async {
         let config = SuiteConfig {
             target: Target::parse(url).expect("url"),
-            agent: "test".into(),
+            agent: agent.into(),
             options,
             jobs: 16,
             strict: false,
@@ -72,26 +77,11 @@ impl Connector for InMemoryReference {
 /// target names a port where nothing listens, so a case that reached for
 /// TCP would fail.
 pub fn run_in_memory(cases: &[Case]) -> RunResults {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let config = SuiteConfig {
-            target: Target::parse("ws://127.0.0.1:1/").expect("url"),
-            agent: "in-memory".into(),
-            options: RunOptions {
-                connector: std::sync::Arc::new(InMemoryReference),
-                ..RunOptions::default()
-            },
-            jobs: 16,
-            strict: false,
-            snapshots: None,
-        };
-        suite::run(cases, &config, &mut wsspec::report::Reporters::new())
-            .await
-            .expect("the in-memory target is reachable")
-    })
+    let options = RunOptions {
+        connector: std::sync::Arc::new(InMemoryReference),
+        ..RunOptions::default()
+    };
+    run_with("ws://127.0.0.1:1/", cases, options)
 }
 
 /// Starts the embedded reference server on its own runtime thread; returns its URL.
