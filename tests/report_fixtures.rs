@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use common::harness;
 use wsspec::case::{self, Case};
-use wsspec::report::{agents, autobahn, html, json, junit};
+use wsspec::report::{json, FileReports, Layout, Outputs, Reporter, RunEvent};
 use wsspec::results::RunResults;
 use wsspec::run::{RunOptions, Target};
 use wsspec::suite::{self, SuiteConfig};
@@ -46,19 +46,20 @@ fn all_cases() -> Vec<Case> {
 
 /// Every file rendered from one run, by path relative to `expected/`.
 fn rendered(r: &RunResults, cases: &[Case]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    out.insert("results.json".into(), json::render(r));
-    out.insert("junit.xml".into(), junit::render(r));
-    out.insert("index.html".into(), html::render(r));
-    out.insert("autobahn/index.json".into(), autobahn::render_index(r));
-    for (i, c) in r.cases.iter().enumerate() {
-        if let Some(id) = &c.autobahn {
-            out.insert(
-                format!("autobahn/{}", autobahn::report_file(&r.agent, id)),
-                autobahn::render_case(r, c, i + 1),
-            );
-        }
-    }
+    // Written by the report writer itself, into a folder of its own.
+    let dir = scratch(&r.agent);
+    wsspec::report::write_reports(
+        r,
+        &Outputs {
+            dir: dir.clone(),
+            junit: None,
+            html: None,
+            json: None,
+            autobahn_dir: Some(dir.join("autobahn")),
+        },
+    )
+    .expect("reports written");
+    let mut out = read_tree(&dir);
     let mut snaps = String::new();
     for (id, body) in harness::snapshot_bodies(r, cases) {
         snaps.push_str(&format!("=== {id}\n{body}"));
@@ -67,20 +68,46 @@ fn rendered(r: &RunResults, cases: &[Case]) -> BTreeMap<String, String> {
     out
 }
 
-/// The overview files `serve` writes over all agents.
+/// The overview files `serve` writes over all agents (its per-agent
+/// folders are compared run by run).
 fn rendered_overview(runs: &[RunResults]) -> BTreeMap<String, String> {
-    let refs: Vec<&RunResults> = runs.iter().collect();
-    let columns: Vec<agents::Column> = runs
-        .iter()
-        .map(|r| agents::Column {
-            results: r,
-            folder: wsspec::report::agent_folder(&r.agent),
+    let dir = scratch("serve-overview");
+    let mut files = FileReports {
+        layout: Layout::PerAgent { dir: dir.clone() },
+    };
+    files
+        .on_event(&RunEvent::ReportsDue { runs })
+        .expect("reports written");
+    read_tree(&dir)
+        .into_iter()
+        .filter(|(name, _)| name == "index.json" || name == "index.html")
+        .collect()
+}
+
+/// A fresh, empty scratch folder.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wsspec-fixtures-{}-{}",
+        std::process::id(),
+        wsspec::report::agent_folder(name)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every file under `dir`, by relative path, and the folder removed.
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut names = Vec::new();
+    list_files(dir, "", &mut names);
+    let files = names
+        .into_iter()
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.join(&n)).expect("a written report");
+            (n, text)
         })
         .collect();
-    BTreeMap::from([
-        ("index.json".to_string(), autobahn::render_index_of(&refs)),
-        ("index.html".to_string(), agents::render(&columns)),
-    ])
+    let _ = std::fs::remove_dir_all(dir);
+    files
 }
 
 fn load(path: &Path) -> RunResults {
@@ -159,8 +186,8 @@ fn reports_render_byte_identical_from_recorded_runs() {
     let mut dirs = Vec::new();
     run_dirs(&fixtures(), &mut dirs);
     assert!(
-        dirs.len() >= 10,
-        "expected the recorded runs under {}, found {}",
+        dirs.len() == 15,
+        "expected the 15 recorded runs under {}, found {}",
         fixtures().display(),
         dirs.len()
     );
@@ -186,7 +213,7 @@ fn reports_render_byte_identical_from_recorded_runs() {
         .filter(|d| d.parent() == Some(serve_dir.as_path()))
         .map(|d| load(&d.join("results.json")))
         .collect();
-    assert!(runs.len() >= 3, "expected three serve agents");
+    assert_eq!(runs.len(), 3, "three serve agents");
     if rerender {
         write_expected(&serve_dir, &rendered_overview(&runs));
     } else {

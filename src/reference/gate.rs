@@ -13,6 +13,7 @@ use std::time::Duration;
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
+use crate::wire::handshake::header_tokens;
 use crate::wire::head::{read_head, Head, HeadLimits, HeadReadError};
 
 /// Largest request head the reference server reads.
@@ -64,20 +65,6 @@ async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, status: u16, extra: &str)
 }
 
 /// Comma-separated tokens of all instances of a header, lowercased.
-fn tokens(headers: &[httparse::Header<'_>], name: &str) -> Vec<String> {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case(name))
-        .flat_map(|h| {
-            String::from_utf8_lossy(h.value)
-                .split(',')
-                .map(|t| t.trim().to_ascii_lowercase())
-                .collect::<Vec<_>>()
-        })
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
 fn values<'h>(headers: &'h [httparse::Header<'h>], name: &str) -> Vec<&'h [u8]> {
     headers
         .iter()
@@ -106,10 +93,16 @@ fn check(head: &[u8]) -> Result<(), (u16, &'static str)> {
     if values(headers, "host").len() != 1 {
         return Err((400, ""));
     }
-    if !tokens(headers, "upgrade").iter().any(|t| t == "websocket") {
+    if !header_tokens(headers, "upgrade")
+        .iter()
+        .any(|t| t == "websocket")
+    {
         return Err((400, ""));
     }
-    if !tokens(headers, "connection").iter().any(|t| t == "upgrade") {
+    if !header_tokens(headers, "connection")
+        .iter()
+        .any(|t| t == "upgrade")
+    {
         return Err((400, ""));
     }
     let keys = values(headers, "sec-websocket-key");

@@ -157,20 +157,15 @@ impl Console {
             r.cases.len(),
             self.total
         );
-        let statuses: Vec<&SnapshotStatus> =
-            r.cases.iter().filter_map(|c| c.snapshot.as_ref()).collect();
-        let Some(note) = self.snapshots.as_ref().filter(|_| !statuses.is_empty()) else {
+        let (Some(note), Some((same, new, drift))) = (&self.snapshots, r.snapshot_counts()) else {
             return;
         };
         if note.update {
             let store = note.dir.join(agent_folder(&r.agent)).join("client");
             println!("  snapshots stored in {}", store.display());
         } else {
-            let changed = statuses.iter().filter(|s| s.is_change()).count();
-            println!(
-                "  snapshots: {} match, {changed} new or drifted",
-                statuses.len() - changed
-            );
+            let changed = new + drift;
+            println!("  snapshots: {same} match, {changed} new or drifted");
             if changed > 0 {
                 println!(
                     "  review with `wsspec snapshots review {}`",

@@ -22,6 +22,7 @@ use crate::case::Case;
 use crate::reference::gate::Replay;
 use crate::run::session::run_case_accepted;
 use crate::run::RunOptions;
+use crate::wire::handshake::header_tokens;
 use crate::wire::head::{read_head, HeadLimits};
 
 /// How long `updateReports` waits for cases still running before it writes
@@ -101,13 +102,11 @@ impl FrontDoor {
                 // case runs (or is refused with 400 when there is no key) and
                 // the judge names the defect in the report.
                 let reused = self.ledger.note_key(agent, &head, &case.spec.id);
+                self.ledger.start_case(case, agent);
                 let mut transcript =
                     run_case_accepted(case, Box::new(stream), head, rest, &self.options).await;
                 if let Some(event) = reused {
-                    let at_us = transcript.duration_us;
-                    transcript
-                        .events
-                        .push(crate::transcript::Event { at_us, kind: event });
+                    transcript.append(event);
                 }
                 self.ledger.finish_case(case, agent, number, transcript);
                 drop(in_flight);
@@ -255,18 +254,17 @@ async fn refuse(mut stream: TcpStream, target: &str, status: u16, why: &str) {
 /// whatever its version, key length or Host (those are judged in `runCase`,
 /// not here); without a key there is simply no Sec-WebSocket-Accept.
 fn control_handshake(head: &[u8]) -> Result<Vec<u8>, (u16, String)> {
-    let text = String::from_utf8_lossy(head);
-    let method = text.split_whitespace().next().unwrap_or("");
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut headers);
+    let parsed = req.parse(head).is_ok();
+    let method = req.method.unwrap_or("");
     if method != "GET" {
         return Err((405, format!("control endpoints take GET, not `{method}`")));
     }
-    let upgrade = text.lines().any(|l| {
-        l.split_once(':').is_some_and(|(n, v)| {
-            n.trim().eq_ignore_ascii_case("upgrade")
-                && v.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-        })
-    });
+    let upgrade = parsed
+        && header_tokens(req.headers, "upgrade")
+            .iter()
+            .any(|t| t == "websocket");
     if !upgrade {
         return Err((
             426,

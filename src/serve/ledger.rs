@@ -16,7 +16,7 @@ use crate::conclude::conclude;
 use crate::report::{agent_folder, Reporters, RunEvent, WriteError};
 use crate::results::{CaseResult, RunClock, RunIdentity, RunResults};
 use crate::snapshot::SnapshotConfig;
-use crate::transcript::{Event, EventKind, Transcript};
+use crate::transcript::{EventKind, Transcript};
 
 /// Where `serve` keeps snapshots: one store per agent under `dir`.
 #[derive(Debug, Clone)]
@@ -130,6 +130,13 @@ impl Ledger {
         }
     }
 
+    /// Tells the reporters that `agent` has started `case`.
+    pub fn start_case(&self, case: &Case, agent: &str) {
+        if let Ok(mut reporters) = self.reporters.lock() {
+            let _ = reporters.emit(RunEvent::CaseStarted { agent, case });
+        }
+    }
+
     /// Concludes a finished runCase connection (with any follow-ups that
     /// came early), stores the result and tells the reporters.
     pub fn finish_case(&self, case: &Case, agent: &str, number: usize, mut transcript: Transcript) {
@@ -141,7 +148,7 @@ impl Ledger {
                 .remove(&(agent.to_string(), number))
                 .unwrap_or_default()
             {
-                append(&mut transcript, event);
+                transcript.append(event);
             }
         }
         let result = self.conclude(case, agent, transcript);
@@ -166,7 +173,7 @@ impl Ledger {
         match results.get_mut(agent).and_then(|a| a.get_mut(&number)) {
             Some(result) => {
                 let mut transcript = result.transcript.clone();
-                append(&mut transcript, event);
+                transcript.append(event);
                 *result = self.conclude(case, agent, transcript);
             }
             None => {
@@ -221,10 +228,4 @@ impl Ledger {
         }
         runs
     }
-}
-
-/// Adds an event at the end of a finished transcript.
-fn append(transcript: &mut Transcript, kind: EventKind) {
-    let at_us = transcript.duration_us;
-    transcript.events.push(Event { at_us, kind });
 }

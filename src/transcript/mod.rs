@@ -105,6 +105,15 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// Adds an event at the end of a finished transcript (what `serve`
+    /// learns about a connection after it ended).
+    pub fn append(&mut self, kind: EventKind) {
+        self.events.push(Event {
+            at_us: self.duration_us,
+            kind,
+        });
+    }
+
     pub fn kinds(&self) -> impl Iterator<Item = &EventKind> {
         self.events.iter().map(|e| &e.kind)
     }

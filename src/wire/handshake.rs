@@ -165,6 +165,22 @@ impl ResponseHead {
     }
 }
 
+/// The comma-separated tokens of every instance of a request header,
+/// lowercased (RFC 7230 7: `Connection: keep-alive, Upgrade`).
+pub fn header_tokens(headers: &[httparse::Header<'_>], name: &str) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .flat_map(|h| {
+            String::from_utf8_lossy(h.value)
+                .split(',')
+                .map(|t| t.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 /// Why a response head could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeadError {
