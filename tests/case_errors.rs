@@ -37,7 +37,21 @@ fn every_broken_file_has_a_located_message() {
         .filter(|n| n.ends_with(".yaml"))
         .collect();
     names.sort();
-    assert!(names.len() >= 15, "keep the broken-case collection growing");
+    // One stored message per broken file, and no stored message without its file.
+    let mut stored: Vec<String> =
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"))
+            .expect("tests/snapshots")
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                n.strip_prefix("case_errors__")
+                    .and_then(|n| n.strip_suffix(".snap"))
+                    .map(|n| format!("{n}.yaml"))
+            })
+            .collect();
+    stored.sort();
+    assert_eq!(names, stored, "tests/broken-cases and its stored messages");
+    assert_eq!(names.len(), 17, "the broken-case files");
     for name in names {
         let message = errors_for(&name);
         let prefix = format!("tests/broken-cases/{name}:");
@@ -62,8 +76,12 @@ fn check_exits_2_with_locations() {
     assert!(err.contains("n=2"), "{err}");
 }
 
+/// The case files embedded in the binary (cases/**/*.yaml).
+const EMBEDDED_FILES: usize = 13;
+
 #[test]
 fn embedded_corpus_loads() {
+    assert_eq!(case::embedded_sources().len(), EMBEDDED_FILES);
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
     // 301 Autobahn cases, 49 hs, 30 cl, 9 fr.
     assert_eq!(cases.len(), 389);
@@ -88,21 +106,23 @@ fn embedded_corpus_loads() {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Every embedded file, cut and spliced at the same relative place.
     #[test]
     fn mutated_case_files_never_panic(
-        file in 0usize..5,
         at in any::<prop::sample::Index>(),
         cut in 0usize..40,
         insert in "[ -~\\n\\t]{0,12}",
     ) {
         let sources = case::embedded_sources();
-        let src = &sources[file % sources.len()];
-        let mut text = src.text.clone();
-        let mut i = at.index(text.len().max(1));
-        while !text.is_char_boundary(i) { i -= 1; }
-        let mut j = (i + cut).min(text.len());
-        while !text.is_char_boundary(j) { j -= 1; }
-        text.replace_range(i..j, &insert);
-        let _ = case::load::load(&[Source { name: "mutated.yaml".into(), text }]);
+        prop_assert_eq!(sources.len(), EMBEDDED_FILES);
+        for src in &sources {
+            let mut text = src.text.clone();
+            let mut i = at.index(text.len().max(1));
+            while !text.is_char_boundary(i) { i -= 1; }
+            let mut j = (i + cut).min(text.len());
+            while !text.is_char_boundary(j) { j -= 1; }
+            text.replace_range(i..j, &insert);
+            let _ = case::load::load(&[Source { name: "mutated.yaml".into(), text }]);
+        }
     }
 }

@@ -34,6 +34,9 @@ fn assert_failed(fault: Fault, results: &RunResults, want: &BTreeSet<String>) {
     );
 }
 
+/// How many handshake cases a correct server answers with 101.
+const UPGRADED: usize = 27;
+
 /// The cases a correct server accepts with 101: a fault in the 101 response
 /// itself must fail every one of them.
 fn upgraded_by_a_correct_server() -> BTreeSet<String> {
@@ -50,10 +53,18 @@ fn upgraded_by_a_correct_server() -> BTreeSet<String> {
 fn a_correct_server_passes_every_handshake_case() {
     let results = run(Fault::None);
     assert_failed(Fault::None, &results, &BTreeSet::new());
+    // The correct server upgrades exactly where a case's handshake allows a
+    // 101 and the request is one RFC 6455 4.2.1 lets a server accept.
+    let upgraded = upgraded_by_a_correct_server();
+    let allowed = harness::ids(&harness::corpus(&["hs.*"]), |c| {
+        c.spec.expect.handshake.allows_upgrade()
+    });
+    let outside: Vec<_> = upgraded.difference(&allowed).collect();
     assert!(
-        upgraded_by_a_correct_server().len() >= 25,
-        "most cases upgrade"
+        outside.is_empty(),
+        "upgraded where no 101 is allowed: {outside:?}"
     );
+    assert_eq!(upgraded.len(), UPGRADED, "{upgraded:?}");
 }
 
 #[test]

@@ -58,8 +58,16 @@ fn switch(stream: &mut TcpStream, head: &str) {
     let _ = stream.write_all(resp.as_bytes());
 }
 
+/// Three cases against the hostile server; every one of them must be reported.
 fn run_some(url: &str) -> wsspec::results::RunResults {
-    harness::run(url, &harness::corpus(&["1.1.1", "1.1.2", "2.1"]))
+    let r = harness::run(url, &harness::corpus(&["1.1.1", "1.1.2", "2.1"]));
+    let ids: Vec<&str> = r.cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["1.1.1", "1.1.2", "2.1"],
+        "the run goes on after each case"
+    );
+    r
 }
 
 #[test]
@@ -75,7 +83,6 @@ fn endless_response_headers_are_cut_off() {
     });
     let started = Instant::now();
     let r = run_some(&url);
-    assert_eq!(r.cases.len(), 3, "the run goes on after each case");
     for c in &r.cases {
         assert_eq!(c.verdict.behavior, Outcome::Failed);
         assert!(
@@ -127,6 +134,15 @@ fn a_lying_length_and_a_stall_end_at_the_wait_timeout() {
             c.id,
             c.verdict.behavior_reason
         );
+        // The frame never completes: nothing was received, and the wait
+        // that gave up says so.
+        assert!(
+            c.verdict.behavior_reason.contains("observed nothing")
+                && c.verdict.behavior_reason.contains("gave up after"),
+            "{}: {}",
+            c.id,
+            c.verdict.behavior_reason
+        );
     }
 }
 
@@ -159,11 +175,22 @@ fn markup_and_control_bytes_in_a_close_reason_stay_inert_in_reports() {
         std::thread::sleep(Duration::from_millis(200));
     });
     let r = run_some(&url);
-    eprintln!("ran");
     let html = wsspec::report::html::render(&r);
-    eprintln!("html");
     assert!(!html.contains("<script>alert"), "raw markup in HTML");
     let junit = wsspec::report::junit::render(&r);
     roxmltree::Document::parse(&junit).expect("JUnit stays well-formed");
-    assert!(r.cases.iter().all(|c| c.verdict.outcome == Outcome::Failed));
+    for c in &r.cases {
+        assert_eq!(c.verdict.outcome, Outcome::Failed, "{}", c.id);
+        assert!(
+            c.verdict.close_reason.contains("the peer closed first"),
+            "{}: {}",
+            c.id,
+            c.verdict.close_reason
+        );
+    }
+    // A reason with control bytes is shown as hex in the wire log: data, not markup.
+    assert!(
+        html.contains("reason=hex 3c7363726970743e616c657274"),
+        "the close reason is shown in the wire log as hex"
+    );
 }

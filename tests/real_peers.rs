@@ -114,7 +114,7 @@ fn handshake_failures(peer_name: &str, peer: &peers::Peer, expected: &[&str]) {
 #[test]
 fn node_ws_handshake_failures_are_its_known_bugs() {
     let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(peer) = peers::require(peers::node_ws()) {
+    if let Some(peer) = peers::require(peers::PeerName::Ws, peers::node_ws()) {
         // HTTP/1.0 accepted (RFC 6455 4.2.1); no or two Host headers accepted (RFC 7230 5.4).
         handshake_failures("ws-node", &peer, &["hs.1.2", "hs.1.5", "hs.1.6"]);
     }
@@ -123,7 +123,7 @@ fn node_ws_handshake_failures_are_its_known_bugs() {
 #[test]
 fn python_websockets_handshake_failures_are_its_known_bugs() {
     let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(peer) = peers::require(peers::python_websockets()) {
+    if let Some(peer) = peers::require(peers::PeerName::Websockets, peers::python_websockets()) {
         // Host (RFC 7230 5.4); 426 without Sec-WebSocket-Version (RFC 6455 4.2.2);
         // obs-fold answered by a bare close (RFC 7230 3.2.4).
         handshake_failures(
@@ -137,7 +137,7 @@ fn python_websockets_handshake_failures_are_its_known_bugs() {
 #[test]
 fn node_ws_verdicts_match_autobahn() {
     let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(peer) = peers::require(peers::node_ws()) {
+    if let Some(peer) = peers::require(peers::PeerName::Ws, peers::node_ws()) {
         agree_with_autobahn("ws-node", peer);
     }
 }
@@ -145,7 +145,7 @@ fn node_ws_verdicts_match_autobahn() {
 #[test]
 fn python_websockets_verdicts_match_autobahn() {
     let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(peer) = peers::require(peers::python_websockets()) {
+    if let Some(peer) = peers::require(peers::PeerName::Websockets, peers::python_websockets()) {
         agree_with_autobahn("py-websockets", peer);
     }
 }

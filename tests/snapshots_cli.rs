@@ -170,10 +170,10 @@ fn snapshots_are_stable_across_three_runs_of_every_peer() {
     let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (url, _rt) = harness::reference_server();
     three_runs_agree("reference", &url);
-    if let Some(peer) = peers::require(peers::node_ws()) {
+    if let Some(peer) = peers::require(peers::PeerName::Ws, peers::node_ws()) {
         three_runs_agree("ws-node", &peer.url);
     }
-    if let Some(peer) = peers::require(peers::python_websockets()) {
+    if let Some(peer) = peers::require(peers::PeerName::Websockets, peers::python_websockets()) {
         three_runs_agree("py-websockets", &peer.url);
     }
 }

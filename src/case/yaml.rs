@@ -307,7 +307,18 @@ mod tests {
 
     #[test]
     fn syntax_error_located() {
-        let e = parse("a: [1, 2\nb: 3\n").unwrap_err();
-        assert!(e.loc.line >= 1);
+        // (text, line, column, words of the message): the position is the
+        // offending token's, 1-based.
+        let rows = [
+            ("a: 1\nb: 'x\n", 2, 4, "quoted scalar"),
+            ("a: 1\nb: \"x\\q\"\n", 2, 4, "unknown escape"),
+            ("a: 1\n  b: 2\n", 2, 4, "mapping values are not allowed"),
+            ("a: 1\nb: [1, 2\n", 3, 1, "flow sequence"),
+        ];
+        for (text, line, col, words) in rows {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.loc.line, e.loc.col), (line, col), "{text:?}: {e:?}");
+            assert!(e.message.contains(words), "{text:?}: {e:?}");
+        }
     }
 }

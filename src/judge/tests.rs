@@ -36,6 +36,17 @@ fn refusal_needs_its_code() -> Case {
     case("    steps: []\n    expect:\n      ok: [echo]\n      close: {by: harness, codes: [1000], clean: true}\n      also:\n        - grade: INFORMATIONAL\n          events: []\n          close: {by: peer, codes: [1009], require_code: true}\n          because: too big\n")
 }
 
+/// Group 9's shape: an echo expected, or a refusal graded INFORMATIONAL with
+/// 1009 and NON-STRICT with 1008, each only with its code.
+fn refusals_by_code() -> Case {
+    case("    steps: []\n    expect:\n      ok: [echo]\n      close: {by: harness, codes: [1000], clean: true}\n      also:\n        - grade: INFORMATIONAL\n          events: []\n          close: {by: peer, codes: [1009], require_code: true}\n          because: too big\n        - grade: NON-STRICT\n          events: []\n          close: {by: peer, codes: [1008], require_code: true}\n          because: policy\n")
+}
+
+/// The peer must close, with any code it likes.
+fn any_close_case() -> Case {
+    case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer}\n")
+}
+
 fn two_grades() -> Case {
     case("    steps: []\n    expect:\n      ok: [echo]\n      non_strict: []\n      close: {by: peer, codes: [1002]}\n")
 }
@@ -73,6 +84,8 @@ fn message(payload: &[u8]) -> MessageRecord {
 enum E {
     Handshake,
     BadAccept,
+    /// The right accept value with its letters' case swapped.
+    SwappedAccept,
     SentText(&'static str),
     GotText(&'static str),
     SentClose(u16),
@@ -96,16 +109,25 @@ fn transcript(events: &[E]) -> Transcript {
     };
     for e in events {
         match e.clone() {
-            E::Handshake | E::BadAccept => {
+            E::Handshake | E::BadAccept | E::SwappedAccept => {
                 push(EventKind::RequestSent {
                     raw: ByteLog::of(
                         format!("GET / HTTP/1.1\r\nSec-WebSocket-Key: {KEY}\r\n\r\n").as_bytes(),
                     ),
                 });
-                let accept = if matches!(e, E::BadAccept) {
-                    "wrong".to_string()
-                } else {
-                    accept_for(KEY)
+                let accept = match e {
+                    E::BadAccept => "wrong".to_string(),
+                    E::SwappedAccept => accept_for(KEY)
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_lowercase() {
+                                c.to_ascii_uppercase()
+                            } else {
+                                c.to_ascii_lowercase()
+                            }
+                        })
+                        .collect(),
+                    _ => accept_for(KEY),
                 };
                 push(EventKind::ResponseReceived {
                     head: ResponseHead {
@@ -396,6 +418,106 @@ fn verdict_table() {
             "bad accept",
             fail_case(),
             vec![BadAccept, PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "1009 refusal: INFORMATIONAL",
+            refusals_by_code(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotClose(Some(1009)),
+                SentClose(1009),
+                PeerEof,
+            ],
+            Outcome::Informational,
+            CloseVerdict::Ok,
+        ),
+        (
+            "1008 refusal: NON-STRICT",
+            refusals_by_code(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotClose(Some(1008)),
+                SentClose(1008),
+                PeerEof,
+            ],
+            Outcome::NonStrict,
+            CloseVerdict::Ok,
+        ),
+        (
+            "1002 is neither refusal",
+            refusals_by_code(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotClose(Some(1002)),
+                SentClose(1002),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+        ),
+        (
+            // RFC 6455 7.4.1: 1005 MUST NOT be set in a close frame, whatever
+            // codes the case would accept.
+            "close code 1005 on the wire",
+            any_close_case(),
+            vec![Handshake, GotClose(Some(1005)), SentClose(1000), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "close code 1006 on the wire",
+            any_close_case(),
+            vec![Handshake, GotClose(Some(1006)), SentClose(1000), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "close code 1015 on the wire",
+            any_close_case(),
+            vec![Handshake, GotClose(Some(1015)), SentClose(1000), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "close code 999 on the wire",
+            any_close_case(),
+            vec![Handshake, GotClose(Some(999)), SentClose(1000), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "close code 2999 on the wire",
+            any_close_case(),
+            vec![Handshake, GotClose(Some(2999)), SentClose(1000), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+        ),
+        (
+            "close code 3000 is the peer's to use",
+            any_close_case(),
+            vec![Handshake, GotClose(Some(3000)), SentClose(3000), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+        ),
+        (
+            "close code 1003 is the peer's to use",
+            any_close_case(),
+            vec![Handshake, GotClose(Some(1003)), SentClose(1003), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+        ),
+        (
+            // RFC 6455 4.1: the accept value is compared as a string, so
+            // swapped letter case is a wrong value (server role; cl.2.22 is
+            // the client role's).
+            "accept value with swapped case",
+            fail_case(),
+            vec![SwappedAccept, PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
         ),

@@ -1,6 +1,9 @@
 //! Starting third-party peers (Node's `ws`, Python's `websockets`) installed by
-//! .ci/run, and the expected verdicts Autobahn gave them. A missing peer skips
-//! its test with a loud message on a developer machine and fails under CI.
+//! .ci/run, and the expected verdicts Autobahn gave them. A missing peer fails
+//! its test, unless the person running the tests asked to skip it with
+//! `WSSPEC_SKIP_PEERS` (`ws`, `websockets`, a comma-separated list, or `all`);
+//! a skip is written straight to the terminal, past the test harness's output
+//! capture, so it is seen even though the test passes.
 
 #![allow(dead_code)]
 
@@ -80,30 +83,111 @@ pub fn spawn(program: &str, args: &[&str], env: &[(&str, String)]) -> Result<Pee
     }
 }
 
-/// Skips (locally) or fails (under CI) when a peer is unavailable.
-pub fn require(peer: Result<Peer, String>) -> Option<Peer> {
-    match peer {
-        Ok(p) => Some(p),
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("peer unavailable under CI: {why} (run .ci/run to install the peers)")
+/// The two third-party peers, by the names `WSSPEC_SKIP_PEERS` uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerName {
+    /// Node's `ws` (tests/peers/node_modules/ws).
+    Ws,
+    /// Python's `websockets` (tests/peers/requirements.txt).
+    Websockets,
+}
+
+impl PeerName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerName::Ws => "ws",
+            PeerName::Websockets => "websockets",
         }
-        Err(why) => {
-            eprintln!("\n*** SKIPPED: peer unavailable: {why}\n*** install it with: (cd tests/peers && npm install && pip install -r requirements.txt)\n");
-            None
+    }
+}
+
+/// Whether `WSSPEC_SKIP_PEERS` names this peer (or says `all`).
+pub fn skip_requested(name: PeerName) -> bool {
+    std::env::var("WSSPEC_SKIP_PEERS").is_ok_and(|v| {
+        v.split(',')
+            .map(str::trim)
+            .any(|w| w == "all" || w == name.as_str())
+    })
+}
+
+/// The peer when it is available; `None` only when the person asked to skip
+/// it (announced on the terminal); otherwise the test fails with what to do.
+pub fn require(name: PeerName, peer: Result<Peer, String>) -> Option<Peer> {
+    available(name, peer).ok()
+}
+
+/// As [`require`] for anything that needs the peer installed: `Ok` to go on,
+/// `Err(())` when skipped on request; panics when missing and not skipped.
+pub fn available<T>(name: PeerName, found: Result<T, String>) -> Result<T, ()> {
+    match found {
+        Ok(t) => Ok(t),
+        Err(why) if skip_requested(name) => {
+            announce_skip(name, &why);
+            Err(())
         }
+        Err(why) => panic!(
+            "peer `{}` unavailable: {why}\n\
+             install the peers with: (cd tests/peers && npm install) && pip install -r tests/peers/requirements.txt\n\
+             or skip the tests that need it with WSSPEC_SKIP_PEERS={}",
+            name.as_str(),
+            name.as_str()
+        ),
+    }
+}
+
+/// Writes to the process's stderr directly: libtest captures `eprintln!` of
+/// a passing test, not writes to the stream itself.
+fn announce_skip(name: PeerName, why: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "\n*** SKIPPED (WSSPEC_SKIP_PEERS): a test needing `{}`: {why}",
+        name.as_str()
+    );
+}
+
+/// Node's `ws` is installed under tests/peers and `node` runs.
+pub fn node_ws_installed() -> Result<(), String> {
+    if !peers_dir().join("node_modules/ws").exists() {
+        return Err("tests/peers/node_modules/ws is not installed".into());
+    }
+    runs("node", &["-e", "require('ws')"])
+}
+
+/// The Python interpreter (`WSSPEC_PYTHON`, default `python3`) imports `websockets`.
+pub fn python_websockets_installed() -> Result<(), String> {
+    runs(&python(), &["-c", "import websockets.asyncio.server"])
+}
+
+pub fn python() -> String {
+    std::env::var("WSSPEC_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn runs(program: &str, args: &[&str]) -> Result<(), String> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(peers_dir())
+        .output()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
 pub fn node_ws() -> Result<Peer, String> {
-    if !peers_dir().join("node_modules/ws").exists() {
-        return Err("tests/peers/node_modules/ws is not installed".into());
-    }
+    node_ws_installed()?;
     spawn("node", &["ws-echo-server.js", "0"], &[])
 }
 
 pub fn python_websockets() -> Result<Peer, String> {
-    let python = std::env::var("WSSPEC_PYTHON").unwrap_or_else(|_| "python3".into());
-    spawn(&python, &["websockets_echo_server.py", "0"], &[])
+    python_websockets_installed()?;
+    spawn(&python(), &["websockets_echo_server.py", "0"], &[])
 }
 
 /// Autobahn's verdicts: case id → (behavior, behaviorClose) for a peer column
