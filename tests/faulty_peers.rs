@@ -316,6 +316,72 @@ fn a_server_dropping_large_messages_has_not_refused_them() {
     );
 }
 
+/// Group 9's cases whose message is 1 MiB or more, refused by a server
+/// with `fault`: 9.1.x and 9.2.x allow the refusal with its code and get
+/// `grade`; 9.5.1 (1 MiB in 64-byte writes) has no such alternative, as in
+/// Autobahn, so the refusal fails it; the small messages are echoed.
+fn refusals_graded(fault: Fault, grade: Outcome) {
+    let cases = harness::corpus(&["9.1.*", "9.2.*", "9.5.1"]);
+    let refusable = set(&[
+        "9.1.3", "9.1.4", "9.1.5", "9.1.6", "9.2.3", "9.2.4", "9.2.5", "9.2.6",
+    ]);
+    let server = faulty::start(fault);
+    let results = harness::run(&server.url(), &cases);
+    assert_eq!(results.cases.len(), 13, "9.1.1-9.2.6 and 9.5.1");
+    let got = harness::ids_with(&results, grade);
+    assert_eq!(
+        got,
+        refusable,
+        "{fault:?}: {grade:?} set\n{}",
+        harness::explain(&results, &got)
+    );
+    let failed = harness::ids_with(&results, Outcome::Failed);
+    assert_eq!(failed, set(&["9.5.1"]), "{fault:?}: FAILED set");
+    let ok = harness::ids_with(&results, Outcome::Ok);
+    assert_eq!(
+        ok,
+        set(&["9.1.1", "9.1.2", "9.2.1", "9.2.2"]),
+        "{fault:?}: the small messages are echoed"
+    );
+    for c in results.cases.iter().filter(|c| refusable.contains(&c.id)) {
+        assert_eq!(
+            c.verdict.remote_close_code,
+            Some(fault_code(fault)),
+            "{}",
+            c.id
+        );
+        assert!(
+            c.verdict.behavior_reason.contains("refused the message"),
+            "{}: {}",
+            c.id,
+            c.verdict.behavior_reason
+        );
+    }
+}
+
+fn fault_code(fault: Fault) -> u16 {
+    match fault {
+        Fault::RefusesLargeWith1008 => 1008,
+        _ => 1009,
+    }
+}
+
+#[test]
+fn a_refusal_with_1009_is_informational() {
+    refusals_graded(Fault::RefusesLargeWith1009, Outcome::Informational);
+}
+
+#[test]
+fn a_refusal_with_1008_is_non_strict() {
+    refusals_graded(Fault::RefusesLargeWith1008, Outcome::NonStrict);
+}
+
+#[test]
+fn an_accept_value_with_swapped_case_fails_every_case() {
+    // Server role; cl.2.22 is the same check with wsspec as the server.
+    check(Fault::SwapsAcceptCase, ids(&protocol_cases(), |_| true));
+}
+
 #[test]
 fn an_over_long_close_echoed_back_is_caught_by_7_3_6() {
     // RFC 6455 5.5: all control frames MUST have a payload of 125 bytes or

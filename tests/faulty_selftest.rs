@@ -693,6 +693,39 @@ fn fault_bad_accept_key() {
 }
 
 #[test]
+fn fault_swaps_accept_case() {
+    let srv = start(Fault::SwapsAcceptCase);
+    let mut c = Client::connect(&srv);
+    let head = c.handshake_raw(request("").as_bytes());
+    assert_switching_protocols(&head);
+    let accept = header(&head, "Sec-WebSocket-Accept").expect("accept header present");
+    assert_ne!(accept, ACCEPT);
+    assert!(
+        accept.eq_ignore_ascii_case(ACCEPT),
+        "only the case differs: {accept}"
+    );
+}
+
+#[test]
+fn fault_refuses_large_messages_with_a_code() {
+    let data = vec![b'x'; 1 << 20];
+    for (fault, code) in [
+        (Fault::RefusesLargeWith1009, 1009),
+        (Fault::RefusesLargeWith1008, 1008),
+    ] {
+        let srv = start(fault);
+        let mut c = Client::open(&srv);
+        c.send(fin(BINARY), &data[..1000]);
+        assert!(
+            c.next(FIRST_REPLY) == server(BINARY, &data[..1000]),
+            "{fault:?}: small is echoed"
+        );
+        c.send(fin(BINARY), &data);
+        assert_eq!(c.next(FIRST_REPLY), close(code), "{fault:?}");
+    }
+}
+
+#[test]
 fn fault_echo_reserved_opcodes() {
     let frames = [masked(fin(0x3), b"odd")];
     assert_eq!(probe(Fault::None, &frames), vec![close(1002), Ev::Eof]);

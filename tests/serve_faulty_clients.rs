@@ -87,21 +87,21 @@ fn run_faulty(
         .map(|(id, _)| (id.clone(), String::new()))
         .collect();
     // Cases without an Autobahn id (wsspec's own) are not in index.json; the
-    // agent's results.json has them all, with the reasons.
-    let results = serve.json(Path::new(agent).join("results.json"));
-    let mut reported = cases.len();
-    if let Some(all) = results.as_ref().and_then(|r| r["cases"].as_array()) {
-        reported = all.len();
-        for c in all {
-            let v = &c["verdict"];
-            if v["behavior"] == "FAILED" || bad_close.contains(&v["close"].as_str().unwrap_or("")) {
-                let reason = format!(
-                    "{} | {}",
-                    v["behavior_reason"].as_str().unwrap_or(""),
-                    v["close_reason"].as_str().unwrap_or("")
-                );
-                failed.insert(c["id"].as_str().unwrap_or("?").to_string(), reason);
-            }
+    // agent's results.json has them all, with the reasons: it must exist.
+    let results = serve
+        .json(Path::new(agent).join("results.json"))
+        .expect("serve wrote the agent's results.json");
+    let all = results["cases"].as_array().expect("results.json has cases");
+    let reported = all.len();
+    for c in all {
+        let v = &c["verdict"];
+        if v["behavior"] == "FAILED" || bad_close.contains(&v["close"].as_str().unwrap_or("")) {
+            let reason = format!(
+                "{} | {}",
+                v["behavior_reason"].as_str().unwrap_or(""),
+                v["close_reason"].as_str().unwrap_or("")
+            );
+            failed.insert(c["id"].as_str().unwrap_or("?").to_string(), reason);
         }
     }
     serve.remove_reports();

@@ -47,6 +47,38 @@ fn any_close_case() -> Case {
     case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer}\n")
 }
 
+/// An echo the case only SHOULD see.
+fn should_echo_case() -> Case {
+    let text = "group: t\ntitle: t\ncases:\n  - id: t.1\n    title: t\n    requirement: SHOULD\n    steps: []\n    expect:\n      ok: [echo]\n      close: {by: harness, codes: [1000], clean: true}\n";
+    load(&[Source {
+        name: "t.yaml".into(),
+        text: text.into(),
+    }])
+    .unwrap_or_else(|e| panic!("{e:?}"))
+    .remove(0)
+}
+
+/// The server must refuse the handshake with a 4xx.
+fn refused_case() -> Case {
+    case("    steps: []\n    expect:\n      ok: []\n      close: {by: harness, codes: [1000], clean: true}\n      handshake:\n        status: 4xx\n")
+}
+
+/// The peer must fail the connection, and a close started by wsspec fails
+/// the behaviour too (as 6.4.x).
+fn wrong_closer_case() -> Case {
+    case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1007], wrong_closer_fails: true}\n")
+}
+
+/// An echo of each of two messages, then a pong for each of two pings.
+fn two_echoes_two_pongs() -> Case {
+    case("    steps: []\n    expect:\n      ok: [echo, echo, pong, pong]\n      close: {by: harness, codes: [1000], clean: true}\n")
+}
+
+/// Marker A only (OK), or markers A then B (NON-STRICT), as 6.4.x.
+fn markers_case() -> Case {
+    case("    steps: []\n    expect:\n      ok: [{marker: A}]\n      non_strict: [{marker: A}, {marker: B}]\n      close: {by: peer, codes: [1007]}\n")
+}
+
 fn two_grades() -> Case {
     case("    steps: []\n    expect:\n      ok: [echo]\n      non_strict: []\n      close: {by: peer, codes: [1002]}\n")
 }
@@ -86,6 +118,14 @@ enum E {
     BadAccept,
     /// The right accept value with its letters' case swapped.
     SwappedAccept,
+    /// A bare non-101 answer (no upgrade headers, no accept value).
+    Status(u16),
+    SentPing(&'static str),
+    Marker(&'static str),
+    /// A wait that ran out of time (`wait: echo`, after 2000 ms).
+    EchoWaitTimedOut,
+    /// The case deadline expired.
+    Deadline,
     SentText(&'static str),
     GotText(&'static str),
     SentClose(u16),
@@ -142,6 +182,21 @@ fn transcript(events: &[E]) -> Transcript {
                     raw: ByteLog::of(b"HTTP/1.1 101"),
                 });
             }
+            E::Status(status) => {
+                push(EventKind::RequestSent {
+                    raw: ByteLog::of(
+                        format!("GET / HTTP/1.1\r\nSec-WebSocket-Key: {KEY}\r\n\r\n").as_bytes(),
+                    ),
+                });
+                push(EventKind::ResponseReceived {
+                    head: ResponseHead {
+                        status,
+                        reason: "Nope".into(),
+                        headers: vec![("Content-Length".into(), "0".into())],
+                    },
+                    raw: ByteLog::of(format!("HTTP/1.1 {status} Nope").as_bytes()),
+                });
+            }
             E::SentText(t) => {
                 push(EventKind::FrameSent {
                     frame: frame(1, t.as_bytes(), true),
@@ -170,6 +225,15 @@ fn transcript(events: &[E]) -> Transcript {
                     frame: frame(8, &body, false),
                 })
             }
+            E::SentPing(p) => push(EventKind::FrameSent {
+                frame: frame(9, p.as_bytes(), true),
+            }),
+            E::Marker(m) => push(EventKind::Marker { name: m.into() }),
+            E::EchoWaitTimedOut => push(EventKind::WaitTimedOut {
+                what: crate::case::model::WaitFor::Echo,
+                after_ms: 2000,
+            }),
+            E::Deadline => push(EventKind::Deadline { after_ms: 5000 }),
             E::PeerEof => push(EventKind::PeerEof),
             E::HarnessClosed => push(EventKind::HarnessClosed {
                 reason: crate::transcript::HarnessClose::StepsFinished,
@@ -199,7 +263,8 @@ fn transcript(events: &[E]) -> Transcript {
 #[test]
 fn verdict_table() {
     use E::*;
-    let rows: Vec<(&str, Case, Vec<E>, Outcome, CloseVerdict)> = vec![
+    // (name, case, transcript, behaviour, close, words the reasons must hold)
+    let rows: Vec<(&str, Case, Vec<E>, Outcome, CloseVerdict, &str)> = vec![
         (
             "clean echo",
             echo_case(),
@@ -213,6 +278,7 @@ fn verdict_table() {
             ],
             Outcome::Ok,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "wrong echo",
@@ -227,6 +293,7 @@ fn verdict_table() {
             ],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "no echo",
@@ -240,6 +307,7 @@ fn verdict_table() {
             ],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             // RFC 6455 5.5.1: after the closing handshake the server MUST
@@ -256,6 +324,7 @@ fn verdict_table() {
             ],
             Outcome::Ok,
             CloseVerdict::Unclean,
+            "",
         ),
         (
             "a refusal with its code",
@@ -269,6 +338,7 @@ fn verdict_table() {
             ],
             Outcome::Informational,
             CloseVerdict::Ok,
+            "too big; observed nothing (",
         ),
         (
             "a connection that dies is no refusal",
@@ -276,6 +346,7 @@ fn verdict_table() {
             vec![Handshake, SentText("hi"), PeerEof],
             Outcome::Failed,
             CloseVerdict::Failed,
+            "",
         ),
         (
             "a close without the code is no refusal either",
@@ -289,6 +360,7 @@ fn verdict_table() {
             ],
             Outcome::Failed,
             CloseVerdict::Failed,
+            "",
         ),
         (
             // Where the peer fails the connection (no clean close required),
@@ -303,6 +375,7 @@ fn verdict_table() {
             ],
             Outcome::Ok,
             CloseVerdict::FailedByClient,
+            "",
         ),
         (
             "no close reply",
@@ -316,6 +389,7 @@ fn verdict_table() {
             ],
             Outcome::Ok,
             CloseVerdict::Unclean,
+            "",
         ),
         (
             "peer closed first",
@@ -330,6 +404,7 @@ fn verdict_table() {
             ],
             Outcome::Ok,
             CloseVerdict::Failed,
+            "",
         ),
         (
             "wrong code",
@@ -344,6 +419,7 @@ fn verdict_table() {
             ],
             Outcome::Ok,
             CloseVerdict::WrongCode,
+            "",
         ),
         (
             "peer fails with 1002",
@@ -351,6 +427,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(1002)), SentClose(1002), PeerEof],
             Outcome::Ok,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "peer drops tcp",
@@ -358,6 +435,7 @@ fn verdict_table() {
             vec![Handshake, PeerEof],
             Outcome::Ok,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "peer close without code",
@@ -365,6 +443,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(None), SentClose(1000), PeerEof],
             Outcome::Ok,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "peer never fails",
@@ -372,6 +451,7 @@ fn verdict_table() {
             vec![Handshake, HarnessClosed],
             Outcome::Ok,
             CloseVerdict::Failed,
+            "",
         ),
         (
             "peer fails with 1000",
@@ -379,6 +459,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(1000)), SentClose(1000), PeerEof],
             Outcome::Ok,
             CloseVerdict::WrongCode,
+            "",
         ),
         (
             "echo then fail: OK",
@@ -393,6 +474,7 @@ fn verdict_table() {
             ],
             Outcome::Ok,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "fail first: NON-STRICT",
@@ -406,6 +488,7 @@ fn verdict_table() {
             ],
             Outcome::NonStrict,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "masked server frame",
@@ -413,6 +496,7 @@ fn verdict_table() {
             vec![Handshake, GotMaskedText, PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "bad accept",
@@ -420,6 +504,7 @@ fn verdict_table() {
             vec![BadAccept, PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "1009 refusal: INFORMATIONAL",
@@ -433,6 +518,7 @@ fn verdict_table() {
             ],
             Outcome::Informational,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "1008 refusal: NON-STRICT",
@@ -446,6 +532,7 @@ fn verdict_table() {
             ],
             Outcome::NonStrict,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "1002 is neither refusal",
@@ -459,6 +546,7 @@ fn verdict_table() {
             ],
             Outcome::Failed,
             CloseVerdict::Failed,
+            "",
         ),
         (
             // RFC 6455 7.4.1: 1005 MUST NOT be set in a close frame, whatever
@@ -468,6 +556,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(1005)), SentClose(1000), PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "close code 1006 on the wire",
@@ -475,6 +564,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(1006)), SentClose(1000), PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "close code 1015 on the wire",
@@ -482,6 +572,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(1015)), SentClose(1000), PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "close code 999 on the wire",
@@ -489,6 +580,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(999)), SentClose(1000), PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "close code 2999 on the wire",
@@ -496,6 +588,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(2999)), SentClose(1000), PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "close code 3000 is the peer's to use",
@@ -503,6 +596,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(3000)), SentClose(3000), PeerEof],
             Outcome::Ok,
             CloseVerdict::Ok,
+            "",
         ),
         (
             "close code 1003 is the peer's to use",
@@ -510,6 +604,7 @@ fn verdict_table() {
             vec![Handshake, GotClose(Some(1003)), SentClose(1003), PeerEof],
             Outcome::Ok,
             CloseVerdict::Ok,
+            "",
         ),
         (
             // RFC 6455 4.1: the accept value is compared as a string, so
@@ -520,6 +615,210 @@ fn verdict_table() {
             vec![SwappedAccept, PeerEof],
             Outcome::Failed,
             CloseVerdict::Ok,
+            "",
+        ),
+        (
+            // A MUST case whose upgrade never happened: its closing handshake
+            // failed too, as Autobahn reports it.
+            "MUST case answered 404",
+            echo_case(),
+            vec![Status(404), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+            "the WebSocket opening handshake never completed",
+        ),
+        (
+            "SHOULD case answered 404: no close verdict",
+            should_echo_case(),
+            vec![Status(404), PeerEof],
+            Outcome::NonStrict,
+            CloseVerdict::None,
+            "no WebSocket connection was opened",
+        ),
+        (
+            "refusal expected, refused with 400",
+            refused_case(),
+            vec![Status(400), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "no WebSocket connection was expected",
+        ),
+        (
+            // A non-101 answer is not checked as an upgrade (no accept value needed).
+            "refusal expected, answered 200",
+            refused_case(),
+            vec![Status(200), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "no WebSocket connection was opened",
+        ),
+        (
+            "refusal expected, upgraded instead",
+            refused_case(),
+            vec![Handshake, SentClose(1000), GotClose(Some(1000)), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "",
+        ),
+        (
+            "wrong closer escalated to the behaviour",
+            wrong_closer_case(),
+            vec![Handshake, SentClose(1000), GotClose(Some(1000)), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+            "the wrong endpoint closed: expected the peer to fail the connection first; wsspec's close frame came first",
+        ),
+        (
+            "wrong closer case, peer fails first: no escalation",
+            wrong_closer_case(),
+            vec![Handshake, GotClose(Some(1007)), SentClose(1007), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "as expected",
+        ),
+        (
+            "peer never fails, wsspec closed after the steps",
+            wrong_closer_case(),
+            vec![Handshake, HarnessClosed],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+            "it did not (the steps ended), so wsspec closed it",
+        ),
+        (
+            // A framing breach is graded before the alternatives: a refusal
+            // code does not excuse it.
+            "masked frame, then the refusal code",
+            refusal_needs_its_code(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotMaskedText,
+                GotClose(Some(1009)),
+                SentClose(1009),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+            "the server sent a masked text frame",
+        ),
+        (
+            "one framing violation: no count",
+            fail_case(),
+            vec![Handshake, GotMaskedText, PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "MUST NOT mask) |",
+        ),
+        (
+            "two framing violations: the first, and the count of the rest",
+            fail_case(),
+            vec![Handshake, GotMaskedText, GotMaskedText, PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "MUST NOT mask) (and 1 more framing violations)",
+        ),
+        (
+            "echoes and pongs, each for its own message and ping",
+            two_echoes_two_pongs(),
+            vec![
+                Handshake,
+                SentText("a"),
+                SentText("b"),
+                SentPing("p"),
+                SentPing("q"),
+                GotText("a"),
+                GotText("b"),
+                GotPong("p"),
+                GotPong("q"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "as expected",
+        ),
+        (
+            "pongs in the wrong order",
+            two_echoes_two_pongs(),
+            vec![
+                Handshake,
+                SentText("a"),
+                SentText("b"),
+                SentPing("p"),
+                SentPing("q"),
+                GotText("a"),
+                GotText("b"),
+                GotPong("q"),
+                GotPong("p"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "observed [text message \"a\"",
+        ),
+        (
+            "marker A, then the peer fails",
+            markers_case(),
+            vec![Handshake, Marker("A"), GotClose(Some(1007)), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "observed [marker A], as expected",
+        ),
+        (
+            "markers A and B: NON-STRICT",
+            markers_case(),
+            vec![
+                Handshake,
+                Marker("A"),
+                Marker("B"),
+                GotClose(Some(1007)),
+                PeerEof,
+            ],
+            Outcome::NonStrict,
+            CloseVerdict::Ok,
+            "expected [marker A]; observed [marker A, marker B], which is accepted",
+        ),
+        (
+            "marker B alone",
+            markers_case(),
+            vec![Handshake, Marker("B"), GotClose(Some(1007)), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "(or, less strictly, [marker A, marker B]); observed [marker B]",
+        ),
+        (
+            "a wait that gave up is named in the reason",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                EchoWaitTimedOut,
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "observed nothing (a wait for echo gave up after 2000 ms) |",
+        ),
+        (
+            "the deadline is named in the reason",
+            echo_case(),
+            vec![Handshake, SentText("hi"), EchoWaitTimedOut, Deadline],
+            Outcome::Failed,
+            CloseVerdict::Unclean,
+            "observed nothing before the case deadline |",
+        ),
+        (
+            "refusal expected, upgraded, and the peer closed first",
+            refused_case(),
+            vec![Handshake, GotClose(Some(1000)), SentClose(1000), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+            "expected wsspec to start the close; the peer closed first",
         ),
         (
             "no handshake",
@@ -527,6 +826,7 @@ fn verdict_table() {
             vec![PeerEof],
             Outcome::Failed,
             CloseVerdict::Failed,
+            "",
         ),
         (
             "unreachable",
@@ -534,9 +834,10 @@ fn verdict_table() {
             vec![ConnectFailed],
             Outcome::Error,
             CloseVerdict::None,
+            "",
         ),
     ];
-    for (name, case, events, behavior, close) in rows {
+    for (name, case, events, behavior, close, words) in rows {
         let v = judge(&case, &transcript(&events));
         assert_eq!(
             (v.behavior, v.close),
@@ -544,6 +845,11 @@ fn verdict_table() {
             "{name}: {} | {}",
             v.behavior_reason,
             v.close_reason
+        );
+        let reasons = format!("{} | {}", v.behavior_reason, v.close_reason);
+        assert!(
+            reasons.contains(words),
+            "{name}: `{words}` not in: {reasons}"
         );
         assert!(
             !v.behavior_reason.is_empty() && !v.close_reason.is_empty(),

@@ -89,6 +89,15 @@ pub enum Fault {
     /// A close frame longer than 125 bytes is not refused but sent back
     /// unchanged, so the server itself sends an over-long control frame.
     EchoOverlongClose,
+    /// A message of 1 MiB or more is refused with close 1009 ("too big"):
+    /// allowed by RFC 6455 7.4.1, graded INFORMATIONAL by group 9.
+    RefusesLargeWith1009,
+    /// A message of 1 MiB or more is refused with close 1008 ("policy"):
+    /// graded NON-STRICT by group 9 (1009 is the code for it).
+    RefusesLargeWith1008,
+    /// The accept value has the right letters with their case swapped (it is
+    /// compared as a string, RFC 6455 4.1).
+    SwapsAcceptCase,
     // Variants below are not faults: each changes one observable detail that
     // stays within the RFC, to prove that snapshots notice it.
     /// Every close frame the server sends carries the reason "bye".
@@ -213,6 +222,7 @@ const OP_PONG: u8 = 0xA;
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_PROTOCOL: u16 = 1002;
 const CLOSE_INVALID_DATA: u16 = 1007;
+const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 
 fn is_control(opcode: u8) -> bool {
@@ -628,7 +638,8 @@ fn parse_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Vec<(String
     Some(headers)
 }
 
-/// `base64(sha1(key + GUID))`; `BadAcceptKey` leaves the GUID out.
+/// `base64(sha1(key + GUID))`; `BadAcceptKey` leaves the GUID out,
+/// `SwapsAcceptCase` swaps the letters' case.
 fn accept_key(key: &str, fault: Fault) -> String {
     let mut hasher = Sha1::new();
     hasher.update(key.as_bytes());
@@ -636,7 +647,20 @@ fn accept_key(key: &str, fault: Fault) -> String {
         hasher.update(GUID.as_bytes());
     }
     let digest = hasher.finalize();
-    base64::engine::general_purpose::STANDARD.encode(digest.as_slice())
+    let value = base64::engine::general_purpose::STANDARD.encode(digest.as_slice());
+    if fault == Fault::SwapsAcceptCase {
+        return value
+            .chars()
+            .map(|c| {
+                if c.is_ascii_uppercase() {
+                    c.to_ascii_lowercase()
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
+            .collect();
+    }
+    value
 }
 
 // ---------------------------------------------------------------------------
@@ -835,8 +859,13 @@ impl Session {
 
     /// Rejects frames that would push a message past `MAX_MESSAGE` (1009).
     fn check_size(&self, len: u64, buffered: usize) -> Result<(), End> {
-        if self.fault == Fault::DropsLargeMessages && len + buffered as u64 >= DROP_AT {
-            return Err(End::Fail(DROP));
+        if len + buffered as u64 >= DROP_AT {
+            match self.fault {
+                Fault::DropsLargeMessages => return Err(End::Fail(DROP)),
+                Fault::RefusesLargeWith1009 => return Err(End::Fail(CLOSE_TOO_BIG)),
+                Fault::RefusesLargeWith1008 => return Err(End::Fail(CLOSE_POLICY)),
+                _ => {}
+            }
         }
         if len > (MAX_MESSAGE - buffered.min(MAX_MESSAGE)) as u64 {
             return Err(End::Fail(CLOSE_TOO_BIG));
