@@ -260,11 +260,21 @@ fn transcript(events: &[E]) -> Transcript {
     }
 }
 
+/// One row of the verdict table: name, case, transcript, the behaviour and
+/// close verdicts, and words the two reasons (joined by ` | `) must hold.
+type Row = (
+    &'static str,
+    Case,
+    Vec<E>,
+    Outcome,
+    CloseVerdict,
+    &'static str,
+);
+
 #[test]
 fn verdict_table() {
     use E::*;
-    // (name, case, transcript, behaviour, close, words the reasons must hold)
-    let rows: Vec<(&str, Case, Vec<E>, Outcome, CloseVerdict, &str)> = vec![
+    let rows: Vec<Row> = vec![
         (
             "clean echo",
             echo_case(),
