@@ -126,6 +126,24 @@ enum E {
     EchoWaitTimedOut,
     /// The case deadline expired.
     Deadline,
+    /// A `wait: end` that ran out of time after 2000 ms.
+    EndWaitTimedOut,
+    /// wsspec as the server: a correct client request and wsspec's 101.
+    ClientUpgraded,
+    /// wsspec as the server: a masked text message from the client.
+    ClientText(&'static str),
+    /// wsspec as the server: a masked close frame from the client.
+    ClientClose(u16),
+    /// wsspec as the server: a correct client request refused with this status.
+    ClientRefused(u16),
+    /// Our request with these extra header lines (each ending in CRLF).
+    Request(&'static str),
+    /// A right 101 for [`E::Request`]'s key with these extra headers.
+    Response101(&'static [(&'static str, &'static str)]),
+    /// A non-101 response with these headers.
+    Response(u16, &'static [(&'static str, &'static str)]),
+    /// The head never came: the peer closed (`true`) or the wait timed out.
+    NoResponse(bool),
     SentText(&'static str),
     GotText(&'static str),
     SentClose(u16),
@@ -234,6 +252,89 @@ fn transcript(events: &[E]) -> Transcript {
                 after_ms: 2000,
             }),
             E::Deadline => push(EventKind::Deadline { after_ms: 5000 }),
+            E::EndWaitTimedOut => push(EventKind::WaitTimedOut {
+                what: crate::case::model::WaitFor::End,
+                after_ms: 2000,
+            }),
+            E::ClientUpgraded => {
+                push(EventKind::RequestReceived {
+                    raw: ByteLog::of(
+                        format!(
+                            "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    ),
+                });
+                push(EventKind::ResponseSent {
+                    status: 101,
+                    raw: ByteLog::of(b"HTTP/1.1 101 Switching Protocols\r\n\r\n"),
+                });
+            }
+            E::ClientRefused(status) => {
+                push(EventKind::RequestReceived {
+                    raw: ByteLog::of(
+                        format!(
+                            "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    ),
+                });
+                push(EventKind::ResponseSent {
+                    status,
+                    raw: ByteLog::of(format!("HTTP/1.1 {status} No\r\n\r\n").as_bytes()),
+                });
+            }
+            E::Request(extra) => push(EventKind::RequestSent {
+                raw: ByteLog::of(
+                    format!("GET / HTTP/1.1\r\nSec-WebSocket-Key: {KEY}\r\n{extra}\r\n").as_bytes(),
+                ),
+            }),
+            E::Response101(extra) => {
+                let mut headers: Vec<(String, String)> = vec![
+                    ("Upgrade".into(), "websocket".into()),
+                    ("Connection".into(), "Upgrade".into()),
+                    ("Sec-WebSocket-Accept".into(), accept_for(KEY)),
+                ];
+                headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+                push(EventKind::ResponseReceived {
+                    head: ResponseHead {
+                        status: 101,
+                        reason: "Switching Protocols".into(),
+                        headers,
+                    },
+                    raw: ByteLog::of(b"HTTP/1.1 101"),
+                });
+            }
+            E::Response(status, headers) => push(EventKind::ResponseReceived {
+                head: ResponseHead {
+                    status,
+                    reason: "Status".into(),
+                    headers: headers
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_string()))
+                        .collect(),
+                },
+                raw: ByteLog::of(format!("HTTP/1.1 {status} Status").as_bytes()),
+            }),
+            E::NoResponse(closed) => push(EventKind::HandshakeFailed {
+                reason: if closed {
+                    crate::transcript::HandshakeFailure::ClosedEarly
+                } else {
+                    crate::transcript::HandshakeFailure::Timeout { ms: 5000 }
+                },
+                raw: ByteLog::of(b""),
+            }),
+            E::ClientClose(code) => push(EventKind::FrameReceived {
+                frame: frame(8, &code.to_be_bytes(), true),
+            }),
+            E::ClientText(t) => {
+                push(EventKind::FrameReceived {
+                    frame: frame(1, t.as_bytes(), true),
+                });
+                push(EventKind::MessageReceived {
+                    message: message(t.as_bytes()),
+                });
+            }
             E::PeerEof => push(EventKind::PeerEof),
             E::HarnessClosed => push(EventKind::HarnessClosed {
                 reason: crate::transcript::HarnessClose::StepsFinished,
@@ -831,6 +932,135 @@ fn verdict_table() {
             "expected wsspec to start the close; the peer closed first",
         ),
         (
+            "six unexpected messages are listed whole",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("1"),
+                GotText("2"),
+                GotText("3"),
+                GotText("4"),
+                GotText("5"),
+                GotText("6"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "observed [text message \"1\" (1 bytes), text message \"2\" (1 bytes), text message \"3\" (1 bytes), text message \"4\" (1 bytes), text message \"5\" (1 bytes), text message \"6\" (1 bytes)] |",
+        ),
+        (
+            "seven are cut at six with the count",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("1"),
+                GotText("2"),
+                GotText("3"),
+                GotText("4"),
+                GotText("5"),
+                GotText("6"),
+                GotText("7"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "text message \"6\" (1 bytes), … 7 events in all] |",
+        ),
+        (
+            "server leaves tcp open after a clean close, named with the wait",
+            echo_case(),
+            vec![
+                Handshake,
+                SentText("hi"),
+                GotText("hi"),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                EndWaitTimedOut,
+                HarnessClosed,
+            ],
+            Outcome::Ok,
+            CloseVerdict::Unclean,
+            "so wsspec did after waiting 2000 ms (RFC 6455 5.5.1",
+        ),
+        (
+            "no close frame from the peer: unclean, said so",
+            echo_case(),
+            vec![Handshake, SentText("hi"), GotText("hi"), SentClose(1000), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Unclean,
+            "the peer sent no close frame before the connection ended",
+        ),
+        (
+            "wsspec's close never went out: unclean, said so",
+            echo_case(),
+            vec![Handshake, SentText("hi"), GotText("hi"), GotClose(Some(1000)), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Failed,
+            "the peer closed first",
+        ),
+        (
+            // wsspec as the server ends TCP itself, as RFC 6455 7.1.1 asks.
+            "client role: wsspec ends tcp after a clean close",
+            echo_case(),
+            vec![
+                ClientUpgraded,
+                SentText("hi"),
+                ClientText("hi"),
+                SentClose(1000),
+                ClientClose(1000),
+                HarnessClosed,
+            ],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "close frame 1000, wsspec closed the connection, as the server does first",
+        ),
+        (
+            "a code required and missing",
+            case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002, 1007], require_code: true}\n"),
+            vec![Handshake, GotClose(None), SentClose(1000), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::WrongCode,
+            "expected close code 1002 or 1007; the peer sent a close frame without a code",
+        ),
+        (
+            "a code required, tcp dropped",
+            case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002], require_code: true}\n"),
+            vec![Handshake, PeerEof],
+            Outcome::Ok,
+            CloseVerdict::WrongCode,
+            "expected close code 1002; the peer sent no close frame",
+        ),
+        (
+            "a code required, another given",
+            case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002], require_code: true}\n"),
+            vec![Handshake, GotClose(Some(1003)), SentClose(1003), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::WrongCode,
+            "expected close code 1002; the peer closed with 1003",
+        ),
+        (
+            "failing with a listed code, tcp left open: failed by client, said when",
+            fail_case(),
+            vec![Handshake, GotClose(Some(1002)), SentClose(1002), HarnessClosed],
+            Outcome::Ok,
+            CloseVerdict::FailedByClient,
+            "after the closing handshake the server had not closed the TCP connection",
+        ),
+        (
+            "peer failed without a close frame, tcp left open",
+            any_close_case(),
+            vec![Handshake, GotText("x"), Deadline],
+            Outcome::Failed,
+            CloseVerdict::Failed,
+            "the case deadline expired",
+        ),
+        (
             "no handshake",
             fail_case(),
             vec![PeerEof],
@@ -940,4 +1170,302 @@ fn probe_pings_and_their_pongs_are_not_graded() {
     ]);
     let v = judge(&pong_case, &t);
     assert_ne!(v.behavior, Outcome::Ok, "{}", v.behavior_reason);
+}
+
+/// A case expecting the handshake described by `handshake` (YAML lines at
+/// the `handshake:` level), then a close by wsspec.
+fn handshake_case(handshake: &str) -> Case {
+    case(&format!(
+        "    steps: []\n    expect:\n      ok: []\n      close: {{by: harness, codes: [1000], clean: true}}\n      handshake:\n{handshake}"
+    ))
+}
+
+/// The handshake's rules, one row each: the checks every 101 gets, a case's
+/// status and header expectations, a plain close, and the client role.
+#[test]
+fn handshake_rules() {
+    use E::*;
+    let closed = || vec![SentClose(1000), GotClose(Some(1000)), PeerEof];
+    let upgraded = |extra: &'static [(&'static str, &'static str)], offer: &'static str| {
+        let mut v = vec![Request(offer), Response101(extra)];
+        v.extend(closed());
+        v
+    };
+    let any_101 = || handshake_case("        status: 101\n");
+    let rows: Vec<Row> = vec![
+        (
+            "a right 101",
+            any_101(),
+            upgraded(&[], ""),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "as expected",
+        ),
+        (
+            "two accept values",
+            any_101(),
+            upgraded(&[("Sec-WebSocket-Accept", "x")], ""),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "Sec-WebSocket-Accept is `",
+        ),
+        (
+            "upgrade token list with websocket",
+            any_101(),
+            vec![
+                Request(""),
+                Response(
+                    101,
+                    &[
+                        ("Upgrade", "foo, WebSocket"),
+                        ("Connection", "keep-alive, Upgrade"),
+                        ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+                    ],
+                ),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "as expected",
+        ),
+        (
+            "no websocket in Upgrade",
+            any_101(),
+            vec![
+                Request(""),
+                Response(
+                    101,
+                    &[
+                        ("Upgrade", "h2c"),
+                        ("Connection", "Upgrade"),
+                        ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+                    ],
+                ),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "Upgrade header is `h2c`; expected the token `websocket`",
+        ),
+        (
+            "no upgrade in Connection",
+            any_101(),
+            vec![
+                Request(""),
+                Response(
+                    101,
+                    &[
+                        ("Upgrade", "websocket"),
+                        ("Connection", "close"),
+                        ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+                    ],
+                ),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "Connection header is `close`; expected the token `upgrade`",
+        ),
+        (
+            "no accept value",
+            any_101(),
+            vec![
+                Request(""),
+                Response(101, &[("Upgrade", "websocket"), ("Connection", "Upgrade")]),
+                SentClose(1000),
+                GotClose(Some(1000)),
+                PeerEof,
+            ],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "no Sec-WebSocket-Accept header (expected `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=`)",
+        ),
+        (
+            "an offered subprotocol selected",
+            any_101(),
+            upgraded(
+                &[("Sec-WebSocket-Protocol", "chat")],
+                "Sec-WebSocket-Protocol: chat, superchat\r\n",
+            ),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "as expected",
+        ),
+        (
+            "a subprotocol not offered",
+            any_101(),
+            upgraded(
+                &[("Sec-WebSocket-Protocol", "mqtt")],
+                "Sec-WebSocket-Protocol: chat, superchat\r\n",
+            ),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "selected subprotocol `mqtt`, which was not offered",
+        ),
+        (
+            "two subprotocols selected",
+            any_101(),
+            upgraded(
+                &[("Sec-WebSocket-Protocol", "chat, superchat")],
+                "Sec-WebSocket-Protocol: chat, superchat\r\n",
+            ),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "selected 2 subprotocols (`chat, superchat`)",
+        ),
+        (
+            "an offered extension accepted",
+            any_101(),
+            upgraded(
+                &[("Sec-WebSocket-Extensions", "x-test; a=1")],
+                "Sec-WebSocket-Extensions: foo, X-Test; a=1\r\n",
+            ),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "as expected",
+        ),
+        (
+            "an extension not offered",
+            any_101(),
+            upgraded(
+                &[("Sec-WebSocket-Extensions", "foo, permessage-deflate")],
+                "Sec-WebSocket-Extensions: foo\r\n",
+            ),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "accepted extension `permessage-deflate`, which was not offered",
+        ),
+        (
+            "refusal expected, 101 given",
+            refused_case(),
+            upgraded(&[], ""),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "expected the server to refuse the handshake (4xx); it accepted it with 101",
+        ),
+        (
+            "refusal expected, 200 given",
+            refused_case(),
+            vec![Request(""), Response(200, &[]), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "expected HTTP status 4xx; the server answered 200 Status",
+        ),
+        (
+            "refusal expected and given",
+            refused_case(),
+            vec![Request(""), Response(426, &[]), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "the server refused the handshake with 426 Status",
+        ),
+        (
+            "a refusal with the header it must carry",
+            handshake_case("        status: 426\n        headers:\n          - {name: Sec-WebSocket-Version, has_token: \"13\"}\n"),
+            vec![
+                Request(""),
+                Response(426, &[("Sec-WebSocket-Version", "8, 13")]),
+                PeerEof,
+            ],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "refused the handshake with 426",
+        ),
+        (
+            "a refusal without the token it must list",
+            handshake_case("        status: 426\n        headers:\n          - {name: Sec-WebSocket-Version, has_token: \"13\"}\n"),
+            vec![Request(""), Response(426, &[("Sec-WebSocket-Version", "8")]), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "expected the response's Sec-WebSocket-Version header to list `13`; it is `8`",
+        ),
+        (
+            "a header that must be absent",
+            handshake_case("        status: 101\n        headers:\n          - {name: Sec-WebSocket-Protocol, absent: true}\n"),
+            upgraded(&[("Sec-WebSocket-Protocol", "chat")], "Sec-WebSocket-Protocol: chat\r\n"),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "expected no Sec-WebSocket-Protocol header in the response; it is `chat`",
+        ),
+        (
+            "a token that must not be listed",
+            handshake_case("        status: 101\n        headers:\n          - {name: Sec-WebSocket-Extensions, lacks_token: x-test}\n"),
+            upgraded(
+                &[("Sec-WebSocket-Extensions", "X-Test; a=1")],
+                "Sec-WebSocket-Extensions: x-test\r\n",
+            ),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "not to list `x-test`; it is `X-Test; a=1`",
+        ),
+        (
+            "a token that must not be listed, absent",
+            handshake_case("        status: 101\n        headers:\n          - {name: Sec-WebSocket-Extensions, lacks_token: x-test}\n"),
+            upgraded(&[], ""),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "as expected",
+        ),
+        (
+            "closed without a response, where that is a refusal",
+            handshake_case("        status: 4xx\n        or_close: true\n"),
+            vec![Request(""), NoResponse(true)],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "the server closed the connection without a response",
+        ),
+        (
+            "a timeout is no refusal",
+            handshake_case("        status: 4xx\n        or_close: true\n"),
+            vec![Request(""), NoResponse(false), HarnessClosed],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "expected HTTP status 4xx; the opening handshake never completed: ",
+        ),
+        (
+            "closed without a response, where a response is required",
+            refused_case(),
+            vec![Request(""), NoResponse(true)],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "the opening handshake never completed: ",
+        ),
+        (
+            "client role: refused, and the client sent nothing",
+            refused_case(),
+            vec![ClientRefused(404), PeerEof],
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "wsspec answered 404; the client sent no WebSocket frames",
+        ),
+        (
+            "client role: refused, yet the client sent a frame",
+            refused_case(),
+            vec![ClientRefused(200), ClientText("x"), PeerEof],
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "wsspec answered 200, yet the client sent 1 WebSocket frame(s)",
+        ),
+    ];
+    for (name, case, events, behavior, close, words) in rows {
+        let v = judge(&case, &transcript(&events));
+        assert_eq!(
+            (v.behavior, v.close),
+            (behavior, close),
+            "{name}: {} | {}",
+            v.behavior_reason,
+            v.close_reason
+        );
+        let reasons = format!("{} | {}", v.behavior_reason, v.close_reason);
+        assert!(
+            reasons.contains(words),
+            "{name}: `{words}` not in: {reasons}"
+        );
+    }
 }
