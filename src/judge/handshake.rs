@@ -245,9 +245,9 @@ pub fn describe(t: &Transcript, f: &Facts) -> String {
         .iter()
         .find(|e| matches!(e.kind, EventKind::HandshakeFailed { .. }))
         .map(|e| e.at_us / 1000);
+    // The failure and its time come from the same event.
     match (&f.handshake_error, at) {
         (Some(why), Some(ms)) => format!("no response: {why} (after {ms} ms)"),
-        (Some(why), None) => format!("no response: {why}"),
         _ => "no response".into(),
     }
 }

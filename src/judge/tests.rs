@@ -144,6 +144,8 @@ enum E {
     Response(u16, &'static [(&'static str, &'static str)]),
     /// The head never came: the peer closed (`true`) or the wait timed out.
     NoResponse(bool),
+    /// A server frame (unmasked): opcode, FIN, payload.
+    GotFrame(u8, bool, &'static [u8]),
     SentText(&'static str),
     GotText(&'static str),
     SentClose(u16),
@@ -324,6 +326,11 @@ fn transcript(events: &[E]) -> Transcript {
                 },
                 raw: ByteLog::of(b""),
             }),
+            E::GotFrame(opcode, fin, payload) => {
+                let mut f = frame(opcode, payload, false);
+                f.head.fin = fin;
+                push(EventKind::FrameReceived { frame: f })
+            }
             E::ClientClose(code) => push(EventKind::FrameReceived {
                 frame: frame(8, &code.to_be_bytes(), true),
             }),
@@ -1418,7 +1425,7 @@ fn handshake_rules() {
             vec![Request(""), NoResponse(true)],
             Outcome::Ok,
             CloseVerdict::Ok,
-            "the server closed the connection without a response",
+            "the server closed the connection without a response (connection closed before a complete response head)",
         ),
         (
             "a timeout is no refusal",
@@ -1426,7 +1433,7 @@ fn handshake_rules() {
             vec![Request(""), NoResponse(false), HarnessClosed],
             Outcome::Failed,
             CloseVerdict::Ok,
-            "expected HTTP status 4xx; the opening handshake never completed: ",
+            "expected HTTP status 4xx; the opening handshake never completed: no complete response head within 5000 ms",
         ),
         (
             "closed without a response, where a response is required",
@@ -1434,7 +1441,7 @@ fn handshake_rules() {
             vec![Request(""), NoResponse(true)],
             Outcome::Failed,
             CloseVerdict::Ok,
-            "the opening handshake never completed: ",
+            "the opening handshake never completed: connection closed before a complete response head",
         ),
         (
             "client role: refused, and the client sent nothing",
@@ -1468,4 +1475,139 @@ fn handshake_rules() {
             "{name}: `{words}` not in: {reasons}"
         );
     }
+}
+
+/// Framing rules every frame of the peer is held to (RFC 6455 5.2-5.5), and
+/// how an informational case describes what it saw.
+#[test]
+fn framing_rules_and_informational_descriptions() {
+    use E::*;
+    let fails = |frames: Vec<E>| {
+        let mut v = vec![Handshake];
+        v.extend(frames);
+        v.extend([GotClose(Some(1002)), SentClose(1002), PeerEof]);
+        v
+    };
+    let informational = || {
+        case("    informational: true\n    steps: []\n    expect:\n      ok: []\n      close: {by: harness, codes: [1000], clean: true}\n")
+    };
+    let rows: Vec<Row> = vec![
+        (
+            "a fragmented message, then another",
+            fail_case(),
+            fails(vec![
+                GotFrame(1, false, b"a"),
+                GotFrame(9, true, b""),
+                GotFrame(0, false, b"b"),
+                GotFrame(0, true, b"c"),
+                GotFrame(2, true, b"d"),
+            ]),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "",
+        ),
+        (
+            "a continuation with nothing to continue",
+            fail_case(),
+            fails(vec![GotFrame(0, true, b"x")]),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "the peer sent a continuation frame with no message to continue (RFC 6455 5.4)",
+        ),
+        (
+            "a continuation after the message ended",
+            fail_case(),
+            fails(vec![
+                GotFrame(1, false, b"a"),
+                GotFrame(0, true, b"b"),
+                GotFrame(0, true, b"c"),
+            ]),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "continuation frame with no message to continue",
+        ),
+        (
+            "a new message inside a fragmented one",
+            fail_case(),
+            fails(vec![GotFrame(1, false, b"a"), GotFrame(2, true, b"b")]),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "the peer started a new binary message inside a fragmented one (RFC 6455 5.4)",
+        ),
+        (
+            "a fragmented ping",
+            fail_case(),
+            fails(vec![GotFrame(9, false, b"p")]),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "the peer sent a fragmented ping frame (RFC 6455 5.5)",
+        ),
+        (
+            "a ping of 125 bytes",
+            fail_case(),
+            fails(vec![GotFrame(9, true, &[b'p'; 125])]),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+            "",
+        ),
+        (
+            "a ping of 126 bytes",
+            fail_case(),
+            fails(vec![GotFrame(9, true, &[b'p'; 126])]),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "the peer sent a ping frame with a 126-byte payload (control frames carry at most 125)",
+        ),
+        (
+            "a reserved control opcode, not final: reserved, not fragmented",
+            fail_case(),
+            fails(vec![GotFrame(0xB, false, b"")]),
+            Outcome::Failed,
+            CloseVerdict::Ok,
+            "expected nothing; observed [frame with reserved opcode 0xb]",
+        ),
+        (
+            "informational: a refusal described",
+            informational(),
+            vec![Status(404), PeerEof],
+            Outcome::Informational,
+            CloseVerdict::Informational,
+            "observed HTTP 404 Nope; nothing",
+        ),
+        (
+            "informational: no response described, with its time",
+            informational(),
+            vec![Request(""), NoResponse(true)],
+            Outcome::Informational,
+            CloseVerdict::Informational,
+            "observed no response: connection closed before a complete response head (after 0 ms)",
+        ),
+    ];
+    for (name, case, events, behavior, close, words) in rows {
+        let v = judge(&case, &transcript(&events));
+        assert_eq!(
+            (v.behavior, v.close),
+            (behavior, close),
+            "{name}: {} | {}",
+            v.behavior_reason,
+            v.close_reason
+        );
+        let reasons = format!("{} | {}", v.behavior_reason, v.close_reason);
+        assert!(
+            reasons.contains(words),
+            "{name}: `{words}` not in: {reasons}"
+        );
+        if words.is_empty() {
+            assert!(!reasons.contains("(RFC 6455 5."), "{name}: {reasons}");
+        }
+    }
+    // The time of a missing response is the failure's own, in ms.
+    let mut t = transcript(&[Request(""), NoResponse(true)]);
+    t.events[1].at_us = 2_345_678;
+    let v = judge(&informational(), &t);
+    assert!(
+        v.behavior_reason.contains("(after 2345 ms)"),
+        "{}",
+        v.behavior_reason
+    );
 }

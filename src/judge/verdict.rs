@@ -176,7 +176,40 @@ mod tests {
             assert_eq!(Verdict::outcome_of(b, c), want, "{b:?} + {c:?}");
         }
         assert!(Outcome::NonStrict.fails(true));
+        assert!(Outcome::Failed.fails(false));
+        assert!(!Outcome::Ok.fails(true));
         assert!(!Outcome::NonStrict.fails(false));
         assert!(!Outcome::Informational.fails(true));
+    }
+
+    #[test]
+    fn headline_names_the_failing_verdict() {
+        let v = |behavior, close| Verdict {
+            behavior,
+            behavior_reason: "B".into(),
+            close,
+            close_reason: "C".into(),
+            remote_close_code: None,
+            outcome: Verdict::outcome_of(behavior, close),
+        };
+        use CloseVerdict as C;
+        use Outcome as B;
+        let rows = [
+            (B::Ok, C::Unclean, "closing behaviour UNCLEAN: C"),
+            (B::Ok, C::WrongCode, "closing behaviour WRONG CODE: C"),
+            (
+                B::Ok,
+                C::FailedByClient,
+                "closing behaviour FAILED BY CLIENT: C",
+            ),
+            (B::Ok, C::Ok, "B"),
+            (B::Ok, C::None, "B"),
+            (B::Ok, C::Informational, "B"),
+            (B::Failed, C::Failed, "B"),
+            (B::NonStrict, C::Unclean, "B"),
+        ];
+        for (b, c, want) in rows {
+            assert_eq!(v(b, c).headline(), want, "{b:?} + {c:?}");
+        }
     }
 }
