@@ -83,14 +83,6 @@ impl ByteLogBuilder {
         self.hasher.update(data);
     }
 
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     pub fn head(&self) -> &[u8] {
         &self.head
     }
@@ -174,6 +166,47 @@ mod tests {
         assert_eq!(log.head, vec![7u8; 16]);
         assert!(log.same_bytes(&ByteLog::of(&data)));
         assert!(!log.same_bytes(&ByteLog::of(&data[1..])));
+    }
+
+    #[test]
+    fn previews_show_text_or_hex_and_say_when_cut() {
+        assert_eq!(ByteLog::of(b"hello").preview(24), "\"hello\" (5 bytes)");
+        assert_eq!(ByteLog::of(b"").preview(24), "\"\" (0 bytes)");
+        assert_eq!(ByteLog::of(b"a\x1bb").preview(24), "hex 611b62 (3 bytes)");
+        assert_eq!(ByteLog::of(&[0xff, 0x00]).preview(24), "hex ff00 (2 bytes)");
+        let long = ByteLog::of(b"abcdefghij");
+        assert_eq!(
+            long.preview(4),
+            format!("\"abcd\"… (10 bytes, sha256 {})", &long.sha256[..16])
+        );
+        assert_eq!(long.preview(10), "\"abcdefghij\" (10 bytes)");
+        assert_eq!(long.preview(11), "\"abcdefghij\" (10 bytes)");
+        // A log whose head was capped: the preview says the rest exists.
+        let mut b = ByteLogBuilder::new(3);
+        b.push(b"abcdef");
+        assert_eq!(b.head(), b"abc");
+        let capped = b.finish();
+        assert!(!capped.is_complete());
+        assert!(capped.preview(24).starts_with("\"abc\"… (6 bytes, sha256 "));
+        assert!(ByteLog::of(b"abc").is_complete());
+    }
+
+    #[test]
+    fn serde_keeps_the_head_as_hex() {
+        let log = ByteLog::of(&[0xde, 0xad, 0x00]);
+        let json = serde_json::to_string(&log).expect("serialize");
+        assert!(json.contains("\"head\":\"dead00\""), "{json}");
+        let back: ByteLog = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, log);
+        let bad = json.replace("dead00", "dead0");
+        assert!(serde_json::from_str::<ByteLog>(&bad).is_err());
+    }
+
+    #[test]
+    fn builder_debug_shows_the_length_only() {
+        let mut b = ByteLogBuilder::new(4);
+        b.push(b"secret bytes");
+        assert_eq!(format!("{b:?}"), "ByteLogBuilder { len: 12 }");
     }
 
     #[test]

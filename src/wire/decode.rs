@@ -303,6 +303,21 @@ mod tests {
     }
 
     #[test]
+    fn length_forms_by_name_and_bound() {
+        let names: Vec<String> = [LengthForm::Short, LengthForm::Medium, LengthForm::Long]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["7-bit", "16-bit", "64-bit"]);
+        let forms: Vec<LengthForm> = [0, 125, 126, 65535, 65536]
+            .into_iter()
+            .map(LengthForm::minimal)
+            .collect();
+        use LengthForm::*;
+        assert_eq!(forms, [Short, Short, Medium, Medium, Long]);
+    }
+
+    #[test]
     fn non_minimal_length_is_recorded() {
         let frames = decode_all(&[0x81, 126, 0, 2, b'h', b'i'], 1);
         assert_eq!(frames[0].0.length_form, LengthForm::Medium);

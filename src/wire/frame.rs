@@ -156,6 +156,32 @@ mod tests {
     }
 
     #[test]
+    fn each_forced_form_holds_exactly_its_range() {
+        let mut e = FrameEncoding::simple(Opcode::BINARY, true, None);
+        e.length_form = Some(LengthForm::Medium);
+        assert_eq!(
+            encode_header(&e, 65_535).expect("fits"),
+            [0x82, 126, 0xff, 0xff]
+        );
+        assert!(encode_header(&e, 65_536).is_err());
+        e.length_form = Some(LengthForm::Short);
+        assert_eq!(encode_header(&e, 125).expect("fits"), [0x82, 125]);
+        assert!(encode_header(&e, 126).is_err());
+        // Every header bit in one frame: FIN, RSV 1-3, opcode 0xF, MASK.
+        let mut e = FrameEncoding::simple(Opcode(0xF), true, Some([9, 9, 9, 9]));
+        e.rsv = 7;
+        assert_eq!(
+            encode_header(&e, 1).expect("fits"),
+            [0xff, 0x81, 9, 9, 9, 9]
+        );
+        e.rsv = 8;
+        assert!(encode_header(&e, 1).is_err());
+        e.rsv = 0;
+        e.opcode = Opcode(0x10);
+        assert!(encode_header(&e, 1).is_err());
+    }
+
+    #[test]
     fn mask_without_masking() {
         let mut e = FrameEncoding::simple(Opcode::TEXT, true, Some([1, 2, 3, 4]));
         e.mask_payload = false;

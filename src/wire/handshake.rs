@@ -236,6 +236,34 @@ mod tests {
     }
 
     #[test]
+    fn keys_and_the_head_bound() {
+        // RFC 6455 4.1's sample nonce.
+        assert_eq!(
+            key_from_bytes(b"the sample nonce"),
+            "dGhlIHNhbXBsZSBub25jZQ=="
+        );
+        assert_eq!(
+            MAX_HEAD_BYTES, 16_384,
+            "the bound the docs and reasons state"
+        );
+    }
+
+    #[test]
+    fn the_single_key_of_a_request() {
+        let key = |head: &str| request_key(head.as_bytes());
+        assert_eq!(
+            key("GET / HTTP/1.1\r\nsec-websocket-KEY:  abc== \r\n\r\n"),
+            Some("abc==".into())
+        );
+        assert_eq!(key("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), None);
+        assert_eq!(key("GET / HTTP/1.1\r\nSec-WebSocket-Key:\r\n\r\n"), None);
+        assert_eq!(
+            key("GET / HTTP/1.1\r\nSec-WebSocket-Key: a\r\nSec-WebSocket-Key: b\r\n\r\n"),
+            None
+        );
+    }
+
+    #[test]
     fn edits_apply_in_order() {
         let parts = RequestParts {
             host: "h:1",

@@ -123,4 +123,24 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    #[tokio::test]
+    async fn a_head_may_fill_the_bound_before_it_ends() {
+        // Exactly max_bytes without the end is still within bounds: the end
+        // that follows completes the head.
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        a.write_all(&[b'x'; 64]).await.expect("write");
+        let writer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            a.write_all(b"\r\n\r\n").await.expect("write");
+            a
+        });
+        let limits = HeadLimits {
+            max_bytes: 64,
+            timeout: Duration::from_secs(5),
+        };
+        let got = read_head(&mut b, Vec::new(), limits).await.expect("head");
+        assert_eq!(got.head.len(), 68);
+        let _a = writer.await.expect("writer");
+    }
 }

@@ -12,6 +12,10 @@ use super::opcode::Opcode;
 use super::utf8::Utf8Stream;
 
 /// A close frame's body, parsed without judging it.
+/// How much of a close frame's body is kept for parsing (its code and the
+/// start of its reason); the payload log still counts and hashes all of it.
+pub const CLOSE_BODY_CAP: usize = 4096;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloseBody {
     /// The status code, when the payload had at least two bytes.
@@ -79,7 +83,9 @@ struct MessageInProgress {
 /// Frame and message observer over decoder events.
 pub struct Observer {
     head_cap: usize,
-    frame: Option<(FrameHead, ByteLogBuilder, Vec<u8>)>,
+    /// The frame being read: its head, its payload log, and for a close
+    /// frame the first [`CLOSE_BODY_CAP`] bytes of its body.
+    frame: Option<(FrameHead, ByteLogBuilder, Option<Vec<u8>>)>,
     message: Option<MessageInProgress>,
     /// Whether the current frame's payload also belongs to the current message.
     frame_in_message: bool,
@@ -106,11 +112,11 @@ impl Observer {
         match ev {
             DecodeEvent::Head(head) => self.start_frame(head),
             DecodeEvent::Payload(piece) => {
-                if let Some((head, log, close_bytes)) = &mut self.frame {
+                if let Some((_, log, close_bytes)) = &mut self.frame {
                     log.push(piece);
-                    if head.opcode == Opcode::CLOSE && close_bytes.len() < 4096 {
-                        let room = 4096 - close_bytes.len();
-                        close_bytes.extend_from_slice(&piece[..room.min(piece.len())]);
+                    if let Some(bytes) = close_bytes {
+                        let room = CLOSE_BODY_CAP.saturating_sub(bytes.len());
+                        bytes.extend_from_slice(&piece[..room.min(piece.len())]);
                     }
                 }
                 if self.frame_in_message {
@@ -153,7 +159,8 @@ impl Observer {
         } else {
             self.head_cap
         };
-        self.frame = Some((head, ByteLogBuilder::new(cap), Vec::new()));
+        let close_bytes = (head.opcode == Opcode::CLOSE).then(Vec::new);
+        self.frame = Some((head, ByteLogBuilder::new(cap), close_bytes));
     }
 
     fn end_frame(&mut self, out: &mut Vec<Observation>) {
@@ -161,7 +168,7 @@ impl Observer {
             return;
         };
         let fin = head.fin;
-        let close = (head.opcode == Opcode::CLOSE).then(|| CloseBody::parse(&close_bytes));
+        let close = close_bytes.map(|bytes| CloseBody::parse(&bytes));
         out.push(Observation::Frame(FrameRecord {
             head,
             payload: log.finish(),
@@ -208,6 +215,31 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_close_body_is_parsed_from_its_first_4096_bytes() {
+        let mut body = 1000u16.to_be_bytes().to_vec();
+        body.extend(std::iter::repeat_n(b'r', 9998));
+        let obs = observe(&[(Opcode::CLOSE, true, &body), (Opcode::TEXT, true, b"after")]);
+        let frames: Vec<&FrameRecord> = obs
+            .iter()
+            .filter_map(|o| match o {
+                Observation::Frame(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let close = frames[0].close.as_ref().expect("a close body");
+        assert_eq!(close.code, Some(1000));
+        assert_eq!(close.reason.len, (CLOSE_BODY_CAP - 2) as u64);
+        assert_eq!(frames[0].payload.len, 10_000);
+        assert!(frames[1].close.is_none(), "only close frames have a body");
+        let short = observe(&[(Opcode::CLOSE, true, &body[..7])]);
+        let Observation::Frame(f) = &short[0] else {
+            panic!("{short:?}")
+        };
+        let close = f.close.as_ref().expect("a close body");
+        assert!(close.reason.same_bytes(&ByteLog::of(b"rrrrr")));
     }
 
     #[test]

@@ -73,12 +73,6 @@ impl fmt::Display for Opcode {
     }
 }
 
-impl From<u8> for Opcode {
-    fn from(bits: u8) -> Opcode {
-        Opcode(bits & 0x0f)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,5 +95,14 @@ mod tests {
         s.feed(b"abc");
         s.feed(b"d\xc0\xaf");
         assert_eq!(s.invalid_at(), Some(4));
+        // The first invalid byte stays the one reported.
+        s.feed(b"\xff\xff");
+        assert_eq!(s.invalid_at(), Some(4));
+        // An offset counts the bytes before an incomplete tail.
+        let mut s = Utf8Stream::default();
+        s.feed(b"abc");
+        s.feed(b"d\xce");
+        s.feed(b"\x41");
+        assert_eq!(s.invalid_at(), Some(4));
     }
 }
