@@ -89,6 +89,16 @@ mod tests {
             ("2.1", "2.1", true),
             ("12.*.1", "12.3.1", true),
             ("12.*.1", "12.3.10", false),
+            // Trailing stars match nothing too.
+            ("2.1*", "2.1", true),
+            ("2.1**", "2.1", true),
+            ("*", "", true),
+            ("?", "", false),
+            // A star that must give back what it took.
+            ("*.1", "1.1.1", true),
+            ("*1.1", "1.1.1", true),
+            ("1*1*1", "1.1.1", true),
+            ("1*2", "1.1.1", false),
         ];
         for (p, id, want) in table {
             assert_eq!(glob_match(p, id), want, "{p} vs {id}");
@@ -104,8 +114,18 @@ mod tests {
         assert!(s.selects("2.9"));
         assert!(!s.selects("2.10"));
         assert!(!s.selects("3.1"));
-        let mut ids = vec!["1.1.10", "1.1.9", "10.1.1", "2.1", "1.2.1"];
+        let mut ids = vec![
+            "hs.1.1", "1.1.10", "cl.2.3", "1.1.9", "10.1.1", "2.1", "1.2.1", "1.1", "fr.1.x",
+            "fr.1.2",
+        ];
         ids.sort_by(|a, b| compare_ids(a, b));
-        assert_eq!(ids, ["1.1.9", "1.1.10", "1.2.1", "2.1", "10.1.1"]);
+        // Numbers before names, part by part; a shorter id first.
+        assert_eq!(
+            ids,
+            [
+                "1.1", "1.1.9", "1.1.10", "1.2.1", "2.1", "10.1.1", "cl.2.3", "fr.1.2", "fr.1.x",
+                "hs.1.1"
+            ]
+        );
     }
 }

@@ -73,21 +73,18 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<Source>, LoadError> {
 }
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let is_yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
     if p.is_dir() {
         for entry in std::fs::read_dir(p)? {
             collect(&entry?.path(), out)?;
         }
-    } else if p.is_file() || !p.exists() {
-        let is_yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-        if !p.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file or directory",
-            ));
-        }
-        if is_yaml {
-            out.push(p.to_path_buf());
-        }
+    } else if !p.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file or directory",
+        ));
+    } else if p.is_file() && is_yaml {
+        out.push(p.to_path_buf());
     }
     Ok(())
 }
@@ -316,4 +313,146 @@ fn check_frame(f: &SendFrame) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(case_body: &str) -> Result<Case, String> {
+        let text = format!(
+            "group: t\ntitle: t\ncases:\n  - id: t.1\n    title: t\n    requirement: MUST\n{case_body}    expect:\n      ok: []\n      close: {{by: peer}}\n"
+        );
+        load(&[Source {
+            name: "t.yaml".into(),
+            text,
+        }])
+        .map(|mut v| v.remove(0))
+        .map_err(|e| {
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    /// What the loader checks beyond the schema, one row per rule: the
+    /// steps (as YAML lines under `steps:`), and the start of the message
+    /// (`None`: the case loads).
+    #[test]
+    fn step_and_frame_rules() {
+        let rows: &[(&str, Option<&str>)] = &[
+            ("      - send: {opcode: text, payload: hi}\n", None),
+            ("      - send: {opcode: text, payload: hi, fragment: 0}\n", Some("t.yaml:8:9: `fragment` must be at least 1 byte")),
+            ("      - send: {opcode: text, payload: hi, repeat: 0}\n", Some("t.yaml:8:9: `repeat` must be at least 1")),
+            ("      - send: {opcode: text, payload: {repeat_hex: \"61\", len: 125}, length_form: 7}\n", None),
+            ("      - send: {opcode: text, payload: {repeat_hex: \"61\", len: 126}, length_form: 7}\n", Some("t.yaml:8:9: a length of 126 does not fit the 7-bit length form")),
+            ("      - send: {opcode: text, length: 65535, length_form: 16}\n", None),
+            ("      - send: {opcode: text, length: 65536, length_form: 16}\n", Some("t.yaml:8:9: a length of 65536 does not fit the 16-bit length form")),
+            ("      - send: {opcode: text, length: 65536, length_form: 16, fragment: 10}\n", None),
+            ("      - send: {opcode: text, length: 200000, length_form: 64}\n", None),
+            ("      - send: {opcode: text, payload: hi, mask: false, slice: [1]}\n", None),
+            ("      - send: {opcode: text, payload: hi, mask: false, slice: [0, 1]}\n", None),
+            ("      - send: {opcode: text, payload: hi, mask: false, slice: [1, 1]}\n", Some("t.yaml:8:9: `slice` takes [from] or [from, to] with from < to")),
+            ("      - send: {opcode: text, payload: hi, mask: false, slice: [0, 1, 2]}\n", Some("t.yaml:8:9: `slice` takes")),
+            ("      - send: {opcode: text, payload: hi, slice: [1]}\n", Some("t.yaml:8:9: `slice` needs a fixed mask key")),
+            ("      - send: {opcode: text, payload: hi, mask: true, slice: [1]}\n", Some("t.yaml:8:9: `slice` needs a fixed mask key")),
+            ("      - send: {opcode: text, payload: hi, mask: \"0a0b0c0d\", slice: [1]}\n", None),
+            ("      - send_frames:\n          frames:\n            - {opcode: text, payload: a}\n", None),
+            ("      - send_frames:\n          frames:\n            - {opcode: text, payload: a, chop: 1}\n", Some("t.yaml:8:9: frames inside `send_frames` cannot set")),
+            ("      - send_frames:\n          frames:\n            - {opcode: text, payload: a, delay: 1ms}\n", Some("t.yaml:8:9: frames inside `send_frames` cannot set")),
+            ("      - send_frames:\n          frames:\n            - {opcode: text, payload: a, mask: false, slice: [1]}\n", Some("t.yaml:8:9: frames inside `send_frames` cannot set")),
+            ("      - send_frames:\n          frames:\n            - {opcode: text, payload: a, repeat: 0}\n", Some("t.yaml:8:9: `repeat` must be at least 1")),
+            ("      - repeat: {times: 2, steps: [{send: {opcode: ping}}]}\n", None),
+            ("      - repeat: {times: 0, steps: [{send: {opcode: ping}}]}\n", Some("t.yaml:8:9: `repeat` needs `times` of at least 1")),
+            ("      - repeat: {times: 2, steps: [{send: {opcode: ping, fragment: 0}}]}\n", Some("t.yaml:8:9: `fragment` must be at least 1 byte")),
+            ("      - wait: end\n      - send: {opcode: text, payload: hi, repeat: 0}\n", Some("t.yaml:9:9: `repeat` must be at least 1")),
+        ];
+        for (steps, want) in rows {
+            let got = one(&format!("    steps:\n{steps}"));
+            match (want, &got) {
+                (None, Ok(_)) => {}
+                (Some(w), Err(e)) if e.starts_with(w) => {}
+                _ => panic!("steps:\n{steps}\nwanted {want:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn case_ids_are_checked() {
+        let with_id = |id: &str| {
+            let text = format!(
+                "group: t\ntitle: t\ncases:\n  - id: \"{id}\"\n    title: t\n    requirement: MUST\n    steps: []\n    expect:\n      ok: []\n      close: {{by: peer}}\n"
+            );
+            load(&[Source {
+                name: "t.yaml".into(),
+                text,
+            }])
+        };
+        for good in ["a.1", "fr.2-x_y", "Z9"] {
+            assert!(with_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a b", "a/b", "ü"] {
+            let e = with_id(bad).expect_err(bad);
+            assert_eq!(e.len(), 1, "{bad}");
+            assert_eq!(e[0].loc, Loc { line: 4, col: 9 }, "{bad}");
+            assert!(e[0].message.starts_with("case id `"), "{bad}: {}", e[0]);
+        }
+    }
+
+    #[test]
+    fn errors_read_as_file_line_column_then_the_context() {
+        let e = LoadError {
+            file: "a.yaml".into(),
+            loc: Loc { line: 3, col: 7 },
+            message: "bad".into(),
+            context: None,
+        };
+        assert_eq!(e.to_string(), "a.yaml:3:7: bad");
+        let e = LoadError {
+            context: Some("in the case expanded from matrix values n=1".into()),
+            ..e
+        };
+        assert_eq!(
+            e.to_string(),
+            "a.yaml:3:7: bad (in the case expanded from matrix values n=1)"
+        );
+    }
+
+    #[test]
+    fn sources_are_the_yaml_files_under_a_folder_in_order() {
+        let dir = std::env::temp_dir().join(format!("wsspec-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+        for (name, text) in [
+            ("z.yaml", "z"),
+            ("a.yaml", "a"),
+            ("sub/b.yml", "b"),
+            ("c.txt", "c"),
+            ("d.yaml.bak", "d"),
+        ] {
+            std::fs::write(dir.join(name), text).expect("write");
+        }
+        let got = read_sources(std::slice::from_ref(&dir)).expect("read");
+        let names: Vec<String> = got
+            .iter()
+            .map(|s| {
+                s.name
+                    .trim_start_matches(&*dir.display().to_string())
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names, ["/a.yaml", "/sub/b.yml", "/z.yaml"]);
+        assert_eq!(got[1].text, "b");
+        // A named file counts whatever folder it is in.
+        let one = read_sources(&[dir.join("sub/b.yml")]).expect("read");
+        assert_eq!(one.len(), 1);
+        let e = read_sources(&[dir.join("missing")]).expect_err("missing");
+        assert!(e.message.starts_with("cannot read: "), "{e}");
+        std::fs::write(dir.join("bad.yaml"), [0xff, 0xfe]).expect("write");
+        let e = read_sources(std::slice::from_ref(&dir)).expect_err("not UTF-8");
+        assert!(e.message.starts_with("not UTF-8 text"), "{e}");
+        assert!(e.file.ends_with("bad.yaml"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -317,6 +317,55 @@ mod tests {
         assert!(out[0].0.get("matrix").is_none());
     }
 
+    /// Matrix errors, each with its line and message start.
+    #[test]
+    fn matrix_errors_are_located() {
+        let rows: &[(&str, u32, &str)] = &[
+            (
+                "id: x\nmatrix:\n  rows:\n    - {n: 1}\n    - {m: 2}\n",
+                5,
+                "every row must bind the same variables (n)",
+            ),
+            (
+                "id: x\nmatrix:\n  rows:\n    - {n: 1, m: 1}\n    - {n: 2}\n",
+                5,
+                "every row must bind the same variables (n, m)",
+            ),
+            (
+                "id: x\nmatrix:\n  zip:\n    n-1: [1]\n",
+                4,
+                "matrix variable `n-1` must be a plain name",
+            ),
+            (
+                "id: x\nmatrix:\n  rows:\n    - {'a b': 1}\n",
+                4,
+                "matrix variable `a b` must be a plain name",
+            ),
+            (
+                "id: x\nmatrix:\n  zip:\n    '': [1]\n",
+                4,
+                "matrix variable `` must be a plain name",
+            ),
+            (
+                "id: x\nmatrix:\n  rows:\n    - {n: [1, 2]}\n",
+                4,
+                "matrix values must be single values, found a list",
+            ),
+            (
+                "id: x\nmatrix:\n  rows:\n    - {n: {a: 1}}\n",
+                4,
+                "matrix values must be single values, found a mapping",
+            ),
+        ];
+        for (src, line, words) in rows {
+            let e = expand(&parse(src).unwrap()).expect_err(src);
+            assert_eq!(e.loc.line, *line, "{src}: {}", e.message);
+            assert!(e.message.starts_with(words), "{src}: {}", e.message);
+        }
+        // Letters, digits and _ are a plain name.
+        assert_eq!(ids("id: '{a_1}'\nmatrix: {zip: {a_1: [x]}}\n"), ["x"]);
+    }
+
     #[test]
     fn uneven_zip_is_located() {
         let e = expand(&parse("id: x\nmatrix:\n  zip:\n    a: [1, 2]\n    b: [1]\n").unwrap())

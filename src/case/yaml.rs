@@ -306,6 +306,33 @@ mod tests {
     }
 
     #[test]
+    fn nulls_kinds_and_locations() {
+        let n = parse("a: ~\nb: null\nc:\nd: 'null'\ne: x\nf: [1]\ng: {h: 1}\n").unwrap();
+        let null = |k: &str| n.get(k).unwrap().is_null();
+        assert!(null("a") && null("b") && null("c"));
+        assert!(!null("d"), "a quoted 'null' is a string");
+        assert!(!null("e"));
+        let kinds: Vec<&str> = ["e", "f", "g"]
+            .iter()
+            .map(|k| n.get(k).unwrap().kind_name())
+            .collect();
+        assert_eq!(kinds, ["a scalar", "a list", "a mapping"]);
+        assert_eq!(Loc { line: 3, col: 7 }.to_string(), "3:7");
+        assert_eq!(n.get("g").unwrap().loc, Loc { line: 7, col: 4 });
+    }
+
+    #[test]
+    fn one_document_per_file() {
+        let e = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(e.loc.line, 2, "{e:?}");
+        assert!(
+            e.message.starts_with("a case file holds one YAML document"),
+            "{e:?}"
+        );
+        assert!(parse("---\na: 1\n").is_ok());
+    }
+
+    #[test]
     fn syntax_error_located() {
         // (text, line, column, words of the message): the position is the
         // offending token's, 1-based.

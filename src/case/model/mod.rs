@@ -240,5 +240,68 @@ mod tests {
         assert_eq!(m("250ms").unwrap(), 250);
         assert_eq!(m("1.5s").unwrap(), 1500);
         assert!(m("soon").is_err());
+        // A mapping is neither a number nor a string: the expectation says so.
+        let e = m("{a: 1}").expect_err("a mapping");
+        assert!(
+            e.message
+                .contains("a duration such as `500ms`, `2s` or a number of milliseconds"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn durations_scale() {
+        use std::time::Duration;
+        assert_eq!(Millis(250).scaled(1.0), Duration::from_millis(250));
+        assert_eq!(Millis(250).scaled(3.0), Duration::from_millis(750));
+        assert_eq!(Millis(3).scaled(0.5), Duration::from_micros(1500));
+        assert_eq!(Millis(250).scaled(-1.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn names_as_written() {
+        let names: Vec<&str> = [Requirement::Must, Requirement::Should, Requirement::May]
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(names, ["MUST", "SHOULD", "MAY"]);
+        assert_eq!(
+            (Role::Server.as_str(), Role::Client.as_str()),
+            ("server", "client")
+        );
+    }
+
+    #[test]
+    fn header_lines_need_a_name() {
+        let h = |s: &str| from_node::<HeaderLine>(&parse(s).unwrap());
+        assert_eq!(
+            h("'X-A:  b c '").expect("line"),
+            HeaderLine {
+                name: "X-A".into(),
+                value: "b c".into()
+            }
+        );
+        assert_eq!(h("'X-A:'").expect("empty value").value, "");
+        for bad in ["'no colon'", "': value'", "'  : value'"] {
+            let e = h(bad).expect_err(bad);
+            assert!(
+                e.message
+                    .starts_with("expected a header line `Name: value`"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_case_without_roles_is_for_servers() {
+        let text = "group: t\ntitle: t\ncases:\n  - id: t.1\n    title: t\n    requirement: MUST\n    steps: []\n    expect:\n      ok: []\n      close: {by: peer}\n";
+        let cases = crate::case::load::load(&[crate::case::load::Source {
+            name: "t.yaml".into(),
+            text: text.into(),
+        }])
+        .expect("loads");
+        assert_eq!(cases[0].spec.roles, [Role::Server]);
     }
 }
