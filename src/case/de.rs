@@ -452,5 +452,52 @@ mod tests {
             "{}",
             e.message
         );
+        assert_eq!(e.to_string(), e.message, "an error reads as its message");
+    }
+
+    #[test]
+    fn plain_scalars_by_shape() {
+        let v = |src: &str| from_node::<serde_json::Value>(&parse(src).unwrap()).unwrap();
+        assert_eq!(
+            v("[5, -5, 05, -05, 1.5, true, false, ~, 'true', x, 18446744073709551615]"),
+            serde_json::json!([
+                5,
+                -5,
+                "05",
+                "-05",
+                "1.5",
+                true,
+                false,
+                null,
+                "true",
+                "x",
+                18446744073709551615u64
+            ])
+        );
+    }
+
+    #[test]
+    fn enum_shapes() {
+        // A list or a mapping of two keys is no variant: the message lists them.
+        for (src, line) in [
+            ("id: a\nn: 1\nlist:\n  - [drop]\n", 4),
+            ("id: a\nn: 1\nlist:\n  - {drop: ~, pause: 5}\n", 4),
+        ] {
+            let e = err(src);
+            assert_eq!(e.loc.map(|l| l.line), Some(line), "{src}");
+            assert!(
+                e.message.starts_with(
+                    "expected one of `drop`, `pause` (a name, or a mapping with that single key), found a"
+                ),
+                "{src}: {}",
+                e.message
+            );
+        }
+        // A unit variant written as a mapping takes no value but null.
+        let s: S = from_node(&parse("id: a\nn: 1\nlist: [{drop: ~}]\n").unwrap()).unwrap();
+        assert_eq!(s.list, vec![E::Drop]);
+        let e = err("id: a\nn: 1\nlist: [{drop: 5}]\n");
+        assert_eq!(e.message, "this step takes no value");
+        assert_eq!(e.loc, Some(Loc { line: 3, col: 15 }));
     }
 }

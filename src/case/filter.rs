@@ -116,15 +116,16 @@ mod tests {
         assert!(!s.selects("3.1"));
         let mut ids = vec![
             "hs.1.1", "1.1.10", "cl.2.3", "1.1.9", "10.1.1", "2.1", "1.2.1", "1.1", "fr.1.x",
-            "fr.1.2",
+            "fr.1.2", "1.-x", "1._x",
         ];
         ids.sort_by(|a, b| compare_ids(a, b));
-        // Numbers before names, part by part; a shorter id first.
+        // Numbers before names (even `-`, which sorts before digits as text),
+        // part by part; a shorter id first.
         assert_eq!(
             ids,
             [
-                "1.1", "1.1.9", "1.1.10", "1.2.1", "2.1", "10.1.1", "cl.2.3", "fr.1.2", "fr.1.x",
-                "hs.1.1"
+                "1.1", "1.1.9", "1.1.10", "1.2.1", "1.-x", "1._x", "2.1", "10.1.1", "cl.2.3",
+                "fr.1.2", "fr.1.x", "hs.1.1"
             ]
         );
     }

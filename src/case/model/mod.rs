@@ -250,6 +250,97 @@ mod tests {
         );
     }
 
+    /// Each compact form of the case format, parsed to what it says (the
+    /// words of cases/README.md), and the expectation a wrong type names.
+    #[test]
+    fn forms_parse_to_what_they_say() {
+        fn one<T: serde::de::DeserializeOwned>(src: &str) -> Result<T, String> {
+            from_node::<T>(&parse(src).unwrap()).map_err(|e| e.message)
+        }
+        // Payloads.
+        let bytes = |src: &str| one::<Payload>(src).map(|p| (p.bytes(), p.len(), p.is_empty()));
+        assert_eq!(bytes("42"), Ok((b"42".to_vec(), 2, false)));
+        assert_eq!(bytes("~"), Ok((Vec::new(), 0, true)));
+        assert_eq!(bytes("''"), Ok((Vec::new(), 0, true)));
+        assert_eq!(
+            bytes("{concat: [ab, {repeat: xyz, len: 7}]}"),
+            Ok((b"abxyzxyzx".to_vec(), 9, false))
+        );
+        assert_eq!(
+            bytes("{close: {code: 1000, reason: bye}}"),
+            Ok((b"\x03\xe8bye".to_vec(), 5, false))
+        );
+        assert_eq!(bytes("{repeat: '', len: 0}"), Ok((Vec::new(), 0, true)));
+        assert_eq!(
+            bytes("{repeat: '', len: 3}"),
+            Err("cannot repeat an empty pattern".into())
+        );
+        let e = one::<Payload>("[1]").expect_err("a list");
+        assert!(e.contains("a payload: a string, or a mapping"), "{e}");
+        // Masks.
+        assert_eq!(
+            one::<MaskSpec>("12345678"),
+            Ok(MaskSpec::Key([0x12, 0x34, 0x56, 0x78]))
+        );
+        assert_eq!(
+            one::<MaskSpec>("'0a0b0c0d'"),
+            Ok(MaskSpec::Key([10, 11, 12, 13]))
+        );
+        assert_eq!(one::<MaskSpec>("false"), Ok(MaskSpec::Off));
+        assert!(one::<MaskSpec>("'0a0b0c'").is_err());
+        let e = one::<MaskSpec>("[1]").expect_err("a list");
+        assert!(e.contains("true, false or a 4-byte hex key"), "{e}");
+        let e = one::<OpcodeSpec>("[1]").expect_err("a list");
+        assert!(e.contains("expected"), "{e}");
+        // Statuses.
+        let status = |src: &str| one::<StatusSpec>(src).map(|s| s.to_string());
+        assert_eq!(status("101"), Ok("101".into()));
+        assert_eq!(status("[101, 4xx]"), Ok("101 or 4xx".into()));
+        assert_eq!(status("[]"), Err("a status list cannot be empty".into()));
+        let e = one::<StatusSpec>("{a: 1}").expect_err("a mapping");
+        assert!(e.contains("a status such as 101, 426 or 4xx"), "{e}");
+        // Close steps.
+        let close = |src: &str| one::<CloseStep>(src).map(|c| (c.code, c.reason.bytes()));
+        assert_eq!(close("1001"), Ok((Some(1001), Vec::new())));
+        assert_eq!(
+            close("{code: 1002, reason: x}"),
+            Ok((Some(1002), b"x".to_vec()))
+        );
+        assert_eq!(close("{}"), Ok((None, Vec::new())));
+        assert!(close("{reason: x}").is_err_and(|e| e.starts_with("a close reason needs a code")));
+        assert!(close("70000").is_err_and(|e| e.contains("does not fit in 16 bits")));
+        let e = one::<CloseStep>("[1]").expect_err("a list");
+        assert!(
+            e.contains("a close code, or a mapping with `code` and `reason`"),
+            "{e}"
+        );
+        // Waits.
+        let wait = |src: &str| one::<Wait>(src).map(|w| (w.what, w.silence, w.timeout));
+        assert_eq!(wait("echo"), Ok((WaitFor::Echo, None, None)));
+        assert_eq!(wait("close"), Ok((WaitFor::Close, None, None)));
+        assert_eq!(wait("end"), Ok((WaitFor::End, None, None)));
+        assert!(wait("soon").is_err_and(|e| e.starts_with("unknown wait `soon`")));
+        assert_eq!(
+            wait("{for: close, timeout: 2s}"),
+            Ok((WaitFor::Close, None, Some(Millis(2000))))
+        );
+        assert_eq!(
+            wait("{silence: 300ms}"),
+            Ok((WaitFor::Silence, Some(Millis(300)), None))
+        );
+        assert_eq!(
+            wait("{for: silence, silence: 300ms}"),
+            Ok((WaitFor::Silence, Some(Millis(300)), None))
+        );
+        assert_eq!(
+            wait("{for: echo, silence: 300ms}"),
+            Err("`silence` cannot be combined with `for`".into())
+        );
+        assert!(wait("{for: silence}").is_err_and(|e| e.starts_with("a wait needs")));
+        let e = one::<Wait>("[1]").expect_err("a list");
+        assert!(e.contains("echo, close, end, or a mapping"), "{e}");
+    }
+
     #[test]
     fn durations_scale() {
         use std::time::Duration;

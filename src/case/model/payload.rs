@@ -260,6 +260,7 @@ impl Payload {
             Payload::Empty => {}
             Payload::Text(t) => out.extend_from_slice(t.as_bytes()),
             Payload::Bytes(b) => out.extend_from_slice(b),
+            Payload::Repeat { pattern, .. } if pattern.is_empty() => {}
             Payload::Repeat { pattern, len } => {
                 let start = out.len();
                 while out.len() - start + pattern.len() <= *len {
