@@ -119,6 +119,13 @@ mod tests {
             "fr.1.2", "1.-x", "1._x",
         ];
         ids.sort_by(|a, b| compare_ids(a, b));
+        // Both directions: a sort alone would not notice a comparison that
+        // is not antisymmetric.
+        for (a, b) in [("1.2", "1.-x"), ("2", "cl"), ("1.1", "1.1.1"), ("9", "10")] {
+            assert_eq!(compare_ids(a, b), Ordering::Less, "{a} < {b}");
+            assert_eq!(compare_ids(b, a), Ordering::Greater, "{b} > {a}");
+        }
+        assert_eq!(compare_ids("1.a", "1.a"), Ordering::Equal);
         // Numbers before names (even `-`, which sorts before digits as text),
         // part by part; a shorter id first.
         assert_eq!(

@@ -291,7 +291,7 @@ mod tests {
         let e = one::<MaskSpec>("[1]").expect_err("a list");
         assert!(e.contains("true, false or a 4-byte hex key"), "{e}");
         let e = one::<OpcodeSpec>("[1]").expect_err("a list");
-        assert!(e.contains("expected"), "{e}");
+        assert!(e.contains("an opcode name or a number from 0 to 15"), "{e}");
         // Statuses.
         let status = |src: &str| one::<StatusSpec>(src).map(|s| s.to_string());
         assert_eq!(status("101"), Ok("101".into()));
