@@ -22,6 +22,20 @@ pub fn accept_for(key: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(h.finalize())
 }
 
+/// The same letters in the other case: a wrong accept value that only a
+/// case-insensitive comparison would take (base64 is case-sensitive).
+pub fn swap_case(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
+}
+
 /// Base64 of 16 key bytes.
 pub fn key_from_bytes(bytes: &[u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -233,6 +247,11 @@ mod tests {
             accept_for("dGhlIHNhbXBsZSBub25jZQ=="),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
+    }
+
+    #[test]
+    fn swap_case_swaps_letters_only() {
+        assert_eq!(swap_case("aB3+/="), "Ab3+/=");
     }
 
     #[test]

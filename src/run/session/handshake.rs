@@ -51,18 +51,7 @@ impl Session<'_> {
                     .nth(1)
                     .unwrap_or("/")
                     .to_string();
-                // Base64 is case-sensitive: the same letters in the other
-                // case are a wrong accept value.
-                let swapped: String = accept
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_uppercase() {
-                            c.to_ascii_lowercase()
-                        } else {
-                            c.to_ascii_uppercase()
-                        }
-                    })
-                    .collect();
+                let swapped = crate::wire::handshake::swap_case(&accept);
                 let text = String::from_utf8_lossy(&bytes)
                     .replace("{accept_swapcase}", &swapped)
                     .replace("{accept}", &accept)
