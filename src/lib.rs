@@ -8,6 +8,7 @@
 pub mod case;
 pub mod cli;
 pub mod conclude;
+pub mod deflate;
 pub mod judge;
 pub mod reference;
 pub mod report;

@@ -1,0 +1,4 @@
+//! permessage-deflate (RFC 7692) below the session: our own inflater that
+//! reports what a judge needs (back-reference distances, references across
+//! messages, bounded output), a compressor for windows zlib cannot make, and
+//! the negotiation rules. Knows nothing of sockets or cases.
