@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A running `wsspec serve`.
@@ -29,13 +29,16 @@ impl Serve {
         let _ = std::fs::remove_dir_all(&report_dir);
         let log = std::fs::File::create(report_dir.with_extension("stderr"))
             .expect("a file for serve's stderr");
+        let console = std::fs::File::create(report_dir.with_extension("stdout"))
+            .expect("a file for serve's stdout");
         let child = Command::new(env!("CARGO_BIN_EXE_wsspec"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .arg("--report-dir")
             .arg(&report_dir)
             .args(patterns.iter().flat_map(|p| ["--cases", p]))
             .args(extra)
-            .stdout(Stdio::null())
+            .env("CI", "1")
+            .stdout(console)
             .stderr(log)
             .spawn()
             .expect("start wsspec serve");
@@ -85,8 +88,14 @@ impl Serve {
         std::fs::read_to_string(self.report_dir.with_extension("stderr")).unwrap_or_default()
     }
 
+    /// What serve has printed on stdout so far (its console reporter).
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(self.report_dir.with_extension("stdout")).unwrap_or_default()
+    }
+
     pub fn remove_reports(&self) {
         let _ = std::fs::remove_file(self.report_dir.with_extension("stderr"));
+        let _ = std::fs::remove_file(self.report_dir.with_extension("stdout"));
         let _ = std::fs::remove_dir_all(&self.report_dir);
     }
 }
