@@ -2,3 +2,5 @@
 //! reports what a judge needs (back-reference distances, references across
 //! messages, bounded output), a compressor for windows zlib cannot make, and
 //! the negotiation rules. Knows nothing of sockets or cases.
+
+pub mod negotiate;
