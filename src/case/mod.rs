@@ -7,6 +7,7 @@ pub mod filter;
 pub mod load;
 pub mod matrix;
 pub mod model;
+pub mod payload_kinds;
 pub mod yaml;
 
 pub use filter::Selection;

@@ -3,4 +3,8 @@
 //! messages, bounded output), a compressor for windows zlib cannot make, and
 //! the negotiation rules. Knows nothing of sockets or cases.
 
+pub mod compress;
+pub mod inflate;
+pub mod short_window;
+
 pub mod negotiate;

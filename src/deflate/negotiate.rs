@@ -550,13 +550,14 @@ impl fmt::Display for ResponseFault {
 }
 
 /// What a client concludes from the server's `Sec-WebSocket-Extensions`
-/// (`None`: the header was absent or empty): the agreement, `None` when the
-/// server declined, or the fault that must fail the connection. A response
-/// may match any of the offers (RFC 7692 5.1: the server picks one).
+/// (`None`: the header was absent or empty): the agreement with the index of
+/// the first offer the response fits, `None` when the server declined, or
+/// the fault that must fail the connection. A response may match any of the
+/// offers (RFC 7692 5.1: the server picks one).
 pub fn check_response(
     offers: &[Offer],
     header: Option<&str>,
-) -> Result<Option<Agreement>, ResponseFault> {
+) -> Result<Option<(Agreement, usize)>, ResponseFault> {
     let Some(value) = header else {
         return Ok(None);
     };
@@ -577,9 +578,9 @@ pub fn check_response(
     // The response must fit at least one offer; report the first misfit
     // when none fits.
     let mut first_fault = None;
-    for offer in offers {
+    for (i, offer) in offers.iter().enumerate() {
         match fits(offer, &response) {
-            Ok(()) => return Ok(Some(response.agreement())),
+            Ok(()) => return Ok(Some((response.agreement(), i))),
             Err(fault) => {
                 first_fault.get_or_insert(fault);
             }
@@ -587,7 +588,7 @@ pub fn check_response(
     }
     match first_fault {
         Some(fault) => Err(fault),
-        None => Ok(Some(response.agreement())),
+        None => Ok(Some((response.agreement(), 0))),
     }
 }
 
@@ -819,7 +820,9 @@ mod tests {
         let plain = offers("permessage-deflate");
         let with_bits =
             offers("permessage-deflate; client_max_window_bits=10; server_max_window_bits=10");
-        let check = |o: &[Offer], h: &str| check_response(o, Some(h));
+        let check = |o: &[Offer], h: &str| {
+            check_response(o, Some(h)).map(|a| a.map(|(agreement, _)| agreement))
+        };
         assert_eq!(
             check(&plain, "permessage-deflate"),
             Ok(Some(Agreement::default()))
@@ -882,6 +885,15 @@ mod tests {
         // A response fits any one of several offers.
         let several = offers("permessage-deflate; server_max_window_bits=9, permessage-deflate");
         assert!(check(&several, "permessage-deflate; server_max_window_bits=12").is_ok());
+        assert_eq!(
+            check_response(
+                &several,
+                Some("permessage-deflate; server_max_window_bits=12")
+            )
+            .map(|a| a.map(|(_, i)| i)),
+            Ok(Some(1)),
+            "the second offer is the one that fits"
+        );
         assert_eq!(
             check(
                 &offers("permessage-deflate; server_max_window_bits=9"),

@@ -4,11 +4,15 @@
 //! connection. Pure functions; the verdict modules grade these facts.
 
 use crate::case::model::WaitFor;
+use crate::deflate::negotiate::Agreement;
 use crate::transcript::{
-    is_probe_frame, ConnectFailure, EventKind, HandshakeFailure, Party, Transcript,
+    is_probe_frame, ConnectFailure, DeflateNegotiation, EventKind, HandshakeFailure, Party,
+    Transcript,
 };
 use crate::wire::bytelog::ByteLog;
-use crate::wire::message::{CloseBody, FrameRecord, MessageRecord};
+use crate::wire::message::{
+    CloseBody, CompressionRecord, FrameRecord, InflateResult, MessageRecord,
+};
 use crate::wire::Opcode;
 
 /// One received event, as compared with a case's expectations.
@@ -59,6 +63,22 @@ pub struct Facts {
     pub deadline: bool,
     /// wsspec was the server (the peer under test is a client).
     pub harness_is_server: bool,
+    /// What permessage-deflate agreed, if it did.
+    pub deflate: Option<Agreement>,
+}
+
+impl Facts {
+    /// The window (bits) and whether the peer must reset its context after
+    /// each message, for the peer's own direction.
+    fn peer_deflate(&self) -> Option<(u8, bool)> {
+        self.deflate.map(|a| {
+            if self.harness_is_server {
+                (a.client_max_window_bits, a.client_no_context_takeover)
+            } else {
+                (a.server_max_window_bits, a.server_no_context_takeover)
+            }
+        })
+    }
 }
 
 fn is_real_close(f: &FrameRecord) -> bool {
@@ -80,8 +100,18 @@ pub fn facts(t: &Transcript) -> Facts {
                 f.status = Some(*status);
                 f.harness_is_server = true;
             }
+            EventKind::Deflate {
+                negotiation: DeflateNegotiation::Agreed { agreement, .. },
+            } => f.deflate = Some(*agreement),
             EventKind::MessageReceived { message } => {
-                if message.utf8_valid == Some(false) {
+                if let (Some(c), Some((bits, resets))) = (&message.compressed, f.peer_deflate()) {
+                    compressed_message_problems(c, bits, resets, &mut f.frame_violations);
+                }
+                let inflated_whole = message
+                    .compressed
+                    .as_ref()
+                    .is_none_or(|c| c.result == InflateResult::Complete);
+                if message.utf8_valid == Some(false) && inflated_whole {
                     f.frame_violations.push(
                         "the peer sent a text message that is not valid UTF-8 (RFC 6455 8.1)"
                             .into(),
@@ -99,7 +129,12 @@ pub fn facts(t: &Transcript) -> Facts {
                         frame.head.opcode.name()
                     ));
                 }
-                check_frame(frame, f.harness_is_server, &mut f.frame_violations);
+                check_frame(
+                    frame,
+                    f.harness_is_server,
+                    f.deflate.is_some(),
+                    &mut f.frame_violations,
+                );
                 if let Some(k) = frame.head.mask {
                     keys.push(k);
                 }
@@ -226,9 +261,41 @@ impl Fragments {
     }
 }
 
+/// RFC 7692 rules for one compressed message the peer sent: it inflates
+/// (7.2.2), stays within the window agreed for the peer's direction
+/// (7.1.2.1, 7.1.2.2) and, where the peer agreed to reset its context,
+/// refers to nothing before the message (7.1.1.1, 7.1.1.2).
+fn compressed_message_problems(
+    c: &CompressionRecord,
+    window_bits: u8,
+    resets: bool,
+    out: &mut Vec<String>,
+) {
+    if let InflateResult::Corrupt { detail } = &c.result {
+        out.push(format!(
+            "the peer sent a compressed message that does not inflate: {detail} (RFC 7692 7.2.2)"
+        ));
+        return;
+    }
+    let window = 1u32 << window_bits.min(15);
+    if c.max_distance > window {
+        out.push(format!(
+            "the peer's compressed message refers {} bytes back, beyond the {window}-byte window ({window_bits} bits) agreed for its direction (RFC 7692 7.1.2)",
+            c.max_distance
+        ));
+    }
+    if c.refers_back && resets {
+        out.push(
+            "the peer's compressed message refers to an earlier message, though it agreed to no context takeover (RFC 7692 7.1.1)"
+                .into(),
+        );
+    }
+}
+
 /// RFC 6455 5.1-5.5 rules for a frame the peer sent (a server's frames are
-/// unmasked, a client's masked).
-fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>) {
+/// unmasked, a client's masked); with permessage-deflate agreed, RSV1 is
+/// allowed on the first frame of a data message only (RFC 7692 6.1).
+fn check_frame(frame: &FrameRecord, peer_is_client: bool, deflate: bool, out: &mut Vec<String>) {
     let h = &frame.head;
     let name = h.opcode.name();
     if peer_is_client && h.mask.is_none() {
@@ -241,10 +308,20 @@ fn check_frame(frame: &FrameRecord, peer_is_client: bool, out: &mut Vec<String>)
             "the server sent a masked {name} frame (RFC 6455 5.1: a server MUST NOT mask)"
         ));
     }
-    if h.rsv != 0 {
+    let rsv1_allowed = deflate && matches!(h.opcode.0, 1 | 2);
+    if deflate && h.rsv & 4 != 0 && !rsv1_allowed {
         out.push(format!(
-            "the peer sent a {name} frame with RSV bits {:#05b} and no extension negotiated",
-            h.rsv
+            "the peer set RSV1 on a {name} frame; RFC 7692 6.1 allows it only on the first frame of a data message"
+        ));
+    } else if h.rsv & !(if rsv1_allowed { 4 } else { 0 }) != 0 {
+        out.push(format!(
+            "the peer sent a {name} frame with RSV bits {:#05b} {}",
+            h.rsv,
+            if deflate {
+                "that permessage-deflate does not define"
+            } else {
+                "and no extension negotiated"
+            }
         ));
     }
     if h.opcode.is_control() && !h.opcode.is_reserved() {

@@ -9,6 +9,7 @@
 
 pub mod behavior;
 pub mod close;
+pub mod deflate;
 pub mod facts;
 pub mod handshake;
 pub mod request;
@@ -110,6 +111,9 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
             remote_close_code,
             outcome: Outcome::Error,
         };
+    }
+    if let Some(v) = deflate::negotiation_verdict(case, transcript, remote_close_code) {
+        return v;
     }
     let expect = &case.spec.expect;
     let hard = behavior::hard_failure(transcript, &f);

@@ -108,6 +108,7 @@ fn message(payload: &[u8]) -> MessageRecord {
         frames: 1,
         payload: ByteLog::of(payload),
         utf8_valid: Some(true),
+        compressed: None,
     }
 }
 

@@ -10,11 +10,13 @@
 //! [`MAX_LINE`] characters long; the renderers still escape it for their format.
 //! [`hex_dump`] and [`frame_header_bytes`] give the HTML report a byte view.
 
+use std::fmt::Write as _;
+
 use crate::report::sanitize::visible_escape;
-use crate::transcript::{Event, EventKind, Transcript};
+use crate::transcript::{DeflateNegotiation, Event, EventKind, Transcript};
 use crate::wire::bytelog::{hex, ByteLog};
 use crate::wire::decode::{FrameHead, LengthForm};
-use crate::wire::message::{FrameRecord, MessageRecord};
+use crate::wire::message::{FrameRecord, InflateResult, MessageRecord};
 
 /// Longest line, in characters, that [`lines`] produces.
 pub const MAX_LINE: usize = 300;
@@ -67,6 +69,7 @@ impl Direction {
             | K::WaitMet { .. }
             | K::WaitTimedOut { .. }
             | K::SocketError { .. }
+            | K::Deflate { .. }
             | K::Deadline { .. } => Direction::Local,
         }
     }
@@ -207,6 +210,33 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         }
         K::Deadline { after_ms } => format!("Deadline expired after {after_ms} ms"),
         K::TruncatedFrame => "TruncatedFrame: the connection ended mid-frame".to_string(),
+        K::Deflate { negotiation } => match negotiation {
+            DeflateNegotiation::Agreed {
+                agreement,
+                response,
+                harness_resets,
+            } => format!(
+                "Deflate agreed: {agreement}{} (response `{}`)",
+                if *harness_resets {
+                    "; wsspec resets its context, as its offer promised"
+                } else {
+                    ""
+                },
+                plain(response)
+            ),
+            DeflateNegotiation::Declined { passed_over } if passed_over.is_empty() => {
+                "Deflate not agreed".to_string()
+            }
+            DeflateNegotiation::Declined { passed_over } => format!(
+                "Deflate not agreed; passed over: {}",
+                plain(&passed_over.join("; "))
+            ),
+            DeflateNegotiation::Refused { response, fault } => format!(
+                "Deflate response `{}` must be refused: {}",
+                plain(response),
+                plain(fault)
+            ),
+        },
     };
     let mut out = Vec::with_capacity(1 + extra.len());
     out.push(clip(&format!("{}  {arrow} {body}", stamp(ev.at_us))));
@@ -276,6 +306,29 @@ fn message_desc(m: &MessageRecord) -> String {
     );
     if m.utf8_valid == Some(false) {
         s.push_str(" (invalid UTF-8)");
+    }
+    if let Some(c) = &m.compressed {
+        let ratio = if m.payload.len > 0 {
+            c.wire_len as f64 / m.payload.len as f64
+        } else {
+            1.0
+        };
+        let _ = write!(
+            s,
+            " compressed={} ratio={ratio:.3} max_distance={}{}",
+            c.wire_len,
+            c.max_distance,
+            if c.refers_back { " refers-back" } else { "" }
+        );
+        match &c.result {
+            InflateResult::Complete => {}
+            InflateResult::TooLarge { limit } => {
+                let _ = write!(s, " (inflating stopped at the {limit}-byte limit)");
+            }
+            InflateResult::Corrupt { detail } => {
+                let _ = write!(s, " (does not inflate: {})", plain(detail));
+            }
+        }
     }
     s
 }

@@ -40,7 +40,20 @@ pub fn build_frames(
     prng: &mut Prng,
     client_role: bool,
 ) -> Result<Vec<BuiltFrame>, EncodeError> {
-    let payload = spec.payload.bytes();
+    build_frames_with(spec, spec.payload.bytes(), 0, prng, client_role)
+}
+
+/// Builds the frames of one `send` step around `payload` (the step's own
+/// bytes, or what the session made of them: the next slice of a sample, a
+/// compressed message); `first_rsv` is added to the first frame's RSV bits
+/// (RSV1 for a compressed message, RFC 7692 6).
+pub fn build_frames_with(
+    spec: &SendFrame,
+    payload: Vec<u8>,
+    first_rsv: u8,
+    prng: &mut Prng,
+    client_role: bool,
+) -> Result<Vec<BuiltFrame>, EncodeError> {
     let sizes: Vec<usize> = match spec.fragment {
         Some(n) if n > 0 && payload.len() > n => payload.chunks(n).map(<[u8]>::len).collect(),
         _ => vec![payload.len()],
@@ -64,7 +77,7 @@ pub fn build_frames(
             };
             let enc = FrameEncoding {
                 fin: if last { spec.fin } else { false },
-                rsv: if first { spec.rsv.0 } else { 0 },
+                rsv: if first { spec.rsv.0 | first_rsv } else { 0 },
                 opcode: if first {
                     Opcode(spec.opcode.0)
                 } else {

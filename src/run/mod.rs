@@ -15,6 +15,9 @@ use std::sync::Arc;
 
 use crate::case::model::Millis;
 
+/// The default `max_message_size`: room for the corpus's 16 MiB messages.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 << 20;
+
 /// Knobs for running cases.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -30,6 +33,9 @@ pub struct RunOptions {
     pub handshake_timeout: Millis,
     /// Headers added to every handshake (operator's auth, origin...).
     pub extra_headers: Vec<(String, String)>,
+    /// The largest message wsspec inflates (and keeps), in bytes; a
+    /// compressed message that inflates past it is recorded as such.
+    pub max_message_size: usize,
     /// How connections to a target are opened (TCP unless a test or a
     /// later transport says otherwise).
     pub connector: Arc<dyn Connector>,
@@ -45,6 +51,7 @@ impl Default for RunOptions {
             connect_timeout: Millis(5000),
             handshake_timeout: Millis(5000),
             extra_headers: Vec::new(),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             connector: Arc::new(TcpConnector),
         }
     }

@@ -10,13 +10,13 @@ use std::fmt::Write as _;
 
 use crate::judge::{CloseVerdict, Outcome, Verdict};
 use crate::transcript::{
-    is_probe_frame, ConnectFailure, EventKind, FollowUp, HandshakeFailure, HarnessClose,
-    SkippedStep, StepName, Transcript,
+    is_probe_frame, ConnectFailure, DeflateNegotiation, EventKind, FollowUp, HandshakeFailure,
+    HarnessClose, SkippedStep, StepName, Transcript,
 };
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::FrameHead;
 use crate::wire::handshake::{accept_for, ResponseHead};
-use crate::wire::message::{FrameRecord, MessageRecord};
+use crate::wire::message::{FrameRecord, InflateResult, MessageRecord};
 use crate::wire::Opcode;
 
 /// Longest payload printed as text; longer payloads print as length + digest.
@@ -199,6 +199,18 @@ impl Normalizer {
                         follow_up(what)
                     ));
                 }
+                EventKind::Deflate { negotiation } => {
+                    let l = match negotiation {
+                        DeflateNegotiation::Agreed { agreement, .. } => {
+                            format!("deflate: agreed ({agreement})")
+                        }
+                        DeflateNegotiation::Declined { .. } => "deflate: not agreed".to_string(),
+                        DeflateNegotiation::Refused { fault, .. } => {
+                            format!("deflate: a response wsspec must refuse ({fault})")
+                        }
+                    };
+                    self.line(l);
+                }
                 EventKind::TruncatedFrame => {
                     if ending.is_none() {
                         self.recv("(the peer's last frame was cut off)");
@@ -335,10 +347,26 @@ impl Normalizer {
             Some(false) => " (invalid UTF-8)",
             _ => "",
         };
+        // Compressed sizes differ between zlib versions: a compressed
+        // message is recorded by what it inflated to.
+        let summary = match &m.compressed {
+            Some(c) => format!(
+                "compressed in {} frame{}{}",
+                m.frames,
+                if m.frames == 1 { "" } else { "s" },
+                match &c.result {
+                    InflateResult::Complete => String::new(),
+                    InflateResult::TooLarge { limit } => {
+                        format!(", inflating stopped at the {limit}-byte limit")
+                    }
+                    InflateResult::Corrupt { detail } => format!(", does not inflate: {detail}"),
+                }
+            ),
+            None => frame_summary(m.frames, &frames),
+        };
         self.recv(format!(
-            "{kind} message {}{utf8} {}",
+            "{kind} message {}{utf8} {summary}",
             payload_text(&m.payload),
-            frame_summary(m.frames, &frames)
         ));
     }
 
@@ -617,6 +645,7 @@ mod tests {
                 frames,
                 payload: ByteLog::of(payload),
                 utf8_valid: (opcode == 1).then(|| std::str::from_utf8(payload).is_ok()),
+                compressed: None,
             },
         }
     }

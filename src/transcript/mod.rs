@@ -12,6 +12,7 @@ pub use reasons::{
 };
 
 use crate::case::model::WaitFor;
+use crate::deflate::negotiate::Agreement;
 use crate::wire::bytelog::ByteLog;
 use crate::wire::handshake::ResponseHead;
 use crate::wire::message::{FrameRecord, MessageRecord};
@@ -92,6 +93,39 @@ pub enum EventKind {
     ClientKeyReused { key: String, earlier_case: String },
     /// The peer's bytes stopped in the middle of a frame when the connection ended.
     TruncatedFrame,
+    /// How permessage-deflate was negotiated (cases with a `deflate:` block).
+    Deflate { negotiation: DeflateNegotiation },
+}
+
+/// The outcome of a permessage-deflate negotiation, as wsspec concluded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum DeflateNegotiation {
+    /// Agreed, with the response header value that said so.
+    Agreed {
+        agreement: Agreement,
+        response: String,
+        /// wsspec offered `client_no_context_takeover` as a hint (RFC 7692
+        /// 7.1.1.2) and keeps it: it resets its own context after each message.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        harness_resets: bool,
+    },
+    /// Not agreed: the offers passed over and why (empty when the peer
+    /// simply answered without the extension, or offered none).
+    Declined { passed_over: Vec<String> },
+    /// (wsspec as the client) A response RFC 7692 7.1 says the client must
+    /// fail the connection on.
+    Refused { response: String, fault: String },
+}
+
+impl Transcript {
+    /// The permessage-deflate negotiation, if the case had one.
+    pub fn deflate(&self) -> Option<&DeflateNegotiation> {
+        self.kinds().find_map(|k| match k {
+            EventKind::Deflate { negotiation } => Some(negotiation),
+            _ => None,
+        })
+    }
 }
 
 /// Everything recorded for one case.

@@ -125,15 +125,22 @@ pub fn render_raw_request(template: &[u8], parts: &RequestParts<'_>) -> Vec<u8> 
     out
 }
 
+/// Every value of header `name` in a request head, in order, trimmed (the
+/// request line is never a header: its colon-free form or `http:` in a
+/// target does not count, as only lines after the first are read).
+pub fn request_header_values(head: &[u8], name: &str) -> Vec<String> {
+    String::from_utf8_lossy(head)
+        .split('\n')
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim().to_string())
+        .collect()
+}
+
 /// The single Sec-WebSocket-Key of a request head, if it has exactly one.
 pub fn request_key(head: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(head);
-    let keys: Vec<String> = text
-        .split('\n')
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(n, _)| n.trim().eq_ignore_ascii_case("sec-websocket-key"))
-        .map(|(_, v)| v.trim().to_string())
-        .collect();
+    let keys = request_header_values(head, "sec-websocket-key");
     match keys.as_slice() {
         [k] if !k.is_empty() => Some(k.clone()),
         _ => None,

@@ -10,6 +10,7 @@ use super::bytelog::{ByteLog, ByteLogBuilder, DEFAULT_HEAD};
 use super::decode::{DecodeEvent, FrameHead};
 use super::opcode::Opcode;
 use super::utf8::Utf8Stream;
+use crate::deflate::inflate::{InflateOutcome, Inflater};
 
 /// A close frame's body, parsed without judging it.
 /// How much of a close frame's body is kept for parsing (its code and the
@@ -64,6 +65,54 @@ pub struct MessageRecord {
     /// For text messages: whether the payload is valid UTF-8.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub utf8_valid: Option<bool>,
+    /// Set for a permessage-deflate message (RSV1 on its first frame, the
+    /// extension agreed): `payload` is then what it inflated to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub compressed: Option<CompressionRecord>,
+}
+
+/// What inflating one compressed message showed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompressionRecord {
+    /// Compressed bytes on the wire (all frames' payloads).
+    pub wire_len: u64,
+    /// The largest back-reference distance the stream used.
+    pub max_distance: u32,
+    /// Whether the stream referred to data of an earlier message.
+    pub refers_back: bool,
+    pub result: InflateResult,
+}
+
+/// How inflating a message ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum InflateResult {
+    Complete,
+    /// The message grew past the size limit; inflating stopped there.
+    TooLarge {
+        limit: u64,
+    },
+    /// Not a valid DEFLATE stream.
+    Corrupt {
+        detail: String,
+    },
+}
+
+/// Inflation of the messages an observer sees, once permessage-deflate is
+/// agreed for its direction. The inflater keeps 32 KiB of history across
+/// messages whatever was agreed, so that a reference back is seen.
+pub struct Inflating {
+    inflater: Inflater,
+    max_message: usize,
+}
+
+impl Inflating {
+    pub fn new(max_message: usize) -> Inflating {
+        Inflating {
+            inflater: Inflater::new(),
+            max_message,
+        }
+    }
 }
 
 /// What an [`Observer`] reports.
@@ -78,6 +127,9 @@ struct MessageInProgress {
     frames: u32,
     payload: ByteLogBuilder,
     utf8: Utf8Stream,
+    /// The compressed bytes of a compressed message, up to the size limit,
+    /// and how many there were in all.
+    compressed: Option<(Vec<u8>, u64)>,
 }
 
 /// Frame and message observer over decoder events.
@@ -89,6 +141,7 @@ pub struct Observer {
     message: Option<MessageInProgress>,
     /// Whether the current frame's payload also belongs to the current message.
     frame_in_message: bool,
+    inflating: Option<Inflating>,
 }
 
 impl Default for Observer {
@@ -105,7 +158,13 @@ impl Observer {
             frame: None,
             message: None,
             frame_in_message: false,
+            inflating: None,
         }
+    }
+
+    /// Inflates compressed messages from now on (permessage-deflate agreed).
+    pub fn inflate(&mut self, inflating: Inflating) {
+        self.inflating = Some(inflating);
     }
 
     pub fn on_event(&mut self, ev: DecodeEvent<'_>, out: &mut Vec<Observation>) {
@@ -121,9 +180,17 @@ impl Observer {
                 }
                 if self.frame_in_message {
                     if let Some(m) = &mut self.message {
-                        m.payload.push(piece);
-                        if m.opcode == Opcode::TEXT {
-                            m.utf8.feed(piece);
+                        if let Some((bytes, total)) = &mut m.compressed {
+                            *total += piece.len() as u64;
+                            let limit = self.inflating.as_ref().map_or(0, |i| i.max_message);
+                            if bytes.len() + piece.len() <= limit {
+                                bytes.extend_from_slice(piece);
+                            }
+                        } else {
+                            m.payload.push(piece);
+                            if m.opcode == Opcode::TEXT {
+                                m.utf8.feed(piece);
+                            }
                         }
                     }
                 }
@@ -136,11 +203,14 @@ impl Observer {
         self.frame_in_message = false;
         match head.opcode.0 {
             1 | 2 => {
+                let compressed =
+                    (self.inflating.is_some() && head.rsv & 4 != 0).then(|| (Vec::new(), 0));
                 self.message = Some(MessageInProgress {
                     opcode: head.opcode,
                     frames: 0,
                     payload: ByteLogBuilder::new(self.head_cap),
                     utf8: Utf8Stream::default(),
+                    compressed,
                 });
                 self.frame_in_message = true;
             }
@@ -175,17 +245,64 @@ impl Observer {
             close,
         }));
         if self.frame_in_message && fin {
-            if let Some(m) = self.message.take() {
+            if let Some(mut m) = self.message.take() {
+                let compressed = match (m.compressed.take(), &mut self.inflating) {
+                    (Some((bytes, total)), Some(inflating)) => {
+                        Some(inflate_into(&mut m, bytes, total, inflating))
+                    }
+                    _ => None,
+                };
                 let utf8_valid = (m.opcode == Opcode::TEXT).then(|| m.utf8.is_complete_and_valid());
                 out.push(Observation::Message(MessageRecord {
                     opcode: m.opcode,
                     frames: m.frames,
                     payload: m.payload.finish(),
                     utf8_valid,
+                    compressed,
                 }));
             }
         }
         self.frame_in_message = false;
+    }
+}
+
+/// Inflates a compressed message into its payload log and UTF-8 check.
+fn inflate_into(
+    m: &mut MessageInProgress,
+    bytes: Vec<u8>,
+    total: u64,
+    inflating: &mut Inflating,
+) -> CompressionRecord {
+    let limit = inflating.max_message;
+    if total > bytes.len() as u64 {
+        // The compressed bytes alone passed the limit: nothing is inflated.
+        return CompressionRecord {
+            wire_len: total,
+            max_distance: 0,
+            refers_back: false,
+            result: InflateResult::TooLarge {
+                limit: limit as u64,
+            },
+        };
+    }
+    let got = inflating.inflater.inflate_message(&bytes, limit);
+    m.payload.push(&got.data);
+    if m.opcode == Opcode::TEXT {
+        m.utf8.feed(&got.data);
+    }
+    CompressionRecord {
+        wire_len: total,
+        max_distance: u32::try_from(got.max_distance).unwrap_or(u32::MAX),
+        refers_back: got.refers_to_earlier_message,
+        result: match got.outcome {
+            InflateOutcome::Complete => InflateResult::Complete,
+            InflateOutcome::TooLarge => InflateResult::TooLarge {
+                limit: limit as u64,
+            },
+            InflateOutcome::Corrupt(e) => InflateResult::Corrupt {
+                detail: e.to_string(),
+            },
+        },
     }
 }
 

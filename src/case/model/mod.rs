@@ -10,10 +10,12 @@
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
+mod deflate;
 mod expect;
 mod payload;
 mod steps;
 
+pub use deflate::{AcceptSpec, DeflateSpec, Negotiation, DEFAULT_OFFER};
 pub use expect::{
     Alternative, CloseExpect, Closer, EventPattern, Expect, Grade, HandshakeExpect, HeaderExpect,
     StatusPattern, StatusSpec,
@@ -114,6 +116,9 @@ pub struct CaseSpec {
     pub timeout: Option<Millis>,
     #[serde(default)]
     pub handshake: HandshakeSpec,
+    /// permessage-deflate: offer, answer, and the outcome needed.
+    #[serde(default)]
+    pub deflate: Option<DeflateSpec>,
     pub steps: Vec<Step>,
     pub expect: Expect,
     /// Matrix values this case was expanded with (filled by the loader).

@@ -6,6 +6,7 @@
 use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use crate::case::payload_kinds::{self, PayloadKind};
 use crate::wire::bytelog::unhex;
 use crate::wire::LengthForm;
 
@@ -140,6 +141,12 @@ pub enum Payload {
         reason: Box<Payload>,
     },
     Concat(Vec<Payload>),
+    /// `len` bytes of a generated sample (`sample: json`); sent repeatedly,
+    /// each send takes the next slice, wrapping around (Autobahn's 12.x).
+    Sample {
+        kind: PayloadKind,
+        len: usize,
+    },
 }
 
 #[derive(Deserialize)]
@@ -153,6 +160,7 @@ struct PayloadFields {
     len: Option<usize>,
     close: Option<CloseBodySpec>,
     concat: Option<Vec<Payload>>,
+    sample: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -169,7 +177,7 @@ impl<'de> Deserialize<'de> for Payload {
         impl<'de> Visitor<'de> for V {
             type Value = Payload;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a payload: a string, or a mapping with text/hex/base64/repeat/repeat_hex+len/close/concat")
+                f.write_str("a payload: a string, or a mapping with text/hex/base64/repeat/repeat_hex+len/close/concat/sample+len")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Payload, E> {
                 Ok(Payload::Text(s.to_string()))
@@ -199,18 +207,27 @@ impl Payload {
             f.repeat_hex.is_some(),
             f.close.is_some(),
             f.concat.is_some(),
+            f.sample.is_some(),
         ]
         .iter()
         .filter(|b| **b)
         .count();
         if forms != 1 {
             return Err(format!(
-                "a payload mapping needs exactly one of text, hex, base64, repeat, repeat_hex, close, concat (found {forms})"
+                "a payload mapping needs exactly one of text, hex, base64, repeat, repeat_hex, close, concat, sample (found {forms})"
             ));
         }
         let repeated = f.repeat.is_some() || f.repeat_hex.is_some();
+        if let Some(name) = f.sample {
+            let kind = PayloadKind::from_name(&name).ok_or_else(|| {
+                let names: Vec<&str> = PayloadKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown sample `{name}`; samples are {}", names.join(", "))
+            })?;
+            let len = f.len.ok_or("`sample` needs `len` (bytes per message)")?;
+            return Ok(Payload::Sample { kind, len });
+        }
         if f.len.is_some() && !repeated {
-            return Err("`len` goes with `repeat` or `repeat_hex`".into());
+            return Err("`len` goes with `repeat`, `repeat_hex` or `sample`".into());
         }
         if let Some(t) = f.text {
             return Ok(Payload::Text(t));
@@ -248,6 +265,15 @@ impl Payload {
         Ok(Payload::Concat(f.concat.unwrap_or_default()))
     }
 
+    /// The bytes of the `index`-th send of this payload (0 first): only a
+    /// sample moves on from send to send.
+    pub fn bytes_at(&self, index: usize) -> Vec<u8> {
+        match self {
+            Payload::Sample { kind, len } => payload_kinds::message(*kind, *len, index),
+            other => other.bytes(),
+        }
+    }
+
     /// The payload's bytes.
     pub fn bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len());
@@ -276,6 +302,7 @@ impl Payload {
                 reason.write_into(out);
             }
             Payload::Concat(parts) => parts.iter().for_each(|p| p.write_into(out)),
+            Payload::Sample { kind, len } => out.extend(payload_kinds::message(*kind, *len, 0)),
         }
     }
 
@@ -288,6 +315,7 @@ impl Payload {
             Payload::Repeat { len, .. } => *len,
             Payload::Close { code, reason } => code.map_or(0, |_| 2) + reason.len(),
             Payload::Concat(parts) => parts.iter().map(Payload::len).sum(),
+            Payload::Sample { len, .. } => *len,
         }
     }
 

@@ -89,6 +89,11 @@ pub struct SendFrame {
     /// same bytes.
     #[serde(default)]
     pub slice: Option<Vec<usize>>,
+    /// Compress the payload as one permessage-deflate message (with what
+    /// was agreed, or zlib's defaults when nothing was) and set RSV1 on its
+    /// first frame; `rsv` still adds its bits to every frame it names.
+    #[serde(default)]
+    pub compress: bool,
 }
 
 fn yes() -> bool {

@@ -59,11 +59,20 @@ impl Session<'_> {
                     .replace("{request_target}", &target);
                 text.into_bytes()
             }
-            (None, Some(_)) => format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-            )
-            .into_bytes(),
-            (None, None) => b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            (None, Some(_)) => {
+                let extensions = self
+                    .answer_offer(&request)
+                    .map(|v| format!("{}: {v}\r\n", super::deflate::EXTENSIONS))
+                    .unwrap_or_default();
+                format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extensions}\r\n"
+                )
+                .into_bytes()
+            }
+            (None, None) => {
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec()
+            }
         };
         let status = String::from_utf8_lossy(&response)
             .split_whitespace()
@@ -170,6 +179,7 @@ impl Session<'_> {
                         .add
                         .iter()
                         .map(|h| (h.name.clone(), h.value.clone()))
+                        .chain(self.deflate_offer())
                         .collect(),
                 },
             ),
@@ -191,6 +201,9 @@ impl Session<'_> {
             Ok(Head { head, rest }) => match parse_response(&head) {
                 Ok(parsed) => {
                     let switching = parsed.status == 101;
+                    if switching {
+                        self.conclude_offer(&parsed);
+                    }
                     self.record(EventKind::ResponseReceived {
                         head: parsed,
                         raw: log_all(&head),

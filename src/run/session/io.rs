@@ -22,7 +22,7 @@ use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
 use crate::wire::bytelog::{ByteLog, DEFAULT_HEAD};
 use crate::wire::decode::Decoder;
 use crate::wire::frame::FrameEncoding;
-use crate::wire::message::{CloseBody, FrameRecord, Observation, Observer};
+use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation, Observer};
 use crate::wire::{Opcode, Prng};
 
 /// The sending side of the case's transport.
@@ -161,9 +161,13 @@ pub(super) async fn reader_task(
     shared: Arc<Shared>,
     tx: mpsc::UnboundedSender<WriteCmd>,
     mut prng: Prng,
+    inflate: Option<usize>,
 ) {
     let mut decoder = Decoder::new();
     let mut observer = Observer::new(if shared.detailed { DEFAULT_HEAD } else { 16 });
+    if let Some(max) = inflate {
+        observer.inflate(Inflating::new(max));
+    }
     let mut buf = vec![0u8; 64 * 1024];
     let mut pending = leftover;
     loop {

@@ -7,12 +7,14 @@
 //! loop and shutdown; the handshake, sending, waiting, the socket tasks and the
 //! state they share live in the submodules.
 
+mod deflate;
 mod handshake;
 mod io;
 mod send;
 mod shared;
 mod wait;
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,10 +26,12 @@ use self::send::writes_for;
 use self::shared::{PeerState, Shared, WriteCmd};
 use super::{RunOptions, Target, Transport};
 use crate::case::model::Step;
+use crate::case::payload_kinds::PayloadKind;
 use crate::case::Case;
+use crate::deflate::compress::MessageDeflater;
 use crate::transcript::{EventKind, HarnessClose, SkippedStep, StepName, Transcript};
 use crate::wire::bytelog::{ByteLog, DEFAULT_HEAD};
-use crate::wire::message::Observer;
+use crate::wire::message::{Inflating, Observer};
 use crate::wire::{Opcode, Prng};
 
 /// The payload of a `probe: ping` wait's ping starts with this, then a number.
@@ -96,6 +100,9 @@ where
         writer: None,
         reader: None,
         out_observer: Observer::new(if detailed { DEFAULT_HEAD } else { 16 }),
+        agreed: None,
+        unagreed_deflater: None,
+        sample_sends: HashMap::new(),
         messages_sent: 0,
         pings_sent: 0,
         probes_sent: 0,
@@ -124,6 +131,13 @@ struct Session<'a> {
     writer: Option<mpsc::UnboundedSender<WriteCmd>>,
     reader: Option<tokio::task::JoinHandle<()>>,
     out_observer: Observer,
+    /// permessage-deflate as agreed, for wsspec's own messages.
+    agreed: Option<deflate::Agreed>,
+    /// The compressor for `compress: true` when nothing was agreed.
+    unagreed_deflater: Option<MessageDeflater>,
+    /// How many times each sample payload (kind, length) has been sent, so
+    /// that each send takes the next slice.
+    sample_sends: HashMap<(PayloadKind, usize), usize>,
     messages_sent: u64,
     pings_sent: u64,
     probes_sent: u64,
@@ -134,14 +148,27 @@ impl Session<'_> {
         let (rd, wr) = tokio::io::split(stream);
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(writer_task(wr, rx, self.shared.clone()));
+        let inflate = self.agreed.is_some().then_some(self.opts.max_message_size);
+        if let Some(max) = inflate {
+            self.out_observer.inflate(Inflating::new(max));
+        }
         self.reader = Some(tokio::spawn(reader_task(
             rd,
             leftover,
             self.shared.clone(),
             tx.clone(),
             Prng::for_case(&format!("{}/replies", self.case.spec.id), self.opts.seed),
+            inflate,
         )));
         self.writer = Some(tx);
+        if self.deflate_unavailable() {
+            let close = self.close_frame(&crate::case::model::CloseStep {
+                code: Some(1000),
+                reason: crate::case::model::Payload::Empty,
+            });
+            self.send_frames(close, None, None).await;
+            return;
+        }
         for step in &self.case.spec.steps {
             self.step(step).await;
         }

@@ -10,8 +10,8 @@ use tokio::sync::oneshot;
 
 use super::shared::WriteCmd;
 use super::Session;
-use crate::case::model::{CloseStep, Millis, SendFrame};
-use crate::run::build::{build_frames, frame, BuiltFrame};
+use crate::case::model::{CloseStep, Millis, Payload, SendFrame};
+use crate::run::build::{build_frames_with, frame, BuiltFrame};
 use crate::transcript::{EventKind, SkippedStep};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::{DecodeEvent, Decoder};
@@ -21,7 +21,27 @@ use crate::wire::Opcode;
 
 impl Session<'_> {
     pub(super) fn build(&mut self, spec: &SendFrame) -> Vec<BuiltFrame> {
-        match build_frames(spec, &mut self.prng, !self.shared.server_role) {
+        let mut payload = match &spec.payload {
+            Payload::Sample { kind, len } => {
+                let sent = self.sample_sends.entry((*kind, *len)).or_insert(0);
+                let bytes = spec.payload.bytes_at(*sent);
+                *sent += 1;
+                bytes
+            }
+            other => other.bytes(),
+        };
+        let mut first_rsv = 0;
+        if spec.compress {
+            payload = self.compress(&payload);
+            first_rsv = 4;
+        }
+        match build_frames_with(
+            spec,
+            payload,
+            first_rsv,
+            &mut self.prng,
+            !self.shared.server_role,
+        ) {
             Ok(f) => f,
             Err(e) => {
                 self.record(EventKind::StepSkipped {

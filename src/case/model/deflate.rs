@@ -1,0 +1,168 @@
+//! A case's `deflate:` block: what wsspec offers (as the client) or how it
+//! answers offers (as the server) for permessage-deflate, which outcome of
+//! the negotiation the case needs, and the zlib level of what it compresses.
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::deflate::negotiate::AcceptPolicy;
+
+/// Autobahn's default offer (its `PerMessageDeflateOffer()`), used when a
+/// case has a `deflate:` block without `offer`.
+pub const DEFAULT_OFFER: &str =
+    "permessage-deflate; client_no_context_takeover; client_max_window_bits";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeflateSpec {
+    /// (wsspec as the client) The `Sec-WebSocket-Extensions` value offered,
+    /// exactly as written: any parameters, valid or not, several offers.
+    #[serde(default)]
+    pub offer: Option<String>,
+    /// (wsspec as the server) How it answers the client's offers: a mapping
+    /// of what it asks for, or `decline`.
+    #[serde(default)]
+    pub accept: AcceptSpec,
+    /// (wsspec as the server) A `Sec-WebSocket-Extensions` value sent
+    /// verbatim whatever the client offered (to test what clients refuse).
+    #[serde(default)]
+    pub respond: Option<String>,
+    /// Which outcome of the negotiation the case needs.
+    #[serde(default)]
+    pub require: Negotiation,
+    /// zlib level (0-9) for the messages wsspec compresses.
+    #[serde(default)]
+    pub level: Option<u32>,
+}
+
+impl DeflateSpec {
+    pub fn offer_text(&self) -> &str {
+        self.offer.as_deref().unwrap_or(DEFAULT_OFFER)
+    }
+}
+
+/// What the negotiation must come to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Negotiation {
+    /// permessage-deflate agreed; a peer that declines makes the case
+    /// UNIMPLEMENTED (as Autobahn's 12.x and 13.x), a faulty response FAILED.
+    #[default]
+    Accepted,
+    /// The peer must not agree (an invalid offer must be declined, RFC 7692
+    /// 7.1); refusing the handshake is also fine.
+    Declined,
+    /// Either is fine; the case is about what follows.
+    Any,
+}
+
+/// How wsspec, as the server, answers offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptSpec {
+    Decline,
+    Accept(AcceptPolicy),
+}
+
+impl Default for AcceptSpec {
+    fn default() -> Self {
+        AcceptSpec::Accept(AcceptPolicy::default())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptFields {
+    #[serde(default)]
+    client_no_context_takeover: bool,
+    #[serde(default)]
+    client_max_window_bits: Option<u8>,
+    #[serde(default)]
+    server_no_context_takeover: bool,
+    #[serde(default)]
+    server_max_window_bits: Option<u8>,
+}
+
+impl<'de> Deserialize<'de> for AcceptSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AcceptSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`decline`, or a mapping of client_no_context_takeover, client_max_window_bits, server_no_context_takeover, server_max_window_bits")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<AcceptSpec, E> {
+                match s {
+                    "decline" => Ok(AcceptSpec::Decline),
+                    _ => Err(E::custom(format!(
+                        "expected `decline` or a mapping, found `{s}`"
+                    ))),
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AcceptSpec, A::Error> {
+                let f = AcceptFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                for bits in [f.client_max_window_bits, f.server_max_window_bits]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !(8..=15).contains(&bits) {
+                        return Err(de::Error::custom(format!(
+                            "a window size is 8 to 15 bits, found {bits}"
+                        )));
+                    }
+                }
+                Ok(AcceptSpec::Accept(AcceptPolicy {
+                    client_no_context_takeover: f.client_no_context_takeover,
+                    client_max_window_bits: f.client_max_window_bits,
+                    server_no_context_takeover: f.server_no_context_takeover,
+                    server_max_window_bits: f.server_max_window_bits,
+                }))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::de::from_node;
+    use crate::case::yaml::parse;
+
+    fn spec(src: &str) -> Result<DeflateSpec, String> {
+        from_node::<DeflateSpec>(&parse(src).expect("yaml")).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn the_deflate_block_and_its_defaults() {
+        let s = spec("{}").expect("empty block");
+        assert_eq!(s.offer_text(), DEFAULT_OFFER);
+        assert_eq!(s.require, Negotiation::Accepted);
+        assert_eq!(s.accept, AcceptSpec::Accept(AcceptPolicy::default()));
+        let s = spec("{offer: 'permessage-deflate; x=1', require: declined, accept: decline}")
+            .expect("valid");
+        assert_eq!(s.offer_text(), "permessage-deflate; x=1");
+        assert_eq!(s.require, Negotiation::Declined);
+        assert_eq!(s.accept, AcceptSpec::Decline);
+        let s = spec("{accept: {client_max_window_bits: 9, client_no_context_takeover: true}}")
+            .expect("valid");
+        assert_eq!(
+            s.accept,
+            AcceptSpec::Accept(AcceptPolicy {
+                client_no_context_takeover: true,
+                client_max_window_bits: Some(9),
+                ..AcceptPolicy::default()
+            })
+        );
+        for (bad, says) in [
+            ("{accept: maybe}", "expected `decline`"),
+            ("{accept: {client_max_window_bits: 7}}", "8 to 15"),
+            ("{accept: {server_max_window_bits: 16}}", "8 to 15"),
+            ("{accept: {mystery: true}}", "mystery"),
+            ("{require: sometimes}", "sometimes"),
+            ("{offers: x}", "offers"),
+        ] {
+            let err = spec(bad).expect_err(bad);
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+}

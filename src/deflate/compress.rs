@@ -1,0 +1,183 @@
+//! Compressing the messages wsspec sends under permessage-deflate (RFC 7692
+//! 7.2.1): zlib (flate2's zlib-rs backend) for windows of 9 to 15 bits, our
+//! own short-window compressor for 8 bits (zlib cannot make such streams),
+//! a sync flush at the end of each message with its `00 00 ff ff` tail
+//! removed, and the context dropped between messages when the agreement says
+//! so for our direction.
+
+use flate2::{Compress, Compression, FlushCompress};
+
+use super::short_window::ShortWindowDeflater;
+
+/// The zlib level wsspec compresses at unless a case says otherwise: zlib's
+/// default, which Autobahn's fuzzer uses too.
+pub const DEFAULT_LEVEL: u32 = 6;
+
+/// What a compressor needs to know of the agreement for its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Direction {
+    /// The largest window the receiver accepts (8..=15).
+    pub window_bits: u8,
+    /// Reset the context after every message.
+    pub no_context_takeover: bool,
+}
+
+/// The sending side's compressor, kept for the whole connection.
+pub struct MessageDeflater {
+    engine: Engine,
+    no_context_takeover: bool,
+}
+
+enum Engine {
+    Zlib(Box<Compress>),
+    ShortWindow(ShortWindowDeflater),
+}
+
+impl MessageDeflater {
+    pub fn new(direction: Direction, level: u32) -> MessageDeflater {
+        let bits = direction.window_bits.clamp(8, 15);
+        let engine = if bits >= 9 {
+            Engine::Zlib(Box::new(Compress::new_with_window_bits(
+                Compression::new(level.min(9)),
+                false,
+                bits,
+            )))
+        } else {
+            Engine::ShortWindow(ShortWindowDeflater::new(
+                1 << bits,
+                !direction.no_context_takeover,
+            ))
+        };
+        MessageDeflater {
+            engine,
+            no_context_takeover: direction.no_context_takeover,
+        }
+    }
+
+    /// One message's compressed payload (RFC 7692 7.2.1: the trailing
+    /// `00 00 ff ff` of the sync flush removed).
+    pub fn compress_message(&mut self, data: &[u8]) -> Vec<u8> {
+        let mut out = match &mut self.engine {
+            Engine::Zlib(z) => {
+                let out = zlib_sync(z, data);
+                if self.no_context_takeover {
+                    z.reset();
+                }
+                out
+            }
+            Engine::ShortWindow(s) => return s.compress_message(data),
+        };
+        if out.ends_with(&[0, 0, 0xff, 0xff]) {
+            out.truncate(out.len() - 4);
+        }
+        out
+    }
+}
+
+/// Compresses `data` and sync-flushes, growing the output as zlib asks:
+/// the flush is complete once all input is consumed and zlib stopped with
+/// room to spare in the output.
+fn zlib_sync(z: &mut Compress, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    let start_in = z.total_in();
+    loop {
+        let consumed = usize::try_from(z.total_in() - start_in).unwrap_or(usize::MAX);
+        let input = data.get(consumed..).unwrap_or_default();
+        if out.capacity() - out.len() < 64 {
+            out.reserve(out.capacity().max(1024));
+        }
+        let (in_before, out_before) = (z.total_in(), z.total_out());
+        // zlib reports no errors for in-memory deflate with valid
+        // parameters; stop rather than loop if it ever does.
+        if z.compress_vec(input, &mut out, FlushCompress::Sync)
+            .is_err()
+        {
+            break;
+        }
+        let all_in = input.len() as u64 <= z.total_in() - in_before;
+        let room_left = out.len() < out.capacity();
+        let stuck = z.total_in() == in_before && z.total_out() == out_before && room_left;
+        if (all_in && room_left) || stuck {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::inflate::{InflateOutcome, Inflater};
+
+    fn text(n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|i| {
+                b"the quick brown fox jumps over the lazy dog "[i % 44] ^ ((i / 997) as u8 & 1)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_window_round_trips_through_our_inflater_within_its_window() {
+        for bits in 8..=15u8 {
+            for no_context_takeover in [false, true] {
+                let mut d = MessageDeflater::new(
+                    Direction {
+                        window_bits: bits,
+                        no_context_takeover,
+                    },
+                    DEFAULT_LEVEL,
+                );
+                let mut inf = Inflater::new();
+                for (i, len) in [0usize, 1, 100, 5000, 70_000].into_iter().enumerate() {
+                    let msg = text(len + i);
+                    let payload = d.compress_message(&msg);
+                    assert!(!payload.ends_with(&[0, 0, 0xff, 0xff]) || payload.len() < 4);
+                    let got = inf.inflate_message(&payload, 1 << 20);
+                    assert_eq!(got.outcome, InflateOutcome::Complete, "bits {bits}");
+                    assert_eq!(got.data, msg, "bits {bits} message {i}");
+                    assert!(
+                        got.max_distance <= 1 << bits,
+                        "bits {bits}: {}",
+                        got.max_distance
+                    );
+                    if no_context_takeover {
+                        assert!(!got.refers_to_earlier_message, "bits {bits}");
+                    }
+                    if msg.len() > 1000 {
+                        assert!(payload.len() < msg.len() / 4, "real compression at {bits}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn context_takeover_refers_back_to_the_previous_message() {
+        let mut d = MessageDeflater::new(
+            Direction {
+                window_bits: 15,
+                no_context_takeover: false,
+            },
+            DEFAULT_LEVEL,
+        );
+        let mut inf = Inflater::new();
+        let msg = crate::case::payload_kinds::message(
+            crate::case::payload_kinds::PayloadKind::GermanProse,
+            3000,
+            0,
+        );
+        let first = d.compress_message(&msg);
+        inf.inflate_message(&first, 1 << 20);
+        let second = d.compress_message(&msg);
+        assert!(
+            second.len() * 4 < first.len(),
+            "the same message again is mostly back-references: {} then {}",
+            first.len(),
+            second.len()
+        );
+        let got = inf.inflate_message(&second, 1 << 20);
+        assert!(got.refers_to_earlier_message);
+        assert_eq!(got.data, msg);
+    }
+}

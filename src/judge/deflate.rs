@@ -1,0 +1,69 @@
+//! The permessage-deflate negotiation, graded before anything else: a case
+//! that needs the extension is UNIMPLEMENTED when the peer does not agree
+//! (as Autobahn grades 12.x and 13.x); a server response a client must refuse
+//! (RFC 7692 7.1) is FAILED, as is agreeing to an offer the case says must be
+//! declined. The compressed messages themselves are facts ([`super::facts`]).
+
+use super::{CloseVerdict, Outcome, Verdict};
+use crate::case::model::Negotiation;
+use crate::case::Case;
+use crate::transcript::{DeflateNegotiation, Transcript};
+
+/// The verdict the negotiation alone decides, if it decides one.
+pub fn negotiation_verdict(
+    case: &Case,
+    t: &Transcript,
+    remote_close_code: Option<u16>,
+) -> Option<Verdict> {
+    let spec = case.spec.deflate.as_ref()?;
+    let verdict = |outcome: Outcome, reason: String| Verdict {
+        behavior: outcome,
+        behavior_reason: reason,
+        close: CloseVerdict::None,
+        close_reason: "not graded: the negotiation decided the case".into(),
+        remote_close_code,
+        outcome,
+    };
+    let refused_handshake = t.response().is_some_and(|h| h.status != 101);
+    if spec.require == Negotiation::Declined && refused_handshake {
+        return Some(Verdict {
+            behavior: Outcome::Ok,
+            behavior_reason: format!(
+                "the server refused the opening handshake for the offer `{}`: it did not accept it (RFC 7692 7.1 forbids accepting it; refusing is allowed)",
+                spec.offer_text()
+            ),
+            close: CloseVerdict::Ok,
+            close_reason: "no WebSocket connection was opened".into(),
+            remote_close_code,
+            outcome: Outcome::Ok,
+        });
+    }
+    match (t.deflate()?, spec.require) {
+        (DeflateNegotiation::Refused { response, fault }, _) => Some(verdict(
+            Outcome::Failed,
+            format!(
+                "the server answered the offer `{}` with `{response}`, which a client must refuse: {fault} (RFC 7692 7.1)",
+                spec.offer_text()
+            ),
+        )),
+        (DeflateNegotiation::Agreed { response, .. }, Negotiation::Declined) => Some(verdict(
+            Outcome::Failed,
+            format!(
+                "the peer agreed (`{response}`) to the offer `{}`, which RFC 7692 7.1 says must be declined",
+                spec.offer_text()
+            ),
+        )),
+        (DeflateNegotiation::Declined { passed_over }, Negotiation::Accepted) => Some(verdict(
+            Outcome::Unimplemented,
+            if passed_over.is_empty() {
+                "the peer did not agree to permessage-deflate".to_string()
+            } else {
+                format!(
+                    "the peer did not agree to permessage-deflate ({})",
+                    passed_over.join("; ")
+                )
+            },
+        )),
+        _ => None,
+    }
+}
