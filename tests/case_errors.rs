@@ -77,14 +77,14 @@ fn check_exits_2_with_locations() {
 }
 
 /// The case files embedded in the binary (cases/**/*.yaml).
-const EMBEDDED_FILES: usize = 13;
+const EMBEDDED_FILES: usize = 16;
 
 #[test]
 fn embedded_corpus_loads() {
     assert_eq!(case::embedded_sources().len(), EMBEDDED_FILES);
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
-    // 301 Autobahn cases, 49 hs, 30 cl, 9 fr.
-    assert_eq!(cases.len(), 389);
+    // 517 Autobahn cases, 49 hs, 30 cl, 9 fr, 46 pmd.
+    assert_eq!(cases.len(), 651);
     let count = |prefix: &str| {
         cases
             .iter()
@@ -92,14 +92,19 @@ fn embedded_corpus_loads() {
             .count()
     };
     assert_eq!(
-        (count("hs."), count("cl."), count("fr.")),
-        (49, 30, 9),
+        (count("hs."), count("cl."), count("fr."), count("pmd.")),
+        (49, 30, 9, 46),
         "wsspec's own groups"
+    );
+    assert_eq!(
+        (count("12."), count("13.")),
+        (90, 126),
+        "Autobahn's compression groups"
     );
     let autobahn = cases.iter().filter(|c| c.spec.autobahn.is_some()).count();
     assert_eq!(
-        autobahn, 301,
-        "groups 1-7, 9, 10 map one to one onto Autobahn ids"
+        autobahn, 517,
+        "groups 1-7, 9, 10, 12, 13 map one to one onto Autobahn ids"
     );
     assert!(cases.iter().all(|c| !c.rfc.is_empty()));
 }

@@ -51,6 +51,7 @@ fn run_without_url_tests_the_reference_server_and_writes_reports() {
     let out = wsspec()
         .args(["run", "--report-dir"])
         .arg(&dir)
+        .args(harness::beyond_ci_args())
         .args(["--autobahn-json"])
         .arg(dir.join("autobahn"))
         .env("CI", "1")

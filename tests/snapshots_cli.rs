@@ -46,6 +46,7 @@ fn the_reference_peer_matches_its_stored_snapshots() {
         .arg(&dir)
         .arg("--report-dir")
         .arg(dir.join("reports"))
+        .args(harness::beyond_ci_args())
         .env("CI", "1")
         .output()
         .expect("run");
@@ -144,7 +145,15 @@ fn new_and_drift_fail_the_run_and_review_accept_reject_prune_work() {
 }
 
 fn three_runs_agree(name: &str, url: &str) {
-    let cases = harness::corpus(&[]);
+    // Compression cases are deterministic byte for byte once negotiated; one
+    // row of each subgroup is enough to see that their snapshots hold.
+    let cases: Vec<_> = harness::corpus(&[])
+        .into_iter()
+        .filter(|c| {
+            let id = c.spec.id.as_str();
+            !(id.starts_with("12.") || id.starts_with("13.")) || id.ends_with(".1")
+        })
+        .collect();
     let first = harness::snapshot_bodies(&harness::run(url, &cases), &cases);
     for round in 2..=3 {
         let again = harness::snapshot_bodies(&harness::run(url, &cases), &cases);

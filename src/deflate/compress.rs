@@ -152,6 +152,22 @@ mod tests {
         }
     }
 
+    /// Text of pseudo-random words: compressible, but not by repetition alone.
+    fn words(n: usize) -> Vec<u8> {
+        let mut state = 0x2545_f491_u32;
+        let mut out = Vec::with_capacity(n + 16);
+        while out.len() < n {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let len = 2 + (state % 7) as usize;
+            out.extend((0..len).map(|i| b"etaoinshrdlu"[((state >> (i * 3)) % 12) as usize]));
+            out.push(b' ');
+        }
+        out.truncate(n);
+        out
+    }
+
     #[test]
     fn context_takeover_refers_back_to_the_previous_message() {
         let mut d = MessageDeflater::new(
@@ -162,11 +178,7 @@ mod tests {
             DEFAULT_LEVEL,
         );
         let mut inf = Inflater::new();
-        let msg = crate::case::payload_kinds::message(
-            crate::case::payload_kinds::PayloadKind::GermanProse,
-            3000,
-            0,
-        );
+        let msg = words(3000);
         let first = d.compress_message(&msg);
         inf.inflate_message(&first, 1 << 20);
         let second = d.compress_message(&msg);

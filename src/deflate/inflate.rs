@@ -333,7 +333,6 @@ impl Inflater {
     /// appended tail is left (see [`Inflation::tail_ignored`]). Whatever the
     /// outcome, the output decoded becomes history for the next message.
     pub fn inflate_message(&mut self, payload: &[u8], max_output: usize) -> Inflation {
-        let hist = self.window.len();
         let mut run = Run::new(payload, &self.window, max_output);
         let outcome = if payload.is_empty() {
             InflateOutcome::Complete
@@ -359,11 +358,13 @@ impl Inflater {
             ..
         } = run;
         out.truncate(pos);
-        let keep = pos.min(WINDOW_SIZE);
-        self.window.clear();
+        // The new history: the last 32 KiB of the old one followed by this
+        // message's output.
+        let from_out = pos.min(WINDOW_SIZE);
+        let from_old = (WINDOW_SIZE - from_out).min(self.window.len());
+        self.window.drain(..self.window.len() - from_old);
         self.window
-            .extend_from_slice(out.get(pos - keep..).unwrap_or_default());
-        out.drain(..hist.min(out.len()));
+            .extend_from_slice(out.get(pos - from_out..).unwrap_or_default());
         Inflation {
             data: out,
             outcome,
@@ -507,19 +508,11 @@ impl<'a> Bits<'a> {
 
     /// After `rewind`: fills `dst` from the input; `dst.len() <= bytes_left()`.
     fn copy_to(&mut self, dst: &mut [u8]) {
-        let from_data = self
-            .data
-            .get(self.pos..)
-            .unwrap_or_default()
-            .len()
-            .min(dst.len());
-        let (head, rest) = dst.split_at_mut(from_data);
-        head.copy_from_slice(
-            self.data
-                .get(self.pos..self.pos + from_data)
-                .unwrap_or_default(),
-        );
-        self.pos += from_data;
+        let data = self.data.get(self.pos..).unwrap_or_default();
+        let n = data.len().min(dst.len());
+        let (head, rest) = dst.split_at_mut(n);
+        head.copy_from_slice(&data[..n]);
+        self.pos += n;
         for slot in rest {
             *slot = self.byte_at(self.pos).unwrap_or(0);
             self.pos += 1;
@@ -674,6 +667,12 @@ impl<const N: usize> Huffman<N> {
         Ok(())
     }
 
+    /// The table entry for the next bits (length 0: not in the table).
+    #[inline(always)]
+    fn lookup(&self, bits: &Bits) -> u32 {
+        self.fast[(bits.buf as usize) & (N - 1)]
+    }
+
     /// Decodes one symbol and returns its table entry.
     #[inline(always)]
     fn decode(&self, bits: &mut Bits) -> Result<u32, InflateErrorKind> {
@@ -776,14 +775,14 @@ impl From<InflateErrorKind> for Stop {
 
 struct Run<'a> {
     bits: Bits<'a>,
-    /// History then output; `out.len()` is the working area, `pos` the end of
-    /// what was written. Never longer than `limit`.
+    /// The earlier messages' last output (at most 32 KiB).
+    history: &'a [u8],
+    /// This message's output: `out.len()` is the working area, `pos` the end
+    /// of what was written. Never longer than `limit`.
     out: Vec<u8>,
     pos: usize,
-    /// History length plus `max_output`.
+    /// `max_output`.
     limit: usize,
-    /// Where this message's output starts in `out`.
-    msg_start: usize,
     /// Where the current DEFLATE stream's output starts (after a `BFINAL`).
     stream_start: usize,
     max_distance: usize,
@@ -795,25 +794,22 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn new(payload: &'a [u8], history: &[u8], max_output: usize) -> Self {
-        let hist = history.len();
-        let limit = hist.saturating_add(max_output);
+    fn new(payload: &'a [u8], history: &'a [u8], max_output: usize) -> Self {
         let guess = payload
             .len()
             .saturating_mul(4)
             .max(4096)
             .saturating_add(SLACK);
-        let initial = hist.saturating_add(guess).min(limit);
-        let mut out = Vec::with_capacity(initial);
-        out.extend_from_slice(history);
-        out.resize(initial, 0);
+        let limit = max_output;
+        let initial = guess.min(limit);
+        let out = vec![0; initial];
         Run {
             bits: Bits::new(payload),
+            history,
             out,
-            pos: hist,
+            pos: 0,
             limit,
-            msg_start: hist,
-            stream_start: hist,
+            stream_start: 0,
             max_distance: 0,
             refers_earlier: false,
             refers_across_final: false,
@@ -979,6 +975,24 @@ impl<'a> Run<'a> {
         loop {
             self.bits.refill();
             let roomy = self.out.len() - self.pos >= SLACK || self.grow();
+            if roomy {
+                // Up to three literals from one refill (3 x 15 <= 56 bits).
+                let mut n = 0;
+                while n < 3 {
+                    let e = lit.lookup(&self.bits);
+                    let len = e & 0x1f;
+                    if entry_kind(e) != KIND_LITERAL || len.wrapping_sub(1) >= self.bits.cnt {
+                        break;
+                    }
+                    self.bits.consume(len);
+                    self.out[self.pos] = entry_value(e) as u8;
+                    self.pos += 1;
+                    n += 1;
+                }
+                if n > 0 {
+                    continue;
+                }
+            }
             let e = lit.decode(&mut self.bits)?;
             match entry_kind(e) {
                 KIND_LITERAL => {
@@ -1000,11 +1014,15 @@ impl<'a> Run<'a> {
                     }
                     let distance =
                         entry_value(d) as usize + self.bits.take(entry_extra(d))? as usize;
-                    self.check_distance(distance)?;
-                    if roomy {
-                        self.copy_match(distance, length);
+                    if distance > self.pos - self.stream_start {
+                        self.reach_back(distance, length)?;
                     } else {
-                        self.copy_limited(distance, length)?;
+                        self.note_distance(distance);
+                        if roomy {
+                            self.copy_match(distance, length);
+                        } else {
+                            self.copy_limited(distance, length)?;
+                        }
                     }
                 }
                 KIND_END => return Ok(()),
@@ -1018,25 +1036,45 @@ impl<'a> Run<'a> {
     }
 
     #[inline(always)]
-    fn check_distance(&mut self, distance: usize) -> Result<(), Stop> {
-        if distance > self.pos {
-            return Err(InflateErrorKind::DistanceTooFarBack {
-                distance,
-                available: self.pos.min(WINDOW_SIZE),
-            }
-            .into());
-        }
+    fn note_distance(&mut self, distance: usize) {
         if distance > self.max_distance {
             self.max_distance = distance;
         }
-        if distance > self.pos - self.stream_start {
-            if distance > self.pos - self.msg_start {
-                self.refers_earlier = true;
-            } else {
-                self.refers_across_final = true;
-            }
+    }
+
+    /// A match reaching before the current stream: into an earlier stream of
+    /// this message, into earlier messages, or further than all history.
+    #[cold]
+    #[inline(never)]
+    fn reach_back(&mut self, distance: usize, length: usize) -> Result<(), Stop> {
+        if distance <= self.pos {
+            self.refers_across_final = true;
+            self.note_distance(distance);
+            return self.copy_limited(distance, length);
         }
-        Ok(())
+        let back = distance - self.pos;
+        let Some(start) = self.history.len().checked_sub(back) else {
+            return Err(InflateErrorKind::DistanceTooFarBack {
+                distance,
+                available: (self.pos + self.history.len()).min(WINDOW_SIZE),
+            }
+            .into());
+        };
+        self.refers_earlier = true;
+        self.note_distance(distance);
+        // The part in history, then the rest from this message's start.
+        let from_history = length.min(back);
+        let n = from_history.min(self.limit - self.pos);
+        self.ensure_len(self.pos + n);
+        let src = self.history.get(start..start + n).unwrap_or_default();
+        if let Some(dst) = self.out.get_mut(self.pos..self.pos + src.len()) {
+            dst.copy_from_slice(src);
+            self.pos += src.len();
+        }
+        if n < from_history {
+            return Err(Stop::TooLarge);
+        }
+        self.copy_limited(distance, length - from_history)
     }
 
     /// Copies a match with `SLACK` free bytes after `pos` (so chunks may

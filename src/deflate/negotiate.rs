@@ -430,6 +430,9 @@ pub struct AcceptPolicy {
     /// Answer `client_max_window_bits=N`; only to an offer that has
     /// `client_max_window_bits` (RFC 7692 7.1.2.2), else the offer is passed over.
     pub client_max_window_bits: Option<u8>,
+    /// With `client_max_window_bits`: an offer without the parameter is
+    /// accepted without the limit instead of passed over (Autobahn's 13.7).
+    pub client_bits_if_offered: bool,
     /// Answer `server_no_context_takeover` even when not asked (7.1.1.1 allows it).
     pub server_no_context_takeover: bool,
     /// Limit the server's window even when not asked (7.1.2.1 allows it);
@@ -462,7 +465,10 @@ pub fn answer_offers(offers: &[Extension], policy: &AcceptPolicy) -> Answer {
                 continue;
             }
         };
-        if policy.client_max_window_bits.is_some() && offer.client_max_window_bits.is_none() {
+        if policy.client_max_window_bits.is_some()
+            && offer.client_max_window_bits.is_none()
+            && !policy.client_bits_if_offered
+        {
             declined.push((
                 i,
                 "the policy limits the client's window and the offer has no client_max_window_bits"
@@ -470,12 +476,11 @@ pub fn answer_offers(offers: &[Extension], policy: &AcceptPolicy) -> Answer {
             ));
             continue;
         }
-        let client_bits = policy.client_max_window_bits.map(|want| {
-            match offer.client_max_window_bits.flatten() {
-                Some(limit) => want.min(limit),
-                None => want,
-            }
-        });
+        let client_bits = match (policy.client_max_window_bits, offer.client_max_window_bits) {
+            (Some(want), Some(Some(limit))) => Some(want.min(limit)),
+            (Some(want), Some(None)) => Some(want),
+            (_, None) | (None, _) => None,
+        };
         let server_bits = match (offer.server_max_window_bits, policy.server_max_window_bits) {
             (Some(asked), Some(own)) => Some(asked.min(own)),
             (asked, own) => asked.or(own),
@@ -525,10 +530,18 @@ pub enum ResponseFault {
 impl fmt::Display for ResponseFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ResponseFault::Syntax(e) => write!(f, "Sec-WebSocket-Extensions does not parse: {e}"),
-            ResponseFault::NotOffered(n) => write!(f, "extension {n} was not offered"),
-            ResponseFault::TwoResponses => write!(f, "permessage-deflate accepted twice"),
-            ResponseFault::Param(p) => write!(f, "permessage-deflate response: {p}"),
+            ResponseFault::Syntax(e) => write!(
+                f,
+                "Sec-WebSocket-Extensions does not parse: {e} (RFC 6455 9.1)"
+            ),
+            ResponseFault::NotOffered(n) => {
+                write!(f, "extension {n} was not offered (RFC 6455 9.1)")
+            }
+            ResponseFault::TwoResponses => write!(
+                f,
+                "permessage-deflate accepted twice, both using RSV1 (RFC 7692 5.1)"
+            ),
+            ResponseFault::Param(p) => write!(f, "permessage-deflate response: {p} (RFC 7692 7.1)"),
             ResponseFault::UnofferedClientBits => write!(
                 f,
                 "client_max_window_bits in the response, but no offer had it (RFC 7692 7.1.2.2)"
@@ -543,7 +556,7 @@ impl fmt::Display for ResponseFault {
             ),
             ResponseFault::LeftOut(name) => write!(
                 f,
-                "the offer asked for {name} and the response leaves it out, so it accepts no offer"
+                "the offer asked for {name} and the response leaves it out, so it accepts no offer (RFC 7692 7.1.1.1, 7.1.2.1)"
             ),
         }
     }
@@ -777,6 +790,21 @@ mod tests {
         assert_eq!(r.client_max_window_bits, Some(9));
         assert_eq!(agreed.client_max_window_bits, 9);
         assert!(answer("permessage-deflate", limit9).accepted.is_none());
+        // 13.7's fallback: the limit only where the offer allows it.
+        let if_offered = AcceptPolicy {
+            client_bits_if_offered: true,
+            client_no_context_takeover: true,
+            ..limit9
+        };
+        let (r, _) = answer("permessage-deflate", if_offered)
+            .accepted
+            .expect("accepted without the limit");
+        assert_eq!(r.client_max_window_bits, None);
+        assert!(r.client_no_context_takeover);
+        let (r, _) = answer(default_offer, if_offered)
+            .accepted
+            .expect("accepted");
+        assert_eq!(r.client_max_window_bits, Some(9));
         // Never above what the client allowed.
         let (r, _) = answer("permessage-deflate; client_max_window_bits=8", limit9)
             .accepted

@@ -201,11 +201,12 @@ fn lz77(buf: &[u8], start: usize, max_distance: usize) -> Vec<Token> {
             if distance > max_distance {
                 break;
             }
-            let len = buf[c..]
-                .iter()
-                .zip(&buf[i..i + max_len])
-                .take_while(|(a, b)| a == b)
-                .count();
+            // A candidate can only do better if it matches one byte further.
+            let len = if best_len < max_len && buf[c + best_len] == buf[i + best_len] {
+                match_len(&buf[c..], &buf[i..i + max_len])
+            } else {
+                0
+            };
             if len > best_len {
                 best_len = len;
                 best_dist = distance;
@@ -232,6 +233,27 @@ fn lz77(buf: &[u8], start: usize, max_distance: usize) -> Vec<Token> {
         i += step;
     }
     tokens
+}
+
+/// How many leading bytes of `b` (at most `b.len()`) equal those of `a`,
+/// which is at least as long; eight at a time.
+fn match_len(a: &[u8], b: &[u8]) -> usize {
+    let mut n = 0;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else {
+            break;
+        };
+        let diff = u64::from_le_bytes(x) ^ u64::from_le_bytes(y);
+        if diff != 0 {
+            return n + (diff.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + a[n..]
+        .iter()
+        .zip(&b[n..])
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Hash chains: `head[h]` is the latest position whose next three bytes hash

@@ -4,15 +4,17 @@
 //! (RFC 7692 7.1) is FAILED, as is agreeing to an offer the case says must be
 //! declined. The compressed messages themselves are facts ([`super::facts`]).
 
+use super::facts::Facts;
 use super::{CloseVerdict, Outcome, Verdict};
 use crate::case::model::Negotiation;
 use crate::case::Case;
-use crate::transcript::{DeflateNegotiation, Transcript};
+use crate::transcript::{DeflateNegotiation, Party, Transcript};
 
 /// The verdict the negotiation alone decides, if it decides one.
 pub fn negotiation_verdict(
     case: &Case,
     t: &Transcript,
+    f: &Facts,
     remote_close_code: Option<u16>,
 ) -> Option<Verdict> {
     let spec = case.spec.deflate.as_ref()?;
@@ -38,14 +40,50 @@ pub fn negotiation_verdict(
             outcome: Outcome::Ok,
         });
     }
+    let harness_is_server = t.request_received().is_some();
     match (t.deflate()?, spec.require) {
+        // The case sent an answer the client must refuse: a client that
+        // goes on talking has accepted it; otherwise what it does next is
+        // graded by the case's expectation.
+        (DeflateNegotiation::Refused { response, fault }, _) if harness_is_server => {
+            let went_on = f.first_closer != Some(Party::Peer) || !f.received.is_empty();
+            went_on.then(|| {
+                verdict(
+                    Outcome::Failed,
+                    format!(
+                        "wsspec answered `{response}`, which the client must refuse ({fault}), but the client went on: it {} and received {}",
+                        if f.first_closer == Some(Party::Peer) {
+                            "closed later"
+                        } else {
+                            "did not close first"
+                        },
+                        super::behavior::describe_received(f)
+                    ),
+                )
+            })
+        }
         (DeflateNegotiation::Refused { response, fault }, _) => Some(verdict(
             Outcome::Failed,
             format!(
-                "the server answered the offer `{}` with `{response}`, which a client must refuse: {fault} (RFC 7692 7.1)",
+                "the server answered the offer `{}` with `{response}`, which a client must refuse: {fault}",
                 spec.offer_text()
             ),
         )),
+        (
+            DeflateNegotiation::Agreed { .. } | DeflateNegotiation::Declined { .. },
+            Negotiation::Refused,
+        ) if harness_is_server => {
+            let response = match t.deflate() {
+                Some(DeflateNegotiation::Agreed { response, .. }) => response.as_str(),
+                _ => "",
+            };
+            Some(verdict(
+                Outcome::Unimplemented,
+                format!(
+                    "the client's own offer makes the answer `{response}` valid, so there is nothing for it to refuse"
+                ),
+            ))
+        }
         (DeflateNegotiation::Agreed { response, .. }, Negotiation::Declined) => Some(verdict(
             Outcome::Failed,
             format!(

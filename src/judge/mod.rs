@@ -112,7 +112,7 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
             outcome: Outcome::Error,
         };
     }
-    if let Some(v) = deflate::negotiation_verdict(case, transcript, remote_close_code) {
+    if let Some(v) = deflate::negotiation_verdict(case, transcript, &f, remote_close_code) {
         return v;
     }
     let expect = &case.spec.expect;

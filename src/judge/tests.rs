@@ -1585,3 +1585,315 @@ fn framing_rules_and_informational_descriptions() {
         v.behavior_reason
     );
 }
+
+// ---------------------------------------------------------------------------
+// permessage-deflate: the negotiation rules (judge/deflate.rs) and the facts
+// about compressed frames and messages (judge/facts.rs).
+// ---------------------------------------------------------------------------
+
+fn deflate_case(block: &str, expect: &str) -> Case {
+    case(&format!(
+        "    deflate: {block}\n    steps: []\n    expect:\n{expect}"
+    ))
+}
+
+const ECHO_EXPECT: &str =
+    "      ok: [echo]\n      close: {by: harness, codes: [1000], clean: true}\n";
+const FAIL_EXPECT: &str = "      ok: []\n      close: {by: peer}\n";
+
+fn agreement(bits: u8, no_context: bool) -> crate::deflate::negotiate::Agreement {
+    crate::deflate::negotiate::Agreement {
+        server_no_context_takeover: no_context,
+        client_no_context_takeover: no_context,
+        server_max_window_bits: bits,
+        client_max_window_bits: bits,
+    }
+}
+
+fn agreed(bits: u8, no_context: bool) -> EventKind {
+    EventKind::Deflate {
+        negotiation: crate::transcript::DeflateNegotiation::Agreed {
+            agreement: agreement(bits, no_context),
+            response: "permessage-deflate".into(),
+            harness_resets: false,
+        },
+    }
+}
+
+/// `events`, with `negotiation` put right after the handshake's events.
+fn with_negotiation(events: &[E], at: usize, negotiation: EventKind) -> Transcript {
+    let mut t = transcript(events);
+    t.events.insert(
+        at,
+        Event {
+            at_us: 0,
+            kind: negotiation,
+        },
+    );
+    t
+}
+
+fn compressed_text(
+    payload: &str,
+    max_distance: u32,
+    refers_back: bool,
+    result: crate::wire::message::InflateResult,
+) -> EventKind {
+    let mut m = message(payload.as_bytes());
+    m.compressed = Some(crate::wire::message::CompressionRecord {
+        wire_len: 7,
+        max_distance,
+        refers_back,
+        result,
+    });
+    EventKind::MessageReceived { message: m }
+}
+
+#[test]
+fn deflate_negotiation_rows() {
+    use crate::transcript::DeflateNegotiation as N;
+    let echo = [
+        E::Handshake,
+        E::SentText("x"),
+        E::GotText("x"),
+        E::SentClose(1000),
+        E::GotClose(Some(1000)),
+        E::PeerEof,
+    ];
+    let declined = EventKind::Deflate {
+        negotiation: N::Declined {
+            passed_over: vec!["offer 1: unknown parameter x".into()],
+        },
+    };
+    let refused = EventKind::Deflate {
+        negotiation: N::Refused {
+            response: "permessage-deflate; client_max_window_bits=10".into(),
+            fault: "client_max_window_bits in the response, but no offer had it".into(),
+        },
+    };
+    // (case, transcript, outcome, words the reason must hold)
+    let rows: Vec<(Case, Transcript, Outcome, &str)> = vec![
+        // Required and agreed: graded as usual.
+        (
+            deflate_case("{}", ECHO_EXPECT),
+            with_negotiation(&echo, 2, agreed(15, false)),
+            Outcome::Ok,
+            "as expected",
+        ),
+        // Required and declined: UNIMPLEMENTED, with what was passed over.
+        (
+            deflate_case("{}", ECHO_EXPECT),
+            with_negotiation(&echo, 2, declined.clone()),
+            Outcome::Unimplemented,
+            "unknown parameter x",
+        ),
+        // Must be declined, and was: graded as usual.
+        (
+            deflate_case("{require: declined}", ECHO_EXPECT),
+            with_negotiation(&echo, 2, declined.clone()),
+            Outcome::Ok,
+            "as expected",
+        ),
+        // Must be declined, and was agreed to: FAILED.
+        (
+            deflate_case(
+                "{offer: 'permessage-deflate; server_max_window_bits=7', require: declined}",
+                ECHO_EXPECT,
+            ),
+            with_negotiation(&echo, 2, agreed(15, false)),
+            Outcome::Failed,
+            "must be declined",
+        ),
+        // Must be declined, and the whole handshake was refused: OK.
+        (
+            deflate_case("{require: declined}", ECHO_EXPECT),
+            transcript(&[E::Status(400)]),
+            Outcome::Ok,
+            "refusing is allowed",
+        ),
+        // A required negotiation with the handshake refused is graded as a
+        // refused handshake, not as declined.
+        (
+            deflate_case("{}", ECHO_EXPECT),
+            transcript(&[E::Status(400)]),
+            Outcome::Failed,
+            "400",
+        ),
+        // As the client: a server answer a client must refuse is FAILED,
+        // whatever follows.
+        (
+            deflate_case("{require: any}", ECHO_EXPECT),
+            with_negotiation(&echo, 2, refused.clone()),
+            Outcome::Failed,
+            "must refuse",
+        ),
+        // `any`: declined is fine.
+        (
+            deflate_case("{require: any}", ECHO_EXPECT),
+            with_negotiation(&echo, 2, declined),
+            Outcome::Ok,
+            "as expected",
+        ),
+    ];
+    for (i, (case, t, want, words)) in rows.into_iter().enumerate() {
+        let v = judge(&case, &t);
+        assert_eq!(v.outcome, want, "row {i}: {v:?}");
+        assert!(
+            v.behavior_reason.contains(words),
+            "row {i}: `{words}` not in {}",
+            v.behavior_reason
+        );
+    }
+}
+
+#[test]
+fn deflate_client_role_rows() {
+    use crate::transcript::DeflateNegotiation as N;
+    let refused = EventKind::Deflate {
+        negotiation: N::Refused {
+            response: "x-unoffered".into(),
+            fault: "extension x-unoffered was not offered (RFC 6455 9.1)".into(),
+        },
+    };
+    let case = deflate_case("{respond: x-unoffered, require: refused}", FAIL_EXPECT);
+    // The client failed the connection at once: graded by the expectation.
+    let t = with_negotiation(&[E::ClientUpgraded, E::PeerEof], 1, refused.clone());
+    let v = judge(&case, &t);
+    assert_eq!(v.outcome, Outcome::Ok, "{v:?}");
+    // The client went on and sent a message: FAILED, saying so.
+    let t = with_negotiation(
+        &[
+            E::ClientUpgraded,
+            E::ClientText("hi"),
+            E::ClientClose(1000),
+            E::PeerEof,
+        ],
+        1,
+        refused,
+    );
+    let v = judge(&case, &t);
+    assert_eq!(v.outcome, Outcome::Failed, "{v:?}");
+    assert!(v.behavior_reason.contains("the client went on"), "{v:?}");
+    // The client's offer made the answer valid: nothing to refuse.
+    let t = with_negotiation(&[E::ClientUpgraded, E::PeerEof], 1, agreed(15, false));
+    let v = judge(&case, &t);
+    assert_eq!(v.outcome, Outcome::Unimplemented, "{v:?}");
+    assert!(
+        v.behavior_reason.contains("nothing for it to refuse"),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn deflate_frame_and_message_rows() {
+    use crate::wire::message::InflateResult;
+    let case = deflate_case("{}", ECHO_EXPECT);
+    let echo_then = |extra: Vec<EventKind>, negotiation: Option<EventKind>| {
+        let mut t = transcript(&[
+            E::Handshake,
+            E::SentText("x"),
+            E::GotText("x"),
+            E::SentClose(1000),
+            E::GotClose(Some(1000)),
+            E::PeerEof,
+        ]);
+        for (i, k) in extra.into_iter().enumerate() {
+            t.events.insert(3 + i, Event { at_us: 0, kind: k });
+        }
+        if let Some(n) = negotiation {
+            t.events.insert(2, Event { at_us: 0, kind: n });
+        }
+        t
+    };
+    let rsv_frame = |opcode: u8, rsv: u8| {
+        let mut f = frame(opcode, b"x", false);
+        f.head.rsv = rsv;
+        EventKind::FrameReceived { frame: f }
+    };
+    // (extra events, negotiation, FAILED?, words)
+    let rows: Vec<(Vec<EventKind>, Option<EventKind>, bool, &str)> = vec![
+        // RSV1 on a data frame is what compression looks like.
+        (vec![rsv_frame(1, 4)], Some(agreed(15, false)), false, ""),
+        // ...but not without the extension.
+        (vec![rsv_frame(1, 4)], None, true, "no extension negotiated"),
+        // RSV1 on a ping or a continuation frame: RFC 7692 6.1.
+        (
+            vec![rsv_frame(9, 4)],
+            Some(agreed(15, false)),
+            true,
+            "RFC 7692 6.1",
+        ),
+        (
+            vec![rsv_frame(0, 4)],
+            Some(agreed(15, false)),
+            true,
+            "RFC 7692 6.1",
+        ),
+        // RSV2 is not permessage-deflate's.
+        (
+            vec![rsv_frame(1, 2)],
+            Some(agreed(15, false)),
+            true,
+            "does not define",
+        ),
+        // A stream that does not inflate.
+        (
+            vec![compressed_text(
+                "",
+                0,
+                false,
+                InflateResult::Corrupt {
+                    detail: "reserved block type 3".into(),
+                },
+            )],
+            Some(agreed(15, false)),
+            true,
+            "reserved block type 3",
+        ),
+        // A reference beyond the agreed window, and one just within it.
+        (
+            vec![compressed_text("y", 513, false, InflateResult::Complete)],
+            Some(agreed(9, false)),
+            true,
+            "beyond the 512-byte window",
+        ),
+        (
+            vec![compressed_text("y", 512, false, InflateResult::Complete)],
+            Some(agreed(9, false)),
+            false,
+            "",
+        ),
+        // A reference into an earlier message: only under no context takeover.
+        (
+            vec![compressed_text("y", 5, true, InflateResult::Complete)],
+            Some(agreed(15, true)),
+            true,
+            "no context takeover",
+        ),
+        (
+            vec![compressed_text("y", 5, true, InflateResult::Complete)],
+            Some(agreed(15, false)),
+            false,
+            "",
+        ),
+    ];
+    for (i, (extra, negotiation, fails, words)) in rows.into_iter().enumerate() {
+        let t = echo_then(extra, negotiation);
+        let f = facts::facts(&t);
+        let v = judge(&case, &t);
+        if fails {
+            assert!(
+                f.frame_violations.iter().any(|r| r.contains(words)),
+                "row {i}: `{words}` not in {:?}",
+                f.frame_violations
+            );
+            assert_eq!(v.outcome, Outcome::Failed, "row {i}: {v:?}");
+        } else {
+            assert!(
+                f.frame_violations.is_empty(),
+                "row {i}: {:?}",
+                f.frame_violations
+            );
+        }
+    }
+}

@@ -17,10 +17,31 @@ pub fn corpus(include: &[&str]) -> Vec<Case> {
     let all = case::load::load(&case::embedded_sources()).expect("embedded corpus loads");
     let sel = Selection {
         include: include.iter().map(|s| s.to_string()).collect(),
-        exclude: Vec::new(),
+        exclude: COMPRESSION_BEYOND_CI
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
     all.into_iter()
         .filter(|c| c.spec.roles.contains(&wsspec::case::Role::Server) && sel.selects(&c.spec.id))
+        .collect()
+}
+
+/// The rows of Autobahn's compression groups (12, 13) that `cargo test`
+/// leaves to the benchmark (docs/benchmarks.md): rows 6-18 of every
+/// subgroup, each 1000 messages of 8 KiB to 128 KiB. The tests keep rows 1-5
+/// (1000 messages of 16 B to 4 KiB): 60 cases per role.
+pub const COMPRESSION_BEYOND_CI: [&str; 10] = [
+    "12.*.6", "12.*.7", "12.*.8", "12.*.9", "12.*.1?", "13.*.6", "13.*.7", "13.*.8", "13.*.9",
+    "13.*.1?",
+];
+
+/// `--exclude` arguments for [`COMPRESSION_BEYOND_CI`], for tests that run
+/// the binary.
+pub fn beyond_ci_args() -> Vec<String> {
+    COMPRESSION_BEYOND_CI
+        .iter()
+        .flat_map(|p| ["--exclude".to_string(), p.to_string()])
         .collect()
 }
 

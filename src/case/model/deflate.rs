@@ -54,6 +54,10 @@ pub enum Negotiation {
     Declined,
     /// Either is fine; the case is about what follows.
     Any,
+    /// (wsspec as the server, with `respond`) The answer must be one the
+    /// client is bound to refuse given its own offer; when the client's
+    /// offer makes it valid, there is nothing to test (UNIMPLEMENTED).
+    Refused,
 }
 
 /// How wsspec, as the server, answers offers.
@@ -76,6 +80,9 @@ struct AcceptFields {
     client_no_context_takeover: bool,
     #[serde(default)]
     client_max_window_bits: Option<u8>,
+    /// The same limit, asked only of offers that allow it.
+    #[serde(default)]
+    client_max_window_bits_if_offered: Option<u8>,
     #[serde(default)]
     server_no_context_takeover: bool,
     #[serde(default)]
@@ -100,9 +107,20 @@ impl<'de> Deserialize<'de> for AcceptSpec {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AcceptSpec, A::Error> {
                 let f = AcceptFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                for bits in [f.client_max_window_bits, f.server_max_window_bits]
-                    .into_iter()
-                    .flatten()
+                if f.client_max_window_bits.is_some()
+                    && f.client_max_window_bits_if_offered.is_some()
+                {
+                    return Err(de::Error::custom(
+                        "give client_max_window_bits or client_max_window_bits_if_offered, not both",
+                    ));
+                }
+                for bits in [
+                    f.client_max_window_bits,
+                    f.client_max_window_bits_if_offered,
+                    f.server_max_window_bits,
+                ]
+                .into_iter()
+                .flatten()
                 {
                     if !(8..=15).contains(&bits) {
                         return Err(de::Error::custom(format!(
@@ -112,7 +130,10 @@ impl<'de> Deserialize<'de> for AcceptSpec {
                 }
                 Ok(AcceptSpec::Accept(AcceptPolicy {
                     client_no_context_takeover: f.client_no_context_takeover,
-                    client_max_window_bits: f.client_max_window_bits,
+                    client_max_window_bits: f
+                        .client_max_window_bits
+                        .or(f.client_max_window_bits_if_offered),
+                    client_bits_if_offered: f.client_max_window_bits_if_offered.is_some(),
                     server_no_context_takeover: f.server_no_context_takeover,
                     server_max_window_bits: f.server_max_window_bits,
                 }))
@@ -155,6 +176,10 @@ mod tests {
         );
         for (bad, says) in [
             ("{accept: maybe}", "expected `decline`"),
+            (
+                "{accept: {client_max_window_bits: 9, client_max_window_bits_if_offered: 9}}",
+                "not both",
+            ),
             ("{accept: {client_max_window_bits: 7}}", "8 to 15"),
             ("{accept: {server_max_window_bits: 16}}", "8 to 15"),
             ("{accept: {mystery: true}}", "mystery"),

@@ -9,7 +9,7 @@ use super::Session;
 use crate::case::model::{AcceptSpec, DeflateSpec};
 use crate::deflate::compress::{Direction, MessageDeflater, DEFAULT_LEVEL};
 use crate::deflate::negotiate::{
-    answer_offers, check_response, format_header, parse_header, Agreement, Offer, Response,
+    answer_offers, check_response, format_header, parse_header, Agreement, Offer,
     PERMESSAGE_DEFLATE,
 };
 use crate::transcript::{DeflateNegotiation, EventKind};
@@ -89,27 +89,29 @@ impl Session<'_> {
         let offers_text =
             crate::wire::handshake::request_header_values(request, EXTENSIONS).join(", ");
         if let Some(raw) = &spec.respond {
-            // The case's own response, whatever was offered: agree on what it
-            // says if it is a valid permessage-deflate response.
-            let parsed = parse_header(raw)
-                .ok()
-                .and_then(|exts| match exts.as_slice() {
-                    [one] if one.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE) => {
-                        Response::from_params(&one.params).ok()
-                    }
-                    _ => None,
-                });
-            let negotiation = match parsed {
-                Some(r) => {
-                    self.agree(r.agreement(), false);
+            // The case's own answer, whatever was offered: judged against the
+            // client's valid offers as the client itself must judge it.
+            let client_offers: Vec<Offer> = parse_header(&offers_text)
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| e.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE))
+                .filter_map(|e| Offer::from_params(&e.params).ok())
+                .collect();
+            let negotiation = match check_response(&client_offers, Some(raw)) {
+                Ok(Some((agreement, _))) => {
+                    self.agree(agreement, false);
                     DeflateNegotiation::Agreed {
-                        agreement: r.agreement(),
+                        agreement,
                         response: raw.clone(),
                         harness_resets: false,
                     }
                 }
-                None => DeflateNegotiation::Declined {
-                    passed_over: vec![format!("wsspec answered `{raw}` as the case says")],
+                Ok(None) => DeflateNegotiation::Declined {
+                    passed_over: Vec::new(),
+                },
+                Err(fault) => DeflateNegotiation::Refused {
+                    response: raw.clone(),
+                    fault: fault.to_string(),
                 },
             };
             self.record(EventKind::Deflate { negotiation });

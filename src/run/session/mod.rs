@@ -167,6 +167,13 @@ impl Session<'_> {
                 reason: crate::case::model::Payload::Empty,
             });
             self.send_frames(close, None, None).await;
+            self.wait(&crate::case::model::Wait {
+                what: crate::case::model::WaitFor::End,
+                silence: None,
+                timeout: None,
+                probe: None,
+            })
+            .await;
             return;
         }
         for step in &self.case.spec.steps {
