@@ -130,6 +130,11 @@ pub struct ServeArgs {
     /// Multiply every wait and deadline.
     #[arg(long, default_value_t = 1.0)]
     pub timeout_scale: f64,
+    /// Largest message wsspec inflates and keeps, in bytes (suffixes K, M,
+    /// G: 1024-based); a compressed message that inflates past it is
+    /// recorded as too large and the case goes on.
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
+    pub max_message_size: usize,
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
@@ -192,6 +197,12 @@ pub struct RunArgs {
     /// Seed for keys and masks (same seed, same bytes).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Largest message wsspec inflates and keeps, in bytes (suffixes K, M,
+    /// G: 1024-based); a compressed message that inflates past it is
+    /// recorded as too large and the case goes on.
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
+    pub max_message_size: usize,
+
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
@@ -228,4 +239,49 @@ pub struct RunArgs {
     /// Print a line for every case, not only the ones that did not pass.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+/// A byte count with an optional 1024-based suffix: `4096`, `64K`, `64M`, `1G`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("expected a number of bytes such as 4096, 64K or 64M, found `{s}`"))?;
+    let factor: usize = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "unknown size unit `{unit}` in `{s}` (use K, M or G)"
+            ))
+        }
+    };
+    match n.checked_mul(factor) {
+        Some(0) => Err("the size must be at least 1 byte".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("`{s}` is too large")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_with_and_without_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("64m"), Ok(64 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("lots").unwrap_err().contains("number of bytes"));
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
 }

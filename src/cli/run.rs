@@ -50,6 +50,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         default_deadline: crate::case::Millis((args.case_timeout * 1000.0) as u64),
         extra_headers,
+        max_message_size: args.max_message_size,
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -27,6 +27,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cases,
         options: RunOptions {
             timeout_scale: args.timeout_scale,
+            max_message_size: args.max_message_size,
             ..RunOptions::default()
         },
         strict: args.strict,

@@ -8,6 +8,7 @@ use super::facts::Facts;
 use super::{CloseVerdict, Outcome, Verdict};
 use crate::case::model::Negotiation;
 use crate::case::Case;
+use crate::deflate::negotiate::{parse_header, Offer, PERMESSAGE_DEFLATE};
 use crate::transcript::{DeflateNegotiation, Party, Transcript};
 
 /// The verdict the negotiation alone decides, if it decides one.
@@ -62,6 +63,18 @@ pub fn negotiation_verdict(
                 )
             })
         }
+        // The offer was invalid and the server took it: the point is the
+        // offer it must have declined, not how its answer reads.
+        (DeflateNegotiation::Refused { response, .. }, Negotiation::Declined) => {
+            Some(verdict(
+                Outcome::Failed,
+                format!(
+                    "the server accepted (`{response}`) the offer `{}`, which RFC 7692 7.1 says must be declined: {}",
+                    spec.offer_text(),
+                    offer_faults(spec.offer_text())
+                ),
+            ))
+        }
         (DeflateNegotiation::Refused { response, fault }, _) => Some(verdict(
             Outcome::Failed,
             format!(
@@ -87,8 +100,9 @@ pub fn negotiation_verdict(
         (DeflateNegotiation::Agreed { response, .. }, Negotiation::Declined) => Some(verdict(
             Outcome::Failed,
             format!(
-                "the peer agreed (`{response}`) to the offer `{}`, which RFC 7692 7.1 says must be declined",
-                spec.offer_text()
+                "the peer agreed (`{response}`) to the offer `{}`, which RFC 7692 7.1 says must be declined: {}",
+                spec.offer_text(),
+                offer_faults(spec.offer_text())
             ),
         )),
         (DeflateNegotiation::Declined { passed_over }, Negotiation::Accepted) => Some(verdict(
@@ -103,5 +117,24 @@ pub fn negotiation_verdict(
             },
         )),
         _ => None,
+    }
+}
+
+/// What is wrong with each permessage-deflate offer in `text`, in words.
+fn offer_faults(text: &str) -> String {
+    let extensions = match parse_header(text) {
+        Ok(e) => e,
+        Err(e) => return format!("the offer does not parse ({e})"),
+    };
+    let faults: Vec<String> = extensions
+        .iter()
+        .filter(|e| e.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE))
+        .filter_map(|e| Offer::from_params(&e.params).err())
+        .map(|f| f.to_string())
+        .collect();
+    if faults.is_empty() {
+        "the case says so".to_string()
+    } else {
+        faults.join("; ")
     }
 }

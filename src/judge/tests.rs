@@ -1704,6 +1704,26 @@ fn deflate_negotiation_rows() {
             Outcome::Failed,
             "must be declined",
         ),
+        // Must be declined, and the server answered the invalid offer as if
+        // it were valid: FAILED, naming what makes the offer invalid.
+        (
+            deflate_case(
+                "{offer: 'permessage-deflate; server_max_window_bits=7', require: declined}",
+                ECHO_EXPECT,
+            ),
+            with_negotiation(
+                &echo,
+                2,
+                EventKind::Deflate {
+                    negotiation: N::Refused {
+                        response: "permessage-deflate; server_max_window_bits=7".into(),
+                        fault: "extension permessage-deflate was not offered".into(),
+                    },
+                },
+            ),
+            Outcome::Failed,
+            "must be declined: server_max_window_bits=\"7\" is not a window size",
+        ),
         // Must be declined, and the whole handshake was refused: OK.
         (
             deflate_case("{require: declined}", ECHO_EXPECT),
