@@ -3,19 +3,21 @@
 //! observation is compared with the store (NEW and DRIFT change the result,
 //! so they are decided here; reporters only render). Both front doors, `run`
 //! through [`crate::suite`] and [`crate::serve`], conclude every case through
-//! [`conclude`], and nothing else judges or snapshots a case.
+//! [`conclude`], and nothing else judges or snapshots a case. The result keeps
+//! at most the first and last events of the transcript
+//! ([`Transcript::bound`]); the judge and the snapshot saw all of them.
 
 use crate::case::Case;
 use crate::judge::judge;
 use crate::results::CaseResult;
 use crate::snapshot::{observe, SnapshotConfig};
-use crate::transcript::Transcript;
+use crate::transcript::{Transcript, KEEP_HEAD, KEEP_TAIL};
 
 /// Judges `transcript` for `case`, compares it with the snapshot store when
 /// there is one, and returns the case's result.
 pub fn conclude(
     case: &Case,
-    transcript: Transcript,
+    mut transcript: Transcript,
     snapshots: Option<&SnapshotConfig>,
 ) -> CaseResult {
     let verdict = judge(case, &transcript);
@@ -28,5 +30,7 @@ pub fn conclude(
             &verdict,
         )
     });
+    // Judged and snapshotted in full; the result keeps a bounded copy.
+    transcript.bound(KEEP_HEAD, KEEP_TAIL);
     CaseResult::new(case, verdict, transcript, snapshot)
 }

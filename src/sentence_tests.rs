@@ -87,6 +87,7 @@ fn rewording_every_reason_changes_no_grade_and_no_snapshot() {
                 .collect(),
                 duration_us: 10,
                 detailed: true,
+                omitted: None,
             };
             reword::set(false);
             let plain = judge(case, &t);

@@ -139,6 +139,7 @@ async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult
             }],
             duration_us: 0,
             detailed: true,
+            omitted: None,
         }
     } else {
         let t = run_case(case, &config.target, &config.options).await;

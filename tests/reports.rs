@@ -141,6 +141,7 @@ fn echo_transcript() -> Transcript {
         ],
         duration_us: 1502,
         detailed: true,
+        omitted: None,
     }
 }
 
@@ -278,6 +279,7 @@ fn hostile_transcript() -> Transcript {
         ],
         duration_us: 123_456,
         detailed: true,
+        omitted: None,
     }
 }
 
@@ -296,6 +298,7 @@ fn perf_transcript(n: usize) -> Transcript {
         events,
         duration_us: 9_000_000,
         detailed: false,
+        omitted: None,
     }
 }
 
@@ -385,6 +388,7 @@ fn run(strict: bool) -> RunResults {
                 )],
                 duration_us: 5,
                 detailed: true,
+                omitted: None,
             },
         ),
         case(

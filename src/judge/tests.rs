@@ -357,6 +357,7 @@ fn transcript(events: &[E]) -> Transcript {
         events: out,
         duration_us: 10,
         detailed: true,
+        omitted: None,
     }
 }
 

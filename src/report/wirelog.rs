@@ -110,6 +110,15 @@ pub fn lines_capped(t: &Transcript, max: usize) -> Vec<String> {
         out.push("(performance case: payloads are summarized, not recorded)".to_string());
     }
     for (i, ev) in t.events.iter().enumerate() {
+        if let Some(o) = t.omitted.filter(|o| o.at == i) {
+            out.push(format!(
+                "… {} event{} left out of the results here (each case keeps its first {} and last {})",
+                o.count,
+                plural(o.count),
+                crate::transcript::KEEP_HEAD,
+                crate::transcript::KEEP_TAIL
+            ));
+        }
         if out.len() >= max {
             let rest = t.events.len() - i;
             out.push(format!(

@@ -719,6 +719,7 @@ mod tests {
                     .collect(),
                 duration_us: 12_500,
                 detailed: true,
+                omitted: None,
             },
         }
     }

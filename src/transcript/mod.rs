@@ -136,9 +136,44 @@ pub struct Transcript {
     pub duration_us: u64,
     /// Whether frame payload bytes were kept (false for performance cases).
     pub detailed: bool,
+    /// Events left out of this copy after the case was judged (see
+    /// [`Transcript::bound`]); the judge and the snapshot saw them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Omitted>,
 }
 
+/// Where a bounded transcript left events out, and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Omitted {
+    /// The index in `events` before which the omitted events stood.
+    pub at: usize,
+    pub count: u64,
+}
+
+/// How many events of a case the results keep: the first [`KEEP_HEAD`] and
+/// the last [`KEEP_TAIL`]. A case of 1000 compressed round trips records
+/// about 3000 events; the reports of a whole compression run would
+/// otherwise hold hundreds of megabytes.
+pub const KEEP_HEAD: usize = 400;
+pub const KEEP_TAIL: usize = 200;
+
 impl Transcript {
+    /// Keeps the first `head` and the last `tail` events, recording how many
+    /// were left out between them. For results and reports, after judging.
+    pub fn bound(&mut self, head: usize, tail: usize) {
+        let len = self.events.len();
+        if len <= head + tail {
+            return;
+        }
+        let count = len - head - tail;
+        self.events.drain(head..head + count);
+        let earlier = self.omitted.map_or(0, |o| o.count);
+        self.omitted = Some(Omitted {
+            at: head,
+            count: count as u64 + earlier,
+        });
+    }
+
     /// Adds an event at the end of a finished transcript (what `serve`
     /// learns about a connection after it ended).
     pub fn append(&mut self, kind: EventKind) {
@@ -204,4 +239,60 @@ pub fn is_probe_frame(probes: &[&[u8]], frame: &FrameRecord) -> bool {
     matches!(frame.head.opcode.0, 9 | 10)
         && frame.payload.is_complete()
         && probes.contains(&frame.payload.head.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_markers(n: usize) -> Transcript {
+        Transcript {
+            case_id: "t".into(),
+            events: (0..n)
+                .map(|i| Event {
+                    at_us: i as u64,
+                    kind: EventKind::Marker {
+                        name: i.to_string(),
+                    },
+                })
+                .collect(),
+            duration_us: n as u64,
+            detailed: false,
+            omitted: None,
+        }
+    }
+
+    #[test]
+    fn bound_keeps_the_first_and_last_events_and_counts_the_rest() {
+        let mut t = with_markers(10);
+        t.bound(3, 2);
+        let names: Vec<String> = t
+            .kinds()
+            .map(|k| match k {
+                EventKind::Marker { name } => name.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(names, ["0", "1", "2", "8", "9"]);
+        assert_eq!(t.omitted, Some(Omitted { at: 3, count: 5 }));
+        // Bounding again adds to the count; a short transcript is untouched.
+        t.bound(1, 1);
+        assert_eq!(t.omitted, Some(Omitted { at: 1, count: 8 }));
+        let mut short = with_markers(5);
+        short.bound(3, 2);
+        assert_eq!((short.events.len(), short.omitted), (5, None));
+        // The wire log says where and how many.
+        let mut t = with_markers(10);
+        t.bound(3, 2);
+        let log = crate::report::wirelog::lines(&t);
+        let note = log
+            .iter()
+            .position(|l| l.contains("5 events left out of the results here"))
+            .expect("a note");
+        assert!(log[note - 1].contains("Marker 2") && log[note + 1].contains("Marker 8"));
+        // And it survives results.json.
+        let back: Transcript =
+            serde_json::from_str(&serde_json::to_string(&t).expect("json")).expect("read back");
+        assert_eq!(back.omitted, t.omitted);
+    }
 }

@@ -120,6 +120,7 @@ where
         events,
         duration_us: shared.start.elapsed().as_micros() as u64,
         detailed,
+        omitted: None,
     }
 }
 
