@@ -8,8 +8,8 @@ use super::facts::Facts;
 use super::{CloseVerdict, Outcome, Verdict};
 use crate::case::model::Negotiation;
 use crate::case::Case;
-use crate::deflate::negotiate::{parse_header, Offer, PERMESSAGE_DEFLATE};
-use crate::transcript::{DeflateNegotiation, Party, Transcript};
+use crate::deflate::negotiate::{parse_header, Agreement, Offer, PERMESSAGE_DEFLATE};
+use crate::transcript::{DeflateNegotiation, EventKind, Party, Transcript};
 
 /// The verdict the negotiation alone decides, if it decides one.
 pub fn negotiation_verdict(
@@ -42,6 +42,16 @@ pub fn negotiation_verdict(
         });
     }
     let harness_is_server = t.request_received().is_some();
+    if let Some(DeflateNegotiation::Agreed {
+        agreement,
+        harness_resets,
+        ..
+    }) = t.deflate()
+    {
+        if let Some(why) = own_breach(t, agreement, *harness_resets, harness_is_server) {
+            return Some(verdict(Outcome::Unimplemented, why));
+        }
+    }
     match (t.deflate()?, spec.require) {
         // The case sent an answer the client must refuse: a client that
         // goes on talking has accepted it; otherwise what it does next is
@@ -137,4 +147,44 @@ fn offer_faults(text: &str) -> String {
     } else {
         faults.join("; ")
     }
+}
+
+/// Whether a compressed message wsspec itself sent (a case's raw stream)
+/// breaks what was agreed for wsspec's direction: then the peer may rightly
+/// fail the connection, and the case cannot test what it is about.
+fn own_breach(
+    t: &Transcript,
+    agreement: &Agreement,
+    harness_resets: bool,
+    harness_is_server: bool,
+) -> Option<String> {
+    let (bits, resets) = if harness_is_server {
+        (
+            agreement.server_max_window_bits,
+            agreement.server_no_context_takeover,
+        )
+    } else {
+        (
+            agreement.client_max_window_bits,
+            agreement.client_no_context_takeover || harness_resets,
+        )
+    };
+    t.kinds().find_map(|k| match k {
+        EventKind::MessageSent { message } => {
+            let c = message.compressed.as_ref()?;
+            if c.refers_back && resets {
+                Some(format!(
+                    "the case's own compressed message refers to an earlier message, but the agreement ({agreement}) has wsspec reset its context, so the peer may rightly refuse it: nothing to test"
+                ))
+            } else if c.max_distance > 1u32 << bits.min(15) {
+                Some(format!(
+                    "the case's own compressed message refers {} bytes back, beyond the {}-bit window agreed for wsspec ({agreement}): nothing to test",
+                    c.max_distance, bits
+                ))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    })
 }

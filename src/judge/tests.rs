@@ -1768,6 +1768,58 @@ fn deflate_negotiation_rows() {
 }
 
 #[test]
+fn a_case_whose_own_message_breaks_the_agreement_tests_nothing() {
+    use crate::wire::message::{CompressionRecord, InflateResult};
+    let case = deflate_case("{offer: permessage-deflate}", ECHO_EXPECT);
+    let sent_back_reference = |refers_back: bool, max_distance: u32| {
+        let mut m = message(b"Hello");
+        m.compressed = Some(CompressionRecord {
+            wire_len: 5,
+            max_distance,
+            refers_back,
+            result: InflateResult::Complete,
+        });
+        EventKind::MessageSent { message: m }
+    };
+    let echo = [
+        E::Handshake,
+        E::GotText("Hello"),
+        E::SentClose(1000),
+        E::GotClose(Some(1000)),
+        E::PeerEof,
+    ];
+    let with = |negotiation: EventKind, sent: EventKind| {
+        let mut t = with_negotiation(&echo, 2, negotiation);
+        t.events.insert(
+            3,
+            Event {
+                at_us: 0,
+                kind: sent,
+            },
+        );
+        t
+    };
+    // Context takeover forbidden for wsspec (the server asked for it): the
+    // case's back-reference breaks the agreement, nothing to test.
+    let v = judge(&case, &with(agreed(15, true), sent_back_reference(true, 5)));
+    assert_eq!(v.outcome, Outcome::Unimplemented, "{v:?}");
+    assert!(v.behavior_reason.contains("reset its context"), "{v:?}");
+    // Beyond the window agreed for wsspec.
+    let v = judge(
+        &case,
+        &with(agreed(9, false), sent_back_reference(false, 600)),
+    );
+    assert_eq!(v.outcome, Outcome::Unimplemented, "{v:?}");
+    assert!(v.behavior_reason.contains("9-bit window"), "{v:?}");
+    // Within what was agreed: graded as usual.
+    let v = judge(
+        &case,
+        &with(agreed(15, false), sent_back_reference(true, 5)),
+    );
+    assert_eq!(v.outcome, Outcome::Ok, "{v:?}");
+}
+
+#[test]
 fn deflate_client_role_rows() {
     use crate::transcript::DeflateNegotiation as N;
     let refused = EventKind::Deflate {

@@ -22,8 +22,13 @@
 //! 10.4). Every other [`Fault`] changes exactly one of these behaviours.
 //!
 //! [`drive`] runs Autobahn's fuzzing-server sequence against `wsspec serve`
-//! with a client that offers plain `permessage-deflate` and checks the answer
-//! as RFC 7692 7.1 and RFC 6455 9.1 ask (less what its [`ClientFault`] skips).
+//! with a client that offers plain `permessage-deflate`, checks the answer
+//! as RFC 7692 7.1 and RFC 6455 9.1 ask, then echoes as the server does.
+//! Every [`ClientFault`] but `None` changes exactly one of these behaviours.
+//!
+//! Both roles share the frame loop ([`Session`]), so a fault in what an
+//! endpoint takes from its peer ([`Receive`]) is the same code as
+//! `Fault::Receives(r)` and as `ClientFault::Receives(r)`.
 //!
 //! Include it from an integration test with
 //! `#[path = "common/faulty_deflate.rs"] mod faulty_deflate;`.
@@ -62,6 +67,14 @@ pub enum Fault {
     /// twice or a value on a flag parameter: it ignores the first, keeps the
     /// last of a duplicate and takes the flag as set (RFC 7692 7.1).
     AcceptsUnknownParams,
+    /// Never declines an offer for a bad window size: a
+    /// `server_max_window_bits` or `client_max_window_bits` whose value is
+    /// not 8 to 15 in decimal (out of range, negative, not a number, or
+    /// missing where one is needed) is ignored, as if the offer did not
+    /// have it (RFC 7692 7.1, 7.1.2: the offer MUST be declined).
+    IgnoresBadWindowValues,
+    /// A fault in what it accepts from the client, the same in both roles.
+    Receives(Receive),
 }
 
 /// The single fault a client exhibits (or `None` for a correct client).
@@ -78,6 +91,94 @@ pub enum ClientFault {
     /// although the offer did not have the parameter (RFC 7692 7.1.2.2: the
     /// client MUST fail the connection). Its value is still checked.
     AcceptsUnofferedClientBits,
+    /// A window parameter in the answer whose value is not 8 to 15 in
+    /// decimal, or that has no value, is ignored instead of failing the
+    /// connection (RFC 7692 7.1, 7.1.2). A valid `client_max_window_bits`
+    /// is still refused, as the offer did not have it.
+    IgnoresBadWindowValues,
+    /// An unknown parameter in the answer is ignored, a value on a flag
+    /// parameter is taken as the flag, and the last of a duplicate is kept,
+    /// instead of failing the connection (RFC 7692 7.1).
+    AcceptsUnknownParams,
+    /// An answer with permessage-deflate twice is taken, the first one used,
+    /// instead of failing the connection (RFC 7692 5.1: both use RSV1).
+    AcceptsDeflateTwice,
+    /// Refuses (fails the connection on) any parameter in the answer, as its
+    /// offer had none, although a server may add `server_no_context_takeover`
+    /// (RFC 7692 7.1.1.1), `client_no_context_takeover` (7.1.1.2) and
+    /// `server_max_window_bits` (7.1.2.1) of its own accord.
+    RefusesServerAdditions,
+    /// Accepts `client_no_context_takeover` in the answer but keeps its
+    /// compression context from message to message (RFC 7692 7.1.1.2).
+    IgnoresClientNoContextTakeover,
+    /// Sets RSV1 on the continuation frames of the compressed messages it
+    /// sends, as [`Fault::Rsv1OnContinuation`] does (RFC 7692 6.1).
+    Rsv1OnContinuation,
+    /// A fault in what it accepts from the server, the same in both roles.
+    Receives(Receive),
+}
+
+/// A fault in how an endpoint takes the frames and compressed messages it
+/// receives; the same code in the server and the client role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receive {
+    /// Once permessage-deflate is agreed, the RSV bits are not checked at
+    /// all: RSV1 on a data message's first frame still means compressed,
+    /// but RSV1 on a control frame or a continuation frame (RFC 7692 6.1)
+    /// and RSV2 or RSV3 anywhere (RFC 6455 5.2: no extension gives them a
+    /// meaning) are ignored instead of failing the connection.
+    IgnoresRsvOnceAgreed,
+    /// Its inflater exists from the start: a message with RSV1 is inflated
+    /// even when permessage-deflate was not agreed (RFC 6455 5.2, RFC 7692
+    /// 6: RSV1 has no meaning then and MUST fail the connection). It sends
+    /// uncompressed.
+    InflatesWithoutAgreement,
+    /// Once permessage-deflate is agreed, every data message is inflated,
+    /// RSV1 or not (RFC 7692 6: RSV1 clear means not compressed).
+    InflatesEveryMessage,
+    /// A compressed message that does not inflate is taken as its raw
+    /// payload, as if RSV1 were clear, instead of failing the connection
+    /// (RFC 7692 7.2.2). The inflater is reset for the next message.
+    IgnoresInflateErrors,
+    /// A compressed message that inflates to nothing is taken as a broken
+    /// stream and fails the connection with 1007 (RFC 7692 7.2.3.6: the
+    /// single byte 00 is an empty message).
+    RefusesEmptyMessage,
+    /// A compressed message whose DEFLATE stream ends with a final block
+    /// (BFINAL) fails the connection with 1007 (RFC 7692 7.2.3.3 allows
+    /// it).
+    RefusesFinalBlock,
+    /// A compressed message whose DEFLATE stream begins with a stored block
+    /// holding data fails the connection with 1007, as an inflater that
+    /// decodes Huffman blocks and the empty stored block of a sync flush
+    /// only would (RFC 7692 7.2.3.4 allows stored blocks).
+    RefusesStoredBlocks,
+    /// Resets its inflater after every message although context takeover
+    /// was agreed for the peer's direction (RFC 7692 7.2.3.2), so a message
+    /// that refers back into an earlier one does not inflate (1007).
+    ResetsInflater,
+    /// Checks text for UTF-8 only when it arrives uncompressed: a
+    /// compressed text message is echoed whatever it inflates to (RFC 6455
+    /// 8.1: invalid UTF-8 MUST fail the connection).
+    NoUtf8CheckAfterInflation,
+}
+
+impl Fault {
+    fn receive(self) -> Option<Receive> {
+        match self {
+            Fault::Receives(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl ClientFault {
+    fn receive(self) -> Option<Receive> {
+        match self {
+            ClientFault::Receives(r) => Some(r),
+            _ => None,
+        }
+    }
 }
 
 /// The largest frame payload the peers send: a compressed message longer
@@ -200,15 +301,8 @@ fn serve_connection(stream: TcpStream, fault: Fault) {
         return;
     }
     let pmd = negotiated.map(|n| Pmd::new(n.own_bits, n.own_resets));
-    let mut session = Session {
-        conn,
-        server: true,
-        rsv1_on_continuation: fault == Fault::Rsv1OnContinuation,
-        pmd,
-        rng: Rng::new(),
-        echo: true,
-        got: Vec::new(),
-    };
+    let mut session = Session::new(conn, true, pmd, fault.receive(), Rng::new());
+    session.rsv1_on_continuation = fault == Fault::Rsv1OnContinuation;
     match session.run() {
         End::Io => {}
         End::Closed => session.conn.finish_as_server(),
@@ -316,6 +410,9 @@ fn read_offer(params: &[(String, Option<String>)], fault: Fault) -> Option<Offer
         }
         let bits = |v: &str| window_bits(v, fault == Fault::AcceptsWindowBits7);
         match name.as_str() {
+            "server_max_window_bits" | "client_max_window_bits"
+                if fault == Fault::IgnoresBadWindowValues
+                    && bad_offered_window(&name, value.as_deref()) => {}
             "server_no_context_takeover" | "client_no_context_takeover" => {
                 if value.is_some() && !lenient {
                     return None;
@@ -341,6 +438,16 @@ fn read_offer(params: &[(String, Option<String>)], fault: Fault) -> Option<Offer
         seen.push(name);
     }
     Some(offer)
+}
+
+/// Whether an offer's window parameter has a value this server cannot take:
+/// not 8 to 15 in decimal, or none for `server_max_window_bits` (RFC 7692
+/// 7.1.2.1; `client_max_window_bits` may come without one, 7.1.2.2).
+fn bad_offered_window(name: &str, value: Option<&str>) -> bool {
+    match value {
+        Some(v) => window_bits(v, false).is_none(),
+        None => name == "server_max_window_bits",
+    }
 }
 
 /// A window size: 8 to 15 in decimal without leading zeros (and 7 when
@@ -537,12 +644,13 @@ impl Pmd {
     /// 7.2.2). A stream that does not inflate fails with 1007; one that
     /// inflates past [`MAX_MESSAGE`] with 1009. A final block (BFINAL, 7.2.3.3)
     /// ends the DEFLATE stream: the next message starts a new one.
-    fn inflate(&mut self, payload: &[u8]) -> Result<Vec<u8>, u16> {
+    fn inflate(&mut self, payload: &[u8]) -> Result<Inflated, u16> {
         let mut input = Vec::with_capacity(payload.len() + 4);
         input.extend_from_slice(payload);
         input.extend_from_slice(&[0, 0, 0xff, 0xff]);
         let mut out: Vec<u8> = Vec::with_capacity((payload.len() * 4).clamp(64, 1 << 20));
         let start = self.inflater.total_in();
+        let mut final_block = false;
         loop {
             let consumed = (self.inflater.total_in() - start) as usize;
             if out.len() > MAX_MESSAGE {
@@ -558,6 +666,7 @@ impl Pmd {
                 .map_err(|_| CLOSE_INVALID_DATA)?;
             if status == Status::StreamEnd {
                 self.inflater.reset(false);
+                final_block = true;
                 break;
             }
             let all_in = (self.inflater.total_in() - start) as usize == input.len();
@@ -573,7 +682,28 @@ impl Pmd {
         if out.len() > MAX_MESSAGE {
             return Err(CLOSE_TOO_BIG);
         }
-        Ok(out)
+        Ok(Inflated {
+            data: out,
+            final_block,
+        })
+    }
+}
+
+/// One inflated message.
+struct Inflated {
+    data: Vec<u8>,
+    /// Its DEFLATE stream ended with a final block (BFINAL).
+    final_block: bool,
+}
+
+/// Whether a compressed payload's first DEFLATE block is a stored block
+/// (BTYPE 00) with a length other than 0 (RFC 1951 3.2.4: after the 3
+/// header bits, LEN starts at the next byte). A lone `00` is the empty
+/// message (RFC 7692 7.2.3.6), not stored data.
+fn starts_with_stored_data(payload: &[u8]) -> bool {
+    match payload {
+        [header, lo, hi, ..] => header & 0x06 == 0 && (*lo, *hi) != (0, 0),
+        _ => false,
     }
 }
 
@@ -787,9 +917,14 @@ struct Session {
     conn: Conn,
     /// The server role: client frames must be masked, ours are not.
     server: bool,
-    /// `Fault::Rsv1OnContinuation`.
+    /// `Fault::Rsv1OnContinuation`, `ClientFault::Rsv1OnContinuation`.
     rsv1_on_continuation: bool,
-    /// permessage-deflate, when agreed.
+    /// The receiving fault, if any.
+    receive: Option<Receive>,
+    /// Whether permessage-deflate was agreed.
+    agreed: bool,
+    /// The compressor and inflater: when agreed, or (inflater only) under
+    /// [`Receive::InflatesWithoutAgreement`].
     pmd: Option<Pmd>,
     rng: Rng,
     /// Echo data messages (false: collect them, for the client's
@@ -799,6 +934,32 @@ struct Session {
 }
 
 impl Session {
+    /// A session that echoes, with `pmd` when permessage-deflate was agreed.
+    fn new(
+        conn: Conn,
+        server: bool,
+        pmd: Option<Pmd>,
+        receive: Option<Receive>,
+        rng: Rng,
+    ) -> Session {
+        let agreed = pmd.is_some();
+        let pmd = match receive {
+            Some(Receive::InflatesWithoutAgreement) => pmd.or_else(|| Some(Pmd::new(15, false))),
+            _ => pmd,
+        };
+        Session {
+            conn,
+            server,
+            rsv1_on_continuation: false,
+            receive,
+            agreed,
+            pmd,
+            rng,
+            echo: true,
+            got: Vec::new(),
+        }
+    }
+
     /// Reads and handles frames until the connection ends.
     fn run(&mut self) -> End {
         let mut msg: Option<Message> = None;
@@ -844,7 +1005,11 @@ impl Session {
     /// fail with when one is broken.
     fn check(&self, f: &Frame, in_message: bool) -> Result<(), u16> {
         let rsv1_allowed = self.pmd.is_some() && matches!(f.opcode, OP_TEXT | OP_BINARY);
-        let allowed_rsv = if rsv1_allowed { RSV1 } else { 0 };
+        let allowed_rsv = match self.receive {
+            Some(Receive::IgnoresRsvOnceAgreed) if self.agreed => 0x7,
+            _ if rsv1_allowed => RSV1,
+            _ => 0,
+        };
         let broken = f.masked != self.server
             || f.rsv & !allowed_rsv != 0
             || matches!(f.opcode, 0x3..=0x7 | 0xb..=0xf)
@@ -860,16 +1025,48 @@ impl Session {
 
     /// A whole message: inflated if compressed, checked, echoed (or kept).
     fn deliver(&mut self, m: Message) -> Result<(), End> {
-        let data = if m.compressed {
+        let receive = self.receive;
+        let compressed =
+            m.compressed || (self.agreed && receive == Some(Receive::InflatesEveryMessage));
+        let data = if compressed {
             let pmd = self
                 .pmd
                 .as_mut()
-                .expect("check() allows RSV1 only with permessage-deflate agreed");
-            pmd.inflate(&m.data).map_err(End::Fail)?
+                .expect("check() allows RSV1 only with an inflater");
+            let refused = match receive {
+                Some(Receive::RefusesStoredBlocks) => starts_with_stored_data(&m.data),
+                _ => false,
+            };
+            if refused {
+                return Err(End::Fail(CLOSE_INVALID_DATA));
+            }
+            let inflated = match pmd.inflate(&m.data) {
+                Err(CLOSE_INVALID_DATA) if receive == Some(Receive::IgnoresInflateErrors) => {
+                    pmd.inflater.reset(false);
+                    Inflated {
+                        data: m.data,
+                        final_block: false,
+                    }
+                }
+                other => other.map_err(End::Fail)?,
+            };
+            if receive == Some(Receive::ResetsInflater) {
+                pmd.inflater.reset(false);
+            }
+            let refused = match receive {
+                Some(Receive::RefusesEmptyMessage) => inflated.data.is_empty(),
+                Some(Receive::RefusesFinalBlock) => inflated.final_block,
+                _ => false,
+            };
+            if refused {
+                return Err(End::Fail(CLOSE_INVALID_DATA));
+            }
+            inflated.data
         } else {
             m.data
         };
-        if m.opcode == OP_TEXT && std::str::from_utf8(&data).is_err() {
+        let checks_utf8 = !compressed || receive != Some(Receive::NoUtf8CheckAfterInflation);
+        if m.opcode == OP_TEXT && checks_utf8 && std::str::from_utf8(&data).is_err() {
             return Err(End::Fail(CLOSE_INVALID_DATA));
         }
         if !self.echo {
@@ -883,8 +1080,9 @@ impl Session {
     /// [`FRAME_MAX`] bytes, RSV1 on the first (and, under the fault, on the
     /// others too).
     fn send_message(&mut self, opcode: u8, data: &[u8]) -> Result<(), End> {
-        let Some(pmd) = self.pmd.as_mut() else {
-            return self.send_frames(&[(true, 0, opcode, data)]);
+        let pmd = match self.pmd.as_mut() {
+            Some(pmd) if self.agreed => pmd,
+            _ => return self.send_frames(&[(true, 0, opcode, data)]),
         };
         let compressed = pmd.compress(data);
         // compress() never returns an empty payload; one frame at least.
@@ -1003,15 +1201,9 @@ fn client_session(
     let Some(pmd) = check_answer(&head, &key, fault) else {
         return Vec::new(); // dropping the socket fails the connection
     };
-    let mut session = Session {
-        conn,
-        server: false,
-        rsv1_on_continuation: false,
-        pmd,
-        rng: Rng(rng.next()),
-        echo,
-        got: Vec::new(),
-    };
+    let mut session = Session::new(conn, false, pmd, fault.receive(), Rng(rng.next()));
+    session.rsv1_on_continuation = fault == ClientFault::Rsv1OnContinuation;
+    session.echo = echo;
     match session.run() {
         End::Io => {}
         End::Closed => session.conn.drain(CLIENT_CLOSE_WAIT),
@@ -1053,6 +1245,9 @@ fn check_answer(head: &str, key: &str, fault: ClientFault) -> Option<Option<Pmd>
             return None; // not offered
         }
         if agreed.is_some() {
+            if fault == ClientFault::AcceptsDeflateTwice {
+                continue;
+            }
             return None; // permessage-deflate twice (RFC 7692 5.1)
         }
         agreed = Some(read_answer(&ext.params, fault)?);
@@ -1062,19 +1257,32 @@ fn check_answer(head: &str, key: &str, fault: ClientFault) -> Option<Option<Pmd>
 
 /// Validates the answer's parameters for an offer that had none.
 fn read_answer(params: &[(String, Option<String>)], fault: ClientFault) -> Option<Pmd> {
+    if fault == ClientFault::RefusesServerAdditions && !params.is_empty() {
+        return None; // wrongly: a server may add parameters of its own
+    }
+    let lenient = fault == ClientFault::AcceptsUnknownParams;
     let mut seen: Vec<String> = Vec::new();
     let mut own_bits = 15;
     let mut own_resets = false;
     for (name, value) in params {
         let name = name.to_ascii_lowercase();
-        if seen.contains(&name) {
+        if seen.contains(&name) && !lenient {
             return None;
         }
+        let flag = value.is_none() || lenient;
+        let bad_window = value
+            .as_deref()
+            .and_then(|v| window_bits(v, false))
+            .is_none();
         match name.as_str() {
+            "server_max_window_bits" | "client_max_window_bits"
+                if fault == ClientFault::IgnoresBadWindowValues && bad_window => {}
             // The server may add these of its own accord (7.1.1.1, 7.1.1.2,
             // 7.1.2.1); the inflater keeps a 15-bit window anyway.
-            "server_no_context_takeover" if value.is_none() => {}
-            "client_no_context_takeover" if value.is_none() => own_resets = true,
+            "server_no_context_takeover" if flag => {}
+            "client_no_context_takeover" if flag => {
+                own_resets = fault != ClientFault::IgnoresClientNoContextTakeover;
+            }
             "server_max_window_bits" => {
                 window_bits(value.as_deref()?, false)?;
             }
@@ -1086,6 +1294,7 @@ fn read_answer(params: &[(String, Option<String>)], fault: ClientFault) -> Optio
                 }
                 own_bits = bits;
             }
+            _ if lenient => {}
             _ => return None,
         }
         seen.push(name);
