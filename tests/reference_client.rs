@@ -226,7 +226,7 @@ fn bytes_sent_with_the_101_pass_the_utf8_guard() {
     let port = listener.local_addr().expect("addr").port();
     let server = std::thread::spawn(move || {
         let mut codes = Vec::new();
-        for n in 0..3 {
+        for n in 0..4 {
             let (mut s, _) = listener.accept().expect("accept");
             s.set_read_timeout(Some(Duration::from_secs(5)))
                 .expect("timeout");
@@ -236,7 +236,18 @@ fn bytes_sent_with_the_101_pass_the_utf8_guard() {
                     assert!(request.starts_with("GET /getCaseCount "), "{request}");
                     answer_101(&mut s, &request, 1, b"\x81\x011\x88\x02\x03\xe8");
                 }
+                // The client asks for the case's id (to know whether to
+                // offer permessage-deflate).
                 1 => {
+                    assert!(request.starts_with("GET /getCaseInfo?case=1 "), "{request}");
+                    answer_101(
+                        &mut s,
+                        &request,
+                        1,
+                        b"\x81\x0e{\"id\":\"1.1.1\"}\x88\x02\x03\xe8",
+                    );
+                }
+                2 => {
                     assert!(request.starts_with("GET /runCase?case=1&"), "{request}");
                     answer_101(&mut s, &request, 5, b"\x81\x7e\x03\xe8ab\xff");
                 }
@@ -246,7 +257,7 @@ fn bytes_sent_with_the_101_pass_the_utf8_guard() {
                 }
             }
             let code = read_close_code(&mut s);
-            if n != 1 {
+            if n != 2 {
                 let _ = s.write_all(b"\x88\x02\x03\xe8");
             }
             codes.push(code);
@@ -260,7 +271,7 @@ fn bytes_sent_with_the_101_pass_the_utf8_guard() {
         "the reference client did not finish"
     );
     assert_eq!(
-        codes[1],
+        codes[2],
         Some(1007),
         "close codes per connection: {codes:?}"
     );

@@ -75,7 +75,14 @@ fn normalization_is_stable_across_runs_and_transports_of_the_whole_corpus() {
             "{id} shows the target address:\n{text}"
         );
         for line in text.lines() {
-            let l = line.to_ascii_lowercase();
+            // Payload previews are quoted; what a peer echoes may well read
+            // "12 ms" (12.4.x's generated HTML does).
+            let l: String = line
+                .to_ascii_lowercase()
+                .split('"')
+                .step_by(2)
+                .collect::<Vec<_>>()
+                .join("\"\"");
             if l.trim_start().starts_with("sec-websocket-accept:") {
                 assert!(l.ends_with("<accept ok>"), "{id}: {line}");
             }

@@ -8,7 +8,11 @@
 //! tokio-tungstenite on the connection. Around tungstenite it adds what a
 //! strict client needs: it fails the connection with 1002/1007/1009 on
 //! protocol errors instead of just dropping it, and checks UTF-8 as bytes
-//! arrive (the same guard as the reference server).
+//! arrive (the same guard as the reference server). Before each case it asks
+//! the server for the case's id (`/getCaseInfo`); for Autobahn's compression
+//! groups (12, 13) and wsspec's `pmd` group it offers permessage-deflate
+//! ([`super::pmd_offer::client_offer_for`]), and a connection on which the
+//! server agrees is echoed on yawc ([`super::deflate_echo`]) instead.
 
 use std::time::Duration;
 
@@ -21,8 +25,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::client_handshake::{self, HandshakeError};
 use super::gate::Replay;
+use super::pmd_offer::{client_offer_for, Agreement, ClientOffer};
 use super::utf8_guard::Utf8Guard;
-use super::{echo_until_failure, MAX_MESSAGE};
+use super::{deflate_echo, echo_until_failure, MAX_MESSAGE};
 use crate::run::target::{Target, TargetError};
 
 /// Why the driver could not go on.
@@ -53,8 +58,13 @@ pub async fn drive(server: &str, agent: &str, shutdown: bool) -> Result<usize, C
         .await
         .map_err(|_| ClientError::Url(format!("{base}/getCaseCount gave no answer")))??;
     for n in 1..=count {
+        let id = tokio::time::timeout(BOOKKEEPING_TIMEOUT, case_id(base, n))
+            .await
+            .ok()
+            .flatten();
+        let offer = id.as_deref().and_then(client_offer_for);
         let url = format!("{base}/runCase?case={n}&agent={}", encode(agent));
-        let _ = tokio::time::timeout(Duration::from_secs(120), echo_case(&url)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(120), echo_case(&url, offer)).await;
     }
     let url = format!(
         "{base}/updateReports?agent={}{}",
@@ -89,23 +99,46 @@ fn encode(s: &str) -> String {
 
 type Ws = tokio_tungstenite::WebSocketStream<Utf8Guard<Replay<TcpStream>>>;
 
-/// Connects and opens a WebSocket connection to `url`. When the handshake
-/// fails, TCP is closed without a WebSocket frame (RFC 6455 4.1: the client
-/// fails the connection; there is no connection to send a close frame on).
+/// An open connection: on tungstenite, or (permessage-deflate agreed) the
+/// stream at its first frame byte with the agreement, for yawc.
+enum Connection {
+    Plain(Box<Ws>),
+    Deflate(Replay<TcpStream>, Agreement),
+}
+
+/// Connects and opens a WebSocket connection to `url`, offering nothing.
 async fn connect(url: &str) -> Result<Ws, ClientError> {
+    match connect_with(url, None).await? {
+        Connection::Plain(ws) => Ok(*ws),
+        // Unreachable: without an offer, an extension in the answer is refused.
+        Connection::Deflate(..) => Err(ClientError::Url(format!(
+            "{url}: permessage-deflate agreed unoffered"
+        ))),
+    }
+}
+
+/// Connects and opens a WebSocket connection to `url`, offering `offer`. When
+/// the handshake fails, TCP is closed without a WebSocket frame (RFC 6455 4.1:
+/// the client fails the connection; there is no connection to send a close
+/// frame on).
+async fn connect_with(url: &str, offer: Option<&ClientOffer>) -> Result<Connection, ClientError> {
     let target = Target::parse(url)?;
     let addr = target.authority();
     let mut tcp = TcpStream::connect((target.host.as_str(), target.port))
         .await
         .map_err(|source| ClientError::Connect { addr, source })?;
     let _ = tcp.set_nodelay(true);
-    let (read, head_len) = match client_handshake::open(&mut tcp, &target).await {
+    let (read, head_len, agreed) = match client_handshake::open(&mut tcp, &target, offer).await {
         Ok(done) => done,
         Err(e) => {
             abandon(tcp).await;
             return Err(e.into());
         }
     };
+    if let Some(agreed) = agreed {
+        let rest = read[head_len..].to_vec();
+        return Ok(Connection::Deflate(Replay::new(rest, tcp), agreed));
+    }
     // Bytes read past the head are the server's first frames (sent in the same
     // write as the 101): replay them before reading the socket again. The
     // UTF-8 guard skips everything up to a CRLF CRLF before it decodes frames;
@@ -122,10 +155,10 @@ async fn connect(url: &str) -> Result<Ws, ClientError> {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
-    Ok(
+    Ok(Connection::Plain(Box::new(
         tokio_tungstenite::WebSocketStream::from_raw_socket(guarded, Role::Client, Some(config))
             .await,
-    )
+    )))
 }
 
 /// Closes TCP after a refused handshake, without sending a frame.
@@ -147,13 +180,32 @@ async fn case_count(base: &str) -> Result<usize, ClientError> {
     Ok(count)
 }
 
+/// The id of case `n` (`/getCaseInfo` answers JSON with "id").
+async fn case_id(base: &str, n: usize) -> Option<String> {
+    let mut ws = connect(&format!("{base}/getCaseInfo?case={n}"))
+        .await
+        .ok()?;
+    let mut id = None;
+    while let Some(Ok(msg)) = ws.next().await {
+        if let Message::Text(t) = msg {
+            id = serde_json::from_str::<serde_json::Value>(&t)
+                .ok()
+                .and_then(|v| v.get("id")?.as_str().map(str::to_string));
+        }
+    }
+    id
+}
+
 /// One case: echo every message until the server closes.
-async fn echo_case(url: &str) {
-    let Ok(mut ws) = connect(url).await else {
-        return;
-    };
-    if let Some((code, reason)) = echo_until_failure(&mut ws).await {
-        let _ = fail(ws, code, &reason).await;
+async fn echo_case(url: &str, offer: Option<ClientOffer>) {
+    match connect_with(url, offer.as_ref()).await {
+        Ok(Connection::Plain(mut ws)) => {
+            if let Some((code, reason)) = echo_until_failure(&mut ws).await {
+                let _ = fail(*ws, code, &reason).await;
+            }
+        }
+        Ok(Connection::Deflate(stream, agreed)) => deflate_echo::run(stream, &agreed, false).await,
+        Err(_) => {}
     }
 }
 

@@ -6,13 +6,16 @@
 //! lenient parser ([`parse_response`]), and checks what RFC 6455 4.1 asks a
 //! client to check: status 101, the `websocket` and `upgrade` tokens (any
 //! letter case, in token lists), exactly one correct Sec-WebSocket-Accept, no
-//! subprotocol and no extension (it offers neither). Bytes that arrived after the head (a server frame
+//! subprotocol (it offers none), and no extension unless it offered
+//! permessage-deflate, whose answer it checks as RFC 7692 7.1 asks
+//! ([`super::pmd_offer`]). Bytes that arrived after the head (a server frame
 //! sent in the same write as the 101) are handed back to be read first.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use super::pmd_offer::{Agreement, ClientOffer};
 use crate::run::target::Target;
 use crate::wire::handshake::{
     accept_for, build_request, parse_response, HeaderEdits, RequestParts, ResponseHead,
@@ -49,14 +52,18 @@ pub fn fresh_key() -> String {
 }
 
 /// The standard upgrade request for `target`: Host, Upgrade, Connection,
-/// Sec-WebSocket-Key, Sec-WebSocket-Version 13, nothing offered beyond that.
-pub fn request(target: &Target, key: &str) -> Vec<u8> {
+/// Sec-WebSocket-Key, Sec-WebSocket-Version 13, and `offer` if any.
+pub fn request(target: &Target, key: &str, offer: Option<&ClientOffer>) -> Vec<u8> {
+    let extra: Vec<(String, String)> = offer
+        .map(|o| ("Sec-WebSocket-Extensions".to_string(), o.header_value()))
+        .into_iter()
+        .collect();
     build_request(
         &RequestParts {
             host: &target.host_header,
             path: &target.path,
             key,
-            extra: &[],
+            extra: &extra,
         },
         &HeaderEdits::default(),
     )
@@ -88,49 +95,59 @@ pub async fn read_head<S: AsyncRead + Unpin>(
 }
 
 /// RFC 6455 4.1: what a client checks in the server's response when it offered
-/// `key` and no subprotocol or extension. None when the response is a valid 101.
-pub fn check_response(head: &ResponseHead, key: &str) -> Option<String> {
+/// `key`, no subprotocol, and `offer` as its only extension. Ok: a valid 101,
+/// with permessage-deflate agreed or not; Err: why the client must fail the
+/// connection.
+pub fn check_response(
+    head: &ResponseHead,
+    key: &str,
+    offer: Option<&ClientOffer>,
+) -> Result<Option<Agreement>, String> {
     if head.status != 101 {
-        return Some(format!("status {} instead of 101", head.status));
+        return Err(format!("status {} instead of 101", head.status));
     }
     if !head.tokens("upgrade").iter().any(|t| t == "websocket") {
-        return Some("the Upgrade header lacks the token `websocket`".into());
+        return Err("the Upgrade header lacks the token `websocket`".into());
     }
     if !head.tokens("connection").iter().any(|t| t == "upgrade") {
-        return Some("the Connection header lacks the token `upgrade`".into());
+        return Err("the Connection header lacks the token `upgrade`".into());
     }
     let want = accept_for(key);
     let accepts: Vec<&str> = head.values("sec-websocket-accept").collect();
     match accepts.as_slice() {
         [one] if one.trim() == want => {}
-        [] => return Some("no Sec-WebSocket-Accept header".into()),
-        [_] => return Some("Sec-WebSocket-Accept does not match the key".into()),
-        _ => return Some("more than one Sec-WebSocket-Accept header".into()),
+        [] => return Err("no Sec-WebSocket-Accept header".into()),
+        [_] => return Err("Sec-WebSocket-Accept does not match the key".into()),
+        _ => return Err("more than one Sec-WebSocket-Accept header".into()),
     }
     if head.values("sec-websocket-protocol").next().is_some() {
-        return Some("a subprotocol was selected although none was offered".into());
+        return Err("a subprotocol was selected although none was offered".into());
     }
-    if head.values("sec-websocket-extensions").next().is_some() {
-        return Some("an extension was accepted although none was offered".into());
+    let answer: Vec<&str> = head.values("sec-websocket-extensions").collect();
+    match offer {
+        Some(offer) => offer.check(answer),
+        None if answer.is_empty() => Ok(None),
+        None => Err("an extension was accepted although none was offered".into()),
     }
-    None
 }
 
-/// Writes the request, reads and checks the response. Ok: every byte read and
-/// the length of the head; the bytes past the head are the server's first
-/// WebSocket bytes and must be read before anything else from the stream.
+/// Writes the request (with `offer`), reads and checks the response. Ok: every
+/// byte read, the length of the head, and what was agreed; the bytes past the
+/// head are the server's first WebSocket bytes and must be read before
+/// anything else from the stream.
 pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     target: &Target,
-) -> Result<(Vec<u8>, usize), HandshakeError> {
+    offer: Option<&ClientOffer>,
+) -> Result<(Vec<u8>, usize, Option<Agreement>), HandshakeError> {
     let key = fresh_key();
-    stream.write_all(&request(target, &key)).await?;
+    stream.write_all(&request(target, &key, offer)).await?;
     stream.flush().await?;
     let (buf, end) = read_head(stream).await?;
     let head = parse_response(&buf[..end]).map_err(|e| HandshakeError::Refused(e.to_string()))?;
-    match check_response(&head, &key) {
-        None => Ok((buf, end)),
-        Some(why) => Err(HandshakeError::Refused(why)),
+    match check_response(&head, &key, offer) {
+        Ok(agreed) => Ok((buf, end, agreed)),
+        Err(why) => Err(HandshakeError::Refused(why)),
     }
 }
 
@@ -168,7 +185,7 @@ mod tests {
 
     #[test]
     fn accepts_what_rfc_6455_allows() {
-        assert_eq!(check_response(&with(|_| {}), KEY), None);
+        assert_eq!(check_response(&with(|_| {}), KEY, None), Ok(None));
         let lenient = [
             with(|l| l[2] = "Connection: keep-alive, Upgrade".into()),
             with(|l| l[2] = "connection: UPGRADE".into()),
@@ -177,7 +194,7 @@ mod tests {
             with(|l| l.push("X-Extra: yes".into())),
         ];
         for h in lenient {
-            assert_eq!(check_response(&h, KEY), None, "{h:?}");
+            assert_eq!(check_response(&h, KEY, None), Ok(None), "{h:?}");
         }
     }
 
@@ -202,8 +219,33 @@ mod tests {
             with(|l| l.push("Sec-WebSocket-Extensions: permessage-deflate".into())),
         ];
         for h in bad {
-            assert!(check_response(&h, KEY).is_some(), "{h:?}");
+            assert!(check_response(&h, KEY, None).is_err(), "{h:?}");
         }
+    }
+
+    #[test]
+    fn checks_the_extension_answer_against_the_offer() {
+        let offer = ClientOffer {
+            client_max_window_bits: true,
+        };
+        let agreed = with(|l| {
+            l.push("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=9".into())
+        });
+        assert_eq!(
+            check_response(&agreed, KEY, Some(&offer)).map(|a| a.map(|a| a.client_window)),
+            Ok(Some(9))
+        );
+        assert_eq!(check_response(&with(|_| {}), KEY, Some(&offer)), Ok(None));
+        let unoffered = with(|l| l.push("Sec-WebSocket-Extensions: x-wsspec-unoffered".into()));
+        assert!(check_response(&unoffered, KEY, Some(&offer)).is_err());
+        let target = Target::parse("ws://h:1/p").expect("url");
+        let req = String::from_utf8(request(&target, KEY, Some(&offer))).expect("ascii");
+        assert!(
+            req.contains(
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+            ),
+            "{req}"
+        );
     }
 
     #[test]

@@ -7,11 +7,16 @@
 //! other malformed opening handshake with the status RFC 6455 4.2 asks for
 //! (tungstenite drops some of them unanswered); and a read-side guard
 //! ([`utf8_guard`]) fails text messages on the first invalid UTF-8 byte rather
-//! than at the end of the frame. It is the default target of
-//! `wsspec run` and the known-good peer of the project's own tests. The
-//! reference client ([`client`], with its own opening handshake in
-//! [`client_handshake`]) shares the echo loop and the failing codes
-//! (`echo_until_failure`).
+//! than at the end of the frame. tungstenite has no permessage-deflate, so a
+//! connection whose request offers it is negotiated here ([`pmd_offer`], RFC
+//! 7692 7.1, independent of wsspec's own `deflate` module) and, once agreed,
+//! echoed on yawc ([`deflate_echo`], with [`frame_guard`] in front of it);
+//! every other connection, and one whose offers are all declined, stays on
+//! tungstenite. It is the default target of `wsspec run` and the known-good
+//! peer of the project's own tests. The reference client ([`client`], with its
+//! own opening handshake in [`client_handshake`]) shares the echo loop and the
+//! failing codes (`echo_until_failure`), and the compressed session when it
+//! offers permessage-deflate (Autobahn's groups 12 and 13, wsspec's `pmd`).
 
 /// Implements `AsyncWrite` for a read-side wrapper `$wrapper<S>` (a struct
 /// with the wrapped stream in `inner`) by passing every write straight
@@ -46,7 +51,10 @@ macro_rules! write_through {
 
 pub mod client;
 pub mod client_handshake;
+pub mod deflate_echo;
+pub mod frame_guard;
 pub mod gate;
+pub mod pmd_offer;
 pub mod utf8_guard;
 
 use std::net::SocketAddr;
@@ -96,7 +104,8 @@ fn check_request(req: &Request, resp: Response) -> Result<Response, ErrorRespons
 
 /// Serves one accepted connection (TCP, or any byte stream): the gate, the
 /// opening handshake, then echo until the peer closes or the connection must
-/// be failed.
+/// be failed. A request whose permessage-deflate offer is accepted is answered
+/// here and echoed on yawc; every other one goes to tungstenite.
 pub async fn serve_connection<S>(mut stream: S)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -104,6 +113,14 @@ where
     let Ok(head) = gate::admit(&mut stream).await else {
         return;
     };
+    if let Some(upgrade) = deflate_upgrade(&head) {
+        if stream.write_all(upgrade.response.as_bytes()).await.is_err() {
+            return;
+        }
+        let rest = head[upgrade.head_len..].to_vec();
+        deflate_echo::run(gate::Replay::new(rest, stream), &upgrade.agreed, true).await;
+        return;
+    }
     let stream = gate::Replay::new(head, stream);
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
@@ -125,6 +142,46 @@ where
         })))
         .await;
     close_tcp(ws.into_inner()).await;
+}
+
+/// A request the gate admitted whose permessage-deflate offer is accepted.
+struct DeflateUpgrade {
+    agreed: pmd_offer::Agreement,
+    /// The 101 response, with the extension answer.
+    response: String,
+    /// Length of the request head; bytes past it are the client's first frames.
+    head_len: usize,
+}
+
+/// Reads the admitted request (`head`, as the gate replays it) for
+/// permessage-deflate offers. None: nothing offered, or every offer declined.
+fn deflate_upgrade(head: &[u8]) -> Option<DeflateUpgrade> {
+    let mut storage = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut storage);
+    let httparse::Status::Complete(head_len) = req.parse(head).ok()? else {
+        return None;
+    };
+    let named = |name: &str| {
+        req.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .filter_map(|h| std::str::from_utf8(h.value).ok())
+            .collect::<Vec<_>>()
+    };
+    let offers = pmd_offer::parse_list(named("sec-websocket-extensions"));
+    let (agreed, answer) = pmd_offer::answer(&offers)?;
+    let key = *named("sec-websocket-key").first()?;
+    let accept =
+        tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.trim().as_bytes());
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: {answer}\r\n\r\n"
+    );
+    Some(DeflateUpgrade {
+        agreed,
+        response,
+        head_len,
+    })
 }
 
 /// Closes a connection politely: FIN, then whatever the peer still sends is

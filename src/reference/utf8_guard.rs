@@ -4,7 +4,8 @@
 //! wrapper watches the bytes as they arrive (after the HTTP request head),
 //! decodes frames with wsspec's own decoder, and turns the first invalid UTF-8
 //! byte of a text message into an `InvalidData` read error, which the server
-//! answers with close 1007 (RFC 6455 8.1: fail the connection).
+//! answers with close 1007 (RFC 6455 8.1: fail the connection). Frames with a
+//! reserved bit set are not checked: tungstenite fails them with 1002.
 
 use std::io;
 use std::pin::Pin;
@@ -80,6 +81,12 @@ impl<S> Utf8Guard<S> {
                     }
                     _ => false,
                 };
+                // A frame with a reserved bit set (no extension is agreed on
+                // these connections) is tungstenite's to fail with 1002: its
+                // payload is no text to judge.
+                if h.rsv != 0 {
+                    *in_text_frame = false;
+                }
             }
             DecodeEvent::Payload(p) => {
                 if *in_text_frame {
@@ -134,6 +141,13 @@ mod tests {
         assert!(g.inspect(&[0xce, 0xba, 0xe1, 0xbd, 0xb9]));
         assert!(g.inspect(&[0xf4]));
         assert!(!g.inspect(&[0x90]));
+    }
+
+    #[test]
+    fn frames_with_reserved_bits_are_left_to_tungstenite() {
+        let mut g = Utf8Guard::new(());
+        // a text frame with RSV1 whose payload (a DEFLATE stream) is no UTF-8
+        assert!(g.inspect(b"GET / HTTP/1.1\r\n\r\n\xc1\x83\0\0\0\0\xf2\x48\xcd"));
     }
 
     #[test]
