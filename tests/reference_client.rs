@@ -15,10 +15,18 @@ use serve_proc::{exit_within, Serve};
 use wsspec::case::filter::glob_match;
 use wsspec::case::{Case, Role};
 
-/// Every group with client-role cases: Autobahn's 1–7, 9 and 10, and wsspec's
-/// own client cases (masking, the client's side of the handshake).
-const GROUPS: [&str; 10] = [
-    "1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.*", "10.*", "cl.*",
+/// Every group with client-role cases: Autobahn's 1–7, 9, 10, 12 and 13
+/// (rows 1–5 of each compression subgroup; the rest is the benchmark's), and
+/// wsspec's own client cases (masking, the client's side of the handshake,
+/// permessage-deflate).
+const GROUPS: [&str; 13] = [
+    "1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.*", "10.*", "12.*", "13.*", "cl.*", "pmd.*",
+];
+
+/// Rows 6–18 of 12.x and 13.x (as `tests/common/harness.rs` leaves them out).
+const BEYOND_CI: [&str; 10] = [
+    "12.*.6", "12.*.7", "12.*.8", "12.*.9", "12.*.1?", "13.*.6", "13.*.7", "13.*.8", "13.*.9",
+    "13.*.1?",
 ];
 
 const AGENT: &str = "refclient";
@@ -29,7 +37,9 @@ fn selected() -> Vec<Case> {
     cases
         .into_iter()
         .filter(|c| {
-            c.spec.roles.contains(&Role::Client) && GROUPS.iter().any(|p| glob_match(p, &c.spec.id))
+            c.spec.roles.contains(&Role::Client)
+                && GROUPS.iter().any(|p| glob_match(p, &c.spec.id))
+                && !BEYOND_CI.iter().any(|p| glob_match(p, &c.spec.id))
         })
         .collect()
 }
@@ -63,13 +73,14 @@ fn reference_client(url: &str, shutdown: bool) -> Reaped {
 fn reference_client_is_ok_on_every_client_case() {
     let started = Instant::now();
     let cases = selected();
-    let mut server = Serve::start(AGENT, &GROUPS, &[]);
+    let excludes: Vec<&str> = BEYOND_CI.iter().flat_map(|p| ["--exclude", p]).collect();
+    let mut server = Serve::start(AGENT, &GROUPS, &excludes);
     let mut client = reference_client(&server.url(), true);
-    let code = exit_within(&mut client.0, Duration::from_secs(120));
+    let code = exit_within(&mut client.0, Duration::from_secs(300));
     assert_eq!(
         code,
         Some(0),
-        "reference-client did not finish cleanly within 120 s"
+        "reference-client did not finish cleanly within 300 s"
     );
     // updateReports&shutdownOnComplete=true: serve writes reports and exits.
     assert!(
