@@ -562,3 +562,33 @@ mod tests {
         assert_eq!(frame_header_bytes(&h), vec![0x81, 0x8d, 1, 2, 3, 4]);
     }
 }
+
+#[cfg(test)]
+mod bound_tests {
+    use crate::transcript::{Event, EventKind, Transcript};
+
+    #[test]
+    fn the_wire_log_says_where_events_were_left_out() {
+        let mut t = Transcript {
+            case_id: "t".into(),
+            events: (0..10)
+                .map(|i| Event {
+                    at_us: i,
+                    kind: EventKind::Marker {
+                        name: i.to_string(),
+                    },
+                })
+                .collect(),
+            duration_us: 10,
+            detailed: false,
+            omitted: None,
+        };
+        t.bound(3, 2);
+        let log = super::lines(&t);
+        let note = log
+            .iter()
+            .position(|l| l.contains("5 events left out of the results here"))
+            .expect("a note");
+        assert!(log[note - 1].contains("Marker 2") && log[note + 1].contains("Marker 8"));
+    }
+}
