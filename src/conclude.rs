@@ -10,14 +10,14 @@
 use crate::case::Case;
 use crate::judge::judge;
 use crate::results::CaseResult;
-use crate::snapshot::{observe, SnapshotConfig};
+use crate::snapshot::{observe, Normalization, SnapshotConfig};
 use crate::transcript::{Transcript, KEEP_HEAD, KEEP_TAIL};
 
 /// Judges `transcript` for `case`, compares it with the snapshot store when
 /// there is one, and returns the case's result.
 pub fn conclude(
     case: &Case,
-    mut transcript: Transcript,
+    transcript: Transcript,
     snapshots: Option<&SnapshotConfig>,
 ) -> CaseResult {
     let verdict = judge(case, &transcript);
@@ -25,12 +25,21 @@ pub fn conclude(
         observe(
             cfg,
             &case.spec.id,
-            case.spec.timing_dependent,
+            Normalization {
+                timing_dependent: case.spec.timing_dependent,
+                compressed_bytes: case
+                    .spec
+                    .deflate
+                    .as_ref()
+                    .is_some_and(|d| d.snapshot_compressed),
+            },
             &transcript,
             &verdict,
         )
     });
-    // Judged and snapshotted in full; the result keeps a bounded copy.
-    transcript.bound(KEEP_HEAD, KEEP_TAIL);
-    CaseResult::new(case, verdict, transcript, snapshot)
+    // Judged, snapshotted and summed up in full; the result keeps a bounded
+    // copy.
+    let mut result = CaseResult::new(case, verdict, transcript, snapshot);
+    result.transcript.bound(KEEP_HEAD, KEEP_TAIL);
+    result
 }

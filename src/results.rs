@@ -11,7 +11,7 @@ use crate::case::model::{Closer, EventPattern, Requirement, Role};
 use crate::case::Case;
 use crate::judge::{Outcome, Verdict};
 use crate::snapshot::SnapshotStatus;
-use crate::transcript::Transcript;
+use crate::transcript::{CompressionTotals, Transcript};
 
 /// One judged case.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +34,11 @@ pub struct CaseResult {
     /// The snapshot comparison, when the run keeps snapshots.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub snapshot: Option<SnapshotStatus>,
+    /// The permessage-deflate messages each way, when there were any:
+    /// counted over the whole transcript, of which `transcript` may keep
+    /// only the first and last events.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub compression: Option<CompressionTotals>,
     pub transcript: Transcript,
 }
 
@@ -58,6 +63,7 @@ impl CaseResult {
             verdict,
             duration_ms: transcript.duration_us as f64 / 1000.0,
             snapshot,
+            compression: transcript.compression_totals(),
             transcript,
         }
     }
@@ -109,6 +115,19 @@ pub struct RunIdentity {
     pub target: String,
     pub agent: String,
     pub strict: bool,
+}
+
+impl RunResults {
+    /// The compressed messages of every case, each way; none when no case
+    /// compressed anything.
+    pub fn compression_totals(&self) -> Option<CompressionTotals> {
+        let mut all: Option<CompressionTotals> = None;
+        for c in self.cases.iter().filter_map(|c| c.compression.as_ref()) {
+            let t = all.get_or_insert_with(CompressionTotals::default);
+            t.add(c);
+        }
+        all
+    }
 }
 
 impl RunResults {

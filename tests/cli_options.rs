@@ -697,6 +697,60 @@ fn junit_html_and_json_go_exactly_where_named() {
 }
 
 #[test]
+fn the_compression_ratio_each_way_is_in_every_report() {
+    // pmd.3.16 sends 4 KiB of JSON compressed and gets it back compressed;
+    // 1.1.1 compresses nothing and says nothing of compression.
+    let tmp = Temp::new("ratio");
+    let dir = tmp.join("reports");
+    let ran = wsspec_run(args![
+        "run",
+        "--cases",
+        "pmd.3.16",
+        "--cases",
+        "1.1.1",
+        "--report-dir",
+        &dir
+    ]);
+    ran.expect_code(0);
+    let r = results(&dir.join("results.json"), &ran);
+    let c = &case(&r, "pmd.3.16")["compression"];
+    for way in ["sent", "received"] {
+        assert_eq!(c[way]["messages"], 1, "{way}: {c}");
+        assert_eq!(c[way]["inflated_bytes"], 4096, "{way}: {c}");
+        let wire = c[way]["wire_bytes"].as_u64().expect("wire_bytes");
+        assert!(
+            wire > 100 && wire < 2048,
+            "{way}: {wire} bytes for 4 KiB of JSON"
+        );
+    }
+    assert!(case(&r, "1.1.1").get("compression").is_none());
+    let line = ran
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("compression: "))
+        .unwrap_or_else(|| panic!("no compression line\n{}", ran.describe()))
+        .to_string();
+    assert!(
+        line.contains("sent 1 message, 4.0 KiB → ")
+            && line.contains("; received 1 message, 4.0 KiB → "),
+        "{line}"
+    );
+    let page = std::fs::read_to_string(dir.join("index.html")).expect("html");
+    assert!(
+        page.matches("<dt>Compression</dt><dd>sent 1 message, 4.0 KiB → ")
+            .count()
+            == 2,
+        "the run's header and pmd.3.16's details"
+    );
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).expect("junit");
+    assert_eq!(
+        xml.matches("Compression: sent 1 message, 4.0 KiB → ")
+            .count(),
+        1
+    );
+}
+
+#[test]
 fn agent_and_autobahn_json_name_the_target_in_reports() {
     let tmp = Temp::new("agent");
     let (dir, ab) = (tmp.join("reports"), tmp.join("autobahn"));

@@ -48,6 +48,7 @@ const NEGOTIATION_REASON: &str = "the negotiation decided the case";
 const NO_FAIL_REASON: &str = "expected the peer to fail the connection; it did not";
 const CLOSED_1007_REASON: &str = "the peer closed first (close frame 1007)";
 const UTF8_REASON: &str = "not valid UTF-8 (RFC 6455 8.1)";
+const ECHO_REASON: &str = "expected [";
 const DROPPED_REASON: &str = "the peer closed first (no close frame)";
 
 fn set(ids: &[&str]) -> BTreeSet<String> {
@@ -190,8 +191,8 @@ fn run_client(fault: ClientFault, agent: &str) -> (RunResults, Option<i32>) {
         results.cases.len(),
         started.elapsed().as_secs_f64()
     );
-    // pmd.3 (15 cases) and pmd.4 (11) are the client-role cases.
-    assert_eq!(results.cases.len(), 26, "{fault:?}: every client case ran");
+    // pmd.3 (18 cases) and pmd.4 (11) are the client-role cases.
+    assert_eq!(results.cases.len(), 29, "{fault:?}: every client case ran");
     (results, code)
 }
 
@@ -235,9 +236,9 @@ fn a_correct_server_is_ok_on_pmd_and_rows_1_to_5_of_12_and_13() {
     // bits, 8 with zlib's 9-bit window (pmd.2.4), and no context takeover,
     // splits its echoes into frames of 128 bytes, and fails the connection
     // on every broken frame or stream of pmd.3. harness::corpus leaves out
-    // rows 6-18 of 12 and 13: 35 pmd cases and 60 rows.
+    // rows 6-18 of 12 and 13: 38 pmd cases and 60 rows.
     let results = run_server(Fault::None, &["pmd.*", "12.*", "13.*"]);
-    assert_eq!(results.cases.len(), 95);
+    assert_eq!(results.cases.len(), 98);
     assert_failed_exactly("None", &results, &BTreeSet::new(), "");
 }
 
@@ -251,12 +252,17 @@ fn rsv1_on_continuation_frames_is_caught_by_every_echo_of_several_frames() {
     // about 360, html 8192 with a 10-bit window: about 1200, json 1024:
     // about 250). The echoes of pmd.2.5 (about 80 bytes) and the
     // hand-written "Hello"s and short texts of pmd.3 fit one frame; pmd.1 is
-    // uncompressed. As the client, the echoes of json 1024 (pmd.3.10) and
-    // json 4096 (pmd.4.9-4.11).
+    // uncompressed. The flushed json 4096 (pmd.3.16) and bitmap slices
+    // (pmd.3.18) too, in both roles (pmd.3.17's 20 bytes fit one frame).
+    // As the client, the echoes of json 1024 (pmd.3.10) and json 4096
+    // (pmd.4.9-4.11).
     let server_expected = set(&[
         "pmd.2.1", "pmd.2.2", "pmd.2.3", "pmd.2.4", "pmd.2.6", "pmd.2.7", "pmd.2.8", "pmd.3.10",
+        "pmd.3.16", "pmd.3.18",
     ]);
-    let client_expected = set(&["pmd.3.10", "pmd.4.9", "pmd.4.10", "pmd.4.11"]);
+    let client_expected = set(&[
+        "pmd.3.10", "pmd.3.16", "pmd.3.18", "pmd.4.9", "pmd.4.10", "pmd.4.11",
+    ]);
     both_roles(
         || {
             // The same cases, seen from the correct server: the messages it
@@ -567,11 +573,12 @@ fn resetting_the_inflater_is_caught_wherever_a_message_refers_back() {
     // for server_no_context_takeover, not the client's). As the server,
     // wsspec keeps its context in pmd.4.10 and pmd.4.11 (two JSON slices),
     // but not in pmd.4.9, where it answered server_no_context_takeover.
+    // In both roles, pmd.3.18's second bitmap slice refers into the first.
     check_receive(
         Receive::ResetsInflater,
         "fd-reset",
-        &["pmd.2.3", "pmd.2.4", "pmd.2.5", "pmd.3.12"],
-        &["pmd.3.12", "pmd.4.10", "pmd.4.11"],
+        &["pmd.2.3", "pmd.2.4", "pmd.2.5", "pmd.3.12", "pmd.3.18"],
+        &["pmd.3.12", "pmd.3.18", "pmd.4.10", "pmd.4.11"],
         CLOSED_1007_REASON,
     );
 }
@@ -586,6 +593,21 @@ fn no_utf8_check_after_inflation_is_caught_by_pmd_3_14() {
         &["pmd.3.14"],
         &["pmd.3.14"],
         UTF8_REASON,
+    );
+}
+
+#[test]
+fn stopping_at_the_first_flush_is_caught_by_pmd_3_16_to_3_18() {
+    // RFC 7692 7.2.2: only pmd.3.16-3.18 flush inside a message; wsspec
+    // ends every other compressed message with the flush whose tail it
+    // removes, so no other payload holds an empty stored block. The cut
+    // message comes back short, which is not the echo expected.
+    check_receive(
+        Receive::StopsAtFirstFlush,
+        "fd-flush",
+        &["pmd.3.16", "pmd.3.17", "pmd.3.18"],
+        &["pmd.3.16", "pmd.3.17", "pmd.3.18"],
+        ECHO_REASON,
     );
 }
 

@@ -334,6 +334,7 @@ fn case(
         },
         duration_ms: transcript.duration_us as f64 / 1000.0,
         snapshot: None,
+        compression: transcript.compression_totals(),
         transcript,
     }
 }

@@ -147,11 +147,14 @@ fn new_and_drift_fail_the_run_and_review_accept_reject_prune_work() {
 fn three_runs_agree(name: &str, url: &str) {
     // Compression cases are deterministic byte for byte once negotiated; one
     // row of each subgroup is enough to see that their snapshots hold.
+    // pmd.3.13 (a 40 MiB message, recorded, not graded, and the slowest
+    // case of all) is left to the_reference_peer_matches_its_stored_snapshots.
     let cases: Vec<_> = harness::corpus(&[])
         .into_iter()
         .filter(|c| {
             let id = c.spec.id.as_str();
-            !(id.starts_with("12.") || id.starts_with("13.")) || id.ends_with(".1")
+            let compression = id.starts_with("12.") || id.starts_with("13.");
+            (!compression || id.ends_with(".1")) && id != "pmd.3.13"
         })
         .collect();
     let first = harness::snapshot_bodies(&harness::run(url, &cases), &cases);
@@ -185,4 +188,79 @@ fn snapshots_are_stable_across_three_runs_of_every_peer() {
     if let Some(peer) = peers::require(peers::PeerName::Websockets, peers::python_websockets()) {
         three_runs_agree("py-websockets", &peer.url);
     }
+}
+
+/// Two cases that differ only in `snapshot_compressed`.
+const COMPRESSED_BYTES_CASES: &str = r#"
+group: "own"
+title: "compressed bytes in snapshots"
+spec: "RFC 7692 7.2.1"
+cases:
+  - id: "own.1"
+    title: "an echo of a compressed message, with its compressed bytes"
+    requirement: MUST
+    deflate: {offer: "permessage-deflate", snapshot_compressed: true}
+    steps: &steps
+      - send: {opcode: text, payload: "Hello, Hello, Hello", compress: true}
+      - wait: echo
+      - close: 1000
+      - wait: end
+    expect: &expect
+      ok: [echo]
+      close: {by: harness, codes: [1000], clean: true}
+  - id: "own.2"
+    title: "an echo of a compressed message, by what it inflated to"
+    requirement: MUST
+    deflate: {offer: "permessage-deflate"}
+    steps: *steps
+    expect: *expect
+"#;
+
+#[test]
+fn a_case_that_asks_for_compressed_bytes_gets_them_in_its_snapshot() {
+    let dir = temp("snapbytes");
+    let cases = dir.join("cases");
+    std::fs::create_dir_all(&cases).expect("mkdir");
+    std::fs::write(cases.join("own.yaml"), COMPRESSED_BYTES_CASES).expect("write");
+    let out = wsspec()
+        .args([
+            "run",
+            "--cases",
+            "own.*",
+            "--snapshots-update",
+            "--cases-dir",
+        ])
+        .arg(&cases)
+        .arg("--snapshots")
+        .arg(&dir)
+        .arg("--report-dir")
+        .arg(dir.join("reports"))
+        .env("CI", "1")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let read = |id: &str| {
+        std::fs::read_to_string(dir.join(format!("server/{id}.snap"))).expect("snapshot written")
+    };
+    let with_bytes = read("own.1");
+    let line = with_bytes
+        .lines()
+        .find(|l| l.contains("text message \"Hello, Hello, Hello\" compressed in 1 frame"))
+        .unwrap_or_else(|| panic!("no echo line:\n{with_bytes}"));
+    assert!(
+        line.contains("frame [len ") && line.contains(" sha256 "),
+        "{line}"
+    );
+    let without = read("own.2");
+    assert!(
+        without.contains("  text message \"Hello, Hello, Hello\" compressed in 1 frame\n"),
+        "{without}"
+    );
+    assert!(!without.contains("frame [len"), "{without}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

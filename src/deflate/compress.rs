@@ -7,6 +7,7 @@
 
 use flate2::{Compress, Compression, FlushCompress};
 
+use super::inflate::TAIL;
 use super::short_window::ShortWindowDeflater;
 
 /// The zlib level wsspec compresses at unless a case says otherwise: zlib's
@@ -57,18 +58,51 @@ impl MessageDeflater {
     /// One message's compressed payload (RFC 7692 7.2.1: the trailing
     /// `00 00 ff ff` of the sync flush removed).
     pub fn compress_message(&mut self, data: &[u8]) -> Vec<u8> {
-        let mut out = match &mut self.engine {
-            Engine::Zlib(z) => {
-                let out = zlib_sync(z, data);
-                if self.no_context_takeover {
-                    z.reset();
+        self.compress_message_flushed(data, &[])
+    }
+
+    /// One message's compressed payload with a sync flush after each input
+    /// offset in `flush_points` (ascending, inside the message): each
+    /// leaves an empty stored block, `00 00 ff ff`, inside the payload, and
+    /// the stream goes on with the same history. Only the final flush's
+    /// tail is removed (RFC 7692 7.2.1).
+    pub fn compress_message_flushed(&mut self, data: &[u8], flush_points: &[usize]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let ends = flush_points
+            .iter()
+            .copied()
+            .filter(|&p| p > 0 && p < data.len())
+            .chain(std::iter::once(data.len()));
+        for end in ends {
+            let Some(part) = data.get(start..end) else {
+                continue;
+            };
+            start = end;
+            match &mut self.engine {
+                Engine::Zlib(z) => out.extend(zlib_sync(z, part)),
+                Engine::ShortWindow(s) => {
+                    // Each part is sent as if it were a message of its own;
+                    // putting back the tail its flush removed joins them.
+                    out.extend(s.compress_message(part));
+                    out.extend_from_slice(&TAIL);
                 }
-                out
             }
-            Engine::ShortWindow(s) => return s.compress_message(data),
-        };
-        if out.ends_with(&[0, 0, 0xff, 0xff]) {
-            out.truncate(out.len() - 4);
+        }
+        if let Engine::Zlib(z) = &mut self.engine {
+            if self.no_context_takeover {
+                z.reset();
+            }
+        }
+        if out.ends_with(&TAIL) {
+            out.truncate(out.len() - TAIL.len());
+        }
+        if out.is_empty() {
+            // zlib writes nothing for a sync flush with no input since the
+            // last one (a second empty message in a row); an empty payload
+            // would leave the receiver half a stored block. RFC 7692
+            // 7.2.3.6: an empty message is the single octet 00.
+            out.push(0);
         }
         out
     }
@@ -191,5 +225,77 @@ mod tests {
         let got = inf.inflate_message(&second, 1 << 20);
         assert!(got.refers_to_earlier_message);
         assert_eq!(got.data, msg);
+    }
+
+    #[test]
+    fn flush_points_leave_empty_blocks_inside_and_the_message_intact() {
+        let count_tails = |p: &[u8]| p.windows(4).filter(|w| *w == TAIL).count();
+        for bits in [8u8, 9, 15] {
+            for no_context_takeover in [false, true] {
+                let mut d = MessageDeflater::new(
+                    Direction {
+                        window_bits: bits,
+                        no_context_takeover,
+                    },
+                    DEFAULT_LEVEL,
+                );
+                let mut inf = Inflater::new();
+                let msg = words(2000);
+                let plain = d.compress_message(&msg);
+                assert_eq!(inf.inflate_message(&plain, 1 << 20).data, msg);
+                let points = [1, 500, 501, 1999];
+                let flushed = d.compress_message_flushed(&msg, &points);
+                assert!(
+                    count_tails(&flushed) >= points.len(),
+                    "bits {bits}: {} empty blocks in {flushed:02x?}",
+                    count_tails(&flushed)
+                );
+                assert!(!flushed.ends_with(&TAIL), "bits {bits}: the last tail goes");
+                let got = inf.inflate_message(&flushed, 1 << 20);
+                assert_eq!(got.outcome, InflateOutcome::Complete, "bits {bits}");
+                assert_eq!(got.data, msg, "bits {bits}");
+                assert!(got.max_distance <= 1 << bits, "bits {bits}");
+                if no_context_takeover {
+                    assert!(!got.refers_to_earlier_message, "bits {bits}");
+                }
+                // Points outside the message change nothing.
+                let mut a = MessageDeflater::new(
+                    Direction {
+                        window_bits: bits,
+                        no_context_takeover: true,
+                    },
+                    6,
+                );
+                let mut b = MessageDeflater::new(
+                    Direction {
+                        window_bits: bits,
+                        no_context_takeover: true,
+                    },
+                    6,
+                );
+                assert_eq!(
+                    a.compress_message_flushed(&msg, &[0, 2000, 5000]),
+                    b.compress_message(&msg)
+                );
+            }
+        }
+        let mut d = MessageDeflater::new(
+            Direction {
+                window_bits: 15,
+                no_context_takeover: false,
+            },
+            DEFAULT_LEVEL,
+        );
+        // An empty message is 00 every time, although zlib writes nothing
+        // for a second flush in a row.
+        for _ in 0..3 {
+            assert_eq!(d.compress_message_flushed(b"", &[0, 1]), vec![0]);
+            assert_eq!(d.compress_message(b""), vec![0]);
+        }
+        let mut inf = Inflater::new();
+        assert_eq!(
+            inf.inflate_message(&[0], 16).outcome,
+            InflateOutcome::Complete
+        );
     }
 }

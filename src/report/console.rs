@@ -129,6 +129,9 @@ impl Console {
     /// `run`'s closing lines: the summary and the snapshot counts.
     fn run_summary(&self, r: &RunResults) {
         println!("{}", summary(r));
+        if let Some(t) = r.compression_totals() {
+            println!("compression: {t}");
+        }
         if let Some((same, new, drift)) = r.snapshot_counts() {
             let update = self.snapshots.as_ref().is_some_and(|s| s.update);
             let verb = if update { "stored" } else { "compared" };

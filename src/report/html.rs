@@ -173,6 +173,9 @@ pub fn render(r: &RunResults) -> String {
     for (k, v) in meta {
         out!(h, "<dt>{k}</dt><dd>{v}</dd>\n");
     }
+    if let Some(t) = r.compression_totals() {
+        out!(h, "<dt>Compression</dt><dd>{}</dd>\n", esc(&t.to_string()));
+    }
     h.push_str("</dl>\n</header>\n");
 
     // Summary.
@@ -295,6 +298,9 @@ fn case_details(h: &mut String, c: &CaseResult) {
         .remote_close_code
         .map_or_else(|| "none".to_string(), |c| c.to_string());
     out!(h, "<dt>Remote close code</dt><dd>{code}</dd>\n");
+    if let Some(t) = &c.compression {
+        out!(h, "<dt>Compression</dt><dd>{}</dd>\n", esc(&t.to_string()));
+    }
     out!(
         h,
         "<dt>Duration</dt><dd>{} ms</dd>\n</dl>\n",

@@ -242,6 +242,9 @@ fn details(c: &CaseResult, log: Option<&str>) -> String {
         Some(SnapshotStatus::Match) => s.push_str("Snapshot: match\n"),
         None => {}
     }
+    if let Some(t) = &c.compression {
+        s.push_str(&format!("Compression: {t}\n"));
+    }
     s.push_str(&format!("Duration: {:.3} ms\n\nWire log:\n", c.duration_ms));
     match log {
         Some(l) => s.push_str(l),

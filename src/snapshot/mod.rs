@@ -21,7 +21,7 @@ pub mod store;
 use std::path::{Path, PathBuf};
 
 pub use diff::{compare, unified_diff, SnapshotStatus};
-pub use normalize::{normalize, normalize_with};
+pub use normalize::{normalize, normalize_as, normalize_with, Normalization};
 pub use observe::{observe, SnapshotConfig};
 pub use snap::{parse_snap, render_snap, Snap};
 pub use store::{PendingChange, Store};

@@ -53,9 +53,37 @@ pub fn normalize_with(
     verdict: &Verdict,
     timing_dependent: bool,
 ) -> String {
+    normalize_as(
+        transcript,
+        verdict,
+        Normalization {
+            timing_dependent,
+            compressed_bytes: false,
+        },
+    )
+}
+
+/// What a case asks of its snapshot beyond the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Normalization {
+    /// The case's `timing_dependent: true` (see [`normalize_with`]).
+    pub timing_dependent: bool,
+    /// The case's `deflate: {snapshot_compressed: true}`: a compressed
+    /// message also lists the digest of each of its frames' payloads, so a
+    /// change in the peer's compressor shows as drift.
+    pub compressed_bytes: bool,
+}
+
+/// The snapshot text of one case, as the case asks.
+pub fn normalize_as(transcript: &Transcript, verdict: &Verdict, how: Normalization) -> String {
+    let Normalization {
+        timing_dependent,
+        compressed_bytes,
+    } = how;
     let mut n = Normalizer {
         out: String::new(),
         timing_dependent,
+        compressed_bytes,
         key: None,
         pending: Vec::new(),
         in_message: false,
@@ -68,6 +96,7 @@ pub fn normalize_with(
 struct Normalizer {
     out: String,
     timing_dependent: bool,
+    compressed_bytes: bool,
     /// The Sec-WebSocket-Key we sent, to check the accept value.
     key: Option<String>,
     /// Data frames of the message in progress.
@@ -351,9 +380,14 @@ impl Normalizer {
         // message is recorded by what it inflated to.
         let summary = match &m.compressed {
             Some(c) => format!(
-                "compressed in {} frame{}{}",
+                "compressed in {} frame{}{}{}",
                 m.frames,
                 if m.frames == 1 { "" } else { "s" },
+                if self.compressed_bytes {
+                    compressed_frames(m.frames, &frames)
+                } else {
+                    String::new()
+                },
                 match &c.result {
                     InflateResult::Complete => String::new(),
                     InflateResult::TooLarge { limit } => {
@@ -492,6 +526,17 @@ fn frame_summary(count: u32, frames: &[FrameRecord]) -> String {
     )
 }
 
+/// The compressed bytes of a message's frames, for a case that asks for
+/// them: ` [len 12 sha256 …, len 3 sha256 …]`, or nothing when its frames
+/// were not recorded (a performance case).
+fn compressed_frames(count: u32, frames: &[FrameRecord]) -> String {
+    if frames.len() != count as usize {
+        return String::new();
+    }
+    let items: Vec<String> = frames.iter().map(|f| digest_text(&f.payload)).collect();
+    format!(" [{}]", items.join(", "))
+}
+
 /// A payload as quoted text when it is short printable UTF-8, else as length
 /// and digest prefix.
 pub fn payload_text(p: &ByteLog) -> String {
@@ -617,6 +662,7 @@ mod tests {
     use crate::transcript::Event;
     use crate::wire::decode::LengthForm;
     use crate::wire::message::CloseBody;
+    use crate::wire::message::CompressionRecord;
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 
@@ -770,6 +816,61 @@ tcp: ended by the peer
 verdict: behaviour OK; close OK
 "
         );
+    }
+
+    #[test]
+    fn compressed_bytes_are_recorded_only_when_the_case_asks() {
+        // "Hello" compressed, in two frames: the snapshot says what it
+        // inflated to; with compressed_bytes, also each frame's bytes.
+        let mut events = echo_events();
+        let at = events
+            .iter()
+            .position(|e| matches!(e, EventKind::MessageReceived { .. }))
+            .expect("a message");
+        let mut first = frame(1, false, &[0xf2, 0x48, 0xcd]);
+        first.head.rsv = 4;
+        events.splice(
+            at - 1..=at,
+            [
+                received(first),
+                received(frame(0, true, &[0xc9, 0xc9, 0x07, 0x00])),
+                EventKind::MessageReceived {
+                    message: MessageRecord {
+                        opcode: Opcode(1),
+                        frames: 2,
+                        payload: ByteLog::of(b"Hello"),
+                        utf8_valid: Some(true),
+                        compressed: Some(CompressionRecord {
+                            wire_len: 7,
+                            max_distance: 0,
+                            refers_back: false,
+                            result: InflateResult::Complete,
+                        }),
+                    },
+                },
+            ],
+        );
+        let r = result(events, Outcome::Ok, CloseVerdict::Ok);
+        let plain = normalize_as(&r.transcript, &r.verdict, Normalization::default());
+        assert!(
+            plain.contains("  text message \"Hello\" compressed in 2 frames\n"),
+            "{plain}"
+        );
+        let bytes = normalize_as(
+            &r.transcript,
+            &r.verdict,
+            Normalization {
+                compressed_bytes: true,
+                ..Normalization::default()
+            },
+        );
+        let f2 = ByteLog::of(&[0xc9, 0xc9, 0x07, 0x00]).sha256;
+        let expected = format!(
+            "  text message \"Hello\" compressed in 2 frames [len 3 sha256 {}, len 4 sha256 {}]\n",
+            &ByteLog::of(&[0xf2, 0x48, 0xcd]).sha256[..16],
+            &f2[..16]
+        );
+        assert!(bytes.contains(&expected), "{bytes}");
     }
 
     #[test]

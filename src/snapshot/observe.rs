@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use super::{compare, normalize_with, render_snap, SnapshotStatus, Store};
+use super::{compare, normalize_as, render_snap, Normalization, SnapshotStatus, Store};
 use crate::judge::Verdict;
 use crate::transcript::Transcript;
 
@@ -26,12 +26,12 @@ pub struct SnapshotConfig {
 pub fn observe(
     cfg: &SnapshotConfig,
     case_id: &str,
-    timing_dependent: bool,
+    how: Normalization,
     transcript: &Transcript,
     verdict: &Verdict,
 ) -> SnapshotStatus {
     let store = Store::new(&cfg.dir);
-    let body = normalize_with(transcript, verdict, timing_dependent);
+    let body = normalize_as(transcript, verdict, how);
     let stored = match store.load(&cfg.role, case_id) {
         Ok(s) => s.map(|s| s.body),
         Err(e) => {

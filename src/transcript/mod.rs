@@ -2,10 +2,12 @@
 //! runner writes it; the judge, snapshots and reports read it. It is plain data
 //! owned by no stage, which is what keeps the runner ignorant of verdicts.
 
+mod compression;
 pub mod reasons;
 
 use serde::{Deserialize, Serialize};
 
+pub use compression::{CompressedFlow, CompressionTotals};
 pub use reasons::{
     ConnectFailure, FollowUp, HandshakeFailure, HarnessClose, SkippedStep, SocketFailure, SocketOp,
     StepName,

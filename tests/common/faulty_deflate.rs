@@ -161,6 +161,11 @@ pub enum Receive {
     /// compressed text message is echoed whatever it inflates to (RFC 6455
     /// 8.1: invalid UTF-8 MUST fail the connection).
     NoUtf8CheckAfterInflation,
+    /// Takes the first empty stored block (`00 00 ff ff`) in a compressed
+    /// payload for the end of the message, as an inflater that looks for
+    /// the sync flush's tail instead of inflating the whole payload would
+    /// (RFC 7692 7.2.2): a message with a flush inside is cut short.
+    StopsAtFirstFlush,
 }
 
 impl Fault {
@@ -1040,7 +1045,15 @@ impl Session {
             if refused {
                 return Err(End::Fail(CLOSE_INVALID_DATA));
             }
-            let inflated = match pmd.inflate(&m.data) {
+            let payload = match receive {
+                Some(Receive::StopsAtFirstFlush) => m
+                    .data
+                    .windows(4)
+                    .position(|w| w == [0, 0, 0xff, 0xff])
+                    .map_or(&m.data[..], |at| &m.data[..at]),
+                _ => &m.data[..],
+            };
+            let inflated = match pmd.inflate(payload) {
                 Err(CLOSE_INVALID_DATA) if receive == Some(Receive::IgnoresInflateErrors) => {
                     pmd.inflater.reset(false);
                     Inflated {

@@ -33,6 +33,11 @@ pub struct DeflateSpec {
     /// zlib level (0-9) for the messages wsspec compresses.
     #[serde(default)]
     pub level: Option<u32>,
+    /// Snapshots record the compressed bytes of each received frame as
+    /// well (by default only what a message inflated to: two zlib versions
+    /// compress the same message differently, and that is not drift).
+    #[serde(default)]
+    pub snapshot_compressed: bool,
 }
 
 impl DeflateSpec {
@@ -143,6 +148,79 @@ impl<'de> Deserialize<'de> for AcceptSpec {
     }
 }
 
+/// How a send step compresses its payload: `compress: true` (one sync
+/// flush at the end, as RFC 7692 7.2.1 describes), or a mapping that adds
+/// sync flushes inside the message, each of which leaves an empty stored
+/// block (`00 00 ff ff`) in the middle of the payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompressSpec {
+    pub enabled: bool,
+    /// Flush after every this many input bytes.
+    pub flush_every: Option<usize>,
+    /// Flush after these input offsets (past the end: ignored).
+    pub flush_at: Vec<usize>,
+}
+
+impl CompressSpec {
+    /// The input offsets strictly inside a message of `len` bytes after
+    /// which the compressor flushes, ascending and without repeats.
+    pub fn flush_points(&self, len: usize) -> Vec<usize> {
+        let mut points: Vec<usize> = self
+            .flush_at
+            .iter()
+            .copied()
+            .filter(|&p| p > 0 && p < len)
+            .collect();
+        if let Some(every) = self.flush_every.filter(|&e| e > 0) {
+            points.extend((1..).map(|k| k * every).take_while(|&p| p < len));
+        }
+        points.sort_unstable();
+        points.dedup();
+        points
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompressFields {
+    #[serde(default)]
+    flush_every: Option<usize>,
+    #[serde(default)]
+    flush_at: Vec<usize>,
+}
+
+impl<'de> Deserialize<'de> for CompressSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CompressSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`true`, `false`, or a mapping of flush_every and flush_at")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<CompressSpec, E> {
+                Ok(CompressSpec {
+                    enabled: b,
+                    ..CompressSpec::default()
+                })
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<CompressSpec, A::Error> {
+                let f = CompressFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                if f.flush_every == Some(0) {
+                    return Err(de::Error::custom(
+                        "flush_every is a number of bytes, at least 1",
+                    ));
+                }
+                Ok(CompressSpec {
+                    enabled: true,
+                    flush_every: f.flush_every,
+                    flush_at: f.flush_at,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +265,43 @@ mod tests {
             ("{offers: x}", "offers"),
         ] {
             let err = spec(bad).expect_err(bad);
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        assert!(
+            spec("{snapshot_compressed: true}")
+                .expect("valid")
+                .snapshot_compressed
+        );
+        assert!(!spec("{}").expect("valid").snapshot_compressed);
+    }
+
+    fn compress(src: &str) -> Result<CompressSpec, String> {
+        from_node::<CompressSpec>(&parse(src).expect("yaml")).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn compress_is_a_flag_or_its_flush_points() {
+        assert_eq!(
+            compress("true").expect("flag"),
+            CompressSpec {
+                enabled: true,
+                ..CompressSpec::default()
+            }
+        );
+        assert!(!compress("false").expect("flag").enabled);
+        let every = compress("{flush_every: 4}").expect("every");
+        assert!(every.enabled);
+        assert_eq!(every.flush_points(12), vec![4, 8]);
+        assert_eq!(every.flush_points(13), vec![4, 8, 12]);
+        assert_eq!(every.flush_points(4), Vec::<usize>::new());
+        let at = compress("{flush_at: [9, 0, 3, 3, 40], flush_every: 6}").expect("at");
+        assert_eq!(at.flush_points(20), vec![3, 6, 9, 12, 18]);
+        for (bad, says) in [
+            ("{flush_every: 0}", "at least 1"),
+            ("{flush_evry: 3}", "flush_evry"),
+            ("often", "mapping of flush_every"),
+        ] {
+            let err = compress(bad).expect_err(bad);
             assert!(err.contains(says), "{bad}: {err}");
         }
     }

@@ -15,7 +15,7 @@ mod expect;
 mod payload;
 mod steps;
 
-pub use deflate::{AcceptSpec, DeflateSpec, Negotiation, DEFAULT_OFFER};
+pub use deflate::{AcceptSpec, CompressSpec, DeflateSpec, Negotiation, DEFAULT_OFFER};
 pub use expect::{
     Alternative, CloseExpect, Closer, EventPattern, Expect, Grade, HandshakeExpect, HeaderExpect,
     StatusPattern, StatusSpec,

@@ -6,7 +6,7 @@ use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Vis
 use serde::{Deserialize, Serialize};
 
 use super::payload::CloseBodySpec;
-use super::{LengthFormSpec, MaskSpec, Millis, OpcodeSpec, Payload, Rsv};
+use super::{CompressSpec, LengthFormSpec, MaskSpec, Millis, OpcodeSpec, Payload, Rsv};
 
 /// One step of a case, run in order.
 #[derive(Debug, Clone, Deserialize)]
@@ -92,8 +92,9 @@ pub struct SendFrame {
     /// Compress the payload as one permessage-deflate message (with what
     /// was agreed, or zlib's defaults when nothing was) and set RSV1 on its
     /// first frame; `rsv` still adds its bits to every frame it names.
+    /// `{flush_every: N}` or `{flush_at: [..]}` add sync flushes inside it.
     #[serde(default)]
-    pub compress: bool,
+    pub compress: CompressSpec,
 }
 
 fn yes() -> bool {

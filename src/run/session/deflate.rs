@@ -190,7 +190,8 @@ impl Session<'_> {
 
     /// One message compressed as agreed (or, with nothing agreed, as zlib
     /// does by default with a 15-bit window and context takeover).
-    pub(super) fn compress(&mut self, data: &[u8]) -> Vec<u8> {
+    /// `flush_points` are input offsets to sync-flush after, inside it.
+    pub(super) fn compress(&mut self, data: &[u8], flush_points: &[usize]) -> Vec<u8> {
         if self.agreed.is_none() {
             let level = self.level();
             let fallback = self.unagreed_deflater.get_or_insert_with(|| {
@@ -202,10 +203,10 @@ impl Session<'_> {
                     level,
                 )
             });
-            return fallback.compress_message(data);
+            return fallback.compress_message_flushed(data, flush_points);
         }
         match &mut self.agreed {
-            Some(a) => a.deflater.compress_message(data),
+            Some(a) => a.deflater.compress_message_flushed(data, flush_points),
             None => Vec::new(),
         }
     }

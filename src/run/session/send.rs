@@ -31,8 +31,9 @@ impl Session<'_> {
             other => other.bytes(),
         };
         let mut first_rsv = 0;
-        if spec.compress {
-            payload = self.compress(&payload);
+        if spec.compress.enabled {
+            let flush_points = spec.compress.flush_points(payload.len());
+            payload = self.compress(&payload, &flush_points);
             first_rsv = 4;
         }
         match build_frames_with(
