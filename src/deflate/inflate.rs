@@ -320,6 +320,21 @@ impl Inflater {
         self.window.clear();
     }
 
+    /// Takes a message that was not inflated here (its sender knows what
+    /// it compressed) into the history, as inflating it would have.
+    pub fn remember(&mut self, message: &[u8]) {
+        self.push_history(message);
+    }
+
+    /// The new history: the last 32 KiB of the old one followed by `data`.
+    fn push_history(&mut self, data: &[u8]) {
+        let from_new = data.len().min(WINDOW_SIZE);
+        let from_old = (WINDOW_SIZE - from_new).min(self.window.len());
+        self.window.drain(..self.window.len() - from_old);
+        self.window
+            .extend_from_slice(data.get(data.len() - from_new..).unwrap_or_default());
+    }
+
     /// Inflate one message's payload: the payloads of all its frames
     /// concatenated (the message had RSV1 set). Appends the `00 00 ff ff` tail
     /// itself (RFC 7692 7.2.2). Output beyond `max_output` is not stored:
@@ -358,13 +373,7 @@ impl Inflater {
             ..
         } = run;
         out.truncate(pos);
-        // The new history: the last 32 KiB of the old one followed by this
-        // message's output.
-        let from_out = pos.min(WINDOW_SIZE);
-        let from_old = (WINDOW_SIZE - from_out).min(self.window.len());
-        self.window.drain(..self.window.len() - from_old);
-        self.window
-            .extend_from_slice(out.get(pos - from_out..).unwrap_or_default());
+        self.push_history(&out);
         Inflation {
             data: out,
             outcome,

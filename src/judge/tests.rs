@@ -1646,6 +1646,7 @@ fn compressed_text(
         max_distance,
         refers_back,
         result,
+        by_wsspec: false,
     });
     EventKind::MessageReceived { message: m }
 }
@@ -1778,6 +1779,7 @@ fn a_case_whose_own_message_breaks_the_agreement_tests_nothing() {
             max_distance,
             refers_back,
             result: InflateResult::Complete,
+            by_wsspec: false,
         });
         EventKind::MessageSent { message: m }
     };

@@ -322,13 +322,17 @@ fn message_desc(m: &MessageRecord) -> String {
         } else {
             1.0
         };
-        let _ = write!(
-            s,
-            " compressed={} ratio={ratio:.3} max_distance={}{}",
-            c.wire_len,
-            c.max_distance,
-            if c.refers_back { " refers-back" } else { "" }
-        );
+        if c.by_wsspec {
+            let _ = write!(s, " compressed={} ratio={ratio:.3} by wsspec", c.wire_len);
+        } else {
+            let _ = write!(
+                s,
+                " compressed={} ratio={ratio:.3} max_distance={}{}",
+                c.wire_len,
+                c.max_distance,
+                if c.refers_back { " refers-back" } else { "" }
+            );
+        }
         match &c.result {
             InflateResult::Complete => {}
             InflateResult::TooLarge { limit } => {

@@ -15,6 +15,10 @@ pub struct BuiltFrame {
     pub head: FrameHead,
     pub enc: FrameEncoding,
     pub payload: Vec<u8>,
+    /// On the first frame of a message wsspec compressed itself: what it
+    /// compressed, so that the message need not be inflated again to be
+    /// recorded.
+    pub plain: Option<Vec<u8>>,
 }
 
 impl BuiltFrame {
@@ -118,6 +122,7 @@ pub fn frame(enc: FrameEncoding, payload: Vec<u8>) -> Result<BuiltFrame, EncodeE
         },
         enc,
         payload,
+        plain: None,
     })
 }
 

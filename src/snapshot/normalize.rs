@@ -845,6 +845,7 @@ verdict: behaviour OK; close OK
                             max_distance: 0,
                             refers_back: false,
                             result: InflateResult::Complete,
+                            by_wsspec: false,
                         }),
                     },
                 },

@@ -143,6 +143,7 @@ mod tests {
                 max_distance: 1,
                 refers_back: false,
                 result: InflateResult::Complete,
+                by_wsspec: false,
             }),
         }
     }

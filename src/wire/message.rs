@@ -81,6 +81,13 @@ pub struct CompressionRecord {
     /// Whether the stream referred to data of an earlier message.
     pub refers_back: bool,
     pub result: InflateResult,
+    /// wsspec compressed this message itself (`compress:` on a send step)
+    /// and recorded what it compressed instead of inflating it again:
+    /// `max_distance` and `refers_back` are then not measured (0 and
+    /// false). Its compressor keeps to what was agreed by construction,
+    /// which src/deflate/compress.rs tests.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_wsspec: bool,
 }
 
 /// How inflating a message ended.
@@ -130,6 +137,9 @@ struct MessageInProgress {
     /// The compressed bytes of a compressed message, up to the size limit,
     /// and how many there were in all.
     compressed: Option<(Vec<u8>, u64)>,
+    /// What wsspec compressed into this message, when it did (then the
+    /// compressed bytes are only counted).
+    plain: Option<Vec<u8>>,
 }
 
 /// Frame and message observer over decoder events.
@@ -142,6 +152,8 @@ pub struct Observer {
     /// Whether the current frame's payload also belongs to the current message.
     frame_in_message: bool,
     inflating: Option<Inflating>,
+    /// What wsspec compressed into the message the next frame starts.
+    plain_next: Option<Vec<u8>>,
 }
 
 impl Default for Observer {
@@ -159,12 +171,22 @@ impl Observer {
             message: None,
             frame_in_message: false,
             inflating: None,
+            plain_next: None,
         }
     }
 
     /// Inflates compressed messages from now on (permessage-deflate agreed).
     pub fn inflate(&mut self, inflating: Inflating) {
         self.inflating = Some(inflating);
+    }
+
+    /// The next frame starts a message that wsspec compressed from `plain`
+    /// (dropped unless that frame starts a compressed data message). The
+    /// message is recorded as `plain` without inflating it again; the
+    /// inflater takes `plain` into its history all the same, so a later
+    /// message that refers back to it is read as the peer reads it.
+    pub fn compressed_from(&mut self, plain: Vec<u8>) {
+        self.plain_next = Some(plain);
     }
 
     pub fn on_event(&mut self, ev: DecodeEvent<'_>, out: &mut Vec<Observation>) {
@@ -183,7 +205,7 @@ impl Observer {
                         if let Some((bytes, total)) = &mut m.compressed {
                             *total += piece.len() as u64;
                             let limit = self.inflating.as_ref().map_or(0, |i| i.max_message);
-                            if bytes.len() + piece.len() <= limit {
+                            if m.plain.is_none() && bytes.len() + piece.len() <= limit {
                                 bytes.extend_from_slice(piece);
                             }
                         } else {
@@ -201,16 +223,19 @@ impl Observer {
 
     fn start_frame(&mut self, head: FrameHead) {
         self.frame_in_message = false;
+        let plain = self.plain_next.take();
         match head.opcode.0 {
             1 | 2 => {
                 let compressed =
                     (self.inflating.is_some() && head.rsv & 4 != 0).then(|| (Vec::new(), 0));
+                let plain = plain.filter(|_| compressed.is_some());
                 self.message = Some(MessageInProgress {
                     opcode: head.opcode,
                     frames: 0,
                     payload: ByteLogBuilder::new(self.head_cap),
                     utf8: Utf8Stream::default(),
                     compressed,
+                    plain,
                 });
                 self.frame_in_message = true;
             }
@@ -266,13 +291,28 @@ impl Observer {
     }
 }
 
-/// Inflates a compressed message into its payload log and UTF-8 check.
+/// Inflates a compressed message into its payload log and UTF-8 check
+/// (or, for one wsspec compressed, records what it compressed).
 fn inflate_into(
     m: &mut MessageInProgress,
     bytes: Vec<u8>,
     total: u64,
     inflating: &mut Inflating,
 ) -> CompressionRecord {
+    if let Some(plain) = m.plain.take() {
+        m.payload.push(&plain);
+        if m.opcode == Opcode::TEXT {
+            m.utf8.feed(&plain);
+        }
+        inflating.inflater.remember(&plain);
+        return CompressionRecord {
+            wire_len: total,
+            max_distance: 0,
+            refers_back: false,
+            result: InflateResult::Complete,
+            by_wsspec: true,
+        };
+    }
     let limit = inflating.max_message;
     if total > bytes.len() as u64 {
         // The compressed bytes alone passed the limit: nothing is inflated.
@@ -283,6 +323,7 @@ fn inflate_into(
             result: InflateResult::TooLarge {
                 limit: limit as u64,
             },
+            by_wsspec: false,
         };
     }
     let got = inflating.inflater.inflate_message(&bytes, limit);
@@ -303,6 +344,7 @@ fn inflate_into(
                 detail: e.to_string(),
             },
         },
+        by_wsspec: false,
     }
 }
 
@@ -310,6 +352,77 @@ fn inflate_into(
 mod tests {
     use super::*;
     use crate::wire::{encode_frame, Decoder, FrameEncoding, Opcode};
+
+    /// Messages an inflating observer records from `frames` (opcode, RSV1,
+    /// payload; each one frame), with `hints` given before the frame of the
+    /// same index.
+    fn observe_compressed(
+        frames: &[(Opcode, bool, &[u8])],
+        hints: &[Option<&[u8]>],
+    ) -> Vec<MessageRecord> {
+        let mut o = Observer::default();
+        o.inflate(Inflating::new(1 << 20));
+        let mut out = Vec::new();
+        for (i, (op, rsv1, p)) in frames.iter().enumerate() {
+            let mut enc = FrameEncoding::simple(*op, true, None);
+            enc.rsv = if *rsv1 { 4 } else { 0 };
+            let bytes = encode_frame(&enc, p).unwrap();
+            if let Some(Some(plain)) = hints.get(i) {
+                o.compressed_from(plain.to_vec());
+            }
+            let mut d = Decoder::new();
+            d.feed(&bytes, &mut |ev| o.on_event(ev, &mut out));
+        }
+        out.into_iter()
+            .filter_map(|x| match x {
+                Observation::Message(m) => Some(m),
+                Observation::Frame(_) => None,
+            })
+            .collect()
+    }
+
+    const HELLO: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    /// "Hello" again, as one reference into the previous message.
+    const HELLO_AGAIN: &[u8] = &[0xf2, 0x00, 0x11, 0x00, 0x00];
+
+    #[test]
+    fn a_message_wsspec_compressed_is_recorded_from_its_plaintext() {
+        let got = observe_compressed(
+            &[
+                (Opcode::TEXT, true, HELLO),
+                (Opcode::TEXT, true, HELLO_AGAIN),
+            ],
+            &[Some(b"Hello"), None],
+        );
+        let first = got[0].compressed.as_ref().expect("compressed");
+        assert!(first.by_wsspec);
+        assert_eq!((first.wire_len, first.max_distance), (7, 0));
+        assert_eq!(got[0].payload, ByteLog::of(b"Hello"));
+        assert_eq!(got[0].utf8_valid, Some(true));
+        // The plaintext went into the history: the next message, inflated,
+        // refers back into it.
+        let second = got[1].compressed.as_ref().expect("compressed");
+        assert!(!second.by_wsspec && second.refers_back);
+        assert_eq!(second.result, InflateResult::Complete);
+        assert_eq!(got[1].payload, ByteLog::of(b"Hello"));
+    }
+
+    #[test]
+    fn a_hint_is_for_the_next_frame_only_and_only_if_it_starts_a_compressed_message() {
+        // Given before an uncompressed message, the hint is dropped: the
+        // compressed message after it is inflated for real.
+        let got = observe_compressed(
+            &[(Opcode::TEXT, false, b"plain"), (Opcode::TEXT, true, HELLO)],
+            &[Some(b"not what was sent"), None],
+        );
+        assert_eq!(got[0].payload, ByteLog::of(b"plain"));
+        let c = got[1].compressed.as_ref().expect("compressed");
+        assert!(!c.by_wsspec);
+        assert_eq!(got[1].payload, ByteLog::of(b"Hello"));
+        // Invalid UTF-8 in a hinted text message is still seen.
+        let got = observe_compressed(&[(Opcode::TEXT, true, HELLO)], &[Some(&[0xff, 0xfe])]);
+        assert_eq!(got[0].utf8_valid, Some(false));
+    }
 
     fn observe(frames: &[(Opcode, bool, &[u8])]) -> Vec<Observation> {
         let mut bytes = Vec::new();

@@ -111,7 +111,7 @@ impl Session<'_> {
             early.extend(self.build(spec));
         }
         if !early.is_empty() {
-            self.observe_sent(&early);
+            self.observe_sent(&mut early);
             bytes.extend(encode_all(&early));
         }
         let hs = &self.case.spec.handshake;

@@ -31,9 +31,11 @@ impl Session<'_> {
             other => other.bytes(),
         };
         let mut first_rsv = 0;
+        let mut plain = None;
         if spec.compress.enabled {
             let flush_points = spec.compress.flush_points(payload.len());
-            payload = self.compress(&payload, &flush_points);
+            let compressed = self.compress(&payload, &flush_points);
+            plain = Some(std::mem::replace(&mut payload, compressed));
             first_rsv = 4;
         }
         match build_frames_with(
@@ -43,7 +45,15 @@ impl Session<'_> {
             &mut self.prng,
             !self.shared.server_role,
         ) {
-            Ok(f) => f,
+            Ok(mut f) => {
+                // Only the first copy of a repeated frame: the same bytes
+                // again mean something else under context takeover, and
+                // are inflated like any other message.
+                if let Some(first) = f.first_mut() {
+                    first.plain = plain;
+                }
+                f
+            }
             Err(e) => {
                 self.record(EventKind::StepSkipped {
                     step: SkippedStep::EncodeFailed {
@@ -68,14 +78,14 @@ impl Session<'_> {
 
     pub(super) async fn send_frames(
         &mut self,
-        frames: Vec<BuiltFrame>,
+        mut frames: Vec<BuiltFrame>,
         chop: Option<usize>,
         delay: Option<Millis>,
     ) {
         if frames.is_empty() {
             return;
         }
-        self.observe_sent(&frames);
+        self.observe_sent(&mut frames);
         let data = encode_all(&frames);
         let frame_ends = frames
             .iter()
@@ -89,9 +99,12 @@ impl Session<'_> {
     }
 
     /// Records frames we are about to send, and the messages they complete.
-    pub(super) fn observe_sent(&mut self, frames: &[BuiltFrame]) {
+    pub(super) fn observe_sent(&mut self, frames: &mut [BuiltFrame]) {
         for f in frames {
             let mut observed = Vec::new();
+            if let Some(plain) = f.plain.take() {
+                self.out_observer.compressed_from(plain);
+            }
             self.out_observer
                 .on_event(DecodeEvent::Head(f.head.clone()), &mut observed);
             if !f.payload.is_empty() {
@@ -141,7 +154,7 @@ impl Session<'_> {
     /// Sends part of the encoded frames; the frames are recorded with their first byte.
     pub(super) async fn send_slice(
         &mut self,
-        frames: Vec<BuiltFrame>,
+        mut frames: Vec<BuiltFrame>,
         range: &[usize],
         chop: Option<usize>,
         delay: Option<Millis>,
@@ -165,7 +178,7 @@ impl Session<'_> {
             .map_or(all.len(), |t| at(*t))
             .clamp(from, all.len());
         if from == 0 {
-            self.observe_sent(&frames);
+            self.observe_sent(&mut frames);
         }
         let part = all[from..to].to_vec();
         self.record(EventKind::BytesSent {
