@@ -75,7 +75,7 @@ pub async fn run(
                     (cases.clone(), config.clone(), dead.clone(), tx.clone());
                 tasks.spawn(async move {
                     let _ = tx.send(Progress::Started(i));
-                    let r = one(&cases[i], &config, &dead).await;
+                    let r = one(&cases[i], &config, &dead, clock.at).await;
                     let _ = tx.send(Progress::Finished(i, Box::new(r)));
                     drop(permit);
                 });
@@ -83,7 +83,7 @@ pub async fn run(
             while tasks.join_next().await.is_some() {}
             for i in serial {
                 let _ = tx.send(Progress::Started(i));
-                let r = one(&cases[i], &config, &dead).await;
+                let r = one(&cases[i], &config, &dead, clock.at).await;
                 let _ = tx.send(Progress::Finished(i, Box::new(r)));
             }
         })
@@ -127,15 +127,30 @@ pub async fn run(
     Ok(run)
 }
 
-async fn one(case: &Case, config: &SuiteConfig, dead: &AtomicBool) -> CaseResult {
-    let transcript = if dead.load(Ordering::SeqCst) {
+/// Runs one case, unless the target is gone or the run's time is up (then
+/// the case gets a transcript that says why it was not started).
+async fn one(
+    case: &Case,
+    config: &SuiteConfig,
+    dead: &AtomicBool,
+    started: std::time::Instant,
+) -> CaseResult {
+    let options = &config.options;
+    let out_of_time = options
+        .run_timeout
+        .filter(|limit| started.elapsed() >= limit.scaled(1.0));
+    let not_started = match out_of_time {
+        Some(limit) => Some(ConnectFailure::RunTimeout { ms: limit.0 }),
+        None => dead
+            .load(Ordering::SeqCst)
+            .then_some(ConnectFailure::TargetGone),
+    };
+    let transcript = if let Some(error) = not_started {
         Transcript {
             case_id: case.spec.id.clone(),
             events: vec![Event {
                 at_us: 0,
-                kind: EventKind::ConnectFailed {
-                    error: ConnectFailure::TargetGone,
-                },
+                kind: EventKind::ConnectFailed { error },
             }],
             duration_us: 0,
             detailed: true,

@@ -1027,3 +1027,206 @@ fn reference_server_binary_answers_a_run() {
         "{req}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Limits: --handshake-timeout, --run-timeout, --max-header-size, --max-events
+// ---------------------------------------------------------------------------
+
+/// A server that accepts connections and never answers (nor reads).
+fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+/// A server that answers the upgrade with `padding` bytes of extra headers
+/// first, then echoes nothing and closes after a second.
+fn padded_server(padding: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let key = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let mut response = String::from("HTTP/1.1 101 Switching Protocols\r\n");
+                while response.len() < padding {
+                    response.push_str("X-Padding: 0123456789abcdef0123456789abcdef\r\n");
+                }
+                response.push_str(&format!(
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                    wsspec::wire::handshake::accept_for(&key)
+                ));
+                let _ = stream.write_all(response.as_bytes());
+                std::thread::sleep(Duration::from_secs(1));
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn handshake_and_run_timeouts_bound_a_run_against_a_silent_server() {
+    let tmp = Temp::new("silent");
+    let url = silent_server();
+    // Three cases one at a time, each waiting 1 s for a response head.
+    let started = Instant::now();
+    let ran = wsspec_run(args![
+        "run",
+        &url,
+        "--cases",
+        "2.1",
+        "--cases",
+        "2.2",
+        "--cases",
+        "2.3",
+        "--jobs",
+        "1",
+        "--handshake-timeout",
+        "1",
+        "--report-dir",
+        tmp.join("a")
+    ]);
+    let wall = started.elapsed();
+    ran.expect_code(1);
+    assert!(
+        wall >= Duration::from_secs(3) && wall < Duration::from_secs(9),
+        "three 1 s handshake timeouts took {wall:?}\n{}",
+        ran.describe()
+    );
+    let r = results(&tmp.join("a/results.json"), &ran);
+    for id in ["2.1", "2.2", "2.3"] {
+        let reason = case(&r, id)["verdict"]["behavior_reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        assert!(reason.contains("within 1000 ms"), "{id}: {reason}");
+    }
+
+    // With --run-timeout, the first case runs out its 2 s and the others are
+    // not started.
+    let started = Instant::now();
+    let ran = wsspec_run(args![
+        "run",
+        &url,
+        "--cases",
+        "2.*",
+        "--jobs",
+        "1",
+        "--handshake-timeout",
+        "2",
+        "--run-timeout",
+        "0.5",
+        "--report-dir",
+        tmp.join("b")
+    ]);
+    let wall = started.elapsed();
+    ran.expect_code(1);
+    assert!(
+        wall < Duration::from_secs(6),
+        "{wall:?}\n{}",
+        ran.describe()
+    );
+    let r = results(&tmp.join("b/results.json"), &ran);
+    let all = cases(&r);
+    assert_eq!(all.len(), 11, "every selected case has a result");
+    let not_started: Vec<&Value> = all
+        .iter()
+        .filter(|c| {
+            c["verdict"]["behavior_reason"]
+                .as_str()
+                .is_some_and(|s| s.contains("--run-timeout (500 ms)"))
+        })
+        .collect();
+    assert_eq!(not_started.len(), 10, "{}", ran.describe());
+    assert!(not_started
+        .iter()
+        .all(|c| c["verdict"]["outcome"] == "ERROR"));
+    for bad in ["0", "-1", "nan"] {
+        let ran = wsspec_run(args![
+            "run",
+            format!("--run-timeout={bad}"),
+            "--cases",
+            "1.1.1"
+        ]);
+        assert_eq!(ran.code(), Some(2), "{}", ran.describe());
+        assert!(ran.stderr().contains("--run-timeout"), "{}", ran.describe());
+    }
+}
+
+#[test]
+fn a_response_head_past_max_header_size_is_an_error_that_names_the_option() {
+    let tmp = Temp::new("headers");
+    // About 20 KiB of headers: past the default 16 KiB.
+    let url = padded_server(20 * 1024);
+    let ran = wsspec_run(args![
+        "run",
+        &url,
+        "--cases",
+        "1.1.1",
+        "--report-dir",
+        tmp.join("a")
+    ]);
+    ran.expect_code(1);
+    let r = results(&tmp.join("a/results.json"), &ran);
+    let v = &case(&r, "1.1.1")["verdict"];
+    assert_eq!(v["outcome"], "ERROR", "{v}");
+    assert!(
+        v["behavior_reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("16384 bytes") && s.contains("raise --max-header-size")),
+        "{v}"
+    );
+    // Raised, the same server's head is read and the case goes on to be
+    // judged on what the server does (it never echoes).
+    let ran = wsspec_run(args![
+        "run",
+        &url,
+        "--cases",
+        "1.1.1",
+        "--max-header-size",
+        "64K",
+        "--report-dir",
+        tmp.join("b")
+    ]);
+    let r = results(&tmp.join("b/results.json"), &ran);
+    let v = &case(&r, "1.1.1")["verdict"];
+    assert_eq!(v["outcome"], "FAILED", "{v}");
+    assert!(
+        !v["behavior_reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("max-header-size"),
+        "{v}"
+    );
+    for bad in ["12", "1G"] {
+        let ran = wsspec_run(args![
+            "run",
+            format!("--max-header-size={bad}"),
+            "--cases",
+            "1.1.1"
+        ]);
+        assert_eq!(ran.code(), Some(2), "{}", ran.describe());
+    }
+}

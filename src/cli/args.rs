@@ -135,6 +135,11 @@ pub struct ServeArgs {
     /// recorded as too large and the case goes on.
     #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
     pub max_message_size: usize,
+    /// Most events (frames, messages and the rest) one case keeps; past it
+    /// frames and messages are counted, not kept, and the case is ERROR.
+    /// Bounds the memory a flooding peer can take.
+    #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    pub max_events: u64,
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
@@ -202,6 +207,27 @@ pub struct RunArgs {
     /// recorded as too large and the case goes on.
     #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = parse_size)]
     pub max_message_size: usize,
+    /// Most events (frames, messages and the rest) one case keeps; past it
+    /// frames and messages are counted, not kept, and the case is ERROR.
+    /// Bounds the memory a flooding peer can take.
+    #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    pub max_events: u64,
+    /// How long opening a TCP connection may take, in seconds (scaled by
+    /// --timeout-scale).
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub connect_timeout: f64,
+    /// How long the server's handshake response may take to arrive, in
+    /// seconds (scaled by --timeout-scale).
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub handshake_timeout: f64,
+    /// Largest handshake response head wsspec reads (suffixes K, M); a
+    /// larger one makes the case ERROR.
+    #[arg(long, value_name = "BYTES", default_value = "16K", value_parser = parse_size)]
+    pub max_header_size: usize,
+    /// Stop starting cases after this many seconds; the cases not started
+    /// are ERROR (those running finish within their own deadlines).
+    #[arg(long, value_name = "SECONDS")]
+    pub run_timeout: Option<f64>,
 
     /// Count NON-STRICT as failure.
     #[arg(long)]

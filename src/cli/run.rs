@@ -32,9 +32,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     positive(args.timeout_scale, "--timeout-scale")?;
-    if !(args.case_timeout.is_finite() && args.case_timeout > 0.0) {
-        anyhow::bail!("--case-timeout must be a positive number of seconds");
+    for (value, name) in [
+        (args.case_timeout, "--case-timeout"),
+        (args.connect_timeout, "--connect-timeout"),
+        (args.handshake_timeout, "--handshake-timeout"),
+        (args.run_timeout.unwrap_or(1.0), "--run-timeout"),
+    ] {
+        if !(value.is_finite() && value > 0.0) {
+            anyhow::bail!("{name} must be a positive number of seconds");
+        }
     }
+    if !(1024..=64 << 20).contains(&args.max_header_size) {
+        anyhow::bail!("--max-header-size must be between 1K and 64M");
+    }
+    let millis = |secs: f64| crate::case::Millis((secs * 1000.0) as u64);
     let mut extra_headers = parse_headers(&args.headers)?;
     if let Some(origin) = &args.origin {
         extra_headers.push(("Origin".into(), origin.clone()));
@@ -48,9 +59,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         timeout_scale: args.timeout_scale,
         seed: args.seed,
-        default_deadline: crate::case::Millis((args.case_timeout * 1000.0) as u64),
+        default_deadline: millis(args.case_timeout),
+        connect_timeout: millis(args.connect_timeout),
+        handshake_timeout: millis(args.handshake_timeout),
+        max_header_size: args.max_header_size,
+        run_timeout: args.run_timeout.map(millis),
         extra_headers,
         max_message_size: args.max_message_size,
+        max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

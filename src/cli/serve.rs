@@ -28,6 +28,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         options: RunOptions {
             timeout_scale: args.timeout_scale,
             max_message_size: args.max_message_size,
+            max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),
             ..RunOptions::default()
         },
         strict: args.strict,

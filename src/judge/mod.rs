@@ -19,7 +19,7 @@ pub use verdict::{CloseVerdict, Outcome, Verdict};
 
 use crate::case::model::{CloseExpect, EventPattern, HandshakeExpect, Requirement};
 use crate::case::Case;
-use crate::transcript::Transcript;
+use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure, Transcript};
 use facts::Facts;
 use handshake::HandshakeGrade;
 
@@ -105,7 +105,22 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
     if let Some(err) = &f.connect_error {
         return Verdict {
             behavior: Outcome::Error,
-            behavior_reason: format!("could not connect to the target: {err}"),
+            behavior_reason: match err {
+                ConnectFailure::RunTimeout { .. } => err.to_string(),
+                _ => format!("could not connect to the target: {err}"),
+            },
+            close: CloseVerdict::None,
+            close_reason: "the case did not run".into(),
+            remote_close_code,
+            outcome: Outcome::Error,
+        };
+    }
+    if let Some(HandshakeFailure::HeadTooLarge { limit }) = &f.handshake_error {
+        return Verdict {
+            behavior: Outcome::Error,
+            behavior_reason: format!(
+                "the response head passed wsspec's limit of {limit} bytes, so the case cannot be judged (raise --max-header-size)"
+            ),
             close: CloseVerdict::None,
             close_reason: "the case did not run".into(),
             remote_close_code,
@@ -117,6 +132,16 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
     }
     let expect = &case.spec.expect;
     let hard = behavior::hard_failure(transcript, &f);
+    if let (None, Some(reason)) = (&hard, own_limit(transcript)) {
+        return Verdict {
+            behavior: Outcome::Error,
+            behavior_reason: reason,
+            close: CloseVerdict::None,
+            close_reason: "not judged: part of the case was not kept".into(),
+            remote_close_code,
+            outcome: Outcome::Error,
+        };
+    }
     let mut e = evaluate(
         case,
         transcript,
@@ -197,3 +222,20 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
 
 #[cfg(test)]
 mod tests;
+
+/// A case that reached one of wsspec's own limits cannot be judged on what
+/// was kept: the reason names the option to raise. (A peer that broke a rule
+/// in what was kept is FAILED all the same.)
+fn own_limit(t: &Transcript) -> Option<String> {
+    t.kinds().find_map(|k| match k {
+        EventKind::Overflow {
+            frames,
+            messages,
+            max_events,
+            ..
+        } if frames + messages > 0 => Some(format!(
+            "the case reached wsspec's limit of {max_events} events; {frames} more frames and {messages} more messages were counted, not kept, so the case cannot be judged (raise --max-events)"
+        )),
+        _ => None,
+    })
+}

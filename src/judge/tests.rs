@@ -1112,6 +1112,60 @@ fn verdict_table() {
 }
 
 #[test]
+fn a_case_past_wsspecs_own_event_limit_is_error_unless_the_kept_part_fails() {
+    let overflow = |frames, messages, replies_dropped| EventKind::Overflow {
+        frames,
+        messages,
+        messages_sha256: String::new(),
+        max_events: 500,
+        replies_dropped,
+    };
+    let with = |events: &[E], extra: EventKind| {
+        let mut t = transcript(events);
+        t.events.push(Event {
+            at_us: 99,
+            kind: extra,
+        });
+        t
+    };
+    let echoed = [
+        E::Handshake,
+        E::SentText("Hello"),
+        E::GotText("Hello"),
+        E::SentClose(1000),
+        E::GotClose(Some(1000)),
+        E::PeerEof,
+    ];
+    assert_eq!(
+        judge(&echo_case(), &transcript(&echoed)).outcome,
+        Outcome::Ok
+    );
+    for (frames, messages) in [(0, 7), (3, 0)] {
+        let v = judge(&echo_case(), &with(&echoed, overflow(frames, messages, 0)));
+        assert_eq!((v.behavior, v.outcome), (Outcome::Error, Outcome::Error));
+        assert!(
+            v.behavior_reason.contains("limit of 500 events")
+                && v.behavior_reason.contains("raise --max-events"),
+            "{}",
+            v.behavior_reason
+        );
+        assert_eq!(v.close, CloseVerdict::None);
+    }
+    // Pongs dropped alone keep every event: the case is judged as usual.
+    let v = judge(&echo_case(), &with(&echoed, overflow(0, 0, 12)));
+    assert_eq!(v.outcome, Outcome::Ok, "{}", v.behavior_reason);
+    // A breach in what was kept is FAILED all the same.
+    let masked = [
+        E::Handshake,
+        E::SentText("Hello"),
+        E::GotMaskedText,
+        E::PeerEof,
+    ];
+    let v = judge(&echo_case(), &with(&masked, overflow(0, 7, 0)));
+    assert_eq!(v.behavior, Outcome::Failed, "{}", v.behavior_reason);
+}
+
+#[test]
 fn escalations_and_requirement_levels() {
     let strict_code = case("    steps: []\n    expect:\n      ok: []\n      close: {by: peer, codes: [1002], wrong_code_fails: true}\n");
     let v = judge(

@@ -70,6 +70,7 @@ impl Direction {
             | K::WaitTimedOut { .. }
             | K::SocketError { .. }
             | K::Deflate { .. }
+            | K::Overflow { .. }
             | K::Deadline { .. } => Direction::Local,
         }
     }
@@ -219,6 +220,26 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         }
         K::Deadline { after_ms } => format!("Deadline expired after {after_ms} ms"),
         K::TruncatedFrame => "TruncatedFrame: the connection ended mid-frame".to_string(),
+        K::Overflow {
+            frames,
+            messages,
+            max_events,
+            replies_dropped,
+            ..
+        } => {
+            let mut parts = Vec::new();
+            if frames + messages > 0 {
+                parts.push(format!(
+                    "{frames} frames and {messages} messages past the first {max_events} events counted, not kept (--max-events)"
+                ));
+            }
+            if *replies_dropped > 0 {
+                parts.push(format!(
+                    "{replies_dropped} pongs not sent: the peer did not read those already queued"
+                ));
+            }
+            format!("Overflow: {}", parts.join("; "))
+        }
         K::Deflate { negotiation } => match negotiation {
             DeflateNegotiation::Agreed {
                 agreement,

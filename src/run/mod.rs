@@ -36,6 +36,14 @@ pub struct RunOptions {
     /// The largest message wsspec inflates (and keeps), in bytes; a
     /// compressed message that inflates past it is recorded as such.
     pub max_message_size: usize,
+    /// After this long a run starts no more cases (`--run-timeout`); those
+    /// left are ERROR.
+    pub run_timeout: Option<Millis>,
+    /// The largest handshake response head wsspec reads (`--max-header-size`).
+    pub max_header_size: usize,
+    /// Most events one case keeps (`--max-events`); past it frames and
+    /// messages are counted, and the case is ERROR.
+    pub max_events: usize,
     /// How connections to a target are opened (TCP unless a test or a
     /// later transport says otherwise).
     pub connector: Arc<dyn Connector>,
@@ -52,6 +60,9 @@ impl Default for RunOptions {
             handshake_timeout: Millis(5000),
             extra_headers: Vec::new(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_events: session::DEFAULT_MAX_EVENTS,
+            max_header_size: crate::wire::handshake::MAX_HEAD_BYTES,
+            run_timeout: None,
             connector: Arc::new(TcpConnector),
         }
     }

@@ -245,6 +245,9 @@ impl Normalizer {
                         self.recv("(the peer's last frame was cut off)");
                     }
                 }
+                // How far past the limit a flood went depends on timing;
+                // that it did shows in the verdict.
+                EventKind::Overflow { .. } => {}
                 // A failed write is not the end by itself: the reader still
                 // collects what the peer sent before it went away.
                 EventKind::SocketError { error } if error.is_write() => write_failed = true,
@@ -625,6 +628,9 @@ fn connect_failure(error: &ConnectFailure) -> String {
         ConnectFailure::Timeout { .. } => "no connection within # ms".to_string(),
         ConnectFailure::TargetGone => {
             "the target stopped accepting connections earlier in this run".to_string()
+        }
+        ConnectFailure::RunTimeout { .. } => {
+            "not started: the run had reached its --run-timeout".to_string()
         }
     }
 }

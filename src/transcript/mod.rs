@@ -97,6 +97,20 @@ pub enum EventKind {
     TruncatedFrame,
     /// How permessage-deflate was negotiated (cases with a `deflate:` block).
     Deflate { negotiation: DeflateNegotiation },
+    /// What wsspec counted instead of keeping, recorded once at the end of
+    /// the case: frames and messages past `max_events` (`--max-events`), and
+    /// automatic replies (pongs) not sent because the peer did not read
+    /// what was already queued.
+    Overflow {
+        frames: u64,
+        messages: u64,
+        /// SHA-256 over the payload digests (lowercase hex, as in their
+        /// byte logs) of the messages not kept, in order; empty for none.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        messages_sha256: String,
+        max_events: u64,
+        replies_dropped: u64,
+    },
 }
 
 /// The outcome of a permessage-deflate negotiation, as wsspec concluded it.

@@ -86,6 +86,8 @@ pub enum ConnectFailure {
     Timeout { ms: u64 },
     /// An earlier case found the target gone; no connection was attempted.
     TargetGone,
+    /// The run had reached its `--run-timeout`; the case was not started.
+    RunTimeout { ms: u64 },
 }
 
 impl fmt::Display for ConnectFailure {
@@ -100,6 +102,10 @@ impl fmt::Display for ConnectFailure {
             ConnectFailure::TargetGone => {
                 f.write_str("the target stopped accepting connections earlier in this run")
             }
+            ConnectFailure::RunTimeout { ms } => write!(
+                f,
+                "not started: the run had reached its --run-timeout ({ms} ms)"
+            ),
         }
     }
 }
@@ -110,6 +116,12 @@ impl FromText for ConnectFailure {
             ConnectFailure::TargetGone
         } else if let Some(ms) = number_between(text, "no connection within ", " ms") {
             ConnectFailure::Timeout { ms }
+        } else if let Some(ms) = number_between(
+            text,
+            "not started: the run had reached its --run-timeout (",
+            " ms)",
+        ) {
+            ConnectFailure::RunTimeout { ms }
         } else {
             ConnectFailure::Io(text.to_string())
         }
@@ -507,6 +519,7 @@ mod tests {
             ConnectFailure::Io("Connection refused (os error 111)".into()),
             ConnectFailure::Timeout { ms: 5000 },
             ConnectFailure::TargetGone,
+            ConnectFailure::RunTimeout { ms: 600_000 },
         ]);
         round_trip(vec![
             HandshakeFailure::Malformed {

@@ -194,7 +194,7 @@ impl Session<'_> {
             return None;
         }
         let limits = HeadLimits {
-            max_bytes: MAX_HEAD_BYTES,
+            max_bytes: self.opts.max_header_size,
             timeout: self.opts.handshake_timeout.scaled(self.opts.timeout_scale),
         };
         let (reason, partial) = match read_head(&mut stream, Vec::new(), limits).await {
@@ -214,7 +214,7 @@ impl Session<'_> {
             },
             Err(HeadReadError::TooLarge { partial }) => (
                 HandshakeFailure::HeadTooLarge {
-                    limit: MAX_HEAD_BYTES,
+                    limit: self.opts.max_header_size,
                 },
                 ByteLog::of(&partial),
             ),

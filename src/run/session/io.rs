@@ -4,7 +4,9 @@
 //! frame in progress, drops the rest and abandons a write that stays blocked.
 //! The reader task owns the read half: it decodes everything the peer sends,
 //! records it, updates the [`PeerState`](super::shared::PeerState) the waits
-//! watch, and answers pings and the peer's close as an ordinary endpoint would.
+//! watch, and answers pings and the peer's close as an ordinary endpoint would
+//! (at most [`MAX_PENDING_REPLIES`] pongs queued: past that a peer that does
+//! not read gets none, and the transcript counts them).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
-use super::shared::{Shared, WriteCmd};
+use super::shared::{Shared, WriteCmd, MAX_PENDING_REPLIES};
 use super::PROBE_PREFIX;
 use crate::run::build::frame;
 use crate::run::Transport;
@@ -42,9 +44,13 @@ pub(super) async fn writer_task(
                 delay,
                 done,
                 frame_ends,
+                auto,
             } => {
                 if !failed {
                     failed = !write_pieces(&mut w, &data, chop, delay, &frame_ends, &shared).await;
+                }
+                if auto {
+                    shared.replies_pending.fetch_sub(1, Ordering::SeqCst);
                 }
                 if let Some(done) = done {
                     let _ = done.send(!failed);
@@ -216,7 +222,13 @@ fn handle_observation(
             let is_probe = op == 10 && frame.payload.head.starts_with(PROBE_PREFIX.as_bytes());
             let reply = match op {
                 9 if !shared.close_sent.load(Ordering::SeqCst) && frame.payload.is_complete() => {
-                    Some((Opcode::PONG, frame.payload.head.clone()))
+                    if shared.replies_pending.load(Ordering::SeqCst) >= MAX_PENDING_REPLIES {
+                        // The peer is not reading what is already queued.
+                        shared.replies_dropped.fetch_add(1, Ordering::Relaxed);
+                        None
+                    } else {
+                        Some((Opcode::PONG, frame.payload.head.clone()))
+                    }
                 }
                 8 if !shared.close_sent.swap(true, Ordering::SeqCst) => {
                     shared.state.send_modify(|s| s.close_sent = true);
@@ -240,13 +252,18 @@ fn handle_observation(
                 let enc = FrameEncoding::simple(opcode, true, mask);
                 if let Ok(f) = frame_record(&enc, &body) {
                     shared.record(EventKind::FrameSent { frame: f.0 });
-                    let _ = tx.send(WriteCmd::Bytes {
+                    shared.replies_pending.fetch_add(1, Ordering::SeqCst);
+                    let cmd = WriteCmd::Bytes {
                         data: f.1,
                         chop: None,
                         delay: None,
                         done: None,
                         frame_ends: Vec::new(),
-                    });
+                        auto: true,
+                    };
+                    if tx.send(cmd).is_err() {
+                        shared.replies_pending.fetch_sub(1, Ordering::SeqCst);
+                    }
                 }
             }
         }

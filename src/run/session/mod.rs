@@ -15,7 +15,7 @@ mod shared;
 mod wait;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use self::io::{reader_task, writer_task};
 use self::send::writes_for;
+pub use self::shared::DEFAULT_MAX_EVENTS;
 use self::shared::{PeerState, Shared, WriteCmd};
 use super::{RunOptions, Target, Transport};
 use crate::case::model::Step;
@@ -86,6 +87,12 @@ where
         close_sent: AtomicBool::new(false),
         detailed,
         server_role,
+        max_events: opts.max_events,
+        frames_omitted: AtomicU64::new(0),
+        messages_omitted: AtomicU64::new(0),
+        omitted_digest: Mutex::new(<sha2::Sha256 as sha2::Digest>::new()),
+        replies_pending: AtomicUsize::new(0),
+        replies_dropped: AtomicU64::new(0),
     });
     let deadline = case
         .spec
@@ -98,6 +105,7 @@ where
         opts,
         prng: Prng::for_case(&case.spec.id, opts.seed),
         writer: None,
+        writer_task: None,
         reader: None,
         out_observer: Observer::new(if detailed { DEFAULT_HEAD } else { 16 }),
         agreed: None,
@@ -114,6 +122,9 @@ where
         });
     }
     session.close_down(finished.is_err()).await;
+    if let Some(overflow) = shared.overflow() {
+        shared.record(overflow);
+    }
     let events = shared.events.lock().map(|e| e.clone()).unwrap_or_default();
     Transcript {
         case_id: case.spec.id.clone(),
@@ -130,6 +141,8 @@ struct Session<'a> {
     opts: &'a RunOptions,
     prng: Prng,
     writer: Option<mpsc::UnboundedSender<WriteCmd>>,
+    /// The writer task, aborted if it is still blocked when the case ends.
+    writer_task: Option<tokio::task::JoinHandle<()>>,
     reader: Option<tokio::task::JoinHandle<()>>,
     out_observer: Observer,
     /// permessage-deflate as agreed, for wsspec's own messages.
@@ -148,7 +161,7 @@ impl Session<'_> {
     async fn run_steps(&mut self, stream: Box<dyn Transport>, leftover: Vec<u8>) {
         let (rd, wr) = tokio::io::split(stream);
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer_task(wr, rx, self.shared.clone()));
+        self.writer_task = Some(tokio::spawn(writer_task(wr, rx, self.shared.clone())));
         let inflate = self.agreed.is_some().then_some(self.opts.max_message_size);
         if let Some(max) = inflate {
             self.out_observer.inflate(Inflating::new(max));
@@ -256,12 +269,19 @@ impl Session<'_> {
         }
     }
 
+    /// Asks the writer to shut the connection down, giving it a second to
+    /// finish what it is writing; every task of the case ends here (a writer
+    /// still blocked on a peer that does not read is aborted, and its queue
+    /// freed with it).
     async fn shutdown(&mut self) {
         if let Some(tx) = self.writer.take() {
             let (done_tx, done_rx) = oneshot::channel();
             if tx.send(WriteCmd::Shutdown(done_tx)).is_ok() {
                 let _ = tokio::time::timeout(Duration::from_secs(1), done_rx).await;
             }
+        }
+        if let Some(w) = self.writer_task.take() {
+            w.abort();
         }
         if let Some(r) = self.reader.take() {
             r.abort();

@@ -215,6 +215,7 @@ impl Session<'_> {
             delay: delay.map(|d| d.scaled(self.opts.timeout_scale)),
             done: Some(done_tx),
             frame_ends,
+            auto: false,
         };
         if tx.send(cmd).is_ok() {
             let _ = done_rx.await;
