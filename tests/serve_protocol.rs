@@ -117,12 +117,16 @@ fn every_endpoint_of_the_fuzzing_server_protocol() {
         .expect("index.json after updateReports");
     assert_eq!(index["good one"]["1.1.1"]["behavior"], "OK");
     assert_eq!(index["lazy"]["1.1.3"]["behavior"], "FAILED");
-    assert!(serve.json("good_one/results.json").is_some());
+    // A name with a space gets a folder of its own (`good_one-<hash>`, so
+    // that it never shares one with an agent called `good_one`).
+    let good = wsspec::report::agent_folder("good one");
+    assert!(good.starts_with("good_one-"), "{good}");
+    assert!(serve.json(format!("{good}/results.json")).is_some());
     // The overview page: a column per agent, cells linking into each
     // agent's own report, names escaped.
     let overview =
         std::fs::read_to_string(serve.report_dir.join("index.html")).expect("index.html overview");
-    assert!(overview.contains("href=\"good_one/index.html#case-1.1.1\""));
+    assert!(overview.contains(&format!("href=\"{good}/index.html#case-1.1.1\"")));
     assert!(overview.contains("href=\"lazy/index.html#case-1.1.3\""));
     assert!(overview.contains("&lt;b&gt;bold&lt;/b&gt;"));
     assert!(!overview.contains("<b>bold"), "agent names are escaped");

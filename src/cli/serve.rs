@@ -13,6 +13,9 @@ use crate::report::{FileReports, Layout, Reporters};
 use crate::run::RunOptions;
 use crate::serve::{ServeConfig, SnapshotsPerAgent};
 
+/// The exit code when some report could not be written.
+pub const REPORTS_NOT_WRITTEN: u8 = 4;
+
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = cases_for(&args.select, Role::Client) else {
         return Ok(ExitCode::from(2));
@@ -52,7 +55,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let runs = rt
+    let served = rt
         .block_on(crate::serve::serve(
             &args.listen,
             config,
@@ -64,9 +67,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             },
         ))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    Ok(if runs.iter().any(|r| r.failed()) {
+    Ok(exit_code(&served))
+}
+
+/// 4 when a report could not be written (results were lost, which matters
+/// more than any verdict), else 1 when a case failed, else 0.
+fn exit_code(served: &crate::serve::Served) -> ExitCode {
+    if served.reports_failed {
+        eprintln!("error: some reports could not be written (see above); exit 4");
+        ExitCode::from(REPORTS_NOT_WRITTEN)
+    } else if served.runs.iter().any(|r| r.failed()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }

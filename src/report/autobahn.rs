@@ -4,11 +4,13 @@
 //! fuzzing tools write it. Only cases with an `autobahn` id appear, under that
 //! id; durations are whole milliseconds; `reportfile` follows Autobahn's naming
 //! (`<agent>_case_<1_2_3>.json`, the agent lowercased with everything but
-//! `[a-z0-9]` turned into `_` and the ends trimmed). Each `reportfile` is
-//! written too ([`render_case`]): the per-case JSON with the fields of
-//! Autobahn's that wsspec observes (verdicts and their reasons, description,
-//! expectation, the raw opening handshake, close codes and reasons, who
-//! dropped TCP); the wire log stays in wsspec's own reports.
+//! `[a-z0-9]` turned into `_` and the ends trimmed; under `serve`,
+//! `<agent folder>/case_<1_2_3>.json`, since that naming is not unique per
+//! agent). Each `reportfile` is written too ([`render_case`]): the per-case
+//! JSON with the fields of Autobahn's that wsspec observes (verdicts and
+//! their reasons, description, expectation, the raw opening handshake, close
+//! codes and reasons, who dropped TCP); the wire log stays in wsspec's own
+//! reports.
 
 use std::collections::BTreeMap;
 
@@ -53,6 +55,11 @@ pub fn clean_for_filename(s: &str) -> String {
 
 /// The per-case report file name Autobahn would use.
 pub fn report_file(agent: &str, case_id: &str) -> String {
+    format!("{}_{}", clean_for_filename(agent), case_file(case_id))
+}
+
+/// `case_<1_2_3>.json`: the agent-independent tail of a per-case file name.
+pub fn case_file(case_id: &str) -> String {
     let id: String = case_id
         .chars()
         .map(|c| {
@@ -63,7 +70,7 @@ pub fn report_file(agent: &str, case_id: &str) -> String {
             }
         })
         .collect();
-    format!("{}_case_{id}.json", clean_for_filename(agent))
+    format!("case_{id}.json")
 }
 
 /// Whole milliseconds, as Autobahn reports durations.
@@ -83,6 +90,14 @@ pub fn render_index(r: &RunResults) -> String {
 /// Renders Autobahn's index.json for several agents' runs (one key each), as
 /// its fuzzing server does for every client it has seen.
 pub fn render_index_of(runs: &[&RunResults]) -> String {
+    render_index_with(runs, |r, id| report_file(&r.agent, id))
+}
+
+/// [`render_index_of`] with each `reportfile` named by `file(run, case id)`.
+pub fn render_index_with(
+    runs: &[&RunResults],
+    file: impl Fn(&RunResults, &str) -> String,
+) -> String {
     let mut index = BTreeMap::new();
     for r in runs {
         let mut cases = BTreeMap::new();
@@ -95,7 +110,7 @@ pub fn render_index_of(runs: &[&RunResults]) -> String {
                     behavior_close: c.verdict.close.as_str(),
                     duration: whole_ms(c.duration_ms),
                     remote_close_code: c.verdict.remote_close_code,
-                    reportfile: report_file(&r.agent, id),
+                    reportfile: file(r, id),
                 },
             );
         }

@@ -53,15 +53,11 @@ impl Reporters {
         self
     }
 
-    /// Hands `event` to every reporter; every one sees it, the first error is returned.
+    /// Hands `event` to every reporter; every one sees it, and every
+    /// failure of every reporter is returned.
     pub fn emit(&mut self, event: RunEvent<'_>) -> Result<(), WriteError> {
-        let mut first = Ok(());
-        for r in &mut self.list {
-            let outcome = r.on_event(&event);
-            if first.is_ok() {
-                first = outcome;
-            }
-        }
-        first
+        let outcomes: Vec<Result<(), WriteError>> =
+            self.list.iter_mut().map(|r| r.on_event(&event)).collect();
+        WriteError::collect(outcomes.into_iter().filter_map(Result::err))
     }
 }

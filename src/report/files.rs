@@ -3,11 +3,13 @@
 //! and per-case files where wanted, and under `serve` the overview of all
 //! agents. `run` writes one run where its options say ([`Layout::Single`]);
 //! `serve` writes one folder per agent under its report folder
-//! ([`Layout::PerAgent`]).
+//! ([`Layout::PerAgent`]), named by [`agent_folder`]. A file that cannot be
+//! written does not stop the others; every failure is returned.
 
 use std::path::{Path, PathBuf};
 
 use super::events::{Reporter, RunEvent};
+pub use super::folder_name::agent_folder;
 use super::{agents, autobahn, html, json, junit, write_file, WriteError};
 use crate::results::RunResults;
 
@@ -28,8 +30,9 @@ pub struct Outputs {
 pub enum Layout {
     /// One run (`wsspec run`).
     Single(Outputs),
-    /// `dir/<agent>/` per agent, with `dir/index.json` (Autobahn's, every
-    /// agent) and `dir/index.html` (the overview) (`wsspec serve`).
+    /// `dir/<agent folder>/` per agent (with its Autobahn per-case files),
+    /// `dir/index.json` (Autobahn's, every agent) and `dir/index.html` (the
+    /// overview) (`wsspec serve`).
     PerAgent { dir: PathBuf },
 }
 
@@ -50,17 +53,23 @@ impl Reporter for FileReports {
     }
 }
 
-/// Writes every file report of one run.
+/// Writes every file report of one run; one that fails does not stop the
+/// others, and every failure is returned.
 pub fn write_reports(r: &RunResults, out: &Outputs) -> Result<(), WriteError> {
     let pick = |o: &Option<PathBuf>, name: &str| o.clone().unwrap_or_else(|| out.dir.join(name));
-    write_file(&pick(&out.json, "results.json"), &json::render(r))?;
-    write_file(&pick(&out.junit, "junit.xml"), &junit::render(r))?;
-    write_file(&pick(&out.html, "index.html"), &html::render(r))?;
+    let mut outcomes = vec![
+        write_file(&pick(&out.json, "results.json"), &json::render(r)),
+        write_file(&pick(&out.junit, "junit.xml"), &junit::render(r)),
+        write_file(&pick(&out.html, "index.html"), &html::render(r)),
+    ];
     if let Some(dir) = &out.autobahn_dir {
-        write_file(&dir.join("index.json"), &autobahn::render_index(r))?;
-        write_autobahn_case_files(r, dir)?;
+        outcomes.push(write_file(
+            &dir.join("index.json"),
+            &autobahn::render_index(r),
+        ));
+        outcomes.push(write_autobahn_case_files(r, dir));
     }
-    Ok(())
+    WriteError::collect(outcomes.into_iter().filter_map(Result::err))
 }
 
 /// Writes the per-case file each index.json entry names (`reportfile`).
@@ -74,23 +83,39 @@ pub fn write_autobahn_case_files(r: &RunResults, dir: &Path) -> Result<(), Write
     Ok(())
 }
 
-/// `serve`'s layout: a folder per agent, one index.json and one overview.
+/// `serve`'s layout: a folder per agent (results.json, junit.xml,
+/// index.html and the Autobahn per-case files), one index.json and one
+/// overview. An agent whose files cannot be written does not stop the
+/// others: every failure is returned, each with its agent.
 fn write_per_agent(runs: &[RunResults], dir: &Path) -> Result<(), WriteError> {
+    let mut failures = Vec::new();
     for r in runs {
-        write_reports(
-            r,
-            &Outputs {
-                dir: dir.join(agent_folder(&r.agent)),
-                junit: None,
-                html: None,
-                json: None,
-                autobahn_dir: None,
-            },
-        )?;
-        write_autobahn_case_files(r, dir)?;
+        let folder = agent_folder(&r.agent);
+        let outputs = Outputs {
+            dir: dir.join(&folder),
+            junit: None,
+            html: None,
+            json: None,
+            autobahn_dir: None,
+        };
+        let mut outcomes = vec![write_reports(r, &outputs)];
+        for (i, c) in r.cases.iter().enumerate() {
+            if let Some(id) = &c.autobahn {
+                outcomes.push(write_file(
+                    &dir.join(serve_report_file(&folder, id)),
+                    &autobahn::render_case(r, c, i + 1),
+                ));
+            }
+        }
+        if let Err(e) = WriteError::collect(outcomes.into_iter().filter_map(Result::err)) {
+            failures.push(e.of_agent(&r.agent));
+        }
     }
     let refs: Vec<&RunResults> = runs.iter().collect();
-    write_file(&dir.join("index.json"), &autobahn::render_index_of(&refs))?;
+    let index = autobahn::render_index_with(&refs, |r, id| {
+        serve_report_file(&agent_folder(&r.agent), id)
+    });
+    failures.extend(write_file(&dir.join("index.json"), &index).err());
     let columns: Vec<agents::Column> = runs
         .iter()
         .map(|r| agents::Column {
@@ -98,24 +123,12 @@ fn write_per_agent(runs: &[RunResults], dir: &Path) -> Result<(), WriteError> {
             folder: agent_folder(&r.agent),
         })
         .collect();
-    write_file(&dir.join("index.html"), &agents::render(&columns))
+    failures.extend(write_file(&dir.join("index.html"), &agents::render(&columns)).err());
+    WriteError::collect(failures)
 }
 
-/// An agent name as a folder name.
-pub fn agent_folder(agent: &str) -> String {
-    let s: String = agent
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() || s.starts_with('.') {
-        format!("agent{s}")
-    } else {
-        s
-    }
+/// Under `serve`, an Autobahn per-case file (index.json's `reportfile`) is in
+/// its agent's folder: `<folder>/case_<1_2_3>.json`.
+fn serve_report_file(folder: &str, case_id: &str) -> String {
+    format!("{folder}/{}", autobahn::case_file(case_id))
 }

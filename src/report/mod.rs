@@ -10,6 +10,7 @@ pub mod autobahn;
 pub mod console;
 pub mod events;
 pub mod files;
+pub mod folder_name;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -21,19 +22,52 @@ pub use files::{
     agent_folder, write_autobahn_case_files, write_reports, FileReports, Layout, Outputs,
 };
 
-/// A report that could not be written.
+/// One report file that could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {source}")]
-pub struct WriteError {
+#[error("cannot write {path}{}: {source}", agent.as_deref().map(|a| format!(" (agent {a:?})")).unwrap_or_default())]
+pub struct FileError {
+    /// The agent whose report it is, under `serve`.
+    pub agent: Option<String>,
     pub path: String,
     pub source: std::io::Error,
+}
+
+/// Reports that could not be written: at least one file, each with its path
+/// and cause. Writers go on past a failure, so this lists all of them.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct WriteError {
+    pub failures: Vec<FileError>,
+}
+
+impl WriteError {
+    /// Every failure of `errors`, or `Ok` when there are none.
+    pub fn collect(errors: impl IntoIterator<Item = WriteError>) -> Result<(), WriteError> {
+        let failures: Vec<FileError> = errors.into_iter().flat_map(|e| e.failures).collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(WriteError { failures })
+        }
+    }
+
+    /// The same failures, each marked as `agent`'s.
+    pub fn of_agent(mut self, agent: &str) -> WriteError {
+        for f in &mut self.failures {
+            f.agent = Some(agent.to_string());
+        }
+        self
+    }
 }
 
 /// Writes one report file, creating its folder.
 pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), WriteError> {
     let err = |source| WriteError {
-        path: path.display().to_string(),
-        source,
+        failures: vec![FileError {
+            agent: None,
+            path: path.display().to_string(),
+            source,
+        }],
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(err)?;

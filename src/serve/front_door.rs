@@ -16,8 +16,8 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::follow_up;
 use super::ledger::{InFlight, Ledger};
+use super::{follow_up, report_reply};
 use crate::case::Case;
 use crate::reference::gate::Replay;
 use crate::run::session::run_case_accepted;
@@ -26,11 +26,14 @@ use crate::wire::handshake::header_tokens;
 use crate::wire::head::{read_head, HeadLimits};
 
 /// How long `updateReports` waits for cases still running before it writes
-/// what it has.
+/// what it has (and `getCaseStatus` for its case), times `--timeout-scale`.
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(60);
 
-/// How long a client may take to send its request head.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send its request head (times
+/// `--timeout-scale`); a connection that sends none is closed then. It holds
+/// nothing up meanwhile: only a `runCase` whose request has arrived counts as
+/// in flight.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the front door answers with.
 pub struct FrontDoor {
@@ -42,11 +45,11 @@ pub struct FrontDoor {
 
 impl FrontDoor {
     /// Serves one accepted connection.
-    pub async fn connection(self: Arc<Self>, mut stream: TcpStream, in_flight: InFlight) {
+    pub async fn connection(self: Arc<Self>, mut stream: TcpStream) {
         let _ = stream.set_nodelay(true);
         let limits = HeadLimits {
             max_bytes: crate::wire::handshake::MAX_HEAD_BYTES,
-            timeout: HEAD_TIMEOUT,
+            timeout: HEAD_TIMEOUT.mul_f64(self.options.timeout_scale.max(1.0)),
         };
         let Ok(read) = read_head(&mut stream, Vec::new(), limits).await else {
             return;
@@ -63,8 +66,6 @@ impl FrontDoor {
             return;
         };
         let (path, params) = parse_target(&target);
-        // Only a runCase stays in flight past this point.
-        let in_flight = (path == "/runCase").then_some(in_flight);
         let cases = &self.cases;
         let case_of = |params: &BTreeMap<String, String>| {
             find_case(cases, params).ok_or_else(|| {
@@ -98,6 +99,8 @@ impl FrontDoor {
                         return;
                     }
                 }
+                // In flight from here until its result is stored.
+                let in_flight: InFlight = self.ledger.in_flight(agent, number);
                 // The request is judged strictly here, whatever it lacks: the
                 // case runs (or is refused with 400 when there is no key) and
                 // the judge names the defect in the report.
@@ -122,19 +125,30 @@ impl FrontDoor {
             "/getCaseStatus" => match (case_of(&params), params.get("agent")) {
                 (Err(why), _) => Err((404, why)),
                 (_, None) => Err((400, "getCaseStatus needs agent=NAME".to_string())),
-                // Nothing yet for a case the agent has not run.
-                (Ok((n, _)), Some(agent)) => Ok(self
-                    .ledger
-                    .behavior(agent, n)
-                    .map(|b| serde_json::json!({ "behavior": b }).to_string())),
+                // Nothing yet for a case the agent has not run; a case whose
+                // connection has just closed is waited for until it is stored.
+                (Ok((n, _)), Some(agent)) => {
+                    let settled = self.ledger.case_settled(agent, n);
+                    let _ = tokio::time::timeout(self.grace(), settled).await;
+                    Ok(self
+                        .ledger
+                        .behavior(agent, n)
+                        .map(|b| serde_json::json!({ "behavior": b }).to_string()))
+                }
             },
             "/updateReports" => {
-                let grace = IN_FLIGHT_GRACE.mul_f64(self.options.timeout_scale.max(1.0));
-                let _ = tokio::time::timeout(grace, self.ledger.settled()).await;
-                if let Err(e) = self.ledger.reports_due() {
-                    eprintln!("error: {e}");
+                let _ = tokio::time::timeout(self.grace(), self.ledger.settled()).await;
+                let written = self.ledger.reports_due();
+                if let Err(e) = &written {
+                    for f in &e.failures {
+                        eprintln!(
+                            "error: {}",
+                            crate::report::console::terminal_safe(&f.to_string())
+                        );
+                    }
                 }
-                reply_text(stream, &target, head, rest, None).await;
+                let reply = report_reply::reply(&written);
+                reply_ws(stream, &target, head, rest, reply).await;
                 let shutdown = params
                     .get("shutdownOnComplete")
                     .is_some_and(|v| matches!(v.as_str(), "true" | "yes" | "1"));
@@ -154,6 +168,13 @@ impl FrontDoor {
             Ok(text) => reply_text(stream, &target, head, rest, text).await,
             Err((status, why)) => refuse(stream, &target, status, &why).await,
         }
+    }
+}
+
+impl FrontDoor {
+    /// How long a control request waits for cases still running.
+    fn grace(&self) -> Duration {
+        IN_FLIGHT_GRACE.mul_f64(self.options.timeout_scale.max(1.0))
     }
 }
 
@@ -287,11 +308,24 @@ fn control_handshake(head: &[u8]) -> Result<Vec<u8>, (u16, String)> {
 
 /// Answers a control request: the lenient handshake, `text` if any, a close.
 async fn reply_text(
-    mut stream: TcpStream,
+    stream: TcpStream,
     target: &str,
     head: Vec<u8>,
     rest: Vec<u8>,
     text: Option<String>,
+) {
+    let reply = report_reply::Reply { text, close: None };
+    reply_ws(stream, target, head, rest, reply).await
+}
+
+/// Answers a control request: the lenient handshake, the reply's text if
+/// any, and its close frame (a plain close if none).
+async fn reply_ws(
+    mut stream: TcpStream,
+    target: &str,
+    head: Vec<u8>,
+    rest: Vec<u8>,
+    reply: report_reply::Reply,
 ) {
     let response = match control_handshake(&head) {
         Ok(r) => r,
@@ -306,10 +340,10 @@ async fn reply_text(
         None,
     )
     .await;
-    if let Some(t) = text {
+    if let Some(t) = reply.text {
         let _ = ws.send(Message::Text(t.into())).await;
     }
-    let _ = ws.close(None).await;
+    let _ = ws.close(reply.close).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         use futures_util::StreamExt;
         while let Some(Ok(_)) = ws.next().await {}
@@ -327,7 +361,6 @@ mod tests {
         assert_eq!(p, "/runCase");
         assert_eq!(q.get("case").map(String::as_str), Some("3"));
         assert_eq!(q.get("agent").map(String::as_str), Some("my client"));
-        assert_eq!(crate::report::agent_folder("../x y"), "agent.._x_y");
         assert_eq!(percent_decode("a%2"), "a%2");
     }
 }

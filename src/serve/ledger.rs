@@ -2,11 +2,13 @@
 //! number, the handshake keys each agent has sent (RFC 6455 4.1 wants a fresh
 //! nonce per connection, so a repeat is recorded as a `ClientKeyReused`
 //! event), follow-up requests that arrived before their case's first
-//! connection was done, and the count of connections still in flight that
-//! `updateReports` waits for. Concluding a case and telling the reporters
-//! about it happen here, once per connection.
+//! connection was done, the count of `runCase` connections still running that
+//! `updateReports` waits for, and whether a report could not be written.
+//! Concluding a case and telling the reporters about it happen here, once per
+//! connection.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -47,23 +49,38 @@ pub struct Ledger {
     follow_ups: Mutex<BTreeMap<(String, usize), Vec<EventKind>>>,
     /// Every Sec-WebSocket-Key each agent has sent, with the case it came with.
     keys_seen: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
-    /// Connections accepted whose case (if they are a `runCase`) is not yet
-    /// stored. `updateReports` waits for this to reach zero, so a report
-    /// never misses the case a driver has just finished.
-    in_flight: watch::Sender<usize>,
+    /// `runCase` connections whose request has been read and whose case is
+    /// not yet stored. `updateReports` waits for this to reach zero, so a
+    /// report never misses the case a driver has just finished; a connection
+    /// that has sent no request yet is not counted, so idle connections never
+    /// hold it up.
+    /// By (agent, case number), so `getCaseStatus` can wait for its case.
+    in_flight: watch::Sender<BTreeMap<(String, usize), usize>>,
     reporters: Mutex<Reporters>,
+    /// Whether writing reports has ever failed (serve then exits 4).
+    reports_failed: AtomicBool,
     snapshots: Option<SnapshotsPerAgent>,
     identity: RunIdentity,
     clock: RunClock,
     total: usize,
 }
 
-/// Counts one accepted connection as in flight until dropped.
-pub struct InFlight(Arc<Ledger>);
+/// Counts one `runCase` connection as in flight until dropped.
+pub struct InFlight {
+    ledger: Arc<Ledger>,
+    key: (String, usize),
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.send_modify(|n| *n = n.saturating_sub(1));
+        self.ledger.in_flight.send_modify(|running| {
+            if let Some(n) = running.get_mut(&self.key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    running.remove(&self.key);
+                }
+            }
+        });
     }
 }
 
@@ -81,8 +98,9 @@ impl Ledger {
             results: Mutex::new(BTreeMap::new()),
             follow_ups: Mutex::new(BTreeMap::new()),
             keys_seen: Mutex::new(BTreeMap::new()),
-            in_flight: watch::channel(0).0,
+            in_flight: watch::channel(BTreeMap::new()).0,
             reporters: Mutex::new(reporters),
+            reports_failed: AtomicBool::new(false),
             snapshots,
             identity: RunIdentity {
                 role: Role::Client,
@@ -95,16 +113,31 @@ impl Ledger {
         }
     }
 
-    /// Starts counting a connection as in flight.
-    pub fn in_flight(self: &Arc<Self>) -> InFlight {
-        self.in_flight.send_modify(|n| *n += 1);
-        InFlight(self.clone())
+    /// Starts counting a `runCase` connection of `agent`'s case `number`
+    /// as in flight.
+    pub fn in_flight(self: &Arc<Self>, agent: &str, number: usize) -> InFlight {
+        let key = (agent.to_string(), number);
+        self.in_flight
+            .send_modify(|running| *running.entry(key.clone()).or_default() += 1);
+        InFlight {
+            ledger: self.clone(),
+            key,
+        }
     }
 
-    /// Resolves once no connection is in flight.
+    /// Resolves once no `runCase` connection is in flight.
     pub async fn settled(&self) {
         let mut pending = self.in_flight.subscribe();
-        let _ = pending.wait_for(|n| *n == 0).await;
+        let _ = pending.wait_for(|running| running.is_empty()).await;
+    }
+
+    /// Resolves once no connection of `agent`'s case `number` is in flight.
+    pub async fn case_settled(&self, agent: &str, number: usize) {
+        let key = (agent.to_string(), number);
+        let mut pending = self.in_flight.subscribe();
+        let _ = pending
+            .wait_for(|running| !running.contains_key(&key))
+            .await;
     }
 
     fn conclude(&self, case: &Case, agent: &str, transcript: Transcript) -> CaseResult {
@@ -211,13 +244,26 @@ impl Ledger {
             .collect()
     }
 
-    /// Hands every agent's results to the reporters to write out.
+    /// Hands every agent's results to the reporters to write out. Every
+    /// file that could not be written is returned (the others are written),
+    /// and remembered for [`Ledger::reports_failed`].
     pub fn reports_due(&self) -> Result<(), WriteError> {
         let runs = self.runs();
-        match self.reporters.lock() {
+        let outcome = match self.reporters.lock() {
             Ok(mut r) => r.emit(RunEvent::ReportsDue { runs: &runs }),
-            Err(_) => Ok(()),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .emit(RunEvent::ReportsDue { runs: &runs }),
+        };
+        if outcome.is_err() {
+            self.reports_failed.store(true, Ordering::SeqCst);
         }
+        outcome
+    }
+
+    /// Whether any report could not be written since serve started.
+    pub fn reports_failed(&self) -> bool {
+        self.reports_failed.load(Ordering::SeqCst)
     }
 
     /// The end of serving: the final results, also handed to the reporters.
@@ -227,5 +273,24 @@ impl Ledger {
             let _ = r.emit(RunEvent::RunFinished { runs: &runs });
         }
         runs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_stores_are_in_the_reports_folder_name() {
+        let per_agent = SnapshotsPerAgent {
+            dir: "snaps".into(),
+            update: false,
+        };
+        for agent in ["probe", "..", "a/b", "a b", &"x".repeat(300)] {
+            let store = per_agent.for_agent(agent);
+            assert_eq!(store.role, format!("{}/client", agent_folder(agent)));
+            assert!(!store.role.contains(".."), "{}", store.role);
+            assert_eq!(store.role.matches('/').count(), 1, "{}", store.role);
+        }
     }
 }

@@ -3,12 +3,15 @@
 //! work unchanged. [`front_door`] reads each connection's request and answers
 //! the protocol's endpoints; each `runCase` connection becomes one case run
 //! with wsspec as the server, concluded and kept per agent by the [`ledger`],
-//! which feeds the same reporters `run` uses. [`follow_up`] recognises a
-//! client coming back after a refused upgrade.
+//! which feeds the same reporters `run` uses (each agent's files in the folder
+//! [`crate::report::agent_folder`] names). [`follow_up`] recognises a client
+//! coming back after a refused upgrade; [`report_reply`] tells the driver of
+//! `updateReports` which reports could not be written.
 
 pub mod follow_up;
 pub mod front_door;
 pub mod ledger;
+pub mod report_reply;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,19 +34,29 @@ pub struct ServeConfig {
     pub options: RunOptions,
     pub strict: bool,
     /// With `--snapshots DIR`: each agent's results are compared with (or,
-    /// with `update`, stored as) `DIR/<agent>/client/<case>.snap`.
+    /// with `update`, stored as) `DIR/<agent folder>/client/<case>.snap`
+    /// (the folder [`crate::report::agent_folder`] names).
     pub snapshots: Option<SnapshotsPerAgent>,
 }
 
-/// Serves until an `updateReports` with `shutdownOnComplete=true` arrives;
-/// returns every agent's results (also handed to `reporters`). `on_ready`
-/// gets the bound address.
+/// What serving came to.
+#[derive(Debug)]
+pub struct Served {
+    /// Every agent's results (also handed to the reporters).
+    pub runs: Vec<RunResults>,
+    /// Whether some report could not be written at some `updateReports`
+    /// (the driver was told which); the CLI exits 4 then.
+    pub reports_failed: bool,
+}
+
+/// Serves until an `updateReports` with `shutdownOnComplete=true` arrives.
+/// `on_ready` gets the bound address.
 pub async fn serve(
     listen: &str,
     config: ServeConfig,
     reporters: Reporters,
     on_ready: impl FnOnce(SocketAddr),
-) -> std::io::Result<Vec<RunResults>> {
+) -> std::io::Result<Served> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (shutdown, mut stop) = watch::channel(false);
@@ -65,12 +78,14 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    let in_flight = ledger.in_flight();
-                    tokio::spawn(door.clone().connection(stream, in_flight));
+                    tokio::spawn(door.clone().connection(stream));
                 }
             }
             _ = stop.changed() => break,
         }
     }
-    Ok(ledger.finish())
+    Ok(Served {
+        runs: ledger.finish(),
+        reports_failed: ledger.reports_failed(),
+    })
 }
