@@ -1,18 +1,21 @@
 //! The orchestrator of `wsspec run`: strings the stages together for a list
 //! of cases. It checks that the target is reachable, runs cases concurrently
-//! (`jobs` at a time; performance cases alone, afterwards), concludes each
+//! (`jobs` at a time; performance cases alone, afterwards), gives up on a
+//! target that stopped accepting connections or went quiet (see
+//! [`crate::run::liveness`]) or once `--run-timeout` has passed, concludes each
 //! transcript ([`conclude`]), tells the reporters about each case as it starts
 //! and finishes, and at the end hands them the run's results in case order.
 //! No stage calls the next; this function does.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::case::{Case, Role};
 use crate::conclude::conclude;
 use crate::report::{Reporters, RunEvent, WriteError};
 use crate::results::{CaseResult, RunClock, RunIdentity, RunResults};
+use crate::run::liveness::{target_alive, went_quiet, QUIET_STREAK};
 use crate::run::{run_case, RunOptions, Target};
 use crate::snapshot::SnapshotConfig;
 use crate::transcript::{ConnectFailure, Event, EventKind, Transcript};
@@ -56,7 +59,7 @@ pub async fn run(
     probe(&config.target, &config.options).await?;
     reporters.emit(RunEvent::RunStarted { total: cases.len() })?;
     let cases: Arc<Vec<Case>> = Arc::new(cases.to_vec());
-    let dead = Arc::new(AtomicBool::new(false));
+    let dead = Arc::new(Gone::default());
     let (tx, mut rx) = mpsc::unbounded_channel::<Progress>();
     let (parallel, serial): (Vec<usize>, Vec<usize>) =
         (0..cases.len()).partition(|&i| !cases[i].spec.performance);
@@ -127,12 +130,23 @@ pub async fn run(
     Ok(run)
 }
 
+/// What the run knows of a target that stopped answering.
+#[derive(Default)]
+struct Gone {
+    /// Why the cases not yet started will not be (set once).
+    failure: OnceLock<ConnectFailure>,
+    /// Cases in a row that got nothing from the target.
+    quiet_streak: AtomicUsize,
+    /// A liveness check is under way.
+    checking: AtomicBool,
+}
+
 /// Runs one case, unless the target is gone or the run's time is up (then
 /// the case gets a transcript that says why it was not started).
 async fn one(
     case: &Case,
     config: &SuiteConfig,
-    dead: &AtomicBool,
+    gone: &Gone,
     started: std::time::Instant,
 ) -> CaseResult {
     let options = &config.options;
@@ -141,9 +155,7 @@ async fn one(
         .filter(|limit| started.elapsed() >= limit.scaled(1.0));
     let not_started = match out_of_time {
         Some(limit) => Some(ConnectFailure::RunTimeout { ms: limit.0 }),
-        None => dead
-            .load(Ordering::SeqCst)
-            .then_some(ConnectFailure::TargetGone),
+        None => gone.failure.get().cloned(),
     };
     let transcript = if let Some(error) = not_started {
         Transcript {
@@ -157,13 +169,34 @@ async fn one(
             omitted: None,
         }
     } else {
-        let t = run_case(case, &config.target, &config.options).await;
+        let t = run_case(case, &config.target, options).await;
         if t.connect_error().is_some() {
-            dead.store(true, Ordering::SeqCst);
+            let _ = gone.failure.set(ConnectFailure::TargetGone);
+        } else if options.give_up && went_quiet(&t) {
+            note_quiet(gone, &config.target, options).await;
+        } else {
+            gone.quiet_streak.store(0, Ordering::SeqCst);
         }
         t
     };
     conclude(case, transcript, config.snapshots.as_ref())
+}
+
+/// Counts a quiet case; at [`QUIET_STREAK`] in a row, checks once whether
+/// the target is still there, and gives up on it if not.
+async fn note_quiet(gone: &Gone, target: &Target, options: &RunOptions) {
+    let streak = gone.quiet_streak.fetch_add(1, Ordering::SeqCst) + 1;
+    if streak < QUIET_STREAK || gone.checking.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if target_alive(target, options).await {
+        gone.quiet_streak.store(0, Ordering::SeqCst);
+    } else {
+        let _ = gone.failure.set(ConnectFailure::TargetQuiet {
+            cases: streak as u64,
+        });
+    }
+    gone.checking.store(false, Ordering::SeqCst);
 }
 
 async fn probe(target: &Target, options: &RunOptions) -> Result<(), SuiteError> {

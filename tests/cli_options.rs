@@ -1230,3 +1230,140 @@ fn a_response_head_past_max_header_size_is_an_error_that_names_the_option() {
         assert_eq!(ran.code(), Some(2), "{}", ran.describe());
     }
 }
+
+/// A server that answers the upgrade and then reads everything and sends
+/// nothing, ever.
+fn stalling_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let key = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let response = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                    wsspec::wire::handshake::accept_for(&key)
+                );
+                let _ = stream.write_all(response.as_bytes());
+                let mut sink = [0u8; 65536];
+                while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    url
+}
+
+/// The cases whose reason says the run gave up on a quiet target.
+fn given_up(r: &Value) -> usize {
+    cases(r)
+        .iter()
+        .filter(|c| {
+            c["verdict"]["outcome"] == "ERROR"
+                && c["verdict"]["behavior_reason"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("the target went quiet"))
+        })
+        .count()
+}
+
+#[test]
+fn a_target_that_never_answers_is_given_up_on_unless_asked_not_to() {
+    let tmp = Temp::new("quiet");
+    let url = silent_server();
+    // 1.1.* and 1.2.*: 16 cases, two at a time. Two waves get no response
+    // head within 1 s; at the third quiet case the check finds the target
+    // still silent, and the cases not yet started are not started.
+    let started = Instant::now();
+    let ran = wsspec_run(args![
+        "run",
+        &url,
+        "--cases",
+        "1.*",
+        "--jobs",
+        "2",
+        "--handshake-timeout",
+        "1",
+        "--report-dir",
+        tmp.join("a")
+    ]);
+    let wall = started.elapsed();
+    ran.expect_code(1);
+    let r = results(&tmp.join("a/results.json"), &ran);
+    assert_eq!(cases(&r).len(), 16);
+    assert!(given_up(&r) >= 10, "{}", ran.describe());
+    assert!(wall < Duration::from_secs(8), "{wall:?}");
+
+    let ran = wsspec_run(args![
+        "run",
+        &url,
+        "--cases",
+        "1.1.*",
+        "--handshake-timeout",
+        "1",
+        "--jobs",
+        "2",
+        "--no-give-up",
+        "--report-dir",
+        tmp.join("b")
+    ]);
+    let r = results(&tmp.join("b/results.json"), &ran);
+    assert_eq!(given_up(&r), 0, "{}", ran.describe());
+    assert!(cases(&r).iter().all(|c| c["verdict"]["behavior_reason"]
+        .as_str()
+        .is_some_and(|s| s.contains("within 1000 ms"))));
+}
+
+#[test]
+fn a_target_that_stalls_after_the_upgrade_costs_the_stall_timeout_not_the_deadline() {
+    let tmp = Temp::new("stall");
+    let url = stalling_server();
+    // 9.1.1-9.1.6 wait up to 100 s for their echoes. Each wait ends after
+    // 1 s of silence instead; after three quiet cases the check (a 101, then
+    // a ping with no answer) finds the target stalled and gives up.
+    let started = Instant::now();
+    let ran = wsspec_run(args![
+        "run",
+        &url,
+        "--cases",
+        "9.1.*",
+        "--stall-timeout",
+        "1",
+        "--handshake-timeout",
+        "1",
+        "--report-dir",
+        tmp.join("a")
+    ]);
+    let wall = started.elapsed();
+    ran.expect_code(1);
+    let r = results(&tmp.join("a/results.json"), &ran);
+    assert_eq!(cases(&r).len(), 6);
+    assert_eq!(given_up(&r), 3, "{}", ran.describe());
+    let stalled = cases(&r)
+        .iter()
+        .filter(|c| {
+            c["transcript"]["events"].as_array().is_some_and(|events| {
+                events
+                    .iter()
+                    .any(|e| e["event"] == "wait_timed_out" && e["stalled"] == true)
+            })
+        })
+        .count();
+    assert_eq!(stalled, 3, "{}", ran.describe());
+    assert!(wall < Duration::from_secs(20), "{wall:?}");
+}

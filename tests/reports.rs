@@ -236,6 +236,7 @@ fn hostile_transcript() -> Transcript {
                 EventKind::WaitTimedOut {
                     what: WaitFor::Silence,
                     after_ms: 1000,
+                    stalled: false,
                 },
             ),
             ev(

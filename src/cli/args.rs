@@ -140,6 +140,11 @@ pub struct ServeArgs {
     /// Bounds the memory a flooding peer can take.
     #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
     pub max_events: u64,
+    /// A wait also ends after this many seconds without a byte from the
+    /// peer (scaled by --timeout-scale): a stalled peer costs this, not the
+    /// wait's own timeout.
+    #[arg(long, default_value_t = 20.0, value_name = "SECONDS")]
+    pub stall_timeout: f64,
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
@@ -212,6 +217,11 @@ pub struct RunArgs {
     /// Bounds the memory a flooding peer can take.
     #[arg(long, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
     pub max_events: u64,
+    /// A wait also ends after this many seconds without a byte from the
+    /// peer (scaled by --timeout-scale): a stalled peer costs this, not the
+    /// wait's own timeout.
+    #[arg(long, default_value_t = 20.0, value_name = "SECONDS")]
+    pub stall_timeout: f64,
     /// How long opening a TCP connection may take, in seconds (scaled by
     /// --timeout-scale).
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
@@ -228,6 +238,11 @@ pub struct RunArgs {
     /// are ERROR (those running finish within their own deadlines).
     #[arg(long, value_name = "SECONDS")]
     pub run_timeout: Option<f64>,
+    /// Run every case even when the target seems gone (by default, after
+    /// 3 cases in a row got no byte from it and neither did a fresh
+    /// connection, the cases left are ERROR).
+    #[arg(long)]
+    pub no_give_up: bool,
 
     /// Count NON-STRICT as failure.
     #[arg(long)]

@@ -36,6 +36,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (args.case_timeout, "--case-timeout"),
         (args.connect_timeout, "--connect-timeout"),
         (args.handshake_timeout, "--handshake-timeout"),
+        (args.stall_timeout, "--stall-timeout"),
         (args.run_timeout.unwrap_or(1.0), "--run-timeout"),
     ] {
         if !(value.is_finite() && value > 0.0) {
@@ -64,6 +65,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         handshake_timeout: millis(args.handshake_timeout),
         max_header_size: args.max_header_size,
         run_timeout: args.run_timeout.map(millis),
+        stall_timeout: millis(args.stall_timeout),
+        give_up: !args.no_give_up,
         extra_headers,
         max_message_size: args.max_message_size,
         max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),

@@ -21,6 +21,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     positive(args.timeout_scale, "--timeout-scale")?;
+    positive(args.stall_timeout, "--stall-timeout")?;
     let snapshots = args.snap.snapshots.clone().map(|dir| SnapshotsPerAgent {
         dir,
         update: args.snap.snapshots_update,
@@ -32,6 +33,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             timeout_scale: args.timeout_scale,
             max_message_size: args.max_message_size,
             max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),
+            stall_timeout: crate::case::Millis((args.stall_timeout * 1000.0) as u64),
             ..RunOptions::default()
         },
         strict: args.strict,

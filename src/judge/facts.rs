@@ -180,7 +180,9 @@ pub fn facts(t: &Transcript) -> Facts {
                 f.first_closer.get_or_insert(Party::Harness);
                 f.tcp_ended_by.get_or_insert(Party::Harness);
             }
-            EventKind::WaitTimedOut { what, after_ms } => f.last_timeout = Some((*what, *after_ms)),
+            EventKind::WaitTimedOut { what, after_ms, .. } => {
+                f.last_timeout = Some((*what, *after_ms))
+            }
             _ => {}
         }
     }

@@ -244,11 +244,13 @@ fn transcript(events: &[E]) -> Transcript {
             E::EchoWaitTimedOut => push(EventKind::WaitTimedOut {
                 what: crate::case::model::WaitFor::Echo,
                 after_ms: 2000,
+                stalled: false,
             }),
             E::Deadline => push(EventKind::Deadline { after_ms: 5000 }),
             E::EndWaitTimedOut => push(EventKind::WaitTimedOut {
                 what: crate::case::model::WaitFor::End,
                 after_ms: 2000,
+                stalled: false,
             }),
             E::ClientUpgraded => {
                 push(EventKind::RequestReceived {

@@ -210,7 +210,14 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         ),
         K::ProbeSent { payload } => format!("ProbeSent ping {} (not graded)", plain(payload)),
         K::WaitMet { what } => format!("WaitMet {what}"),
-        K::WaitTimedOut { what, after_ms } => {
+        K::WaitTimedOut {
+            what,
+            after_ms,
+            stalled: true,
+        } => {
+            format!("WaitTimedOut {what}: no byte from the peer for {after_ms} ms (stall timeout)")
+        }
+        K::WaitTimedOut { what, after_ms, .. } => {
             format!("WaitTimedOut {what} after {after_ms} ms")
         }
         K::PeerEof => "TCP EOF: the peer closed its side".to_string(),

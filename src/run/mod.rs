@@ -3,6 +3,7 @@
 //! events and writes a transcript. Scheduling many cases is the suite's job.
 
 pub mod build;
+pub mod liveness;
 pub mod session;
 pub mod target;
 pub mod transport;
@@ -36,6 +37,12 @@ pub struct RunOptions {
     /// The largest message wsspec inflates (and keeps), in bytes; a
     /// compressed message that inflates past it is recorded as such.
     pub max_message_size: usize,
+    /// Give up on a target that went quiet (see [`liveness`]): the cases
+    /// left are ERROR. `--no-give-up` clears it.
+    pub give_up: bool,
+    /// A wait also ends after this long without a byte from the peer
+    /// (`--stall-timeout`), when its own timeout is longer.
+    pub stall_timeout: Millis,
     /// After this long a run starts no more cases (`--run-timeout`); those
     /// left are ERROR.
     pub run_timeout: Option<Millis>,
@@ -63,6 +70,8 @@ impl Default for RunOptions {
             max_events: session::DEFAULT_MAX_EVENTS,
             max_header_size: crate::wire::handshake::MAX_HEAD_BYTES,
             run_timeout: None,
+            stall_timeout: Millis(20_000),
+            give_up: true,
             connector: Arc::new(TcpConnector),
         }
     }

@@ -629,6 +629,7 @@ fn connect_failure(error: &ConnectFailure) -> String {
         ConnectFailure::TargetGone => {
             "the target stopped accepting connections earlier in this run".to_string()
         }
+        ConnectFailure::TargetQuiet { .. } => "not started: the target went quiet".to_string(),
         ConnectFailure::RunTimeout { .. } => {
             "not started: the run had reached its --run-timeout".to_string()
         }

@@ -76,7 +76,14 @@ pub enum EventKind {
     /// A wait that ended because its event arrived.
     WaitMet { what: WaitFor },
     /// A wait that ran out of time.
-    WaitTimedOut { what: WaitFor, after_ms: u64 },
+    WaitTimedOut {
+        what: WaitFor,
+        after_ms: u64,
+        /// Ended before its timeout because no byte had come from the peer
+        /// for `after_ms` (the stall timeout, `--stall-timeout`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        stalled: bool,
+    },
     /// The peer closed its side of the TCP connection (EOF).
     PeerEof,
     /// The connection was reset or failed while reading or writing.

@@ -77,6 +77,9 @@ fn number_between(text: &str, prefix: &str, suffix: &str) -> Option<u64> {
         .ok()
 }
 
+/// The words after the count in [`ConnectFailure::TargetQuiet`].
+const QUIET_TAIL: &str = " cases in a row got no byte from it, nor did a fresh connection; --no-give-up runs every case anyway)";
+
 /// Why a connection could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectFailure {
@@ -88,6 +91,9 @@ pub enum ConnectFailure {
     TargetGone,
     /// The run had reached its `--run-timeout`; the case was not started.
     RunTimeout { ms: u64 },
+    /// Cases in a row got nothing from the target, and neither did a fresh
+    /// connection: the run gave up on it and did not start the case.
+    TargetQuiet { cases: u64 },
 }
 
 impl fmt::Display for ConnectFailure {
@@ -101,6 +107,9 @@ impl fmt::Display for ConnectFailure {
             ConnectFailure::Timeout { ms } => write!(f, "no connection within {ms} ms"),
             ConnectFailure::TargetGone => {
                 f.write_str("the target stopped accepting connections earlier in this run")
+            }
+            ConnectFailure::TargetQuiet { cases } => {
+                write!(f, "not started: the target went quiet ({cases}{QUIET_TAIL}")
             }
             ConnectFailure::RunTimeout { ms } => write!(
                 f,
@@ -116,6 +125,10 @@ impl FromText for ConnectFailure {
             ConnectFailure::TargetGone
         } else if let Some(ms) = number_between(text, "no connection within ", " ms") {
             ConnectFailure::Timeout { ms }
+        } else if let Some(cases) =
+            number_between(text, "not started: the target went quiet (", QUIET_TAIL)
+        {
+            ConnectFailure::TargetQuiet { cases }
         } else if let Some(ms) = number_between(
             text,
             "not started: the run had reached its --run-timeout (",
@@ -520,6 +533,7 @@ mod tests {
             ConnectFailure::Timeout { ms: 5000 },
             ConnectFailure::TargetGone,
             ConnectFailure::RunTimeout { ms: 600_000 },
+            ConnectFailure::TargetQuiet { cases: 3 },
         ]);
         round_trip(vec![
             HandshakeFailure::Malformed {

@@ -1,8 +1,9 @@
 //! Waiting, as methods of the session: a `wait` step ends the moment its event
 //! arrives (an echo, the peer's close, the end of TCP, or a stretch of
-//! silence) or at its timeout, and records which. A `probe: ping` wait sends a
-//! ping first and also ends once its pong is back, then listens a moment
-//! longer for a close.
+//! silence) or at its timeout, and records which; a long wait also ends
+//! once nothing has come from the peer for the stall timeout. A `probe: ping`
+//! wait sends a ping first and also ends once its pong is back, then listens
+//! a moment longer for a close.
 
 use std::time::{Duration, Instant};
 
@@ -44,19 +45,42 @@ impl Session<'_> {
                     .await
                     .is_ok()
             }
-            kind => tokio::time::timeout(
-                timeout,
-                rx.wait_for(|s| match kind {
-                    WaitFor::Echo => {
-                        (s.messages >= msgs && s.pongs >= pings) || s.close_received || s.ended
+            kind => {
+                let event = tokio::time::timeout(
+                    timeout,
+                    rx.wait_for(|s| match kind {
+                        WaitFor::Echo => {
+                            (s.messages >= msgs && s.pongs >= pings) || s.close_received || s.ended
+                        }
+                        WaitFor::Close => s.close_received || s.ended || s.probe_pongs >= probes,
+                        _ => s.ended || (server && s.close_received && s.close_sent),
+                    }),
+                );
+                // A long wait also ends once the peer has sent nothing for
+                // the stall timeout: a peer that stops mid-message costs
+                // that, not a deadline sized for 16 MiB.
+                let stall = self.opts.stall_timeout.scaled(self.opts.timeout_scale);
+                let mut quiet_rx = self.shared.state.subscribe();
+                let stalled = async {
+                    if stall < timeout {
+                        silence(&mut quiet_rx, stall).await;
+                    } else {
+                        std::future::pending::<()>().await;
                     }
-                    WaitFor::Close => s.close_received || s.ended || s.probe_pongs >= probes,
-                    _ => s.ended || (server && s.close_received && s.close_sent),
-                }),
-            )
-            .await
-            .map(|r| r.is_ok())
-            .unwrap_or(false),
+                };
+                tokio::select! {
+                    biased;
+                    r = event => r.map(|r| r.is_ok()).unwrap_or(false),
+                    () = stalled => {
+                        self.record(EventKind::WaitTimedOut {
+                            what: w.what,
+                            after_ms: stall.as_millis() as u64,
+                            stalled: true,
+                        });
+                        return;
+                    }
+                }
+            }
         };
         if met && probes != u64::MAX {
             // The probe came back first. A peer that answers pings ahead of
@@ -71,6 +95,7 @@ impl Session<'_> {
             self.record(EventKind::WaitTimedOut {
                 what: w.what,
                 after_ms: timeout.as_millis() as u64,
+                stalled: false,
             });
         }
     }
