@@ -63,7 +63,9 @@ pub struct ByteLogBuilder {
     cap: usize,
     len: u64,
     head: Vec<u8>,
-    hasher: Sha256,
+    /// None for a log that only counts and keeps its head (see
+    /// [`ByteLogBuilder::without_digest`]).
+    hasher: Option<Sha256>,
 }
 
 impl ByteLogBuilder {
@@ -72,7 +74,16 @@ impl ByteLogBuilder {
             cap,
             len: 0,
             head: Vec::new(),
-            hasher: Sha256::new(),
+            hasher: Some(Sha256::new()),
+        }
+    }
+
+    /// A log whose digest is never computed (`sha256` stays empty): for
+    /// payloads nobody records, so that each byte is hashed at most once.
+    pub fn without_digest(cap: usize) -> Self {
+        ByteLogBuilder {
+            hasher: None,
+            ..ByteLogBuilder::new(cap)
         }
     }
 
@@ -80,7 +91,9 @@ impl ByteLogBuilder {
         self.len += data.len() as u64;
         let room = self.cap.saturating_sub(self.head.len());
         self.head.extend_from_slice(&data[..room.min(data.len())]);
-        self.hasher.update(data);
+        if let Some(h) = &mut self.hasher {
+            h.update(data);
+        }
     }
 
     pub fn head(&self) -> &[u8] {
@@ -91,7 +104,7 @@ impl ByteLogBuilder {
         ByteLog {
             len: self.len,
             head: self.head,
-            sha256: hex(&self.hasher.finalize()),
+            sha256: self.hasher.map(|h| hex(&h.finalize())).unwrap_or_default(),
         }
     }
 }

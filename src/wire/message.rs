@@ -140,6 +140,9 @@ struct MessageInProgress {
     /// What wsspec compressed into this message, when it did (then the
     /// compressed bytes are only counted).
     plain: Option<Vec<u8>>,
+    /// An uncompressed message of one frame: its payload log is the frame's,
+    /// copied when the frame ends rather than hashed a second time.
+    same_as_frame: bool,
 }
 
 /// Frame and message observer over decoder events.
@@ -154,6 +157,9 @@ pub struct Observer {
     inflating: Option<Inflating>,
     /// What wsspec compressed into the message the next frame starts.
     plain_next: Option<Vec<u8>>,
+    /// Whether data frames' payload logs get a digest (their records are
+    /// kept); messages always get one.
+    data_frame_digests: bool,
 }
 
 impl Default for Observer {
@@ -172,7 +178,16 @@ impl Observer {
             frame_in_message: false,
             inflating: None,
             plain_next: None,
+            data_frame_digests: true,
         }
+    }
+
+    /// Data frames' payloads are counted and their heads kept, but not
+    /// hashed: for a session that records no data frames (performance
+    /// cases), so every byte is hashed once, for its message.
+    pub fn without_data_frame_digests(mut self) -> Self {
+        self.data_frame_digests = false;
+        self
     }
 
     /// Inflates compressed messages from now on (permessage-deflate agreed).
@@ -209,7 +224,9 @@ impl Observer {
                                 bytes.extend_from_slice(piece);
                             }
                         } else {
-                            m.payload.push(piece);
+                            if !m.same_as_frame {
+                                m.payload.push(piece);
+                            }
                             if m.opcode == Opcode::TEXT {
                                 m.utf8.feed(piece);
                             }
@@ -229,6 +246,7 @@ impl Observer {
                 let compressed =
                     (self.inflating.is_some() && head.rsv & 4 != 0).then(|| (Vec::new(), 0));
                 let plain = plain.filter(|_| compressed.is_some());
+                let same_as_frame = head.fin && compressed.is_none() && self.data_frame_digests;
                 self.message = Some(MessageInProgress {
                     opcode: head.opcode,
                     frames: 0,
@@ -236,6 +254,7 @@ impl Observer {
                     utf8: Utf8Stream::default(),
                     compressed,
                     plain,
+                    same_as_frame,
                 });
                 self.frame_in_message = true;
             }
@@ -255,7 +274,12 @@ impl Observer {
             self.head_cap
         };
         let close_bytes = (head.opcode == Opcode::CLOSE).then(Vec::new);
-        self.frame = Some((head, ByteLogBuilder::new(cap), close_bytes));
+        let log = if head.opcode.is_control() || self.data_frame_digests {
+            ByteLogBuilder::new(cap)
+        } else {
+            ByteLogBuilder::without_digest(cap)
+        };
+        self.frame = Some((head, log, close_bytes));
     }
 
     fn end_frame(&mut self, out: &mut Vec<Observation>) {
@@ -264,28 +288,34 @@ impl Observer {
         };
         let fin = head.fin;
         let close = close_bytes.map(|bytes| CloseBody::parse(&bytes));
+        let payload = log.finish();
+        let whole_message = (self.frame_in_message && fin)
+            .then(|| self.message.take())
+            .flatten();
+        let message_payload = whole_message
+            .as_ref()
+            .filter(|m| m.same_as_frame)
+            .map(|_| payload.clone());
         out.push(Observation::Frame(FrameRecord {
             head,
-            payload: log.finish(),
+            payload,
             close,
         }));
-        if self.frame_in_message && fin {
-            if let Some(mut m) = self.message.take() {
-                let compressed = match (m.compressed.take(), &mut self.inflating) {
-                    (Some((bytes, total)), Some(inflating)) => {
-                        Some(inflate_into(&mut m, bytes, total, inflating))
-                    }
-                    _ => None,
-                };
-                let utf8_valid = (m.opcode == Opcode::TEXT).then(|| m.utf8.is_complete_and_valid());
-                out.push(Observation::Message(MessageRecord {
-                    opcode: m.opcode,
-                    frames: m.frames,
-                    payload: m.payload.finish(),
-                    utf8_valid,
-                    compressed,
-                }));
-            }
+        if let Some(mut m) = whole_message {
+            let compressed = match (m.compressed.take(), &mut self.inflating) {
+                (Some((bytes, total)), Some(inflating)) => {
+                    Some(inflate_into(&mut m, bytes, total, inflating))
+                }
+                _ => None,
+            };
+            let utf8_valid = (m.opcode == Opcode::TEXT).then(|| m.utf8.is_complete_and_valid());
+            out.push(Observation::Message(MessageRecord {
+                opcode: m.opcode,
+                frames: m.frames,
+                payload: message_payload.unwrap_or_else(|| m.payload.finish()),
+                utf8_valid,
+                compressed,
+            }));
         }
         self.frame_in_message = false;
     }
@@ -422,6 +452,46 @@ mod tests {
         // Invalid UTF-8 in a hinted text message is still seen.
         let got = observe_compressed(&[(Opcode::TEXT, true, HELLO)], &[Some(&[0xff, 0xfe])]);
         assert_eq!(got[0].utf8_valid, Some(false));
+    }
+
+    #[test]
+    fn each_payload_byte_is_hashed_once_and_every_record_still_has_its_digest() {
+        let frames: &[(Opcode, bool, &[u8])] = &[
+            (Opcode::TEXT, true, b"one frame"),
+            (Opcode::BINARY, false, b"two "),
+            (Opcode::PING, true, b"p"),
+            (Opcode::CONTINUATION, true, b"frames"),
+        ];
+        let mut bytes = Vec::new();
+        for (op, fin, p) in frames {
+            bytes.extend(encode_frame(&FrameEncoding::simple(*op, *fin, None), p).unwrap());
+        }
+        for detailed in [true, false] {
+            let mut o = if detailed {
+                Observer::default()
+            } else {
+                Observer::new(16).without_data_frame_digests()
+            };
+            let mut out = Vec::new();
+            Decoder::new().feed(&bytes, &mut |ev| o.on_event(ev, &mut out));
+            let messages: Vec<&MessageRecord> = out
+                .iter()
+                .filter_map(|x| match x {
+                    Observation::Message(m) => Some(m),
+                    Observation::Frame(_) => None,
+                })
+                .collect();
+            assert_eq!(messages[0].payload, ByteLog::of(b"one frame"));
+            assert_eq!(messages[1].payload.sha256, ByteLog::of(b"two frames").sha256);
+            for f in out.iter().filter_map(|x| match x {
+                Observation::Frame(f) => Some(f),
+                Observation::Message(_) => None,
+            }) {
+                let kept = detailed || f.head.opcode.is_control();
+                assert_eq!(!f.payload.sha256.is_empty(), kept, "{:?}", f.head.opcode);
+                assert!(f.payload.len > 0);
+            }
+        }
     }
 
     fn observe(frames: &[(Opcode, bool, &[u8])]) -> Vec<Observation> {

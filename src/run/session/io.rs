@@ -17,14 +17,15 @@ use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
 use super::shared::{Shared, WriteCmd, MAX_PENDING_REPLIES};
+use super::observer_for;
 use super::PROBE_PREFIX;
 use crate::run::build::frame;
 use crate::run::Transport;
 use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
-use crate::wire::bytelog::{ByteLog, DEFAULT_HEAD};
+use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::Decoder;
 use crate::wire::frame::FrameEncoding;
-use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation, Observer};
+use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation};
 use crate::wire::{Opcode, Prng};
 
 /// The sending side of the case's transport.
@@ -170,7 +171,7 @@ pub(super) async fn reader_task(
     inflate: Option<usize>,
 ) {
     let mut decoder = Decoder::new();
-    let mut observer = Observer::new(if shared.detailed { DEFAULT_HEAD } else { 16 });
+    let mut observer = observer_for(shared.detailed);
     if let Some(max) = inflate {
         observer.inflate(Inflating::new(max));
     }
