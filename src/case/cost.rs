@@ -169,8 +169,10 @@ fn frames_of(
             // of header each) and 5 bytes per sync flush.
             wire_len = len + 5 * (len / 16_384 + flushes + 2);
         }
+        // As the runner splits: no fragment (or 0) is one frame, and so is
+        // an empty payload.
         let pieces = match f.fragment {
-            Some(n) if n > 0 && wire_len > n as u64 => wire_len.div_ceil(n as u64),
+            Some(n) if n > 0 => wire_len.div_ceil(n as u64).max(1),
             _ => 1,
         };
         bytes = bytes.saturating_add(len.saturating_mul(repeat));
@@ -189,10 +191,12 @@ fn frames_of(
 /// How many sync flushes a compressed message of `len` bytes asks for, at
 /// most (without building the list).
 fn flushes(c: &super::model::CompressSpec, len: u64) -> u64 {
-    let every = c
-        .flush_every
-        .filter(|&e| e > 0)
-        .map_or(0, |e| len.saturating_sub(1) / e as u64);
+    // `flush_every: 0` is refused as it is read; it would be no flush.
+    let every = c.flush_every.map_or(0, |e| {
+        len.saturating_sub(1)
+            .checked_div(e as u64)
+            .unwrap_or_default()
+    });
     every.saturating_add(c.flush_at.len() as u64)
 }
 
@@ -264,6 +268,68 @@ mod tests {
             "[]",
         )
         .expect("524287 flushes");
+    }
+
+    /// What each step, the handshake and each expectation count, exactly.
+    #[test]
+    fn every_kind_of_step_is_counted() {
+        let node = parse(
+            "id: t.1\ntitle: t\nrequirement: MUST\nhandshake:\n  raw: {repeat: r, len: 100}\n  frames: [{opcode: text, payload: abc, repeat: 2}]\nsteps:\n  - send: {opcode: text, payload: {repeat: x, len: 10}, fragment: 4}\n  - send_frames:\n      frames: [{opcode: ping, payload: ab}, {opcode: pong, repeat: 3}]\n  - send_raw: {bytes: {hex: '00 01'}}\n  - close: {code: 1000, reason: bye}\n  - repeat: {times: 5, steps: [{pause: 1ms}, {send: {opcode: binary, payload: abcd}}]}\n  - wait: echo\n  - drop\nexpect:\n  ok: [echo, {echoes: 7}, {text: hello}, pong, {pongs: 2}, {pong_of: xy}, {binary: ''}, {marker: m}]\n  non_strict: [{text: abc}]\n  close: {by: peer}\n  also:\n    - {grade: OK, events: [{echoes: 4}], close: {by: peer}, because: x}\n",
+        )
+        .expect("yaml");
+        let spec: CaseSpec = from_node(&node).expect("case");
+        let t = check(&spec, &node).expect("small");
+        // Bytes: handshake 100 + 2 x 3; steps 10, 2, 2, 2 + 3, 5 x 4;
+        // expected 5 + 2 + 3.
+        assert_eq!(t.bytes, 100 + 6 + 10 + 2 + 2 + 5 + 20 + 5 + 2 + 3);
+        // Events: handshake raw 1 + 2 frames; send 1 + 3 fragments;
+        // send_frames 1 + 4 frames; send_raw 1; close 2; repeat 1 + 5 x (1
+        // + 2); wait 1; drop 1; expected 1 + 7 + 1 + 1 + 2 + 1 + 1 + 1, 1, 4.
+        assert_eq!(t.events, 3 + 4 + 5 + 1 + 2 + (1 + 15) + 1 + 1 + 15 + 1 + 4);
+        assert_eq!(t.step_frames, 4);
+    }
+
+    #[test]
+    fn compressed_messages_are_counted_at_their_largest() {
+        // 64,000,000 bytes in 64-byte fragments: exactly 1,000,000 frames.
+        let send = |extra: &str| {
+            checked(
+                &format!("  - send: {{opcode: text, payload: {{repeat: x, len: 64000000}}, fragment: 64{extra}}}\n"),
+                "[]",
+            )
+        };
+        send("").expect("1,000,000 frames");
+        // Compressed, it may grow by 5 bytes per stored block of 16 KiB
+        // (and 10 more): 64,019,540 bytes, 1,000,306 frames.
+        let e = send(", compress: true").expect_err("compressed");
+        assert!(
+            e.starts_with("5:5: this step would build 1000306 frames at once"),
+            "{e}"
+        );
+        // Each flush adds 5 bytes more.
+        let e = send(", compress: {flush_at: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]}")
+            .expect_err("flushed");
+        assert!(e.contains("would build 1000307 frames"), "{e}");
+        // An empty payload, or `fragment: 0` (refused by the loader), is one frame.
+        let e = checked(
+            "  - send: {opcode: text, fragment: 10, repeat: 1000001}\n",
+            "[]",
+        )
+        .expect_err("empty");
+        assert!(e.contains("1000001 frames at once"), "{e}");
+        let e = checked(
+            "  - send: {opcode: text, payload: hi, fragment: 0, repeat: 1000001}\n",
+            "[]",
+        )
+        .expect_err("fragment 0");
+        assert!(e.contains("1000001 frames at once"), "{e}");
+        // Flushes at the end of the message count as asked.
+        let e = checked(
+            "  - send: {opcode: text, payload: {repeat: x, len: 1000002}, compress: {flush_every: 1}}\n",
+            "[]",
+        )
+        .expect_err("1000001 flushes");
+        assert!(e.contains("would flush 1000001 times"), "{e}");
     }
 
     #[test]

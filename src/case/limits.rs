@@ -142,6 +142,9 @@ mod tests {
         assert!(YAML_NODES.exceeded_by(500_001));
         assert_eq!(shown(3 << 20), "3145728 (3 MiB)");
         assert_eq!(shown((1 << 20) + 1), "1048577");
+        assert_eq!(shown((1 << 30) + (1 << 20)), "1074790400 (1025 MiB)");
+        assert_eq!(shown(0), "0");
+        assert_eq!(shown(5), "5");
     }
 
     #[test]
