@@ -6,9 +6,9 @@
 //! keep the template's positions, so errors point at the template line.
 //! A matrix may produce at most `matrix_cases` cases, counted before anything
 //! is expanded, and a file's expanded cases are held to `file_cases` and to the
-//! same node and text limits as its YAML (errors at the `matrix` key's value).
+//! `expanded_nodes` and `yaml_text` (errors at the `matrix` key's value).
 
-use super::limits::{FILE_CASES, MATRIX_CASES};
+use super::limits::{EXPANDED_NODES, FILE_CASES, MATRIX_CASES};
 use super::yaml::{Loc, Node, NodeKind, Size};
 
 /// One expansion: the case node and the bindings that produced it.
@@ -51,16 +51,16 @@ impl Expanded {
 
     /// True once a limit has been passed: later templates are not expanded.
     pub fn exhausted(&self) -> bool {
-        FILE_CASES.exceeded_by(self.cases) || self.size.over_limits("").is_some()
+        FILE_CASES.exceeded_by(self.cases) || self.size.over_limits(&EXPANDED_NODES, "").is_some()
     }
 
     /// Counts `size` more, refusing past the YAML limits.
     fn add_size(&mut self, size: Size, loc: Loc) -> Result<(), MatrixError> {
         self.size = self.size.plus(size);
-        match self
-            .size
-            .over_limits("the file's expanded cases would hold at least")
-        {
+        match self.size.over_limits(
+            &EXPANDED_NODES,
+            "the file's expanded cases would hold at least",
+        ) {
             Some(message) => err(loc, message),
             None => Ok(()),
         }
@@ -323,19 +323,20 @@ fn substitute(node: &Node, row: &Row, spent: &mut Expanded, loc: Loc) -> Result<
                 let pattern = format!("{{{name}}}");
                 let bound = v.as_str().unwrap_or_default();
                 let times = out.matches(&pattern).count() as u64;
-                if times > 0 {
-                    // Sized before it is built: one scalar may repeat a
-                    // placeholder many times.
-                    let grows = (bound.len() as u64).saturating_sub(pattern.len() as u64);
-                    spent.add_size(
-                        Size {
-                            nodes: 0,
-                            text: grows.saturating_mul(times),
-                        },
-                        loc,
-                    )?;
-                    out = out.replace(&pattern, bound);
+                if times == 0 {
+                    continue;
                 }
+                // Sized before it is built: one scalar may repeat a
+                // placeholder many times.
+                let grows = (bound.len() as u64).saturating_sub(pattern.len() as u64);
+                spent.add_size(
+                    Size {
+                        nodes: 0,
+                        text: grows.saturating_mul(times),
+                    },
+                    loc,
+                )?;
+                out = out.replace(&pattern, bound);
             }
             spent.add_size(
                 Size {
@@ -550,14 +551,14 @@ mod tests {
         // Nodes: the expanded template (a map, two keys, two values) crosses.
         let mut spent = Expanded {
             size: Size {
-                nodes: 499_995,
+                nodes: 999_995,
                 text: 0,
             },
             ..Expanded::default()
         };
         let e = expand(&template, &mut spent).unwrap_err();
         assert!(
-            e.message.starts_with("the file's expanded cases would hold at least 500001 YAML nodes, over the limit `yaml_nodes`"),
+            e.message.starts_with("the file's expanded cases would hold at least 1000001 YAML nodes, over the limit `expanded_nodes`"),
             "{}",
             e.message
         );

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::limits::{YAML_NODES, YAML_TEXT};
+use super::limits::{Limit, YAML_NODES, YAML_TEXT};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -115,11 +115,12 @@ impl Size {
         self
     }
 
-    /// The message naming the limit this size passes, if any: `what` says
-    /// what the size is of ("the file", "this alias would make the file").
-    pub fn over_limits(&self, what: &str) -> Option<String> {
-        if YAML_NODES.exceeded_by(self.nodes) {
-            Some(YAML_NODES.refuse(format!("{what} {} YAML nodes", self.nodes)))
+    /// The message naming the limit this size passes, if any: `nodes` (or
+    /// `yaml_text`); `what` says what the size is of ("this alias would
+    /// make the file").
+    pub fn over_limits(&self, nodes: &Limit, what: &str) -> Option<String> {
+        if nodes.exceeded_by(self.nodes) {
+            Some(nodes.refuse(format!("{what} {} YAML nodes", self.nodes)))
         } else if YAML_TEXT.exceeded_by(self.text) {
             Some(YAML_TEXT.refuse(format!("{what} {} bytes of YAML text", self.text)))
         } else {
@@ -208,7 +209,9 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             Event::Alias(id) => match anchors.get(&id) {
                 Some((n, size)) => {
                     total.add(*size);
-                    if let Some(message) = total.over_limits("this alias would make the file") {
+                    if let Some(message) =
+                        total.over_limits(&YAML_NODES, "this alias would make the file")
+                    {
                         return Err(SyntaxError { loc, message });
                     }
                     let mut copy = n.clone();
@@ -276,7 +279,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 _ => None,
             },
         };
-        if let Some(message) = total.over_limits("the file holds at least") {
+        if let Some(message) = total.over_limits(&YAML_NODES, "the file holds at least") {
             return Err(SyntaxError { loc, message });
         }
         let Some((node, anchor, size)) = finished else {
@@ -412,11 +415,11 @@ mod tests {
             text.push_str(&format!("{name}: &{name} [{refs}]\n"));
         }
         let e = parse(&text).expect_err("a bomb");
-        // Level e is 66,430 nodes, so the file passes 500,000 at f's
-        // seventh alias of it (line 6, column 8 + 4 * 6).
-        assert_eq!(e.loc, Loc { line: 6, col: 32 }, "{e:?}");
+        // Level e is 66,430 nodes, so the file passes 250,000 at f's
+        // third alias of it (line 6, column 8 + 4 * 2).
+        assert_eq!(e.loc, Loc { line: 6, col: 16 }, "{e:?}");
         assert!(
-            e.message.starts_with("this alias would make the file 539750 YAML nodes, over the limit `yaml_nodes` of 500000 YAML nodes per file"),
+            e.message.starts_with("this alias would make the file 274030 YAML nodes, over the limit `yaml_nodes` of 250000 YAML nodes per file"),
             "{e:?}"
         );
         // The first five levels (about 75,000 nodes) parse.
