@@ -1,11 +1,14 @@
 //! Turning case files into cases: parse, expand matrices, deserialize, check
 //! what the schema alone cannot (ids, duplicate ids, step shapes), and report
-//! every problem as `file:line:column: message`. Nothing here panics on input.
+//! every problem as `file:line:column: message`. Nothing here panics on input,
+//! and nothing a file asks for grows without bound (see [`super::limits`]):
+//! every limit is checked here, so `check` refuses what `run` would.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::de::from_node;
-use super::matrix::expand;
+use super::matrix::{expand, Expanded};
 use super::model::{CaseSpec, FileMeta, MaskSpec, SendFrame, Step};
 use super::yaml::{parse, Loc, Node, NodeKind};
 use super::Case;
@@ -99,36 +102,40 @@ pub fn load(sources: &[Source]) -> Result<Vec<Case>, Vec<LoadError>> {
             Err(mut e) => errors.append(&mut e),
         }
     }
-    for i in 0..cases.len() {
-        if let Some(first) = cases[..i].iter().find(|c| c.spec.id == cases[i].spec.id) {
+    // The first definition of each id and Autobahn id, in one pass.
+    let mut ids: HashMap<&str, usize> = HashMap::with_capacity(cases.len());
+    let mut autobahn: HashMap<&str, usize> = HashMap::new();
+    for (i, case) in cases.iter().enumerate() {
+        if let Some(&first) = ids.get(case.spec.id.as_str()) {
+            let first = &cases[first];
             errors.push(LoadError {
-                file: cases[i].file.clone(),
-                loc: cases[i].loc,
+                file: case.file.clone(),
+                loc: case.loc,
                 message: format!(
                     "duplicate case id `{}` (already defined at {}:{})",
-                    cases[i].spec.id, first.file, first.loc
+                    case.spec.id, first.file, first.loc
                 ),
                 context: None,
             });
+        } else {
+            ids.insert(&case.spec.id, i);
         }
-    }
-    for i in 0..cases.len() {
-        let Some(ab) = &cases[i].spec.autobahn else {
+        let Some(ab) = &case.spec.autobahn else {
             continue;
         };
-        if let Some(first) = cases[..i]
-            .iter()
-            .find(|c| c.spec.autobahn.as_ref() == Some(ab))
-        {
+        if let Some(&first) = autobahn.get(ab.as_str()) {
+            let first = &cases[first];
             errors.push(LoadError {
-                file: cases[i].file.clone(),
-                loc: cases[i].loc,
+                file: case.file.clone(),
+                loc: case.loc,
                 message: format!(
                     "Autobahn id `{ab}` is already claimed by case `{}` ({}:{})",
                     first.spec.id, first.file, first.loc
                 ),
                 context: None,
             });
+        } else {
+            autobahn.insert(ab, i);
         }
     }
     if errors.is_empty() {
@@ -179,11 +186,15 @@ fn load_file(src: &Source) -> Result<Vec<Case>, Vec<LoadError>> {
     };
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    let mut spent = Expanded::default();
     for template in templates {
-        let expansions = match expand(template) {
+        let expansions = match expand(template, &mut spent) {
             Ok(x) => x,
             Err(e) => {
                 errors.push(located(e.loc, e.message));
+                if spent.exhausted() {
+                    break;
+                }
                 continue;
             }
         };
@@ -243,6 +254,7 @@ fn case_from_node(node: &Node, meta: &FileMeta, src: &Source) -> Result<Case, Lo
             check_step(step).map_err(|m| located(step_node.loc, m))?;
         }
     }
+    super::cost::check(&spec, node).map_err(|(loc, m)| located(loc, m))?;
     let spec_ref = spec
         .spec
         .clone()
@@ -376,6 +388,147 @@ mod tests {
                 _ => panic!("steps:\n{steps}\nwanted {want:?}, got {got:?}"),
             }
         }
+    }
+
+    /// The embedded corpus, measured against every limit: the most any
+    /// file or case uses stays far below each (printed with --nocapture).
+    #[test]
+    fn the_corpus_fits_the_limits_with_room_to_spare() {
+        use crate::case::limits;
+        let mut most = [0u64; 9];
+        for src in crate::case::embedded_sources() {
+            let root = parse(&src.text).expect("corpus parses");
+            let parsed = root.size();
+            let mut spent = Expanded::default();
+            let Some(NodeKind::Seq(templates)) = root.get("cases").map(|n| &n.kind) else {
+                panic!("{}: no cases", src.name)
+            };
+            for t in templates {
+                let matrix = expand(t, &mut Expanded::default()).expect("expands").len() as u64;
+                if t.get("matrix").is_some() {
+                    most[3] = most[3].max(matrix);
+                }
+                for (node, _) in expand(t, &mut spent).expect("expands") {
+                    let spec: CaseSpec = from_node(&node).expect("case");
+                    let mut largest = 0u64;
+                    let mut walk = |p: &crate::case::Payload| largest = largest.max(p.len() as u64);
+                    fn payloads<'a>(
+                        steps: &'a [Step],
+                        out: &mut dyn FnMut(&'a crate::case::Payload),
+                    ) {
+                        for s in steps {
+                            match s {
+                                Step::Send(f) => out(&f.payload),
+                                Step::SendFrames(b) => {
+                                    b.frames.iter().for_each(|f| out(&f.payload))
+                                }
+                                Step::SendRaw(r) => out(&r.bytes),
+                                Step::Close(c) => out(&c.reason),
+                                Step::Repeat(r) => payloads(&r.steps, out),
+                                _ => {}
+                            }
+                        }
+                    }
+                    payloads(&spec.steps, &mut walk);
+                    most[5] = most[5].max(largest);
+                    let tally = crate::case::cost::check(&spec, &node).expect("within limits");
+                    most[6] = most[6].max(tally.step_frames);
+                    most[7] = most[7].max(tally.bytes);
+                    most[8] = most[8].max(tally.events);
+                }
+            }
+            most[0] = most[0].max(parsed.nodes);
+            most[1] = most[1].max(spent.size.nodes);
+            most[2] = most[2].max(parsed.text.max(spent.size.text));
+            most[4] = most[4].max(spent.cases);
+        }
+        // How many times over the corpus must fit each limit: 10, but 1.5 for
+        // one payload (pmd.3.13 sends 40 MiB) and 5 for the per-case totals
+        // (groups 12 and 13 loop 1000 times over fragmented messages).
+        let room = [10.0, 10.0, 10.0, 10.0, 10.0, 1.5, 10.0, 5.0, 5.0];
+        for ((limit, used), room) in limits::ALL.iter().zip(most).zip(room) {
+            println!("{:<14} {used:>12} of {:>12}", limit.name, limit.value);
+            assert!(used > 0, "`{}` measured nothing", limit.name);
+            assert!(
+                used as f64 * room <= limit.value as f64,
+                "the corpus uses {used} of `{}` ({}), less than {room}x room",
+                limit.name,
+                limit.value
+            );
+        }
+    }
+
+    /// Ids are compared across files; each repeat names the first definition.
+    #[test]
+    fn duplicate_ids_name_the_first_definition() {
+        let file = |name: &str, ids: &[&str], autobahn: bool| {
+            Source {
+            name: name.into(),
+            text: format!(
+                "group: t\ntitle: t\ncases:\n{}",
+                ids.iter()
+                    .map(|id| format!(
+                        "  - {{id: {id}, title: t, requirement: MUST, steps: [], expect: {{ok: [], close: {{by: peer}}}}{}}}\n",
+                        if autobahn { ", autobahn: '1.1.1'" } else { "" }
+                    ))
+                    .collect::<String>()
+            ),
+        }
+        };
+        let e = load(&[
+            file("a.yaml", &["x.1", "x.2"], false),
+            file("b.yaml", &["x.3", "x.2", "x.1", "x.2"], false),
+        ])
+        .expect_err("duplicates");
+        let got: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            [
+                "b.yaml:5:5: duplicate case id `x.2` (already defined at a.yaml:5:5)",
+                "b.yaml:6:5: duplicate case id `x.1` (already defined at a.yaml:4:5)",
+                "b.yaml:7:5: duplicate case id `x.2` (already defined at a.yaml:5:5)",
+            ]
+        );
+        let e = load(&[file("a.yaml", &["y.1", "y.2"], true)]).expect_err("autobahn");
+        assert_eq!(
+            e[0].to_string(),
+            "a.yaml:5:5: Autobahn id `1.1.1` is already claimed by case `y.1` (a.yaml:4:5)"
+        );
+        assert_eq!(e.len(), 1);
+    }
+
+    /// Once a file passes a limit while expanding, its later templates are
+    /// not expanded (nor reported): one error, at the template that crossed.
+    #[test]
+    fn a_file_past_its_limits_reports_once() {
+        let ns: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+        let template = |p: &str| {
+            format!(
+                "  - id: '{p}.{{n}}'\n    title: t\n    requirement: MUST\n    steps: []\n    expect: {{ok: [], close: {{by: peer}}}}\n    matrix: {{zip: {{n: [{}]}}}}\n",
+                ns.join(", ")
+            )
+        };
+        let text = format!(
+            "group: t\ntitle: t\ncases:\n{}{}{}{}",
+            template("a"),
+            template("b"),
+            template("c"),
+            template("d")
+        );
+        let e = load(&[Source {
+            name: "big.yaml".into(),
+            text,
+        }])
+        .expect_err("30,000 cases");
+        assert_eq!(e.len(), 1, "{:?}", &e[1..2]);
+        assert_eq!(e[0].loc, Loc { line: 21, col: 13 });
+        assert!(
+            e[0].message.starts_with(
+                "the file would hold 30000 cases, over the limit `file_cases` of 20000"
+            ),
+            "{}",
+            e[0]
+        );
     }
 
     #[test]

@@ -4,8 +4,12 @@
 //! template is replaced by the bound value; a string that is exactly `{name}`
 //! takes the value's own type (so `len: "{len}"` stays a number). Expanded nodes
 //! keep the template's positions, so errors point at the template line.
+//! A matrix may produce at most `matrix_cases` cases, counted before anything
+//! is expanded, and a file's expanded cases are held to `file_cases` and to the
+//! `expanded_nodes` and `yaml_text` (errors at the `matrix` key's value).
 
-use super::yaml::{Loc, Node, NodeKind};
+use super::limits::{EXPANDED_NODES, FILE_CASES, MATRIX_CASES};
+use super::yaml::{Loc, Node, NodeKind, Size};
 
 /// One expansion: the case node and the bindings that produced it.
 pub type Expansion = (Node, Vec<(String, String)>);
@@ -24,8 +28,48 @@ fn err<T>(loc: Loc, message: impl Into<String>) -> Result<T, MatrixError> {
     })
 }
 
-/// Expands a case template (a mapping that may hold `matrix`).
-pub fn expand(template: &Node) -> Result<Vec<Expansion>, MatrixError> {
+/// What a file's templates have expanded to so far: cases, and the nodes
+/// and text they hold.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Expanded {
+    pub cases: u64,
+    pub size: Size,
+}
+
+impl Expanded {
+    /// Counts `cases` more cases at `loc`, refusing past `file_cases`.
+    fn add_cases(&mut self, cases: u64, loc: Loc) -> Result<(), MatrixError> {
+        self.cases = self.cases.saturating_add(cases);
+        if FILE_CASES.exceeded_by(self.cases) {
+            return err(
+                loc,
+                FILE_CASES.refuse(format!("the file would hold {} cases", self.cases)),
+            );
+        }
+        Ok(())
+    }
+
+    /// True once a limit has been passed: later templates are not expanded.
+    pub fn exhausted(&self) -> bool {
+        FILE_CASES.exceeded_by(self.cases) || self.size.over_limits(&EXPANDED_NODES, "").is_some()
+    }
+
+    /// Counts `size` more, refusing past the YAML limits.
+    fn add_size(&mut self, size: Size, loc: Loc) -> Result<(), MatrixError> {
+        self.size = self.size.plus(size);
+        match self.size.over_limits(
+            &EXPANDED_NODES,
+            "the file's expanded cases would hold at least",
+        ) {
+            Some(message) => err(loc, message),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Expands a case template (a mapping that may hold `matrix`), counting what
+/// it produces into `spent` (one per file).
+pub fn expand(template: &Node, spent: &mut Expanded) -> Result<Vec<Expansion>, MatrixError> {
     let NodeKind::Map(entries) = &template.kind else {
         return err(
             template.loc,
@@ -36,6 +80,8 @@ pub fn expand(template: &Node) -> Result<Vec<Expansion>, MatrixError> {
         );
     };
     let Some(matrix) = template.get("matrix") else {
+        spent.add_cases(1, template.loc)?;
+        spent.add_size(template.size(), template.loc)?;
         return Ok(vec![(template.clone(), Vec::new())]);
     };
     let rows = bindings(matrix)?;
@@ -45,6 +91,8 @@ pub fn expand(template: &Node) -> Result<Vec<Expansion>, MatrixError> {
             "this matrix produces no cases (its lists are empty)",
         );
     }
+    too_many(rows.len() as u64, matrix.loc)?;
+    spent.add_cases(rows.len() as u64, matrix.loc)?;
     let body = Node {
         kind: NodeKind::Map(
             entries
@@ -55,16 +103,26 @@ pub fn expand(template: &Node) -> Result<Vec<Expansion>, MatrixError> {
         ),
         loc: template.loc,
     };
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             let shown = row
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
                 .collect();
-            (substitute(&body, &row), shown)
+            Ok((substitute(&body, &row, spent, matrix.loc)?, shown))
         })
-        .collect())
+        .collect()
+}
+
+/// Refuses a matrix of more than `matrix_cases` cases.
+fn too_many(product: u64, loc: Loc) -> Result<(), MatrixError> {
+    if MATRIX_CASES.exceeded_by(product) {
+        return err(
+            loc,
+            MATRIX_CASES.refuse(format!("this matrix would produce {product} cases")),
+        );
+    }
+    Ok(())
 }
 
 type Row = Vec<(String, Node)>;
@@ -200,6 +258,10 @@ fn bindings(matrix: &Node) -> Result<Vec<Row>, MatrixError> {
         }
         Some("cross") => {
             let vars = variables(body)?;
+            let product = vars
+                .iter()
+                .fold(1u64, |p, (_, values)| p.saturating_mul(values.len() as u64));
+            too_many(product, matrix.loc)?;
             let mut rows: Vec<Row> = vec![Vec::new()];
             for (name, values) in &vars {
                 rows = rows
@@ -229,7 +291,9 @@ fn is_ident(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn substitute(node: &Node, row: &Row) -> Node {
+/// The template with `row`'s values filled in, counting every node and byte
+/// produced into `spent` (refused at `loc`, the matrix, past a limit).
+fn substitute(node: &Node, row: &Row, spent: &mut Expanded, loc: Loc) -> Result<Node, MatrixError> {
     match &node.kind {
         NodeKind::Scalar { value, plain } => {
             for (name, v) in row {
@@ -243,32 +307,73 @@ fn substitute(node: &Node, row: &Row) -> Node {
                         plain: bound_plain,
                     } = &v.kind
                     {
-                        return Node::scalar(bound.clone(), *bound_plain, node.loc);
+                        spent.add_size(
+                            Size {
+                                nodes: 1,
+                                text: bound.len() as u64,
+                            },
+                            loc,
+                        )?;
+                        return Ok(Node::scalar(bound.clone(), *bound_plain, node.loc));
                     }
                 }
             }
             let mut out = value.clone();
             for (name, v) in row {
                 let pattern = format!("{{{name}}}");
-                if out.contains(&pattern) {
-                    out = out.replace(&pattern, v.as_str().unwrap_or_default());
+                let bound = v.as_str().unwrap_or_default();
+                let times = out.matches(&pattern).count() as u64;
+                if times == 0 {
+                    continue;
                 }
+                // Sized before it is built: one scalar may repeat a
+                // placeholder many times.
+                let grows = (bound.len() as u64).saturating_sub(pattern.len() as u64);
+                spent.add_size(
+                    Size {
+                        nodes: 0,
+                        text: grows.saturating_mul(times),
+                    },
+                    loc,
+                )?;
+                out = out.replace(&pattern, bound);
             }
-            Node::scalar(out, *plain, node.loc)
+            spent.add_size(
+                Size {
+                    nodes: 1,
+                    text: value.len() as u64,
+                },
+                loc,
+            )?;
+            Ok(Node::scalar(out, *plain, node.loc))
         }
-        NodeKind::Seq(items) => Node {
-            kind: NodeKind::Seq(items.iter().map(|i| substitute(i, row)).collect()),
-            loc: node.loc,
-        },
-        NodeKind::Map(entries) => Node {
-            kind: NodeKind::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), substitute(v, row)))
-                    .collect(),
-            ),
-            loc: node.loc,
-        },
+        NodeKind::Seq(items) => {
+            spent.add_size(Size { nodes: 1, text: 0 }, loc)?;
+            Ok(Node {
+                kind: NodeKind::Seq(
+                    items
+                        .iter()
+                        .map(|i| substitute(i, row, spent, loc))
+                        .collect::<Result<_, _>>()?,
+                ),
+                loc: node.loc,
+            })
+        }
+        NodeKind::Map(entries) => {
+            spent.add_size(Size { nodes: 1, text: 0 }, loc)?;
+            Ok(Node {
+                kind: NodeKind::Map(
+                    entries
+                        .iter()
+                        .map(|(k, v)| {
+                            spent.add_size(k.size(), loc)?;
+                            Ok((k.clone(), substitute(v, row, spent, loc)?))
+                        })
+                        .collect::<Result<_, MatrixError>>()?,
+                ),
+                loc: node.loc,
+            })
+        }
     }
 }
 
@@ -278,7 +383,7 @@ mod tests {
     use super::*;
 
     fn ids(src: &str) -> Vec<String> {
-        expand(&parse(src).unwrap())
+        expand(&parse(src).unwrap(), &mut Expanded::default())
             .unwrap()
             .iter()
             .map(|(n, _)| n.get("id").unwrap().as_str().unwrap().to_string())
@@ -304,7 +409,7 @@ mod tests {
     #[test]
     fn whole_placeholder_keeps_type_and_template_position() {
         let src = "id: x\nlen: '{len}'\nmatrix:\n  zip: {len: [5]}\n";
-        let out = expand(&parse(src).unwrap()).unwrap();
+        let out = expand(&parse(src).unwrap(), &mut Expanded::default()).unwrap();
         let len = out[0].0.get("len").unwrap();
         assert_eq!(
             len.kind,
@@ -358,7 +463,7 @@ mod tests {
             ),
         ];
         for (src, line, words) in rows {
-            let e = expand(&parse(src).unwrap()).expect_err(src);
+            let e = expand(&parse(src).unwrap(), &mut Expanded::default()).expect_err(src);
             assert_eq!(e.loc.line, *line, "{src}: {}", e.message);
             assert!(e.message.starts_with(words), "{src}: {}", e.message);
         }
@@ -367,9 +472,125 @@ mod tests {
     }
 
     #[test]
+    fn matrix_size_is_checked_before_expanding() {
+        // Nine variables of ten values: 10^9 combinations, refused at once.
+        let ten = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]";
+        let vars: Vec<String> = (1..=9).map(|i| format!("v{i}: {ten}")).collect();
+        let src = format!("id: x\nmatrix:\n  cross: {{{}}}\n", vars.join(", "));
+        let started = std::time::Instant::now();
+        let e = expand(&parse(&src).unwrap(), &mut Expanded::default()).expect_err("10^9");
+        assert!(
+            started.elapsed().as_millis() < 500,
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(e.loc, Loc { line: 3, col: 3 });
+        assert_eq!(
+            e.message,
+            "this matrix would produce 1000000000 cases, over the limit `matrix_cases` of 10000 cases per matrix (see Limits in cases/README.md)"
+        );
+        // 10,000 rows are allowed, 10,001 are not (zip and rows alike).
+        let list = |n: usize| {
+            let v: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+            format!("[{}]", v.join(", "))
+        };
+        let zip = |n| format!("id: 'x.{{n}}'\nmatrix:\n  zip: {{n: {}}}\n", list(n));
+        let mut spent = Expanded::default();
+        assert_eq!(
+            expand(&parse(&zip(10_000)).unwrap(), &mut spent)
+                .unwrap()
+                .len(),
+            10_000
+        );
+        assert_eq!(spent.cases, 10_000);
+        let e = expand(&parse(&zip(10_001)).unwrap(), &mut Expanded::default()).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("this matrix would produce 10001 cases"),
+            "{}",
+            e.message
+        );
+        let rows: Vec<String> = (0..10_001).map(|i| format!("{{n: {i}}}")).collect();
+        let src = format!("id: 'x.{{n}}'\nmatrix:\n  rows: [{}]\n", rows.join(", "));
+        let e = expand(&parse(&src).unwrap(), &mut Expanded::default()).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("this matrix would produce 10001 cases"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.loc.line, 3);
+    }
+
+    /// A file's expansions share one budget: cases, nodes and text.
+    #[test]
+    fn a_files_expansions_are_bounded_together() {
+        let src = "id: 'x.{n}'\nmatrix: {zip: {n: [1, 2]}}\n";
+        let template = parse(src).unwrap();
+        let mut spent = Expanded {
+            cases: 19_999,
+            ..Expanded::default()
+        };
+        let e = expand(&template, &mut spent).unwrap_err();
+        assert_eq!(e.loc, Loc { line: 2, col: 9 });
+        assert!(
+            e.message.starts_with(
+                "the file would hold 20001 cases, over the limit `file_cases` of 20000"
+            ),
+            "{}",
+            e.message
+        );
+        assert!(spent.exhausted());
+        // A case without a matrix counts too.
+        let mut spent = Expanded {
+            cases: 20_000,
+            ..Expanded::default()
+        };
+        let e = expand(&parse("id: x\n").unwrap(), &mut spent).unwrap_err();
+        assert!(e.message.contains("`file_cases`"), "{}", e.message);
+        // Nodes: the expanded template (a map, two keys, two values) crosses.
+        let mut spent = Expanded {
+            size: Size {
+                nodes: 999_995,
+                text: 0,
+            },
+            ..Expanded::default()
+        };
+        let e = expand(&template, &mut spent).unwrap_err();
+        assert!(
+            e.message.starts_with("the file's expanded cases would hold at least 1000001 YAML nodes, over the limit `expanded_nodes`"),
+            "{}",
+            e.message
+        );
+        let mut fresh = Expanded::default();
+        expand(&template, &mut fresh).unwrap();
+        // Per case: the mapping, `id` and its value, as written (`x.{n}`, 5 bytes:
+        // a shorter value is not subtracted).
+        assert_eq!(fresh.size, Size { nodes: 6, text: 14 });
+        assert!(!fresh.exhausted());
+        // Text: a placeholder repeated in one string is sized before the
+        // string is built (10,000 x 10 KiB would be 100 MiB).
+        let value = "v".repeat(10 << 10);
+        let src = format!(
+            "id: '{}'\nmatrix: {{zip: {{n: [{value}]}}}}\n",
+            "{n}".repeat(10_000)
+        );
+        let e = expand(&parse(&src).unwrap(), &mut Expanded::default()).unwrap_err();
+        assert_eq!(e.loc.line, 2);
+        assert!(
+            e.message.starts_with("the file's expanded cases would hold at least 102370002 bytes of YAML text, over the limit `yaml_text`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
     fn uneven_zip_is_located() {
-        let e = expand(&parse("id: x\nmatrix:\n  zip:\n    a: [1, 2]\n    b: [1]\n").unwrap())
-            .unwrap_err();
+        let e = expand(
+            &parse("id: x\nmatrix:\n  zip:\n    a: [1, 2]\n    b: [1]\n").unwrap(),
+            &mut Expanded::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.loc.line, 5);
         assert!(e.message.contains("equal lengths"));
     }

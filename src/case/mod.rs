@@ -2,8 +2,10 @@
 //! selection by id, and the corpus embedded in the binary. Knows nothing of
 //! sockets; the runner reads a [`Case`] and the judge reads its expectations.
 
+pub mod cost;
 pub mod de;
 pub mod filter;
+pub mod limits;
 pub mod load;
 pub mod matrix;
 pub mod model;

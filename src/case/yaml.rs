@@ -1,9 +1,13 @@
 //! A YAML document as a tree of nodes that remember where they came from.
 //! Built from saphyr-parser's events so that every node, including map keys,
 //! carries its line and column; duplicate keys are refused here, at the
-//! repeated key. Anchors and aliases are expanded by copying the anchored node.
+//! repeated key. Anchors and aliases are expanded by copying the anchored node;
+//! the copies count towards the file's limits (`yaml_nodes`, `yaml_text`), so
+//! an alias bomb is refused at the alias that crosses one.
 
 use std::collections::HashMap;
+
+use super::limits::{Limit, YAML_NODES, YAML_TEXT};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -92,6 +96,59 @@ impl Node {
     }
 }
 
+/// How much a node holds: nodes (itself included) and bytes of scalar text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Size {
+    pub nodes: u64,
+    pub text: u64,
+}
+
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.text = self.text.saturating_add(other.text);
+    }
+
+    /// The sum, saturating.
+    pub fn plus(mut self, other: Size) -> Size {
+        self.add(other);
+        self
+    }
+
+    /// The message naming the limit this size passes, if any: `nodes` (or
+    /// `yaml_text`); `what` says what the size is of ("this alias would
+    /// make the file").
+    pub fn over_limits(&self, nodes: &Limit, what: &str) -> Option<String> {
+        if nodes.exceeded_by(self.nodes) {
+            Some(nodes.refuse(format!("{what} {} YAML nodes", self.nodes)))
+        } else if YAML_TEXT.exceeded_by(self.text) {
+            Some(YAML_TEXT.refuse(format!("{what} {} bytes of YAML text", self.text)))
+        } else {
+            None
+        }
+    }
+}
+
+impl Node {
+    /// The node's size: itself, everything under it, and their text.
+    pub fn size(&self) -> Size {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Size {
+                nodes: 1,
+                text: value.len() as u64,
+            },
+            NodeKind::Seq(items) => items
+                .iter()
+                .fold(Size { nodes: 1, text: 0 }, |s, i| s.plus(i.size())),
+            NodeKind::Map(entries) => entries
+                .iter()
+                .fold(Size { nodes: 1, text: 0 }, |s, (k, v)| {
+                    s.plus(k.size()).plus(v.size())
+                }),
+        }
+    }
+}
+
 /// A syntax-level error with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {
@@ -100,16 +157,27 @@ pub struct SyntaxError {
 }
 
 enum Building {
-    Seq(Vec<Node>, Loc, usize),
-    Map(Vec<(Node, Node)>, Option<Node>, Loc, usize),
+    Seq(Vec<Node>, Loc, usize, Size),
+    /// Entries, the key waiting for its value, position, anchor, size, and
+    /// the line of each key so far (so that duplicates are found in linear time).
+    Map(
+        Vec<(Node, Node)>,
+        Option<Node>,
+        Loc,
+        usize,
+        Size,
+        HashMap<String, u32>,
+    ),
 }
 
 /// Parses one YAML document into a node tree.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Building> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut anchors: HashMap<usize, (Node, Size)> = HashMap::new();
     let mut root: Option<Node> = None;
+    // Everything produced so far, aliases counted as what they copy.
+    let mut total = Size::default();
     let mut documents = 0;
     loop {
         let (event, span) = match parser.next_event() {
@@ -126,7 +194,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             }
         };
         let loc = loc_of(&span);
-        let finished: Option<(Node, usize)> = match event {
+        let finished: Option<(Node, usize, Size)> = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => None,
             Event::DocumentStart(_) => {
                 documents += 1;
@@ -139,10 +207,16 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 None
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) => {
+                Some((n, size)) => {
+                    total.add(*size);
+                    if let Some(message) =
+                        total.over_limits(&YAML_NODES, "this alias would make the file")
+                    {
+                        return Err(SyntaxError { loc, message });
+                    }
                     let mut copy = n.clone();
                     copy.loc = loc;
-                    Some((copy, 0))
+                    Some((copy, 0, *size))
                 }
                 None => {
                     return Err(SyntaxError {
@@ -153,68 +227,97 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             },
             Event::Scalar(value, style, anchor, _tag) => {
                 let plain = matches!(style, ScalarStyle::Plain);
-                Some((Node::scalar(value.into_owned(), plain, loc), anchor))
+                let size = Size {
+                    nodes: 1,
+                    text: value.len() as u64,
+                };
+                total.add(size);
+                Some((Node::scalar(value.into_owned(), plain, loc), anchor, size))
             }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Building::Seq(Vec::new(), loc, anchor));
+                total.add(Size { nodes: 1, text: 0 });
+                stack.push(Building::Seq(
+                    Vec::new(),
+                    loc,
+                    anchor,
+                    Size { nodes: 1, text: 0 },
+                ));
                 None
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Building::Map(Vec::new(), None, loc, anchor));
+                total.add(Size { nodes: 1, text: 0 });
+                stack.push(Building::Map(
+                    Vec::new(),
+                    None,
+                    loc,
+                    anchor,
+                    Size { nodes: 1, text: 0 },
+                    HashMap::new(),
+                ));
                 None
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Building::Seq(items, l, anchor)) => Some((
+                Some(Building::Seq(items, l, anchor, size)) => Some((
                     Node {
                         kind: NodeKind::Seq(items),
                         loc: l,
                     },
                     anchor,
+                    size,
                 )),
                 _ => None,
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Building::Map(entries, _, l, anchor)) => Some((
+                Some(Building::Map(entries, _, l, anchor, size, _)) => Some((
                     Node {
                         kind: NodeKind::Map(merge_keys(entries)?),
                         loc: l,
                     },
                     anchor,
+                    size,
                 )),
                 _ => None,
             },
         };
-        let Some((node, anchor)) = finished else {
+        if let Some(message) = total.over_limits(&YAML_NODES, "the file holds at least") {
+            return Err(SyntaxError { loc, message });
+        }
+        let Some((node, anchor, size)) = finished else {
             continue;
         };
         if anchor != 0 {
-            anchors.insert(anchor, node.clone());
+            anchors.insert(anchor, (node.clone(), size));
         }
         match stack.last_mut() {
             None => root = Some(node),
-            Some(Building::Seq(items, _, _)) => items.push(node),
-            Some(Building::Map(entries, pending_key, _, _)) => match pending_key.take() {
-                None => {
-                    let Some(key) = node.as_str() else {
-                        return Err(SyntaxError {
-                            loc: node.loc,
-                            message: "mapping keys must be plain scalars".into(),
-                        });
-                    };
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.as_str() == Some(key))
-                    {
-                        return Err(SyntaxError {
-                            loc: node.loc,
-                            message: format!(
-                                "duplicate key `{key}` (first given at line {})",
-                                first.loc.line
-                            ),
-                        });
+            Some(Building::Seq(items, _, _, parent)) => {
+                parent.add(size);
+                items.push(node)
+            }
+            Some(Building::Map(entries, pending_key, _, _, parent, lines)) => {
+                parent.add(size);
+                match pending_key.take() {
+                    None => {
+                        let Some(key) = node.as_str() else {
+                            return Err(SyntaxError {
+                                loc: node.loc,
+                                message: "mapping keys must be plain scalars".into(),
+                            });
+                        };
+                        if let Some(first) = lines.get(key) {
+                            return Err(SyntaxError {
+                                loc: node.loc,
+                                message: format!(
+                                    "duplicate key `{key}` (first given at line {first})"
+                                ),
+                            });
+                        }
+                        lines.insert(key.to_string(), node.loc.line);
+                        *pending_key = Some(node);
                     }
-                    *pending_key = Some(node);
+                    Some(key) => entries.push((key, node)),
                 }
-                Some(key) => entries.push((key, node)),
-            },
+            }
         }
     }
     root.ok_or(SyntaxError {
@@ -232,6 +335,11 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, SyntaxErr
     let (merges, mut own): (Vec<_>, Vec<_>) = entries
         .into_iter()
         .partition(|(k, _)| k.as_str() == Some("<<"));
+    // Keys are plain scalars (checked as they are read).
+    let mut seen: std::collections::HashSet<String> = own
+        .iter()
+        .map(|(k, _)| k.as_str().unwrap_or_default().to_string())
+        .collect();
     for (key, value) in merges {
         let sources: Vec<Node> = match value.kind {
             NodeKind::Map(_) => vec![value],
@@ -253,7 +361,7 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, SyntaxErr
                 });
             };
             for (k, v) in extra {
-                if !own.iter().any(|(o, _)| o.as_str() == k.as_str()) {
+                if seen.insert(k.as_str().unwrap_or_default().to_string()) {
                     own.push((k, v));
                 }
             }
@@ -295,6 +403,72 @@ mod tests {
     fn anchors_copy() {
         let n = parse("a: &p {x: 1}\nb: *p\n").unwrap();
         assert_eq!(n.get("b").unwrap().get("x").unwrap().as_str(), Some("1"));
+    }
+
+    /// The "billion laughs": nine levels of nine aliases would be about
+    /// 5 * 10^8 nodes; the alias that crosses `yaml_nodes` is refused.
+    #[test]
+    fn alias_bombs_are_refused_at_the_alias_that_crosses_the_limit() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (prev, name) in ('a'..='h').zip('b'..='i') {
+            let refs = vec![format!("*{prev}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        let e = parse(&text).expect_err("a bomb");
+        // Level e is 66,430 nodes, so the file passes 250,000 at f's
+        // third alias of it (line 6, column 8 + 4 * 2).
+        assert_eq!(e.loc, Loc { line: 6, col: 16 }, "{e:?}");
+        assert!(
+            e.message.starts_with("this alias would make the file 274030 YAML nodes, over the limit `yaml_nodes` of 250000 YAML nodes per file"),
+            "{e:?}"
+        );
+        // The first five levels (about 75,000 nodes) parse.
+        let short: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+        assert_eq!(parse(&short).expect("under the limit").size().nodes, 74_738);
+    }
+
+    #[test]
+    fn long_text_behind_aliases_is_refused() {
+        let text = format!(
+            "a: &a '{}'\nb: [{}]\n",
+            "x".repeat(1 << 20),
+            vec!["*a"; 70].join(", ")
+        );
+        let e = parse(&text).expect_err("70 MiB of text");
+        // 2 bytes of keys and 1 MiB of value, then 62 copies fit: the 63rd
+        // alias (each `*a, ` is 4 columns, from column 5) crosses.
+        assert_eq!(
+            e.loc,
+            Loc {
+                line: 2,
+                col: 5 + 4 * 62
+            },
+            "{e:?}"
+        );
+        assert!(
+            e.message.starts_with("this alias would make the file 67108866 bytes of YAML text, over the limit `yaml_text` of 67108864 (64 MiB)"),
+            "{e:?}"
+        );
+        // Sizes add up: keys, values and containers.
+        let n = parse("a: [x, yy]\nb: {c: d}\n").expect("yaml");
+        assert_eq!(n.size(), Size { nodes: 9, text: 7 });
+    }
+
+    #[test]
+    fn duplicate_keys_in_a_large_mapping_are_found_fast() {
+        let mut text: String = (0..50_000).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k7: again\n");
+        let started = std::time::Instant::now();
+        let e = parse(&text).expect_err("duplicate");
+        assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+        assert_eq!(
+            e.loc,
+            Loc {
+                line: 50_001,
+                col: 1
+            }
+        );
+        assert_eq!(e.message, "duplicate key `k7` (first given at line 8)");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Payloads and frame fields: the compact byte forms (`text`, `hex`,
 //! `base64`, `repeat`, `close`, `concat`) a case writes payloads in, and the
 //! byte-level values of a frame header it may force: opcode, RSV bits, length
-//! form and mask.
+//! form and mask. A payload of more than `payload_bytes` bytes is refused as
+//! it is read (its length is known without building its bytes).
 
 use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use crate::case::limits::PAYLOAD_BYTES;
 use crate::case::payload_kinds::{self, PayloadKind};
 use crate::wire::bytelog::unhex;
 use crate::wire::LengthForm;
@@ -180,7 +182,9 @@ impl<'de> Deserialize<'de> for Payload {
                 f.write_str("a payload: a string, or a mapping with text/hex/base64/repeat/repeat_hex+len/close/concat/sample+len")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Payload, E> {
-                Ok(Payload::Text(s.to_string()))
+                let p = Payload::Text(s.to_string());
+                p.within_limit().map_err(E::custom)?;
+                Ok(p)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Payload, E> {
                 Ok(Payload::Text(v.to_string()))
@@ -198,7 +202,23 @@ impl<'de> Deserialize<'de> for Payload {
 }
 
 impl Payload {
+    /// The payload a mapping describes, refused past `payload_bytes`.
     fn from_fields(f: PayloadFields) -> Result<Payload, String> {
+        let p = Payload::build(f)?;
+        p.within_limit()?;
+        Ok(p)
+    }
+
+    /// Refuses a payload longer than `payload_bytes`.
+    pub(crate) fn within_limit(&self) -> Result<(), String> {
+        let n = self.len() as u64;
+        if PAYLOAD_BYTES.exceeded_by(n) {
+            return Err(PAYLOAD_BYTES.refuse(format!("this payload is {n} bytes")));
+        }
+        Ok(())
+    }
+
+    fn build(f: PayloadFields) -> Result<Payload, String> {
         let forms = [
             f.text.is_some(),
             f.hex.is_some(),
@@ -313,8 +333,10 @@ impl Payload {
             Payload::Text(t) => t.len(),
             Payload::Bytes(b) => b.len(),
             Payload::Repeat { len, .. } => *len,
-            Payload::Close { code, reason } => code.map_or(0, |_| 2) + reason.len(),
-            Payload::Concat(parts) => parts.iter().map(Payload::len).sum(),
+            Payload::Close { code, reason } => {
+                code.map_or(0usize, |_| 2).saturating_add(reason.len())
+            }
+            Payload::Concat(parts) => parts.iter().fold(0usize, |n, p| n.saturating_add(p.len())),
             Payload::Sample { len, .. } => *len,
         }
     }
@@ -356,5 +378,46 @@ mod tests {
         assert!(payload("{hex: 'zz'}")
             .unwrap_err()
             .contains("not a hex byte"));
+    }
+
+    /// Every form that can be long is held to `payload_bytes`, by its
+    /// length alone: nothing is built (2^40 bytes would abort).
+    #[test]
+    fn payloads_are_bounded() {
+        let limit = PAYLOAD_BYTES.value;
+        for form in [
+            "{repeat: x, len: LEN}",
+            "{repeat_hex: '00', len: LEN}",
+            "{sample: json, len: LEN}",
+            "{concat: [a, {repeat: x, len: LEN}]}",
+            "{close: {code: 1000, reason: {repeat: x, len: LEN}}}",
+        ] {
+            let at = |len: u64| payload(&form.replace("LEN", &len.to_string()));
+            // The largest allowed length, whatever the form adds to it.
+            let extra = if form.starts_with("{concat") {
+                1
+            } else if form.starts_with("{close") {
+                2
+            } else {
+                0
+            };
+            let fits = at(limit - extra).expect(form);
+            assert_eq!(fits.len() as u64, limit, "{form}");
+            let e = at(limit - extra + 1).expect_err(form);
+            assert_eq!(
+                e,
+                format!(
+                    "this payload is {} bytes, over the limit `payload_bytes` of 67108864 (64 MiB) bytes per payload (see Limits in cases/README.md)",
+                    limit + 1
+                ),
+                "{form}"
+            );
+            let e = at(1 << 40).expect_err(form);
+            assert!(e.contains("`payload_bytes`"), "{form}: {e}");
+        }
+        // A payload inside a close body's concat counts as a whole, too.
+        let e = payload("{concat: [{repeat: x, len: 40000000}, {repeat: x, len: 40000000}]}")
+            .expect_err("two halves");
+        assert!(e.starts_with("this payload is 80000000 bytes"), "{e}");
     }
 }
