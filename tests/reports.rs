@@ -726,6 +726,10 @@ fn results_json_round_trips() {
         assert_eq!(a.transcript, b.transcript);
     }
     assert_eq!(json::render(&back), text);
+    // What files.rs streams to results.json is the same text.
+    let mut streamed = Vec::new();
+    json::write_to(&r, &mut streamed).expect("write to memory");
+    assert_eq!(String::from_utf8(streamed).expect("UTF-8"), text);
     // Invalid UTF-8 in byte logs survives as hex.
     assert!(text.contains(&hex(b"\xff\xfe]]>")));
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::events::{Reporter, RunEvent};
 pub use super::folder_name::agent_folder;
-use super::{agents, autobahn, html, json, junit, write_file, WriteError};
+use super::{agents, autobahn, html, json, junit, write_file, write_streamed, WriteError};
 use crate::results::RunResults;
 
 /// Where each report of a single run goes.
@@ -57,11 +57,15 @@ impl Reporter for FileReports {
 /// others, and every failure is returned.
 pub fn write_reports(r: &RunResults, out: &Outputs) -> Result<(), WriteError> {
     let pick = |o: &Option<PathBuf>, name: &str| o.clone().unwrap_or_else(|| out.dir.join(name));
-    let mut outcomes = vec![
-        write_file(&pick(&out.json, "results.json"), &json::render(r)),
-        write_file(&pick(&out.junit, "junit.xml"), &junit::render(r)),
-        write_file(&pick(&out.html, "index.html"), &html::render(r)),
-    ];
+    // One report in memory at a time; results.json is never whole in it.
+    let mut outcomes = vec![write_streamed(&pick(&out.json, "results.json"), |w| {
+        json::write_to(r, w)
+    })];
+    outcomes.push(write_file(
+        &pick(&out.junit, "junit.xml"),
+        &junit::render(r),
+    ));
+    outcomes.push(write_file(&pick(&out.html, "index.html"), &html::render(r)));
     if let Some(dir) = &out.autobahn_dir {
         outcomes.push(write_file(
             &dir.join("index.json"),

@@ -7,6 +7,13 @@
 
 use crate::results::RunResults;
 
+/// Writes the run as pretty-printed JSON to `w`, as it serializes (a whole
+/// run's results.json can be tens of megabytes).
+pub fn write_to(r: &RunResults, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, r).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
+}
+
 /// Renders the run as pretty-printed JSON.
 pub fn render(r: &RunResults) -> String {
     match serde_json::to_string_pretty(r) {

@@ -62,6 +62,16 @@ impl WriteError {
 
 /// Writes one report file, creating its folder.
 pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), WriteError> {
+    write_streamed(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes one report file through a buffered writer handed to `fill`
+/// (so a large report is never held whole in memory), creating its folder.
+pub fn write_streamed(
+    path: &std::path::Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
+    use std::io::Write as _;
     let err = |source| WriteError {
         failures: vec![FileError {
             agent: None,
@@ -72,5 +82,7 @@ pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), WriteError> 
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(err)?;
     }
-    std::fs::write(path, text).map_err(err)
+    let file = std::fs::File::create(path).map_err(err)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+    fill(&mut w).and_then(|()| w.flush()).map_err(err)
 }

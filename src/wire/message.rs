@@ -482,7 +482,10 @@ mod tests {
                 })
                 .collect();
             assert_eq!(messages[0].payload, ByteLog::of(b"one frame"));
-            assert_eq!(messages[1].payload.sha256, ByteLog::of(b"two frames").sha256);
+            assert_eq!(
+                messages[1].payload.sha256,
+                ByteLog::of(b"two frames").sha256
+            );
             for f in out.iter().filter_map(|x| match x {
                 Observation::Frame(f) => Some(f),
                 Observation::Message(_) => None,

@@ -16,8 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
-use super::shared::{Shared, WriteCmd, MAX_PENDING_REPLIES};
 use super::observer_for;
+use super::shared::{Shared, WriteCmd, MAX_PENDING_REPLIES};
 use super::PROBE_PREFIX;
 use crate::run::build::frame;
 use crate::run::Transport;
