@@ -190,6 +190,9 @@ impl Transcript {
         }
         let count = len - head - tail;
         self.events.drain(head..head + count);
+        // The results hold this copy for the rest of the run: give back
+        // the room the left-out events took.
+        self.events.shrink_to_fit();
         let earlier = self.omitted.map_or(0, |o| o.count);
         self.omitted = Some(Omitted {
             at: head,
@@ -298,6 +301,9 @@ mod tests {
             .collect();
         assert_eq!(names, ["0", "1", "2", "8", "9"]);
         assert_eq!(t.omitted, Some(Omitted { at: 3, count: 5 }));
+        // The room of the left-out events is given back (results keep
+        // hundreds of bounded transcripts for the whole run).
+        assert!(t.events.capacity() < 10, "{}", t.events.capacity());
         // Bounding again adds to the count; a short transcript is untouched.
         t.bound(1, 1);
         assert_eq!(t.omitted, Some(Omitted { at: 1, count: 8 }));
