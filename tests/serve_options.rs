@@ -474,3 +474,39 @@ fn all_cases_in(file: &std::path::Path) -> usize {
     };
     wsspec::case::load::load(&[source]).expect("valid").len()
 }
+
+/// Sends `GET /getCaseCount` with `padding` bytes of extra header and
+/// returns what serve answered (empty when it answered nothing).
+fn case_count_with_padding(host: &str, padding: usize) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "GET /getCaseCount HTTP/1.1\r\nHost: {host}\r\nX-Padding: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        "p".repeat(padding)
+    );
+    let _ = s.write_all(request.as_bytes());
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn max_header_size_bounds_the_request_heads_serve_reads() {
+    let small = Serve::start("hdr-small", &["1.1.1"], &["--max-header-size", "1K"]);
+    let default = Serve::start("hdr-default", &["1.1.1"], &[]);
+    // 2 KiB of header: past 1K, within the default 16K.
+    let refused = case_count_with_padding(&small.host(), 2048);
+    assert!(
+        refused.is_empty(),
+        "answered past --max-header-size: {refused}"
+    );
+    let answered = case_count_with_padding(&default.host(), 2048);
+    assert!(answered.starts_with("HTTP/1.1 101"), "{answered}");
+    let fits = case_count_with_padding(&small.host(), 100);
+    assert!(fits.starts_with("HTTP/1.1 101"), "{fits}");
+    // Dropping a Serve stops it.
+    drop((small, default));
+    let out = wsspec(&["serve", "--max-header-size", "12"]);
+    assert_eq!(out.status.code(), Some(2));
+}

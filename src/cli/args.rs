@@ -145,6 +145,10 @@ pub struct ServeArgs {
     /// wait's own timeout.
     #[arg(long, default_value_t = 20.0, value_name = "SECONDS")]
     pub stall_timeout: f64,
+    /// Largest request head a client may send (suffixes K, M); a larger
+    /// one is not answered.
+    #[arg(long, value_name = "BYTES", default_value = "16K", value_parser = parse_size)]
+    pub max_header_size: usize,
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,

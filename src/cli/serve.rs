@@ -22,6 +22,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     positive(args.timeout_scale, "--timeout-scale")?;
     positive(args.stall_timeout, "--stall-timeout")?;
+    if !(1024..=64 << 20).contains(&args.max_header_size) {
+        anyhow::bail!("--max-header-size must be between 1K and 64M");
+    }
     let snapshots = args.snap.snapshots.clone().map(|dir| SnapshotsPerAgent {
         dir,
         update: args.snap.snapshots_update,
@@ -34,6 +37,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_message_size: args.max_message_size,
             max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),
             stall_timeout: crate::case::Millis((args.stall_timeout * 1000.0) as u64),
+            max_header_size: args.max_header_size,
             ..RunOptions::default()
         },
         strict: args.strict,

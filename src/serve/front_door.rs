@@ -48,7 +48,7 @@ impl FrontDoor {
     pub async fn connection(self: Arc<Self>, mut stream: TcpStream) {
         let _ = stream.set_nodelay(true);
         let limits = HeadLimits {
-            max_bytes: crate::wire::handshake::MAX_HEAD_BYTES,
+            max_bytes: self.options.max_header_size,
             timeout: HEAD_TIMEOUT.mul_f64(self.options.timeout_scale.max(1.0)),
         };
         let Ok(read) = read_head(&mut stream, Vec::new(), limits).await else {

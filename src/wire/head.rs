@@ -57,6 +57,12 @@ pub async fn read_head<S: AsyncRead + Unpin>(
     let deadline = tokio::time::Instant::now() + limits.timeout;
     loop {
         if let Some(end) = find_head_end(&buf) {
+            // The bound holds however the bytes arrived: a head that came in
+            // one read is no longer than one that came a byte at a time
+            // (the blank line that ends it may follow the last byte allowed).
+            if end > limits.max_bytes + 4 {
+                return Err(HeadReadError::TooLarge { partial: buf });
+            }
             let rest = buf.split_off(end);
             return Ok(Head { head: buf, rest });
         }
@@ -142,5 +148,23 @@ mod tests {
         let got = read_head(&mut b, Vec::new(), limits).await.expect("head");
         assert_eq!(got.head.len(), 68);
         let _a = writer.await.expect("writer");
+    }
+
+    #[tokio::test]
+    async fn a_long_head_that_arrives_in_one_read_is_refused_too() {
+        for (len, ok) in [(64, true), (65, false), (1000, false)] {
+            let (mut a, mut b) = tokio::io::duplex(4096);
+            let mut head = vec![b'x'; len];
+            head.extend_from_slice(b"\r\n\r\n");
+            a.write_all(&head).await.expect("write");
+            let got = read_head(&mut b, Vec::new(), LIMITS).await;
+            match (got, ok) {
+                (Ok(h), true) => assert_eq!(h.head.len(), len + 4),
+                (Err(HeadReadError::TooLarge { partial }), false) => {
+                    assert_eq!(partial.len(), len + 4)
+                }
+                (other, _) => panic!("{len}: {other:?}"),
+            }
+        }
     }
 }
