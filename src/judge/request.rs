@@ -12,7 +12,7 @@ use base64::Engine;
 /// The first problem with a client's opening handshake request (its head, up
 /// to the blank line), as a sentence; None when it is right.
 pub fn check_request(head: &[u8]) -> Option<String> {
-    let mut headers = [httparse::EMPTY_HEADER; 128];
+    let mut headers = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}

@@ -51,7 +51,7 @@ pub fn recognise(head: &[u8], params: &BTreeMap<String, String>) -> Option<Event
 }
 
 fn has_header(head: &[u8], name: &str) -> bool {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut headers = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     req.parse(head).is_ok()
         && req
@@ -82,5 +82,15 @@ mod tests {
             Some(FollowUp::Redirect)
         );
         assert_eq!(what(recognise(auth, &none)), Some(FollowUp::Credentials));
+        // Credentials after many other headers are seen too.
+        let mut many = "GET /runCase?case=1&agent=a HTTP/1.1\r\nHost: x\r\n".to_string();
+        for i in 0..70 {
+            many.push_str(&format!("X-{i}: {i}\r\n"));
+        }
+        many.push_str("Authorization: Basic eDp5\r\n\r\n");
+        assert_eq!(
+            what(recognise(many.as_bytes(), &none)),
+            Some(FollowUp::Credentials)
+        );
     }
 }

@@ -11,6 +11,11 @@ use sha1::{Digest, Sha1};
 /// The GUID of RFC 6455 1.3.
 pub const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
+/// How many header lines every head parser reads (a response wsspec reads as
+/// a client, a request the judge, serve or a follow-up reads); a head with more
+/// is malformed alike everywhere.
+pub const MAX_HEADERS: usize = 128;
+
 /// Default cap on a response head; a longer head is recorded as too large.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
@@ -215,7 +220,7 @@ pub enum HeadError {
 
 /// Parses a response head leniently (obs-fold, odd spacing, invalid header lines skipped).
 pub fn parse_response(head: &[u8]) -> Result<ResponseHead, HeadError> {
-    let mut storage = [httparse::EMPTY_HEADER; 128];
+    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut resp = httparse::Response::new(&mut storage);
     let mut config = httparse::ParserConfig::default();
     config
