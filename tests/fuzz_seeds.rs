@@ -2,10 +2,9 @@
 //! the target's own check, on stable Rust: the checks live in
 //! `fuzz/checks/<target>.rs`, included here and by `fuzz/fuzz_targets/` with
 //! `#[path]`, so a seed, a crash kept as a regression seed, and the fuzzer all
-//! assert the same things. A missing or empty corpus fails the test.
-//! `fuzz/known-crashes/<target>/` holds crashes found in code this branch may
-//! not change (the case loader); they are replayed too and must still crash,
-//! so that the fix is noticed and the input moved into the corpus.
+//! assert the same things. A missing or empty corpus fails the test. Every
+//! crash the fuzzers found is a seed here (the case loader's three:
+//! `matrix-substitute-char-boundary-*` and `fuzzer-crash-*`).
 
 use std::path::{Path, PathBuf};
 
@@ -72,26 +71,6 @@ fn case_file_seeds() {
 #[test]
 fn inflate_seeds() {
     replay("inflate", inflate::check);
-}
-
-/// Known crashes, not fixed here: each must still panic. When one stops
-/// panicking, its bug was fixed: move the file into `fuzz/corpus/<target>/`.
-#[test]
-fn known_crashes_still_crash() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/known-crashes/case_file");
-    let mut found = 0;
-    for entry in std::fs::read_dir(&dir).expect("fuzz/known-crashes/case_file") {
-        let path = entry.expect("a directory entry").path();
-        let bytes = std::fs::read(&path).expect("a readable input");
-        let outcome = std::panic::catch_unwind(|| case_file::check(&bytes));
-        assert!(
-            outcome.is_err(),
-            "{} no longer crashes the case loader: move it into fuzz/corpus/case_file/",
-            path.display()
-        );
-        found += 1;
-    }
-    assert!(found > 0, "no known crash left: remove this test");
 }
 
 /// Every target in fuzz/Cargo.toml has a test here (and so a corpus).

@@ -297,11 +297,14 @@ fn substitute(node: &Node, row: &Row, spent: &mut Expanded, loc: Loc) -> Result<
     match &node.kind {
         NodeKind::Scalar { value, plain } => {
             for (name, v) in row {
-                if value.len() == name.len() + 2
-                    && value[1..value.len() - 1] == **name
-                    && value.starts_with('{')
-                    && value.ends_with('}')
-                {
+                // `{name}` alone: the placeholder takes the value's type.
+                // (Compared by strip, not by slicing, so a scalar with a
+                // multi-byte character at either end cannot split it.)
+                let whole = value
+                    .strip_prefix('{')
+                    .and_then(|v| v.strip_suffix('}'))
+                    .is_some_and(|inner| inner == name.as_str());
+                if whole {
                     if let NodeKind::Scalar {
                         value: bound,
                         plain: bound_plain,
