@@ -510,3 +510,36 @@ fn max_header_size_bounds_the_request_heads_serve_reads() {
     let out = wsspec(&["serve", "--max-header-size", "12"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// How long serve keeps a connection that never sends a request head open
+/// (up to `limit`), or None when it is still open then.
+fn idle_connection_closed_after(host: &str, limit: Duration) -> Option<Duration> {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    let _ = s.set_read_timeout(Some(limit));
+    let mut buf = [0u8; 16];
+    match s.read(&mut buf) {
+        Ok(0) | Err(_) if started.elapsed() < limit => Some(started.elapsed()),
+        _ => None,
+    }
+}
+
+#[test]
+fn handshake_timeout_bounds_how_long_serve_waits_for_a_request_head() {
+    let quick = Serve::start("hs-quick", &["1.1.1"], &["--handshake-timeout", "0.5"]);
+    let default = Serve::start("hs-default", &["1.1.1"], &[]);
+    let closed = idle_connection_closed_after(&quick.host(), Duration::from_secs(4));
+    assert!(
+        closed.is_some_and(|d| d >= Duration::from_millis(400)),
+        "closed after {closed:?}"
+    );
+    // The default (5 s) still holds the connection at 2 s.
+    assert_eq!(
+        idle_connection_closed_after(&default.host(), Duration::from_secs(2)),
+        None
+    );
+    drop((quick, default));
+    let out = wsspec(&["serve", "--handshake-timeout", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -149,6 +149,11 @@ pub struct ServeArgs {
     /// one is not answered.
     #[arg(long, value_name = "BYTES", default_value = "16K", value_parser = parse_size)]
     pub max_header_size: usize,
+    /// How long a client may take to send its request head, in seconds
+    /// (scaled by --timeout-scale); a connection that sends none in time is
+    /// closed.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub handshake_timeout: f64,
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,

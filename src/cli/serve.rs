@@ -22,6 +22,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     positive(args.timeout_scale, "--timeout-scale")?;
     positive(args.stall_timeout, "--stall-timeout")?;
+    positive(args.handshake_timeout, "--handshake-timeout")?;
     if !(1024..=64 << 20).contains(&args.max_header_size) {
         anyhow::bail!("--max-header-size must be between 1K and 64M");
     }
@@ -38,6 +39,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),
             stall_timeout: crate::case::Millis((args.stall_timeout * 1000.0) as u64),
             max_header_size: args.max_header_size,
+            handshake_timeout: crate::case::Millis((args.handshake_timeout * 1000.0) as u64),
             ..RunOptions::default()
         },
         strict: args.strict,

@@ -77,7 +77,7 @@ const VERSION_HEADER: &str = "Sec-WebSocket-Version: 13\r\n";
 
 /// RFC 6455 4.2.1: what a server checks in the client's opening handshake.
 fn check(head: &[u8]) -> Result<(), (u16, &'static str)> {
-    let mut storage = [httparse::EMPTY_HEADER; 64];
+    let mut storage = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
     let mut req = httparse::Request::new(&mut storage);
     match req.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}

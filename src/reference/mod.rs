@@ -156,7 +156,7 @@ struct DeflateUpgrade {
 /// Reads the admitted request (`head`, as the gate replays it) for
 /// permessage-deflate offers. None: nothing offered, or every offer declined.
 fn deflate_upgrade(head: &[u8]) -> Option<DeflateUpgrade> {
-    let mut storage = [httparse::EMPTY_HEADER; 64];
+    let mut storage = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
     let mut req = httparse::Request::new(&mut storage);
     let httparse::Status::Complete(head_len) = req.parse(head).ok()? else {
         return None;

@@ -29,12 +29,6 @@ use crate::wire::head::{read_head, HeadLimits};
 /// what it has (and `getCaseStatus` for its case), times `--timeout-scale`.
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(60);
 
-/// How long a client may take to send its request head (times
-/// `--timeout-scale`); a connection that sends none is closed then. It holds
-/// nothing up meanwhile: only a `runCase` whose request has arrived counts as
-/// in flight.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// What the front door answers with.
 pub struct FrontDoor {
     pub cases: Vec<Case>,
@@ -49,7 +43,14 @@ impl FrontDoor {
         let _ = stream.set_nodelay(true);
         let limits = HeadLimits {
             max_bytes: self.options.max_header_size,
-            timeout: HEAD_TIMEOUT.mul_f64(self.options.timeout_scale.max(1.0)),
+            // How long a client may take to send its request head
+            // (`--handshake-timeout` × `--timeout-scale`); a connection that
+            // sends none is closed then. It holds nothing up meanwhile: only
+            // a `runCase` whose request has arrived counts as in flight.
+            timeout: self
+                .options
+                .handshake_timeout
+                .scaled(self.options.timeout_scale.max(1.0)),
         };
         let Ok(read) = read_head(&mut stream, Vec::new(), limits).await else {
             return;
