@@ -17,6 +17,7 @@ pub mod run;
 pub mod serve;
 pub mod snapshot;
 pub mod suite;
+pub mod tls;
 pub mod transcript;
 pub mod wire;
 

@@ -56,6 +56,8 @@ pub enum Command {
         /// Ask the server to shut down after writing reports.
         #[arg(long)]
         shutdown: bool,
+        #[command(flatten)]
+        tls: super::tls::ClientTlsArgs,
     },
     /// Review stored snapshots: review, accept, reject, prune.
     #[command(subcommand)]
@@ -69,6 +71,8 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9001")]
         listen: String,
+        #[command(flatten)]
+        tls: super::tls::ServerTlsArgs,
     },
 }
 
@@ -159,6 +163,8 @@ pub struct ServeArgs {
     pub strict: bool,
     #[command(flatten)]
     pub snap: SnapshotArgs,
+    #[command(flatten)]
+    pub tls: super::tls::ServerTlsArgs,
     /// Print a line for every case as it completes, not only the failures.
     #[arg(long, short)]
     pub verbose: bool,
@@ -200,7 +206,8 @@ pub struct ListArgs {
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Server URL (ws://host:port/path); none starts the reference server.
+    /// Server URL (ws://host:port/path, or wss:// for TLS); none starts the
+    /// reference server.
     pub url: Option<String>,
     #[command(flatten)]
     pub select: Selecting,
@@ -286,6 +293,8 @@ pub struct RunArgs {
     pub autobahn_json: Option<PathBuf>,
     #[command(flatten)]
     pub snap: SnapshotArgs,
+    #[command(flatten)]
+    pub tls: super::tls::ClientTlsArgs,
     /// Print a line for every case, not only the ones that did not pass.
     #[arg(long, short)]
     pub verbose: bool,

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod run;
 pub mod serve;
 pub mod snapshots;
+pub mod tls;
 
 use std::process::ExitCode;
 
@@ -22,14 +23,15 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(*args),
         Command::List(args) => cases::list(args),
         Command::Check { paths } => cases::check(paths),
-        Command::ReferenceServer { listen } => reference_server(&listen),
+        Command::ReferenceServer { listen, tls } => reference_server(&listen, &tls),
         Command::Snapshots(cmd) => snapshots::snapshots(cmd),
         Command::Serve(args) => serve::serve(args),
         Command::ReferenceClient {
             url,
             agent,
             shutdown,
-        } => reference_client(&url, &agent, shutdown),
+            tls,
+        } => reference_client(&url, &agent, shutdown, &tls),
     };
     match result {
         Ok(code) => code,
@@ -40,21 +42,34 @@ pub fn execute(cli: Cli) -> ExitCode {
     }
 }
 
-pub fn reference_server(listen: &str) -> anyhow::Result<ExitCode> {
+pub fn reference_server(listen: &str, tls: &tls::ServerTlsArgs) -> anyhow::Result<ExitCode> {
+    let listening = tls.listening(listen, std::path::Path::new("wsspec-ca.pem"))?;
+    let scheme = if listening.secure { "wss" } else { "ws" };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
-        let (addr, task) = crate::reference::bind(listen)
+        let (addr, task) = crate::reference::bind_with(listen, listening.acceptor)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        println!("wsspec reference server listening on ws://{addr}/");
+        println!("wsspec reference server listening on {scheme}://{addr}/");
         let _ = task.await;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-pub fn reference_client(url: &str, agent: &str, shutdown: bool) -> anyhow::Result<ExitCode> {
+pub fn reference_client(
+    url: &str,
+    agent: &str,
+    shutdown: bool,
+    tls: &tls::ClientTlsArgs,
+) -> anyhow::Result<ExitCode> {
+    let connector = tls.connector_for(&crate::run::Target::parse(url)?)?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let n = rt.block_on(crate::reference::client::drive(url, agent, shutdown))?;
+    let n = rt.block_on(crate::reference::client::drive(
+        url,
+        agent,
+        shutdown,
+        connector.as_ref(),
+    ))?;
     println!(
         "ran {n} cases as agent {}",
         crate::report::console::terminal_safe(agent)

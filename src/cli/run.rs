@@ -87,6 +87,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 (Target::parse(&format!("ws://{addr}/"))?, Some(task))
             }
         };
+        let options = RunOptions {
+            connector: args.tls.connector_for(&target)?,
+            ..options
+        };
         let agent = args.agent.clone().unwrap_or_else(|| target.authority());
         let snapshots = args.snap.snapshots.clone().map(|dir| SnapshotConfig {
             dir,

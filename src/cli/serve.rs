@@ -31,6 +31,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         update: args.snap.snapshots_update,
     });
     let note = args.snap.note();
+    let listening = args
+        .tls
+        .listening(&args.listen, &args.report_dir.join("wsspec-ca.pem"))?;
+    let scheme = if listening.secure { "wss" } else { "ws" };
     let config = ServeConfig {
         cases,
         options: RunOptions {
@@ -44,6 +48,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         strict: args.strict,
         snapshots,
+        acceptor: listening.acceptor,
+        secure: listening.secure,
     };
     let reporters = Reporters::new()
         .with(FileReports {
@@ -70,7 +76,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             reporters,
             |addr| {
                 println!(
-                "wsspec serve: {total} cases on ws://{addr}/ (Autobahn fuzzing-server protocol)"
+                "wsspec serve: {total} cases on {scheme}://{addr}/ (Autobahn fuzzing-server protocol)"
             );
             },
         ))

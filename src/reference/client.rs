@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -29,6 +28,7 @@ use super::pmd_offer::{client_offer_for, Agreement, ClientOffer};
 use super::utf8_guard::Utf8Guard;
 use super::{deflate_echo, echo_until_failure, MAX_MESSAGE};
 use crate::run::target::{Target, TargetError};
+use crate::run::{Connector, Transport};
 
 /// Why the driver could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -52,19 +52,26 @@ const BOOKKEEPING_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs every case the fuzzing server offers, then asks it to write reports
 /// (and to shut down when `shutdown` is set). Returns the number of cases run.
-pub async fn drive(server: &str, agent: &str, shutdown: bool) -> Result<usize, ClientError> {
+/// Every connection is opened by `connector` (TCP, or TLS for `wss://`).
+pub async fn drive(
+    server: &str,
+    agent: &str,
+    shutdown: bool,
+    connector: &dyn Connector,
+) -> Result<usize, ClientError> {
     let base = server.trim_end_matches('/');
-    let count = tokio::time::timeout(BOOKKEEPING_TIMEOUT, case_count(base))
+    let count = tokio::time::timeout(BOOKKEEPING_TIMEOUT, case_count(base, connector))
         .await
         .map_err(|_| ClientError::Url(format!("{base}/getCaseCount gave no answer")))??;
     for n in 1..=count {
-        let id = tokio::time::timeout(BOOKKEEPING_TIMEOUT, case_id(base, n))
+        let id = tokio::time::timeout(BOOKKEEPING_TIMEOUT, case_id(base, n, connector))
             .await
             .ok()
             .flatten();
         let offer = id.as_deref().and_then(client_offer_for);
         let url = format!("{base}/runCase?case={n}&agent={}", encode(agent));
-        let _ = tokio::time::timeout(Duration::from_secs(120), echo_case(&url, offer)).await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(120), echo_case(&url, offer, connector)).await;
     }
     let url = format!(
         "{base}/updateReports?agent={}{}",
@@ -77,7 +84,7 @@ pub async fn drive(server: &str, agent: &str, shutdown: bool) -> Result<usize, C
     );
     // The server may first wait for cases still in flight, then write reports.
     let _ = tokio::time::timeout(2 * BOOKKEEPING_TIMEOUT, async {
-        if let Ok(mut ws) = connect(&url).await {
+        if let Ok(mut ws) = connect(&url, connector).await {
             let _ = ws.close(None).await;
             while let Some(Ok(_)) = ws.next().await {}
         }
@@ -97,18 +104,18 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<Utf8Guard<Replay<TcpStream>>>;
+type Ws = tokio_tungstenite::WebSocketStream<Utf8Guard<Replay<Box<dyn Transport>>>>;
 
 /// An open connection: on tungstenite, or (permessage-deflate agreed) the
 /// stream at its first frame byte with the agreement, for yawc.
 enum Connection {
     Plain(Box<Ws>),
-    Deflate(Replay<TcpStream>, Agreement),
+    Deflate(Replay<Box<dyn Transport>>, Agreement),
 }
 
 /// Connects and opens a WebSocket connection to `url`, offering nothing.
-async fn connect(url: &str) -> Result<Ws, ClientError> {
-    match connect_with(url, None).await? {
+async fn connect(url: &str, connector: &dyn Connector) -> Result<Ws, ClientError> {
+    match connect_with(url, None, connector).await? {
         Connection::Plain(ws) => Ok(*ws),
         // Unreachable: without an offer, an extension in the answer is refused.
         Connection::Deflate(..) => Err(ClientError::Url(format!(
@@ -121,13 +128,17 @@ async fn connect(url: &str) -> Result<Ws, ClientError> {
 /// the handshake fails, TCP is closed without a WebSocket frame (RFC 6455 4.1:
 /// the client fails the connection; there is no connection to send a close
 /// frame on).
-async fn connect_with(url: &str, offer: Option<&ClientOffer>) -> Result<Connection, ClientError> {
+async fn connect_with(
+    url: &str,
+    offer: Option<&ClientOffer>,
+    connector: &dyn Connector,
+) -> Result<Connection, ClientError> {
     let target = Target::parse(url)?;
     let addr = target.authority();
-    let mut tcp = TcpStream::connect((target.host.as_str(), target.port))
+    let mut tcp = connector
+        .connect(&target)
         .await
         .map_err(|source| ClientError::Connect { addr, source })?;
-    let _ = tcp.set_nodelay(true);
     let (read, head_len, agreed) = match client_handshake::open(&mut tcp, &target, offer).await {
         Ok(done) => done,
         Err(e) => {
@@ -162,12 +173,12 @@ async fn connect_with(url: &str, offer: Option<&ClientOffer>) -> Result<Connecti
 }
 
 /// Closes TCP after a refused handshake, without sending a frame.
-async fn abandon(tcp: TcpStream) {
+async fn abandon(tcp: Box<dyn Transport>) {
     super::close_tcp(tcp).await;
 }
 
-async fn case_count(base: &str) -> Result<usize, ClientError> {
-    let mut ws = connect(&format!("{base}/getCaseCount")).await?;
+async fn case_count(base: &str, connector: &dyn Connector) -> Result<usize, ClientError> {
+    let mut ws = connect(&format!("{base}/getCaseCount"), connector).await?;
     let mut count = 0;
     while let Some(Ok(msg)) = ws.next().await {
         if let Message::Text(t) = msg {
@@ -181,8 +192,8 @@ async fn case_count(base: &str) -> Result<usize, ClientError> {
 }
 
 /// The id of case `n` (`/getCaseInfo` answers JSON with "id").
-async fn case_id(base: &str, n: usize) -> Option<String> {
-    let mut ws = connect(&format!("{base}/getCaseInfo?case={n}"))
+async fn case_id(base: &str, n: usize, connector: &dyn Connector) -> Option<String> {
+    let mut ws = connect(&format!("{base}/getCaseInfo?case={n}"), connector)
         .await
         .ok()?;
     let mut id = None;
@@ -197,8 +208,8 @@ async fn case_id(base: &str, n: usize) -> Option<String> {
 }
 
 /// One case: echo every message until the server closes.
-async fn echo_case(url: &str, offer: Option<ClientOffer>) {
-    match connect_with(url, offer.as_ref()).await {
+async fn echo_case(url: &str, offer: Option<ClientOffer>, connector: &dyn Connector) {
+    match connect_with(url, offer.as_ref(), connector).await {
         Ok(Connection::Plain(mut ws)) => {
             if let Some((code, reason)) = echo_until_failure(&mut ws).await {
                 let _ = fail(*ws, code, &reason).await;

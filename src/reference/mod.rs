@@ -58,6 +58,7 @@ pub mod pmd_offer;
 pub mod utf8_guard;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -68,23 +69,43 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
+use crate::run::{Acceptor, TcpAcceptor};
+
 /// Largest message the reference server accepts (Autobahn group 9 sends 16 MiB).
 pub const MAX_MESSAGE: usize = 64 << 20;
 
-/// Binds `addr` and serves until the task is dropped.
+/// Binds `addr` and serves plain TCP until the task is dropped.
 pub async fn bind(addr: &str) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    Ok((local, tokio::spawn(serve(listener))))
+    bind_with(addr, Arc::new(TcpAcceptor)).await
 }
 
+/// Binds `addr` and serves every connection `acceptor` makes of it (TLS,
+/// for instance) until the task is dropped.
+pub async fn bind_with(
+    addr: &str,
+    acceptor: Arc<dyn Acceptor>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((local, tokio::spawn(serve(listener, acceptor))))
+}
+
+/// How long an accepted connection may take to finish a TLS handshake.
+const ACCEPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Accepts connections forever, one task each.
-pub async fn serve(listener: TcpListener) {
+pub async fn serve(listener: TcpListener, acceptor: Arc<dyn Acceptor>) {
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(serve_connection(stream));
+            Ok((tcp, _)) => {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(ACCEPT_TIMEOUT, acceptor.accept(tcp)).await
+                    {
+                        serve_connection(stream).await;
+                    }
+                });
             }
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
         }

@@ -60,8 +60,10 @@ impl Direction {
             | K::FollowUpRequest { .. }
             | K::ClientKeyReused { .. }
             | K::PeerEof
+            | K::NoCloseNotify
             | K::TruncatedFrame => Direction::Received,
             K::Connected
+            | K::TlsEstablished { .. }
             | K::ProbeSent { .. }
             | K::ConnectFailed { .. }
             | K::Marker { .. }
@@ -221,6 +223,12 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
             format!("WaitTimedOut {what} after {after_ms} ms")
         }
         K::PeerEof => "TCP EOF: the peer closed its side".to_string(),
+        K::NoCloseNotify => {
+            "TLS ended without close_notify: the peer closed TCP under TLS".to_string()
+        }
+        K::TlsEstablished { session } => {
+            format!("TLS established: {}", plain(&session.to_string()))
+        }
         K::SocketError { error } => format!("SocketError {}", plain(&error.to_string())),
         K::HarnessClosed { reason } => {
             format!("TCP closed by wsspec: {}", plain(&reason.to_string()))

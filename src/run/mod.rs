@@ -10,7 +10,7 @@ pub mod transport;
 
 pub use session::run_case;
 pub use target::{Target, TargetError};
-pub use transport::{Connector, TcpConnector, Transport};
+pub use transport::{Acceptor, Connector, TcpAcceptor, TcpConnector, Transport};
 
 use std::sync::Arc;
 

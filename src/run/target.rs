@@ -1,5 +1,6 @@
-//! The peer under test as the runner reaches it: host, port, the Host header
-//! and the request path, parsed from a `ws://` URL.
+//! The peer under test as the runner reaches it: host, port, the Host header,
+//! the request path and whether TLS is wanted, parsed from a `ws://` or
+//! `wss://` URL.
 
 /// Where the server under test listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,15 +12,15 @@ pub struct Target {
     pub host_header: String,
     /// Request target: path plus query, `/` when the URL had none.
     pub path: String,
+    /// `wss://`: the connection is TLS (port 443 unless the URL says).
+    pub secure: bool,
 }
 
 /// Why a URL cannot be a target.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
-    #[error("`{0}` is not a ws:// URL (example: ws://127.0.0.1:9001/path)")]
+    #[error("`{0}` is not a ws:// or wss:// URL (example: ws://127.0.0.1:9001/path)")]
     Scheme(String),
-    #[error("wss:// targets are not supported yet (TLS arrives in a later release); use ws://")]
-    Tls,
     #[error("`{0}` has no host")]
     NoHost(String),
     #[error("`{0}` has an invalid port")]
@@ -28,13 +29,14 @@ pub enum TargetError {
 
 impl Target {
     pub fn parse(url: &str) -> Result<Target, TargetError> {
-        let rest = if let Some(r) = url.strip_prefix("ws://") {
-            r
-        } else if url.starts_with("wss://") {
-            return Err(TargetError::Tls);
+        let (rest, secure) = if let Some(r) = url.strip_prefix("ws://") {
+            (r, false)
+        } else if let Some(r) = url.strip_prefix("wss://") {
+            (r, true)
         } else {
             return Err(TargetError::Scheme(url.into()));
         };
+        let default_port = if secure { 443 } else { 80 };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) => (&rest[..i], rest[i..].to_string()),
             None => (rest, "/".to_string()),
@@ -53,7 +55,7 @@ impl Target {
             };
             let port = match after.strip_prefix(':') {
                 Some(p) => p.parse().map_err(|_| TargetError::Port(url.into()))?,
-                None if after.is_empty() => 80,
+                None if after.is_empty() => default_port,
                 None => return Err(TargetError::Port(url.into())),
             };
             (h.to_string(), port)
@@ -63,7 +65,7 @@ impl Target {
                     h.to_string(),
                     p.parse().map_err(|_| TargetError::Port(url.into()))?,
                 ),
-                None => (authority.to_string(), 80),
+                None => (authority.to_string(), default_port),
             }
         };
         if host.is_empty() {
@@ -74,6 +76,7 @@ impl Target {
             host,
             port,
             path,
+            secure,
         })
     }
 
@@ -87,7 +90,8 @@ impl Target {
     }
 
     pub fn url(&self) -> String {
-        format!("ws://{}{}", self.host_header, self.path)
+        let scheme = if self.secure { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.host_header, self.path)
     }
 }
 
@@ -110,7 +114,13 @@ mod tests {
         );
         assert_eq!(t.authority(), "[::1]:8080");
         assert_eq!(Target::parse("ws://h?q").unwrap().path, "/?q");
-        assert_eq!(Target::parse("wss://h").unwrap_err(), TargetError::Tls);
+        assert!(!Target::parse("ws://h").unwrap().secure);
+        assert_eq!(Target::parse("ws://h").unwrap().port, 80);
+        let t = Target::parse("wss://h").unwrap();
+        assert_eq!((t.secure, t.port, t.url()), (true, 443, "wss://h/".into()));
+        let t = Target::parse("wss://[::1]/x").unwrap();
+        assert_eq!((t.port, t.authority()), (443, "[::1]:443".into()));
+        assert_eq!(Target::parse("wss://h:8443").unwrap().port, 8443);
         assert!(Target::parse("http://h").is_err());
         assert!(Target::parse("ws://h:notaport").is_err());
         assert!(Target::parse("ws://").is_err());

@@ -6,9 +6,11 @@
 //! DATA frames later); a graceful end of its sending side (`shutdown`: TCP
 //! FIN, later TLS close_notify or END_STREAM) that leaves the other side
 //! readable (half-close); an abort (TCP RST, later RST_STREAM); and the
-//! peer's address for reports. TCP is the connector this module provides;
-//! in-memory streams ([`tokio::io::DuplexStream`]) are transports too, which
-//! is how the test suite runs the whole corpus without sockets.
+//! peer's address for reports. A transport that secures the bytes says what
+//! it agreed ([`Transport::tls`]). TCP is the connector and the acceptor this
+//! module provides ([`crate::tls`] adds TLS for both); in-memory streams
+//! ([`tokio::io::DuplexStream`]) are transports too, which is how the test
+//! suite runs the whole corpus without sockets.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -18,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::Target;
+use crate::transcript::TlsSession;
 
 /// A byte stream one case runs over.
 pub trait Transport: AsyncRead + AsyncWrite + Send + Unpin + 'static {
@@ -26,6 +29,11 @@ pub trait Transport: AsyncRead + AsyncWrite + Send + Unpin + 'static {
 
     /// Ends the connection at once, without the graceful goodbye.
     fn abort(self: Box<Self>);
+
+    /// What TLS agreed, when the transport is TLS.
+    fn tls(&self) -> Option<TlsSession> {
+        None
+    }
 }
 
 impl Transport for TcpStream {
@@ -69,6 +77,25 @@ impl Connector for TcpConnector {
             let stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
             let _ = stream.set_nodelay(true);
             Ok(Box::new(stream) as Box<dyn Transport>)
+        })
+    }
+}
+
+/// Turns accepted TCP connections into transports (wsspec as the server):
+/// as they are, or after a TLS handshake.
+pub trait Acceptor: Send + Sync + fmt::Debug {
+    fn accept(&self, tcp: TcpStream) -> BoxFuture<'_, std::io::Result<Box<dyn Transport>>>;
+}
+
+/// Plain TCP, with Nagle's algorithm off.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpAcceptor;
+
+impl Acceptor for TcpAcceptor {
+    fn accept(&self, tcp: TcpStream) -> BoxFuture<'_, std::io::Result<Box<dyn Transport>>> {
+        Box::pin(async move {
+            let _ = tcp.set_nodelay(true);
+            Ok(Box::new(tcp) as Box<dyn Transport>)
         })
     }
 }

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use futures_util::SinkExt;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -21,7 +20,7 @@ use super::{follow_up, report_reply};
 use crate::case::Case;
 use crate::reference::gate::Replay;
 use crate::run::session::run_case_accepted;
-use crate::run::RunOptions;
+use crate::run::{RunOptions, Transport};
 use crate::wire::handshake::{header_tokens, MAX_HEADERS};
 use crate::wire::head::{read_head, HeadLimits};
 
@@ -39,8 +38,7 @@ pub struct FrontDoor {
 
 impl FrontDoor {
     /// Serves one accepted connection.
-    pub async fn connection(self: Arc<Self>, mut stream: TcpStream) {
-        let _ = stream.set_nodelay(true);
+    pub async fn connection(self: Arc<Self>, mut stream: Box<dyn Transport>) {
         let limits = HeadLimits {
             max_bytes: self.options.max_header_size,
             // How long a client may take to send its request head
@@ -108,7 +106,7 @@ impl FrontDoor {
                 let reused = self.ledger.note_key(agent, &head, &case.spec.id);
                 self.ledger.start_case(case, agent);
                 let mut transcript =
-                    run_case_accepted(case, Box::new(stream), head, rest, &self.options).await;
+                    run_case_accepted(case, stream, head, rest, &self.options).await;
                 if let Some(event) = reused {
                     transcript.append(event);
                 }
@@ -249,7 +247,7 @@ fn find_case(cases: &[Case], params: &BTreeMap<String, String>) -> Option<(usize
 
 /// Refuses a request with an HTTP status and a one-line reason, which serve
 /// also prints.
-async fn refuse(mut stream: TcpStream, target: &str, status: u16, why: &str) {
+async fn refuse(mut stream: Box<dyn Transport>, target: &str, status: u16, why: &str) {
     let phrase = match status {
         400 => "Bad Request",
         404 => "Not Found",
@@ -309,7 +307,7 @@ pub fn control_handshake(head: &[u8]) -> Result<Vec<u8>, (u16, String)> {
 
 /// Answers a control request: the lenient handshake, `text` if any, a close.
 async fn reply_text(
-    stream: TcpStream,
+    stream: Box<dyn Transport>,
     target: &str,
     head: Vec<u8>,
     rest: Vec<u8>,
@@ -322,7 +320,7 @@ async fn reply_text(
 /// Answers a control request: the lenient handshake, the reply's text if
 /// any, and its close frame (a plain close if none).
 async fn reply_ws(
-    mut stream: TcpStream,
+    mut stream: Box<dyn Transport>,
     target: &str,
     head: Vec<u8>,
     rest: Vec<u8>,

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use crate::case::Case;
 use crate::report::Reporters;
 use crate::results::RunResults;
-use crate::run::RunOptions;
+use crate::run::{Acceptor, RunOptions};
 
 pub use ledger::{AgentResults, SnapshotsPerAgent};
 
@@ -37,6 +37,11 @@ pub struct ServeConfig {
     /// with `update`, stored as) `DIR/<agent folder>/client/<case>.snap`
     /// (the folder [`crate::report::agent_folder`] names).
     pub snapshots: Option<SnapshotsPerAgent>,
+    /// What each accepted connection becomes: TCP as it is, or TLS
+    /// ([`crate::tls::TlsAcceptor`]) for `wss://`.
+    pub acceptor: Arc<dyn Acceptor>,
+    /// Whether the acceptor is TLS (the URL's scheme in reports and output).
+    pub secure: bool,
 }
 
 /// What serving came to.
@@ -60,13 +65,21 @@ pub async fn serve(
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (shutdown, mut stop) = watch::channel(false);
+    let scheme = if config.secure { "wss" } else { "ws" };
     let ledger = Arc::new(ledger::Ledger::new(
-        format!("ws://{addr}/ (wsspec serve)"),
+        format!("{scheme}://{addr}/ (wsspec serve)"),
         config.strict,
         config.cases.len(),
         config.snapshots.clone(),
         reporters,
     ));
+    let acceptor = config.acceptor;
+    // A client that never finishes its TLS handshake is dropped when its
+    // request head would have been (`--handshake-timeout`).
+    let handshake_limit = config
+        .options
+        .handshake_timeout
+        .scaled(config.options.timeout_scale.max(1.0));
     let door = Arc::new(front_door::FrontDoor {
         cases: config.cases,
         options: config.options,
@@ -77,8 +90,20 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                if let Ok((stream, _)) = accepted {
-                    tokio::spawn(door.clone().connection(stream));
+                if let Ok((tcp, from)) = accepted {
+                    let (door, acceptor) = (door.clone(), acceptor.clone());
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(handshake_limit, acceptor.accept(tcp)).await {
+                            Ok(Ok(stream)) => door.connection(stream).await,
+                            Ok(Err(e)) => eprintln!(
+                                "wsspec serve: TLS handshake with {from} failed: {}",
+                                crate::report::console::terminal_safe(&e.to_string())
+                            ),
+                            Err(_) => eprintln!(
+                                "wsspec serve: {from} did not finish its TLS handshake in time"
+                            ),
+                        }
+                    });
                 }
             }
             _ = stop.changed() => break,

@@ -135,6 +135,9 @@ impl Normalizer {
         let mut ending: Option<String> = None;
         let mut write_failed = false;
         let mut upgraded = false;
+        // wsspec is the server: it closes TCP as soon as the closing
+        // handshake is complete, and a client that closes at once races it.
+        let mut as_server = false;
         let probes = t.probe_payloads();
         for kind in t.kinds() {
             match kind {
@@ -151,6 +154,7 @@ impl Normalizer {
                 EventKind::RequestSent { raw } => self.key = request_key(raw),
                 EventKind::RequestReceived { .. } => {}
                 EventKind::ResponseSent { status, .. } => {
+                    as_server = true;
                     self.line(format!("handshake: wsspec answered {status}"));
                     upgraded = *status == 101;
                 }
@@ -248,13 +252,28 @@ impl Normalizer {
                 // How far past the limit a flood went depends on timing;
                 // that it did shows in the verdict.
                 EventKind::Overflow { .. } => {}
+                // The transport's setup, not the peer's WebSocket: the same
+                // snapshot holds in cleartext and over TLS. A missing
+                // close_notify is followed by the EOF that ends the case.
+                EventKind::TlsEstablished { .. } | EventKind::NoCloseNotify => {}
                 // A failed write is not the end by itself: the reader still
                 // collects what the peer sent before it went away.
                 EventKind::SocketError { error } if error.is_write() => write_failed = true,
                 // FIN or RST: which one a peer's close produces depends on
                 // whether our bytes were still unread, so both fold into one.
                 EventKind::PeerEof | EventKind::SocketError { .. } => {
-                    ending.get_or_insert_with(|| "ended by the peer".to_string());
+                    ending.get_or_insert_with(|| {
+                        if as_server && sent_close && got_close {
+                            AFTER_CLOSING_HANDSHAKE.to_string()
+                        } else {
+                            "ended by the peer".to_string()
+                        }
+                    });
+                }
+                EventKind::HarnessClosed {
+                    reason: HarnessClose::ServerClosesFirst,
+                } => {
+                    ending.get_or_insert_with(|| AFTER_CLOSING_HANDSHAKE.to_string());
                 }
                 EventKind::HarnessClosed { reason } => {
                     ending.get_or_insert_with(|| {
@@ -600,6 +619,11 @@ fn request_key(raw: &ByteLog) -> Option<String> {
 }
 
 /// Why wsspec ended the connection, as snapshots word it.
+/// How a snapshot ends when wsspec, as the server, and the client had both
+/// sent their close: which side's TCP close came first is a race there.
+const AFTER_CLOSING_HANDSHAKE: &str =
+    "closed after the closing handshake (wsspec, the server, closes at once; the client may race it)";
+
 fn harness_close(reason: &HarnessClose) -> String {
     match reason {
         HarnessClose::CaseDrops => "the case drops the connection".into(),
@@ -915,6 +939,73 @@ verdict: behaviour OK; close OK
         };
         let rst = result(events, Outcome::Ok, CloseVerdict::Ok);
         assert_eq!(normalize(&fin), normalize(&rst));
+    }
+
+    /// wsspec as the server: the client closes first, wsspec answers.
+    fn server_role_events(ending: EventKind) -> Vec<EventKind> {
+        vec![
+            EventKind::RequestReceived {
+                raw: ByteLog::of(b"GET / HTTP/1.1\r\n\r\n"),
+            },
+            EventKind::ResponseSent {
+                status: 101,
+                raw: ByteLog::of(b""),
+            },
+            received(frame(8, true, &close_body(1000, ""))),
+            EventKind::FrameSent {
+                frame: frame(8, true, &close_body(1000, "")),
+            },
+            ending,
+        ]
+    }
+
+    #[test]
+    fn as_the_server_who_drops_tcp_after_the_closing_handshake_is_a_race() {
+        let ours = normalize(&result(
+            server_role_events(EventKind::HarnessClosed {
+                reason: HarnessClose::ServerClosesFirst,
+            }),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+        ));
+        let theirs = normalize(&result(
+            server_role_events(EventKind::PeerEof),
+            Outcome::Ok,
+            CloseVerdict::Ok,
+        ));
+        assert_eq!(ours, theirs);
+        assert!(
+            ours.contains(&format!("tcp: {AFTER_CLOSING_HANDSHAKE}\n")),
+            "{ours}"
+        );
+        // Before the handshake is complete, a client's TCP close still shows.
+        let mut early = server_role_events(EventKind::PeerEof);
+        early.remove(3);
+        let text = normalize(&result(early, Outcome::Ok, CloseVerdict::Ok));
+        assert!(text.contains("tcp: ended by the peer\n"), "{text}");
+        // And as the client nothing changes: the echo case still reads so.
+        let client = normalize(&result(echo_events(), Outcome::Ok, CloseVerdict::Ok));
+        assert!(client.contains("tcp: ended by the peer\n"), "{client}");
+    }
+
+    #[test]
+    fn tls_is_kept_out_of_snapshots() {
+        let plain = normalize(&result(echo_events(), Outcome::Ok, CloseVerdict::Ok));
+        let mut events = echo_events();
+        events.insert(
+            1,
+            EventKind::TlsEstablished {
+                session: crate::transcript::TlsSession {
+                    protocol: "TLS 1.3".into(),
+                    cipher: "TLS13_AES_256_GCM_SHA384".into(),
+                    alpn: None,
+                },
+            },
+        );
+        let last = events.len() - 1;
+        events.insert(last, EventKind::NoCloseNotify);
+        let tls = normalize(&result(events, Outcome::Ok, CloseVerdict::Ok));
+        assert_eq!(plain, tls);
     }
 
     #[test]

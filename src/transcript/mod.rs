@@ -4,6 +4,7 @@
 
 mod compression;
 pub mod reasons;
+mod tls;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,7 @@ pub use reasons::{
     ConnectFailure, FollowUp, HandshakeFailure, HarnessClose, SkippedStep, SocketFailure, SocketOp,
     StepName,
 };
+pub use tls::TlsSession;
 
 use crate::case::model::WaitFor;
 use crate::deflate::negotiate::Agreement;
@@ -43,6 +45,9 @@ pub enum EventKind {
     Connected,
     /// The TCP connection could not be opened.
     ConnectFailed { error: ConnectFailure },
+    /// The transport is TLS, and this is what its handshake agreed (kept
+    /// out of snapshots: it describes the setup, not the peer's WebSocket).
+    TlsEstablished { session: TlsSession },
     /// The opening handshake request we wrote.
     RequestSent { raw: ByteLog },
     /// The peer's handshake response head.
@@ -86,6 +91,10 @@ pub enum EventKind {
     },
     /// The peer closed its side of the TCP connection (EOF).
     PeerEof,
+    /// Over TLS: the connection ended without the peer's close_notify (the
+    /// TCP connection closed under TLS; [`EventKind::PeerEof`] follows). A
+    /// reset is a [`EventKind::SocketError`] instead.
+    NoCloseNotify,
     /// The connection was reset or failed while reading or writing.
     SocketError { error: SocketFailure },
     /// We closed the TCP connection.

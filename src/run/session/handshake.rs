@@ -34,6 +34,9 @@ impl Session<'_> {
         request: Vec<u8>,
         leftover: Vec<u8>,
     ) {
+        if let Some(session) = stream.tls() {
+            self.record(EventKind::TlsEstablished { session });
+        }
         self.record(EventKind::RequestReceived {
             raw: log_all(&request),
         });
@@ -156,6 +159,9 @@ impl Session<'_> {
             }
         };
         self.record(EventKind::Connected);
+        if let Some(session) = stream.tls() {
+            self.record(EventKind::TlsEstablished { session });
+        }
         let key = key_from_bytes(&self.prng.bytes16());
         let parts = RequestParts {
             host: &target.host_header,

@@ -187,22 +187,30 @@ pub(super) async fn reader_task(
             }
             shared.state.send_modify(|s| s.last_rx = Instant::now());
         }
-        match r.read(&mut buf).await {
-            Ok(0) => {
-                if decoder.mid_frame() {
-                    shared.record(EventKind::TruncatedFrame);
-                }
-                shared.record(EventKind::PeerEof);
-                break;
+        let without_close_notify = match r.read(&mut buf).await {
+            Ok(0) => false,
+            Ok(n) => {
+                pending.extend_from_slice(&buf[..n]);
+                continue;
             }
-            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            // TLS whose TCP connection closed without the peer's
+            // close_notify: an end, told apart from a reset.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => true,
             Err(e) => {
                 shared.record(EventKind::SocketError {
                     error: SocketFailure::new(SocketOp::Read, e),
                 });
                 break;
             }
+        };
+        if decoder.mid_frame() {
+            shared.record(EventKind::TruncatedFrame);
         }
+        if without_close_notify {
+            shared.record(EventKind::NoCloseNotify);
+        }
+        shared.record(EventKind::PeerEof);
+        break;
     }
     shared.state.send_modify(|s| s.ended = true);
 }
