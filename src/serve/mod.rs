@@ -95,6 +95,8 @@ pub async fn serve(
                     tokio::spawn(async move {
                         match tokio::time::timeout(handshake_limit, acceptor.accept(tcp)).await {
                             Ok(Ok(stream)) => door.connection(stream).await,
+                            // Closed before a byte of TLS: a port probe.
+                            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
                             Ok(Err(e)) => eprintln!(
                                 "wsspec serve: TLS handshake with {from} failed: {}",
                                 crate::report::console::terminal_safe(&e.to_string())
