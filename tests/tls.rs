@@ -742,3 +742,40 @@ fn the_transcript_tells_a_missing_close_notify_from_a_reset() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn alpn_is_offered_and_what_was_agreed_is_recorded() {
+    let dir = temp("alpn");
+    let c = certs(&dir);
+    let server = TlsAcceptor::new(c.made.chain.clone(), c.made.key.clone_key())
+        .expect("acceptor")
+        .with_alpn(&["http/1.1"]);
+    let (port, _rt) = tls_reference_server(Arc::new(server));
+    let cases = harness::corpus(&["1.1.1"]);
+    let agreed = |alpn: &[&str]| {
+        let options = RunOptions {
+            connector: Arc::new(
+                TlsConnector::new(&ClientTlsOptions {
+                    ca_certs: vec![c.ca.clone()],
+                    alpn: alpn.iter().map(|p| p.to_string()).collect(),
+                    ..ClientTlsOptions::default()
+                })
+                .expect("connector"),
+            ),
+            ..RunOptions::default()
+        };
+        let r = harness::run_with(&format!("wss://localhost:{port}/"), &cases, options);
+        assert_eq!(r.cases[0].verdict.outcome, Outcome::Ok);
+        r.cases[0]
+            .transcript
+            .events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::TlsEstablished { session } => Some(session.alpn.clone()),
+                _ => None,
+            })
+    };
+    assert_eq!(agreed(&["h2", "http/1.1"]), Some(Some("http/1.1".into())));
+    assert_eq!(agreed(&[]), Some(None), "nothing offered, nothing agreed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
