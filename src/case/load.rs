@@ -40,39 +40,49 @@ impl std::fmt::Display for LoadError {
     }
 }
 
-/// Reads every `*.yaml`/`*.yml` file under the given paths (files or directories).
+/// Reads every `*.yaml`/`*.yml` file under the given paths (files or
+/// directories); the first error when one cannot be read.
 pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<Source>, LoadError> {
+    let (sources, mut errors) = read_every_source(paths);
+    if errors.is_empty() {
+        Ok(sources)
+    } else {
+        Err(errors.swap_remove(0))
+    }
+}
+
+/// Every readable case file under `paths`, and an error for each path or
+/// file that could not be read (missing, unreadable, not UTF-8): one bad
+/// file does not hide the others.
+pub fn read_every_source(paths: &[PathBuf]) -> (Vec<Source>, Vec<LoadError>) {
+    let unreadable = |file: &Path, message: String| LoadError {
+        file: file.display().to_string(),
+        loc: Loc { line: 1, col: 1 },
+        message,
+        context: None,
+    };
     let mut files = Vec::new();
+    let mut errors = Vec::new();
     for p in paths {
-        collect(p, &mut files).map_err(|e| LoadError {
-            file: p.display().to_string(),
-            loc: Loc { line: 1, col: 1 },
-            message: format!("cannot read: {e}"),
-            context: None,
-        })?;
+        if let Err(e) = collect(p, &mut files) {
+            errors.push(unreadable(p, format!("cannot read: {e}")));
+        }
     }
     files.sort();
-    files
-        .into_iter()
-        .map(|f| {
-            let text = std::fs::read(&f).map_err(|e| LoadError {
-                file: f.display().to_string(),
-                loc: Loc { line: 1, col: 1 },
-                message: format!("cannot read: {e}"),
-                context: None,
-            })?;
-            let text = String::from_utf8(text).map_err(|e| LoadError {
-                file: f.display().to_string(),
-                loc: Loc { line: 1, col: 1 },
-                message: format!("not UTF-8 text: {e}"),
-                context: None,
-            })?;
-            Ok(Source {
-                name: f.display().to_string(),
-                text,
-            })
-        })
-        .collect()
+    let mut sources = Vec::new();
+    for f in files {
+        match std::fs::read(&f) {
+            Err(e) => errors.push(unreadable(&f, format!("cannot read: {e}"))),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Err(e) => errors.push(unreadable(&f, format!("not UTF-8 text: {e}"))),
+                Ok(text) => sources.push(Source {
+                    name: f.display().to_string(),
+                    text,
+                }),
+            },
+        }
+    }
+    (sources, errors)
 }
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -170,6 +170,19 @@ enum Building {
     ),
 }
 
+/// The innermost collection still open that was written in flow style
+/// (`[` or `{` at its position), with that position.
+fn open_flow_collection(text: &str, stack: &[Building]) -> Option<(char, Loc)> {
+    stack.iter().rev().find_map(|b| {
+        let at = match b {
+            Building::Seq(_, loc, ..) | Building::Map(_, _, loc, ..) => *loc,
+        };
+        let line = text.lines().nth((at.line as usize).checked_sub(1)?)?;
+        let opener = line.chars().nth((at.col as usize).checked_sub(1)?)?;
+        matches!(opener, '[' | '{').then_some((opener, at))
+    })
+}
+
 /// Parses one YAML document into a node tree.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut parser = Parser::new_from_str(text);
@@ -184,13 +197,22 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             None => break,
             Some(Ok(ev)) => ev,
             Some(Err(e)) => {
-                return Err(SyntaxError {
-                    loc: Loc {
-                        line: e.marker().line() as u32,
-                        col: e.marker().col() as u32 + 1,
-                    },
-                    message: e.info().to_string(),
-                })
+                let loc = Loc {
+                    line: e.marker().line() as u32,
+                    col: e.marker().col() as u32 + 1,
+                };
+                let mut message = e.info().to_string();
+                // The parser notices an unclosed `[` or `{` only where the
+                // text stops making sense, often lines later: name the opener.
+                if let Some((opener, at)) = open_flow_collection(text, &stack) {
+                    if at.line < loc.line {
+                        message.push_str(&format!(
+                            " (inside the `{opener}` opened at line {}, column {}: is it closed?)",
+                            at.line, at.col
+                        ));
+                    }
+                }
+                return Err(SyntaxError { loc, message });
             }
         };
         let loc = loc_of(&span);
@@ -515,11 +537,29 @@ mod tests {
             ("a: 1\nb: \"x\\q\"\n", 2, 4, "unknown escape"),
             ("a: 1\n  b: 2\n", 2, 4, "mapping values are not allowed"),
             ("a: 1\nb: [1, 2\n", 3, 1, "flow sequence"),
+            // An unclosed `[` or `{` is noticed lines later: the message
+            // names where it was opened.
+            (
+                "x: [1,\n  2\nid: 3\n",
+                3,
+                3,
+                "inside the `[` opened at line 1, column 4: is it closed?",
+            ),
+            (
+                "c:\n  - s: {a: 1,\n    t: x\n",
+                3,
+                5,
+                "inside the `{` opened at line 2, column 8",
+            ),
         ];
         for (text, line, col, words) in rows {
             let e = parse(text).unwrap_err();
             assert_eq!((e.loc.line, e.loc.col), (line, col), "{text:?}: {e:?}");
             assert!(e.message.contains(words), "{text:?}: {e:?}");
         }
+        // An error on the opener's own line needs no pointer back.
+        let e = parse("a: [1, 2}\nb: 1\n").unwrap_err();
+        assert_eq!(e.loc.line, 1, "{e:?}");
+        assert!(!e.message.contains("opened at"), "{e:?}");
     }
 }

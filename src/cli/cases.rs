@@ -13,13 +13,9 @@ use crate::case::{self, Case, Role, Selection};
 /// failure. A given file that is a copy of an embedded one (the same path under
 /// `cases/`, as when checking the project's own corpus) replaces it.
 pub fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
-    let mine = match case::load::read_sources(extra) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return None;
-        }
-    };
+    // Files that cannot be read are reported with every error in the files
+    // that can, so one bad file hides nothing.
+    let (mine, unreadable) = case::load::read_every_source(extra);
     let mut sources: Vec<case::Source> = if builtin {
         case::embedded_sources()
             .into_iter()
@@ -33,9 +29,14 @@ pub fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
         Vec::new()
     };
     sources.extend(mine);
-    match case::load::load(&sources) {
-        Ok(cases) => Some(cases),
-        Err(errors) => {
+    let mut errors = unreadable;
+    let loaded = case::load::load(&sources);
+    if let Err(more) = &loaded {
+        errors.extend(more.iter().cloned());
+    }
+    match loaded {
+        Ok(cases) if errors.is_empty() => Some(cases),
+        _ => {
             for e in &errors {
                 eprintln!("error: {e}");
             }
@@ -89,8 +90,15 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
         Some("client") => Some(Role::Client),
         _ => None,
     };
+    let selected = select(cases, &args.select, wanted);
+    if selected.is_empty() {
+        // As `run` and `serve` say it: a selection that matches nothing is
+        // a mistake, not an empty answer.
+        eprintln!("error: no case matches the selection");
+        return Ok(ExitCode::from(2));
+    }
     let mut out = std::io::stdout().lock();
-    for c in select(cases, &args.select, wanted) {
+    for c in selected {
         let roles = match (
             c.spec.roles.contains(&Role::Server),
             c.spec.roles.contains(&Role::Client),

@@ -9,6 +9,17 @@ use crate::report::console;
 
 pub fn snapshots(cmd: SnapshotsCommand) -> anyhow::Result<ExitCode> {
     use crate::snapshot::Store;
+    let (SnapshotsCommand::Review { dir }
+    | SnapshotsCommand::Accept { dir, .. }
+    | SnapshotsCommand::Reject { dir, .. }
+    | SnapshotsCommand::Prune { dir, .. }) = &cmd;
+    // A mistyped folder is a usage error, not "nothing pending".
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "no snapshot folder at {} (it is the folder given to `run --snapshots`)",
+            dir.display()
+        );
+    }
     match cmd {
         SnapshotsCommand::Review { dir } => {
             let pending = Store::new(&dir).pending()?;

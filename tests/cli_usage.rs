@@ -1,0 +1,83 @@
+//! Usage mistakes get exit code 2 and a message, never a silent success:
+//! `check` reports every broken file (an unreadable or non-UTF-8 one does not
+//! hide the others), `list` of a selection that matches nothing says so as
+//! `run` does, and the `snapshots` commands refuse a folder that is not there.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn wsspec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args(args)
+        .output()
+        .expect("run wsspec")
+}
+
+fn said(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wsspec-usage-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[test]
+fn check_reports_every_broken_file_not_only_the_first() {
+    let dir = temp("check");
+    // Sorted first: a file that is not UTF-8; then two with located errors.
+    std::fs::write(dir.join("a.yaml"), [0xff, 0xfe, b'\n']).expect("write");
+    std::fs::write(dir.join("b.yaml"), "x: [1,\n  2\nid: 3\n").expect("write");
+    std::fs::write(dir.join("c.yaml"), "cases: 7\n").expect("write");
+    let out = wsspec(&["check", dir.to_str().expect("utf-8 path")]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("a.yaml:1:1: not UTF-8 text"), "{text}");
+    assert!(
+        text.contains("b.yaml:3:3:") && text.contains("inside the `[` opened at line 1, column 4"),
+        "{text}"
+    );
+    assert!(text.contains("c.yaml:1:"), "{text}");
+    assert!(text.contains("3 error(s) in case files"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn list_of_a_selection_that_matches_nothing_is_an_error() {
+    let out = wsspec(&["list", "--cases", "no.such.case"]);
+    assert_eq!(out.status.code(), Some(2), "{}", said(&out));
+    assert!(said(&out).contains("no case matches the selection"));
+    // As `run` says it.
+    let run = wsspec(&["run", "--cases", "no.such.case"]);
+    assert_eq!(run.status.code(), Some(2), "{}", said(&run));
+    // A selection that matches still lists, exit 0.
+    let ok = wsspec(&["list", "--cases", "1.1.1"]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("1.1.1 "));
+}
+
+#[test]
+fn snapshot_commands_refuse_a_folder_that_is_not_there() {
+    let missing = std::env::temp_dir().join(format!("wsspec-no-snaps-{}", std::process::id()));
+    let path = missing.to_str().expect("utf-8 path");
+    for cmd in ["review", "accept", "reject", "prune"] {
+        let out = wsspec(&["snapshots", cmd, path]);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {}", said(&out));
+        assert!(
+            said(&out).contains("no snapshot folder at"),
+            "{cmd}: {}",
+            said(&out)
+        );
+    }
+    // An existing empty folder is simply nothing pending.
+    let empty = temp("empty-snaps");
+    let out = wsspec(&["snapshots", "review", empty.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let _ = std::fs::remove_dir_all(&empty);
+}
