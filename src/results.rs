@@ -188,8 +188,18 @@ impl RunResults {
         let count = |f: fn(&SnapshotStatus) -> bool| with.iter().filter(|s| f(s)).count();
         Some((
             count(|s| matches!(s, SnapshotStatus::Match)),
-            count(|s| matches!(s, SnapshotStatus::New)),
-            count(|s| matches!(s, SnapshotStatus::Drift { .. })),
+            count(|s| {
+                matches!(
+                    s,
+                    SnapshotStatus::New | SnapshotStatus::Stored { replaced: false }
+                )
+            }),
+            count(|s| {
+                matches!(
+                    s,
+                    SnapshotStatus::Drift { .. } | SnapshotStatus::Stored { replaced: true }
+                )
+            }),
         ))
     }
 }

@@ -81,3 +81,66 @@ fn snapshot_commands_refuse_a_folder_that_is_not_there() {
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     let _ = std::fs::remove_dir_all(&empty);
 }
+
+#[test]
+fn snapshots_update_says_what_it_stored() {
+    let dir = temp("update");
+    let snaps = dir.join("snaps");
+    let reports = dir.join("reports");
+    let n =
+        String::from_utf8_lossy(&wsspec(&["list", "--cases", "2.*", "--role", "server"]).stdout)
+            .lines()
+            .count();
+    assert!(n > 5);
+    let update = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+            .args(["run", "--cases", "2.*", "--snapshots"])
+            .arg(&snaps)
+            .arg("--snapshots-update")
+            .arg("--report-dir")
+            .arg(&reports)
+            .env("CI", "1")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+        said(&out)
+    };
+    // Into an empty folder: every case is new, and is said to be.
+    let first = update();
+    assert!(
+        first.contains(&format!(
+            "snapshots stored: {n} new, 0 replaced, 0 unchanged"
+        )),
+        "{first}"
+    );
+    let json = std::fs::read_to_string(reports.join("results.json")).expect("results.json");
+    let results: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let cases = results["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), n);
+    for c in cases {
+        assert_eq!(
+            c["snapshot"],
+            serde_json::json!({"status": "stored", "replaced": false}),
+            "{}",
+            c["id"]
+        );
+    }
+    // One stored snapshot changed by hand is replaced; the rest are unchanged.
+    let one = std::fs::read_dir(snaps.join("server"))
+        .expect("server folder")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "snap"))
+        .expect("a .snap");
+    let text = std::fs::read_to_string(&one).expect("read");
+    std::fs::write(&one, format!("{text}edited by hand\n")).expect("write");
+    let second = update();
+    assert!(
+        second.contains(&format!(
+            "snapshots stored: 0 new, 1 replaced, {} unchanged",
+            n - 1
+        )),
+        "{second}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

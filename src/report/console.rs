@@ -134,8 +134,11 @@ impl Console {
         }
         if let Some((same, new, drift)) = r.snapshot_counts() {
             let update = self.snapshots.as_ref().is_some_and(|s| s.update);
-            let verb = if update { "stored" } else { "compared" };
-            println!("snapshots {verb}: {same} match, {new} new, {drift} drift");
+            if update {
+                println!("snapshots stored: {new} new, {drift} replaced, {same} unchanged");
+            } else {
+                println!("snapshots compared: {same} match, {new} new, {drift} drift");
+            }
             if !update && new + drift > 0 {
                 if let Some(note) = &self.snapshots {
                     println!(
@@ -165,7 +168,10 @@ impl Console {
         };
         if note.update {
             let store = note.dir.join(agent_folder(&r.agent)).join("client");
-            println!("  snapshots stored in {}", store.display());
+            println!(
+                "  snapshots stored in {}: {new} new, {drift} replaced, {same} unchanged",
+                store.display()
+            );
         } else {
             let changed = new + drift;
             println!("  snapshots: {same} match, {changed} new or drifted");

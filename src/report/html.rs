@@ -317,6 +317,13 @@ fn case_details(h: &mut String, c: &CaseResult) {
         Some(crate::snapshot::SnapshotStatus::New) => {
             h.push_str("<p><b>Snapshot NEW</b>: no stored snapshot for this case.</p>\n");
         }
+        Some(crate::snapshot::SnapshotStatus::Stored { replaced }) => {
+            h.push_str(if *replaced {
+                "<p><b>Snapshot stored</b>, replacing a different one (<code>--snapshots-update</code>).</p>\n"
+            } else {
+                "<p><b>Snapshot stored</b>: none was stored before (<code>--snapshots-update</code>).</p>\n"
+            });
+        }
         _ => {}
     }
     if c.group == "hs" {

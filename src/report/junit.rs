@@ -84,7 +84,7 @@ fn snapshot_change(c: &CaseResult) -> Option<(&'static str, String)> {
             "snapshot drift",
             "observed behaviour differs from the stored snapshot (DRIFT)".into(),
         )),
-        SnapshotStatus::Match => None,
+        SnapshotStatus::Match | SnapshotStatus::Stored { .. } => None,
     }
 }
 
@@ -240,6 +240,12 @@ fn details(c: &CaseResult, log: Option<&str>) -> String {
         }
         Some(SnapshotStatus::New) => s.push_str("Snapshot: NEW (no stored snapshot)\n"),
         Some(SnapshotStatus::Match) => s.push_str("Snapshot: match\n"),
+        Some(SnapshotStatus::Stored { replaced: false }) => {
+            s.push_str("Snapshot: stored (none was stored before)\n")
+        }
+        Some(SnapshotStatus::Stored { replaced: true }) => {
+            s.push_str("Snapshot: stored (replacing a different one)\n")
+        }
         None => {}
     }
     if let Some(t) = &c.compression {

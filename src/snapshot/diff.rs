@@ -15,6 +15,10 @@ pub enum SnapshotStatus {
     New,
     /// The texts differ; `diff` is a unified diff from stored to observed.
     Drift { diff: String },
+    /// (`--snapshots-update`) The observation was written as the accepted
+    /// snapshot: none was stored before (`replaced` false), or a different
+    /// one was (`replaced` true).
+    Stored { replaced: bool },
 }
 
 impl SnapshotStatus {
@@ -24,12 +28,14 @@ impl SnapshotStatus {
             SnapshotStatus::Match => "MATCH",
             SnapshotStatus::New => "NEW",
             SnapshotStatus::Drift { .. } => "DRIFT",
+            SnapshotStatus::Stored { .. } => "STORED",
         }
     }
 
-    /// NEW and DRIFT make a run fail unless snapshots are being updated.
+    /// NEW and DRIFT make a run fail (under `--snapshots-update` they are
+    /// STORED instead, which does not).
     pub fn is_change(&self) -> bool {
-        !matches!(self, SnapshotStatus::Match)
+        matches!(self, SnapshotStatus::New | SnapshotStatus::Drift { .. })
     }
 }
 

@@ -53,7 +53,9 @@ pub fn observe(
         (_, false) => store.write_new(&cfg.role, case_id, &file).map(|_| ()),
     };
     match written {
-        Ok(()) if cfg.update => SnapshotStatus::Match,
+        Ok(()) if cfg.update && status.is_change() => SnapshotStatus::Stored {
+            replaced: matches!(status, SnapshotStatus::Drift { .. }),
+        },
         Ok(()) => status,
         Err(e) => SnapshotStatus::Drift {
             diff: format!("cannot write the snapshot: {e}"),
