@@ -144,3 +144,109 @@ fn snapshots_update_says_what_it_stored() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Three cases of our own against the reference server: `u.1` passes, `u.2`
+/// (a SHOULD that expects no echo) is NON-STRICT, `u.3` (a MUST that does)
+/// is FAILED.
+const MIXED_CASES: &str = r#"group: "u"
+title: "usage"
+spec: "RFC 6455 5.6"
+cases:
+  - id: "u.1"
+    title: "echoed"
+    requirement: MUST
+    steps:
+      - send: {opcode: text, payload: "a"}
+      - wait: echo
+      - close: 1000
+      - wait: end
+    expect:
+      ok: [echo]
+      close: {by: harness, codes: [1000], clean: true}
+  - id: "u.2"
+    title: "a SHOULD the reference server misses"
+    requirement: SHOULD
+    steps:
+      - send: {opcode: text, payload: "b"}
+      - wait: echo
+      - close: 1000
+      - wait: end
+    expect:
+      ok: []
+      close: {by: harness, codes: [1000], clean: true}
+  - id: "u.3"
+    title: "a MUST the reference server misses"
+    requirement: MUST
+    steps:
+      - send: {opcode: text, payload: "c"}
+      - wait: echo
+      - close: 1000
+      - wait: end
+    expect:
+      ok: []
+      close: {by: harness, codes: [1000], clean: true}
+"#;
+
+#[test]
+fn the_console_lists_what_did_not_pass_in_case_order_and_names_the_reports() {
+    let dir = temp("console");
+    std::fs::write(dir.join("u.yaml"), MIXED_CASES).expect("write");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+            .args(["run", "--cases", "u.*", "--cases-dir"])
+            .arg(&dir)
+            .arg("--report-dir")
+            .arg(dir.join("reports"))
+            .args(extra)
+            .env("CI", "1")
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = run(&[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let recap = stdout
+        .split_once("1 case not passing, in case order:\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no recap:\n{stdout}"));
+    assert!(recap.starts_with("  FAILED        u.3 "), "{stdout}");
+    assert!(
+        stdout.contains("3 cases: 1 OK, 1 NON-STRICT, 1 FAILED"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("--strict:"), "{stdout}");
+    let reports = dir.join("reports");
+    assert!(
+        stdout.contains(&format!(
+            "reports: {}, {}, {}",
+            reports.join("index.html").display(),
+            reports.join("junit.xml").display(),
+            reports.join("results.json").display()
+        )),
+        "{stdout}"
+    );
+    // Under --strict the NON-STRICT case fails too, in case order, and the
+    // console says that --strict is why.
+    let (code, stdout) = run(&["--strict"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let u2 = stdout.find("  NON-STRICT    u.2 ").expect("u.2 listed");
+    let u3 = stdout.find("  FAILED        u.3 ").expect("u.3 listed");
+    assert!(u2 < u3, "{stdout}");
+    assert!(
+        stdout.contains("2 cases not passing, in case order:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--strict: 1 case NON-STRICT counted as failing"),
+        "{stdout}"
+    );
+    // One case: "1 case", not "1 cases".
+    let (code, stdout) = run(&["--exclude", "u.2", "--exclude", "u.3"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("1 case: 1 OK, 0 FAILED"), "{stdout}");
+    assert!(!stdout.contains("not passing"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -115,13 +115,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             autobahn_dir: args.autobahn_json.clone(),
         };
         let mut reporters = Reporters::new()
-            .with(Console::new(
-                Door::Run,
-                progress,
-                args.verbose,
-                args.strict,
-                note,
-            ))
+            .with(
+                Console::new(Door::Run, progress, args.verbose, args.strict, note)
+                    .naming_reports(outputs.paths().all().into_iter().cloned().collect()),
+            )
             .with(FileReports {
                 layout: Layout::Single(outputs),
             });

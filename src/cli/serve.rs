@@ -57,13 +57,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 dir: args.report_dir.clone(),
             },
         })
-        .with(Console::new(
-            Door::Serve,
-            false,
-            args.verbose,
-            args.strict,
-            note,
-        ));
+        .with(
+            Console::new(Door::Serve, false, args.verbose, args.strict, note)
+                .naming_reports_under(args.report_dir.clone()),
+        );
     let total = config.cases.len();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

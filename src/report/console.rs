@@ -41,6 +41,10 @@ pub struct Console {
     snapshots: Option<SnapshotNote>,
     /// Cases selected (for serve's "n of N cases run").
     total: usize,
+    /// The report files a run writes, named at the end (`run`); the folder
+    /// of each agent's reports (`serve`).
+    reports: Vec<PathBuf>,
+    reports_dir: Option<PathBuf>,
 }
 
 /// Makes text safe for a terminal: control characters become escapes.
@@ -72,7 +76,21 @@ impl Console {
             strict,
             snapshots,
             total: 0,
+            reports: Vec::new(),
+            reports_dir: None,
         }
+    }
+
+    /// Names these report files after the summary (`run`).
+    pub fn naming_reports(mut self, paths: Vec<PathBuf>) -> Console {
+        self.reports = paths;
+        self
+    }
+
+    /// Names each agent's report folder under `dir` in its summary (`serve`).
+    pub fn naming_reports_under(mut self, dir: PathBuf) -> Console {
+        self.reports_dir = Some(dir);
+        self
     }
 
     /// One case finished under `run`.
@@ -126,9 +144,29 @@ impl Console {
         }
     }
 
-    /// `run`'s closing lines: the summary and the snapshot counts.
+    /// `run`'s closing lines: the cases that did not pass, in case order
+    /// (they were shown as they finished, in completion order), the summary,
+    /// what `--strict` did, the snapshot counts and where the reports are.
     fn run_summary(&self, r: &RunResults) {
+        let not_passing: Vec<&CaseResult> = r
+            .cases
+            .iter()
+            .filter(|c| c.verdict.outcome.fails(self.strict))
+            .collect();
+        if !not_passing.is_empty() {
+            println!("{} not passing, in case order:", cases(not_passing.len()));
+            for c in &not_passing {
+                println!("  {}", case_line(c));
+            }
+        }
         println!("{}", summary(r));
+        let non_strict = r.count(Outcome::NonStrict);
+        if self.strict && non_strict > 0 {
+            println!(
+                "--strict: {} NON-STRICT counted as failing",
+                cases(non_strict)
+            );
+        }
         if let Some(t) = r.compression_totals() {
             println!("compression: {t}");
         }
@@ -148,6 +186,14 @@ impl Console {
                 }
             }
         }
+        if !self.reports.is_empty() {
+            let names: Vec<String> = self
+                .reports
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            println!("reports: {}", names.join(", "));
+        }
     }
 
     /// `serve`'s closing lines: per agent, cases run and failed, and snapshots.
@@ -158,11 +204,15 @@ impl Console {
             .filter(|c| c.verdict.outcome.fails(self.strict))
             .count();
         println!(
-            "agent {}: {} of {} cases run, {bad} failed",
+            "agent {}: {} of {} run, {bad} failed",
             terminal_safe(&r.agent),
             r.cases.len(),
-            self.total
+            cases(self.total)
         );
+        if let Some(dir) = &self.reports_dir {
+            let folder = dir.join(agent_folder(&r.agent));
+            println!("  reports: {}", folder.join("index.html").display());
+        }
         let (Some(note), Some((same, new, drift))) = (&self.snapshots, r.snapshot_counts()) else {
             return;
         };
@@ -234,6 +284,15 @@ pub fn case_line(r: &CaseResult) -> String {
     line
 }
 
+/// "1 case", "2 cases".
+pub fn cases(n: usize) -> String {
+    if n == 1 {
+        "1 case".to_string()
+    } else {
+        format!("{n} cases")
+    }
+}
+
 /// The closing summary line.
 pub fn summary(r: &RunResults) -> String {
     let parts: Vec<String> = Outcome::ALL
@@ -243,8 +302,8 @@ pub fn summary(r: &RunResults) -> String {
         .map(|(o, n)| format!("{n} {}", o.as_str()))
         .collect();
     format!(
-        "{} cases: {} in {:.2} s (target {}, agent {}, corpus {})",
-        r.cases.len(),
+        "{}: {} in {:.2} s (target {}, agent {}, corpus {})",
+        cases(r.cases.len()),
         parts.join(", "),
         r.wall_ms / 1000.0,
         terminal_safe(&r.target),

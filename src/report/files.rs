@@ -25,6 +25,38 @@ pub struct Outputs {
     pub autobahn_dir: Option<PathBuf>,
 }
 
+/// Where each report of one run goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportPaths {
+    pub html: PathBuf,
+    pub junit: PathBuf,
+    pub json: PathBuf,
+    /// Autobahn's index.json, when asked for.
+    pub autobahn_index: Option<PathBuf>,
+}
+
+impl ReportPaths {
+    /// Every path, the HTML first (what a person opens).
+    pub fn all(&self) -> Vec<&PathBuf> {
+        let mut all = vec![&self.html, &self.junit, &self.json];
+        all.extend(&self.autobahn_index);
+        all
+    }
+}
+
+impl Outputs {
+    pub fn paths(&self) -> ReportPaths {
+        let pick =
+            |o: &Option<PathBuf>, name: &str| o.clone().unwrap_or_else(|| self.dir.join(name));
+        ReportPaths {
+            html: pick(&self.html, "index.html"),
+            junit: pick(&self.junit, "junit.xml"),
+            json: pick(&self.json, "results.json"),
+            autobahn_index: self.autobahn_dir.as_ref().map(|d| d.join("index.json")),
+        }
+    }
+}
+
 /// How the files of a run's agents are laid out.
 #[derive(Debug, Clone)]
 pub enum Layout {
@@ -56,16 +88,11 @@ impl Reporter for FileReports {
 /// Writes every file report of one run; one that fails does not stop the
 /// others, and every failure is returned.
 pub fn write_reports(r: &RunResults, out: &Outputs) -> Result<(), WriteError> {
-    let pick = |o: &Option<PathBuf>, name: &str| o.clone().unwrap_or_else(|| out.dir.join(name));
+    let paths = out.paths();
     // One report in memory at a time; results.json is never whole in it.
-    let mut outcomes = vec![write_streamed(&pick(&out.json, "results.json"), |w| {
-        json::write_to(r, w)
-    })];
-    outcomes.push(write_file(
-        &pick(&out.junit, "junit.xml"),
-        &junit::render(r),
-    ));
-    outcomes.push(write_file(&pick(&out.html, "index.html"), &html::render(r)));
+    let mut outcomes = vec![write_streamed(&paths.json, |w| json::write_to(r, w))];
+    outcomes.push(write_file(&paths.junit, &junit::render(r)));
+    outcomes.push(write_file(&paths.html, &html::render(r)));
     if let Some(dir) = &out.autobahn_dir {
         outcomes.push(write_file(
             &dir.join("index.json"),
