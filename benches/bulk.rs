@@ -96,7 +96,7 @@ fn rounds(var: &str, default: usize) -> usize {
 struct BulkCase {
     id: &'static str,
     text: bool,
-    payload: Vec<u8>,
+    payload: Arc<Vec<u8>>,
     case: Vec<Case>,
 }
 
@@ -106,8 +106,19 @@ impl BulkCase {
         BulkCase {
             id,
             text,
-            payload,
+            payload: Arc::new(payload),
             case: corpus(&[id], &[]),
+        }
+    }
+
+    /// The message the tungstenite client sends, built (outside the timing)
+    /// from bytes it holds already, as an application would; wsspec builds
+    /// its payload from the case each time, inside its timing.
+    fn message(&self) -> Message {
+        if self.text {
+            Message::text(String::from_utf8(self.payload.to_vec()).expect("9.1.6 is ASCII"))
+        } else {
+            Message::binary(self.payload.to_vec())
         }
     }
 }
@@ -125,8 +136,9 @@ fn bulk(rt: &Runtime, server: SocketAddr, rounds: usize) {
     // come back whole.
     for c in &cases {
         check_run(&rt.block_on(run_suite(&c.case, &config)), &c.case);
-        rt.block_on(tungstenite_echo(server, c));
-        rt.block_on(raw_echo(echo, &c.payload));
+        rt.block_on(tungstenite_echo(server, c, c.message()));
+        let back = rt.block_on(raw_echo(echo, &c.payload));
+        assert!(back == *c.payload, "raw echo: the bytes came back changed");
     }
 
     let mut times: [[Vec<Duration>; 3]; 2] = Default::default();
@@ -135,8 +147,11 @@ fn bulk(rt: &Runtime, server: SocketAddr, rounds: usize) {
             times[i][0].push(timed(|| {
                 rt.block_on(run_suite(&c.case, &config));
             }));
-            times[i][1].push(timed(|| rt.block_on(tungstenite_echo(server, c))));
-            times[i][2].push(timed(|| rt.block_on(raw_echo(echo, &c.payload))));
+            let msg = c.message();
+            times[i][1].push(timed(|| rt.block_on(tungstenite_echo(server, c, msg))));
+            let mut back = Vec::new();
+            times[i][2].push(timed(|| back = rt.block_on(raw_echo(echo, &c.payload))));
+            assert!(back == *c.payload, "raw echo: the bytes came back changed");
         }
     }
 
@@ -176,14 +191,7 @@ fn bulk(rt: &Runtime, server: SocketAddr, rounds: usize) {
 
 /// The minimal tokio-tungstenite client: connect (`TCP_NODELAY`), handshake,
 /// the message, its echo (checked), the closing handshake, the end of TCP.
-async fn tungstenite_echo(server: SocketAddr, c: &BulkCase) {
-    // The message is built from bytes the client holds already, as an
-    // application would; wsspec builds its payload from the case each time.
-    let msg = if c.text {
-        Message::text(String::from_utf8(c.payload.clone()).expect("9.1.6 is ASCII"))
-    } else {
-        Message::binary(c.payload.clone())
-    };
+async fn tungstenite_echo(server: SocketAddr, c: &BulkCase, msg: Message) {
     let tcp = TcpStream::connect(server)
         .await
         .expect("cannot connect to the reference server");
@@ -238,14 +246,14 @@ async fn raw_echo_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
 
 /// The raw echo's client: connect, write `payload` in [`PIECE`]s while
 /// reading it back into a buffer, end the sending side, read to the end.
-/// The echo is checked after the copy.
-async fn raw_echo(server: SocketAddr, payload: &[u8]) {
+/// Returns what came back (the caller compares it, outside the timing).
+async fn raw_echo(server: SocketAddr, payload: &Arc<Vec<u8>>) -> Vec<u8> {
     let tcp = TcpStream::connect(server)
         .await
         .expect("cannot connect to the raw echo server");
     let _ = tcp.set_nodelay(true);
     let (mut r, mut w) = tcp.into_split();
-    let data = payload.to_vec();
+    let data = payload.clone();
     let writer = tokio::spawn(async move {
         for piece in data.chunks(PIECE) {
             w.write_all(piece).await.expect("raw echo: cannot write");
@@ -257,7 +265,7 @@ async fn raw_echo(server: SocketAddr, payload: &[u8]) {
     let mut rest = [0u8; 256];
     while matches!(r.read(&mut rest).await, Ok(1..)) {}
     writer.await.expect("raw echo: the writer failed");
-    assert!(back == payload, "raw echo: the bytes came back changed");
+    back
 }
 
 // ------------------------------------------------------------ per case
