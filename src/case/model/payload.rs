@@ -308,12 +308,16 @@ impl Payload {
             Payload::Bytes(b) => out.extend_from_slice(b),
             Payload::Repeat { pattern, .. } if pattern.is_empty() => {}
             Payload::Repeat { pattern, len } => {
+                // The pattern once, then what is written so far copied after
+                // itself: a whole number of patterns each time but the last,
+                // so the period holds. A 16 MiB payload is 21 copies rather
+                // than millions of pattern-sized ones.
                 let start = out.len();
-                while out.len() - start + pattern.len() <= *len {
-                    out.extend_from_slice(pattern);
+                out.extend_from_slice(&pattern[..pattern.len().min(*len)]);
+                while out.len() - start < *len {
+                    let have = out.len() - start;
+                    out.extend_from_within(start..start + have.min(len - have));
                 }
-                let rest = len - (out.len() - start);
-                out.extend_from_slice(&pattern[..rest]);
             }
             Payload::Close { code, reason } => {
                 if let Some(c) = code {
@@ -378,6 +382,30 @@ mod tests {
         assert!(payload("{hex: 'zz'}")
             .unwrap_err()
             .contains("not a hex byte"));
+    }
+
+    /// A repeated pattern, built by doubling, is the pattern cycled and cut,
+    /// at every length around the pattern's multiples and powers of two,
+    /// alone and after other bytes.
+    #[test]
+    fn repeat_is_the_pattern_cycled() {
+        for pattern in [
+            &b"x"[..],
+            b"ab",
+            b"BAsd7&jh23",
+            &[0x00, 0xfe, 0x23, 0xfa, 0xf0],
+        ] {
+            for len in (0..70).chain([127, 128, 129, 1000, 4096, 65535, 65536, 65537]) {
+                let want: Vec<u8> = pattern.iter().copied().cycle().take(len).collect();
+                let p = Payload::Repeat {
+                    pattern: pattern.to_vec(),
+                    len,
+                };
+                assert_eq!(p.bytes(), want, "{pattern:?} × {len}");
+                let cat = Payload::Concat(vec![Payload::Text("head".into()), p]);
+                assert_eq!(cat.bytes(), [b"head".to_vec(), want].concat());
+            }
+        }
     }
 
     /// Every form that can be long is held to `payload_bytes`, by its

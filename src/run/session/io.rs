@@ -25,7 +25,7 @@ use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::Decoder;
 use crate::wire::frame::FrameEncoding;
-use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation};
+use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation, Observer};
 use crate::wire::{Opcode, Prng};
 
 /// The sending side of the case's transport.
@@ -175,22 +175,23 @@ pub(super) async fn reader_task(
     if let Some(max) = inflate {
         observer.inflate(Inflating::new(max));
     }
+    // Each read is decoded straight from the read buffer (a 16 MiB echo is
+    // not copied a second time on its way to the decoder).
+    if !leftover.is_empty() {
+        let rx = (&mut decoder, &mut observer, &mut prng);
+        feed(&leftover, rx, &shared, &tx);
+    }
     let mut buf = vec![0u8; 64 * 1024];
-    let mut pending = leftover;
     loop {
-        if !pending.is_empty() {
-            let mut observed = Vec::new();
-            decoder.feed(&pending, &mut |ev| observer.on_event(ev, &mut observed));
-            pending.clear();
-            for o in observed {
-                handle_observation(o, &shared, &tx, &mut prng);
-            }
-            shared.state.send_modify(|s| s.last_rx = Instant::now());
-        }
         let without_close_notify = match r.read(&mut buf).await {
             Ok(0) => false,
             Ok(n) => {
-                pending.extend_from_slice(&buf[..n]);
+                feed(
+                    &buf[..n],
+                    (&mut decoder, &mut observer, &mut prng),
+                    &shared,
+                    &tx,
+                );
                 continue;
             }
             // TLS whose TCP connection closed without the peer's
@@ -213,6 +214,22 @@ pub(super) async fn reader_task(
         break;
     }
     shared.state.send_modify(|s| s.ended = true);
+}
+
+/// Decodes and observes bytes from the peer, acts on what they hold, and
+/// notes when they arrived.
+fn feed(
+    data: &[u8],
+    (decoder, observer, prng): (&mut Decoder, &mut Observer, &mut Prng),
+    shared: &Shared,
+    tx: &mpsc::UnboundedSender<WriteCmd>,
+) {
+    let mut observed = Vec::new();
+    decoder.feed(data, &mut |ev| observer.on_event(ev, &mut observed));
+    for o in observed {
+        handle_observation(o, shared, tx, prng);
+    }
+    shared.state.send_modify(|s| s.last_rx = Instant::now());
 }
 
 fn handle_observation(

@@ -15,7 +15,7 @@ use crate::run::build::{build_frames_with, frame, BuiltFrame};
 use crate::transcript::{EventKind, SkippedStep};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::{DecodeEvent, Decoder};
-use crate::wire::frame::FrameEncoding;
+use crate::wire::frame::{apply_mask, encode_header, FrameEncoding};
 use crate::wire::message::Observation;
 use crate::wire::Opcode;
 
@@ -86,7 +86,6 @@ impl Session<'_> {
             return;
         }
         self.observe_sent(&mut frames);
-        let data = encode_all(&frames);
         let frame_ends = frames
             .iter()
             .scan(0, |end, f| {
@@ -94,7 +93,7 @@ impl Session<'_> {
                 Some(*end)
             })
             .collect();
-        drop(frames);
+        let data = encode_owned(frames);
         self.write_frames(data, frame_ends, chop, delay).await;
     }
 
@@ -233,9 +232,79 @@ pub(super) fn encode_all(frames: &[BuiltFrame]) -> Vec<u8> {
     data
 }
 
+/// The same bytes as [`encode_all`], taking the frames: a single frame's
+/// payload becomes the buffer, masked in place with its header put in front,
+/// so a 16 MiB message is not copied into a newly allocated buffer (whose
+/// every page the kernel would first clear).
+fn encode_owned(mut frames: Vec<BuiltFrame>) -> Vec<u8> {
+    if frames.len() != 1 {
+        return encode_all(&frames);
+    }
+    let Some(f) = frames.pop() else {
+        return Vec::new();
+    };
+    let Ok(header) = encode_header(&f.enc, f.payload.len() as u64) else {
+        return encode_all(&[f]);
+    };
+    let mut data = f.payload;
+    if let (Some(key), true) = (f.enc.mask, f.enc.mask_payload) {
+        apply_mask(&mut data, key, 0);
+    }
+    data.reserve_exact(header.len());
+    data.splice(0..0, header);
+    data
+}
+
 pub(super) fn writes_for(len: usize, chop: Option<usize>) -> u64 {
     match chop {
         Some(c) if c > 0 => len.div_ceil(c) as u64,
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::LengthForm;
+
+    /// Taking the frames changes no byte: masked or not, a key written but
+    /// not applied, a lying length, a forced length form, empty, several.
+    #[test]
+    fn encode_owned_is_encode_all() {
+        let payload: Vec<u8> = (0..70_001u32).map(|i| (i * 7 + 3) as u8).collect();
+        let key = Some([0x12, 0x34, 0x56, 0x78]);
+        let mut encodings = vec![
+            FrameEncoding::simple(Opcode::BINARY, true, None),
+            FrameEncoding::simple(Opcode::TEXT, false, key),
+        ];
+        let mut unapplied = FrameEncoding::simple(Opcode::BINARY, true, key);
+        unapplied.mask_payload = false;
+        encodings.push(unapplied);
+        let mut lying = FrameEncoding::simple(Opcode::PING, true, key);
+        lying.declared_len = Some(3);
+        lying.length_form = Some(LengthForm::Long);
+        encodings.push(lying);
+        for enc in encodings {
+            for len in [0, 1, 5, 125, 126, 65_536, payload.len()] {
+                let f = frame(enc.clone(), payload[..len].to_vec()).unwrap();
+                let want = encode_all(std::slice::from_ref(&f));
+                assert_eq!(want.len(), f.wire_len());
+                assert_eq!(encode_owned(vec![f]), want, "{enc:?} {len}");
+            }
+        }
+        let several = vec![
+            frame(
+                FrameEncoding::simple(Opcode::TEXT, false, key),
+                b"ab".to_vec(),
+            )
+            .unwrap(),
+            frame(
+                FrameEncoding::simple(Opcode::CONTINUATION, true, key),
+                b"cd".to_vec(),
+            )
+            .unwrap(),
+        ];
+        assert_eq!(encode_owned(several.clone()), encode_all(&several));
+        assert!(encode_owned(Vec::new()).is_empty());
     }
 }
