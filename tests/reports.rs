@@ -462,9 +462,19 @@ fn has_raw_controls(s: &str) -> bool {
 #[test]
 fn sanitizers_neutralize_hostile_text() {
     let x = sanitize::xml_text(HOSTILE);
-    assert!(!x.contains("]]>"));
     assert!(!has_raw_controls(&x));
     assert!(x.contains("\\x00\\x1b[31m"));
+    // CDATA text is split at every `]]>` and reads back exactly.
+    let c = sanitize::cdata_text(HOSTILE);
+    let doc = format!("<x><![CDATA[{c}]]></x>");
+    let parsed = roxmltree::Document::parse(&doc).expect("parses");
+    let text: String = parsed
+        .root_element()
+        .children()
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(text, x);
+    assert!(HOSTILE.contains("]]>") && text.contains("]]>"));
     let h = sanitize::html(HOSTILE);
     assert!(!h.contains('<') && !h.contains('>') && !h.contains('"') && !h.contains('\''));
     assert!(h.starts_with("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -571,7 +581,17 @@ fn junit_keeps_hostile_strings_as_data() {
     assert!(name.contains("<script>alert(1)</script>"));
     assert!(name.contains("\\x00\\x1b[31m"));
     assert_eq!(hostile.attribute("classname"), Some("wsspec.1"));
-    assert_eq!(hostile.attribute("time"), Some("0.123456"));
+    // Whole milliseconds: at most three decimals (Jenkins xunit 2018, 2022).
+    assert_eq!(hostile.attribute("time"), Some("0.123"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("tests"), Some("8"));
+    assert_eq!(root.attribute("failures"), Some("1"));
+    assert_eq!(root.attribute("errors"), Some("1"));
+    assert!(root
+        .attribute("name")
+        .is_some_and(|n| n.starts_with("wsspec ")));
+    assert!(root.attribute("time").is_some());
     let failure = hostile
         .children()
         .find(|n| n.has_tag_name("failure"))
@@ -589,6 +609,8 @@ fn junit_keeps_hostile_strings_as_data() {
         .and_then(|n| n.text())
         .unwrap_or_default();
     assert!(out.contains("Expected: OK: echo; <script>"));
+    // The `]]>` in the peer's text comes back as it was, not altered.
+    assert!(out.contains("</script> ]]> \\x00"), "{out}");
     assert!(out.contains("Closing behaviour: UNCLEAN: close reason"));
     assert!(out.contains("HandshakeResponse 101"));
 

@@ -8,13 +8,16 @@
 //! (what GitLab shows), hold the expectation, both verdicts with their reasons
 //! and the wire log. Wire logs are bounded per case (lines and bytes) and per
 //! report, with failing cases served first, so a full run stays far below CI
-//! size limits. Every string passes [`xml_text`] because `junit-report` writes
-//! CDATA raw.
+//! size limits. Attribute strings pass [`xml_text`] and CDATA text
+//! [`cdata_text`], because `junit-report` writes CDATA raw; times are whole
+//! milliseconds (at most three decimals, as the Jenkins xunit schemas of 2018
+//! and 2022 require), and the root `<testsuites>` carries the run's totals
+//! (name, tests, failures, errors, time), which `junit-report` leaves out.
 
 use junit_report::{Duration, OffsetDateTime, Report, TestCase, TestSuite};
 
 use crate::judge::Outcome;
-use crate::report::sanitize::xml_text;
+use crate::report::sanitize::{cdata_text, xml_text};
 use crate::report::wirelog;
 use crate::results::{CaseResult, RunResults};
 use crate::snapshot::SnapshotStatus;
@@ -50,9 +53,47 @@ pub fn render(r: &RunResults) -> String {
     }
     let mut buf = Vec::new();
     match report.write_xml(&mut buf) {
-        Ok(()) => String::from_utf8_lossy(&buf).into_owned(),
+        Ok(()) => with_totals(&String::from_utf8_lossy(&buf), r),
         Err(e) => fallback(&e.to_string()),
     }
+}
+
+/// The root element with the run's totals, in place of the bare
+/// `<testsuites>` (or `<testsuites/>`) `junit-report` writes first.
+fn with_totals(xml: &str, r: &RunResults) -> String {
+    let tests = r.cases.len();
+    let failures = r
+        .cases
+        .iter()
+        .filter(|c| reported_failing(r, c) && c.verdict.outcome != Outcome::Error)
+        .count();
+    let errors = r.count(Outcome::Error);
+    let attrs = format!(
+        "name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{}\"",
+        crate::report::sanitize::html(&xml_text(&format!("wsspec {}", r.agent))),
+        seconds(r.wall_ms)
+    );
+    for bare in ["<testsuites>", "<testsuites/>"] {
+        if let Some(at) = xml.find(bare) {
+            let closing = if bare.ends_with("/>") { "/>" } else { ">" };
+            return format!(
+                "{}<testsuites {attrs}{closing}{}",
+                &xml[..at],
+                &xml[at + bare.len()..]
+            );
+        }
+    }
+    xml.to_string()
+}
+
+/// Milliseconds as seconds with at most three decimals.
+fn seconds(ms: f64) -> String {
+    let whole = if ms.is_finite() && ms > 0.0 {
+        ms.min(1e12).round() as i64
+    } else {
+        0
+    };
+    (whole as f64 / 1000.0).to_string()
 }
 
 /// Cases grouped by `group`, groups in order of first appearance, each member
@@ -144,10 +185,11 @@ fn case_log(c: &CaseResult) -> String {
     s
 }
 
-/// The case's duration, clamped to something `time` can hold.
+/// The case's duration in whole milliseconds (so `time` has at most three
+/// decimals), clamped to something `time` can hold.
 fn duration(ms: f64) -> Duration {
     if ms.is_finite() && ms > 0.0 {
-        Duration::microseconds((ms.min(1e12) * 1000.0) as i64)
+        Duration::milliseconds(ms.min(1e12).round() as i64)
     } else {
         Duration::ZERO
     }
@@ -177,7 +219,7 @@ fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>) -> TestCase {
     let time = duration(c.duration_ms);
     let type_ = xml_text(&format!("{} / {}", v.behavior.as_str(), v.close.as_str()));
     let message = xml_text(&one_line(&v.headline(), MAX_MESSAGE));
-    let details = xml_text(&details(c, log));
+    let details = cdata_text(&details(c, log));
     let mut tc = match v.outcome {
         Outcome::Failed => TestCase::failure(&name, time, &type_, &message),
         Outcome::NonStrict if r.strict => TestCase::failure(&name, time, &type_, &message),

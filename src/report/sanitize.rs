@@ -1,9 +1,11 @@
 //! Text sanitizing for the XML and HTML reports. Everything a report shows may
 //! come from the peer (close reasons, handshake headers, payloads) or from case
 //! files, so before any string reaches a renderer it passes through here:
-//! [`xml_text`] makes a string safe for `junit-report` (which escapes attribute
-//! markup but writes CDATA raw), replacing characters XML 1.0 forbids with
-//! visible escapes such as `\x1b` and breaking every `]]>`; [`html`] escapes
+//! [`xml_text`] makes a string safe for `junit-report`'s attributes (whose
+//! markup it escapes), replacing characters XML 1.0 forbids with visible
+//! escapes such as `\x1b`; [`cdata_text`] does the same for text it writes
+//! raw into a CDATA section, and splits every `]]>` across two sections so the
+//! text reads back unchanged; [`html`] escapes
 //! markup characters and makes the same control characters visible. Both also
 //! show bidirectional-override characters as escapes, so a hostile string
 //! cannot reorder the text around it.
@@ -26,23 +28,26 @@ pub fn visible_escape(c: char) -> Option<String> {
     }
 }
 
-/// Makes any string safe to hand to `junit-report`, as attribute value or as
-/// CDATA content: forbidden and control characters become visible escapes and
-/// every `]]>` becomes `]]` U+200B `>` (a zero-width space keeps the CDATA
-/// section open without changing how the text looks).
+/// Makes a string safe as an attribute value for `junit-report` (which
+/// escapes markup in attributes): forbidden and control characters become
+/// visible escapes.
 pub fn xml_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if let Some(e) = visible_escape(c) {
-            out.push_str(&e);
-        } else {
-            if c == '>' && out.ends_with("]]") {
-                out.push('\u{200b}');
-            }
-            out.push(c);
+        match visible_escape(c) {
+            Some(e) => out.push_str(&e),
+            None => out.push(c),
         }
     }
     out
+}
+
+/// Makes a string safe as CDATA content for `junit-report`, which writes it
+/// raw inside `<![CDATA[` … `]]>`: as [`xml_text`], and every `]]>` ends the
+/// section after `]]` and opens a new one for `>`, the standard split, so an
+/// XML reader gets the exact text back.
+pub fn cdata_text(s: &str) -> String {
+    xml_text(s).replace("]]>", "]]]]><![CDATA[>")
 }
 
 /// Escapes a string for HTML text and (quoted) attribute values: `& < > " '`
@@ -70,11 +75,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn xml_breaks_cdata_end_and_controls() {
-        let s = xml_text("a]]>b]]]>c\u{0}\u{1b}[31m\u{7f}\u{fffe}\t\n");
-        assert!(!s.contains("]]>"));
-        assert!(s.contains("\\x00\\x1b[31m\\x7f\\u{fffe}\t\n"));
-        assert!(xml_text("]]>]]>").matches('\u{200b}').count() == 2);
+    fn xml_escapes_controls_and_cdata_splits_its_end() {
+        let raw = "a]]>b]]]>c\u{0}\u{1b}[31m\u{7f}\u{fffe}\t\n";
+        let s = xml_text(raw);
+        assert_eq!(s, "a]]>b]]]>c\\x00\\x1b[31m\\x7f\\u{fffe}\t\n");
+        let c = cdata_text(raw);
+        assert_eq!(
+            c,
+            "a]]]]><![CDATA[>b]]]]]><![CDATA[>c\\x00\\x1b[31m\\x7f\\u{fffe}\t\n"
+        );
+        // Inside a CDATA section, the pieces join back to the escaped text.
+        let doc = format!("<x><![CDATA[{c}]]></x>");
+        let parsed = cdata_sections_joined(&doc);
+        assert_eq!(parsed, s);
+    }
+
+    /// The text of `<x>` made of CDATA sections, joined (a reader's view).
+    fn cdata_sections_joined(doc: &str) -> String {
+        let inner = &doc["<x><![CDATA[".len()..doc.len() - "]]></x>".len()];
+        inner.split("]]><![CDATA[").collect()
     }
 
     #[test]
