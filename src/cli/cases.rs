@@ -134,13 +134,17 @@ pub fn check(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     let mine = cases.iter().filter(|c| given.contains(&c.file)).count();
     if paths.is_empty() {
-        println!("{} cases OK (the embedded corpus)", cases.len());
+        println!(
+            "{} OK (the embedded corpus)",
+            crate::report::console::cases(cases.len())
+        );
     } else if mine == 0 {
         eprintln!("error: no case files (*.yaml, *.yml) with cases found in the given paths");
         return Ok(ExitCode::from(2));
     } else {
         println!(
-            "{mine} cases OK in the given files ({} with the embedded corpus)",
+            "{} OK in the given files ({} with the embedded corpus)",
+            crate::report::console::cases(mine),
             cases.len()
         );
     }
