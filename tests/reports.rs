@@ -855,3 +855,56 @@ fn autobahn_report_files_exist_for_every_index_entry() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The cells of the first header row and of the first body row (not a group
+/// row) of the `n`th `<table class="cases">`: whether each is right-aligned.
+fn column_alignment(html: &str, n: usize) -> (Vec<bool>, Vec<bool>) {
+    let table = html
+        .split("<table class=\"cases\">")
+        .nth(n + 1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("table");
+    let cells = |row: &str, tag: &str| -> Vec<bool> {
+        row.split(&format!("<{tag}"))
+            .skip(1)
+            .map(|cell| cell.starts_with(" class=\"num\""))
+            .collect()
+    };
+    let head = table
+        .split("<thead><tr>")
+        .nth(1)
+        .and_then(|t| t.split("</tr>").next())
+        .expect("header row");
+    let body = table
+        .split("<tbody>")
+        .nth(1)
+        .expect("body")
+        .split("<tr")
+        .skip(1)
+        .find(|row| !row.starts_with(" class=\"group\""))
+        .expect("a body row");
+    (cells(head, "th"), cells(body, "td"))
+}
+
+#[test]
+fn number_columns_are_aligned_with_their_headers() {
+    let r = run(false);
+    let per_run = html::render(&r);
+    let columns = [wsspec::report::agents::Column {
+        results: &r,
+        folder: "agent".into(),
+    }];
+    let overview = wsspec::report::agents::render(&columns);
+    for (what, page, table) in [
+        ("per-run cases", &per_run, 0),
+        ("overview summary", &overview, 0),
+    ] {
+        let (head, body) = column_alignment(page, table);
+        assert_eq!(head.len(), body.len(), "{what}: header and row widths");
+        assert!(body.iter().any(|n| *n), "{what}: some numeric column");
+        assert_eq!(
+            head, body,
+            "{what}: a right-aligned column has a right-aligned header"
+        );
+    }
+}

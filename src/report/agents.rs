@@ -67,7 +67,8 @@ pub fn render(columns: &[Column<'_>]) -> String {
 
     h.push_str("<h2>Summary</h2>\n<table class=\"cases\">\n<thead><tr><th>Agent</th>");
     for o in Outcome::ALL {
-        let _ = write!(h, "<th>{}</th>", o.as_str());
+        // Right-aligned over the right-aligned counts beneath.
+        let _ = write!(h, "<th class=\"num\">{}</th>", o.as_str());
     }
     h.push_str("</tr></thead>\n<tbody>\n");
     for col in columns {

@@ -46,7 +46,7 @@ table.cases { border-collapse: collapse; width: 100%; margin-top: .8em; }
 table.cases th, table.cases td { border-bottom: 1px solid #d0d7de; padding: .2em .5em; text-align: left; vertical-align: top; }
 table.cases thead th { position: sticky; top: 0; background: #f6f8fa; }
 table.cases tr.group th { background: #eaeef2; font-weight: 600; }
-table.cases td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.cases td.num, table.cases th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.row-ok td.v { color: var(--ok); } tr.row-non-strict { background: #fff8c5; } tr.row-informational { background: #ddf4ff; }
 tr.row-unimplemented { background: #f6f8fa; } tr.row-failed { background: #ffebe9; } tr.row-error { background: #fbefff; }
 td.v { font-weight: 600; white-space: nowrap; } td.cbad { color: var(--fail); font-weight: 600; } td.cns { color: var(--ns); font-weight: 600; }
@@ -199,7 +199,7 @@ pub fn render(r: &RunResults) -> String {
     h.push_str("<main>\n<h2>Cases</h2>\n<input type=\"checkbox\" id=\"hide-ok\"> <label for=\"hide-ok\">hide OK cases</label>\n");
     h.push_str(
         "<table class=\"cases\">\n<thead><tr><th>Id</th><th>Title</th><th>Req.</th><th>RFC</th>\
-         <th>Behaviour</th><th>Close</th><th>Remote code</th><th>ms</th></tr></thead>\n<tbody>\n",
+         <th>Behaviour</th><th>Close</th><th class=\"num\">Remote code</th><th class=\"num\">ms</th></tr></thead>\n<tbody>\n",
     );
     let mut group: Option<&str> = None;
     for c in &r.cases {
