@@ -154,22 +154,19 @@ async fn one(
         .run_timeout
         .filter(|limit| started.elapsed() >= limit.scaled(1.0));
     let not_started = match out_of_time {
+        _ if options.interrupt.is_set() => Some(ConnectFailure::Interrupted),
         Some(limit) => Some(ConnectFailure::RunTimeout { ms: limit.0 }),
         None => gone.failure.get().cloned(),
     };
     let transcript = if let Some(error) = not_started {
-        Transcript {
-            case_id: case.spec.id.clone(),
-            events: vec![Event {
-                at_us: 0,
-                kind: EventKind::ConnectFailed { error },
-            }],
-            duration_us: 0,
-            detailed: true,
-            omitted: None,
-        }
+        did_not_run(case, error)
     } else {
-        let t = run_case(case, &config.target, options).await;
+        // Interrupted while running: the case ends at once (its connection
+        // is dropped) and is ERROR, like the cases not started.
+        let t = tokio::select! {
+            t = run_case(case, &config.target, options) => t,
+            () = options.interrupt.wait() => did_not_run(case, ConnectFailure::Interrupted),
+        };
         if t.connect_error().is_some() {
             let _ = gone.failure.set(ConnectFailure::TargetGone);
         } else if options.give_up && went_quiet(&t) {
@@ -179,7 +176,28 @@ async fn one(
         }
         t
     };
-    conclude(case, transcript, config.snapshots.as_ref())
+    // An interrupted case says nothing about the peer: its snapshot is
+    // neither compared nor written.
+    let interrupted = matches!(
+        transcript.connect_error(),
+        Some(ConnectFailure::Interrupted)
+    );
+    let snapshots = config.snapshots.as_ref().filter(|_| !interrupted);
+    conclude(case, transcript, snapshots)
+}
+
+/// The transcript of a case that did not run (or was cut short) and why.
+fn did_not_run(case: &Case, error: ConnectFailure) -> Transcript {
+    Transcript {
+        case_id: case.spec.id.clone(),
+        events: vec![Event {
+            at_us: 0,
+            kind: EventKind::ConnectFailed { error },
+        }],
+        duration_us: 0,
+        detailed: true,
+        omitted: None,
+    }
 }
 
 /// Counts a quiet case; at [`QUIET_STREAK`] in a row, checks once whether

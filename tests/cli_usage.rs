@@ -250,3 +250,119 @@ fn the_console_lists_what_did_not_pass_in_case_order_and_names_the_reports() {
     assert!(!stdout.contains("not passing"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn signal(child: &std::process::Child, sig: i32) {
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    let rc = unsafe { libc::kill(pid, sig) };
+    assert_eq!(rc, 0, "kill({pid}, {sig})");
+}
+
+#[test]
+fn ctrl_c_stops_a_run_and_still_writes_the_reports() {
+    let dir = temp("interrupt");
+    let snaps = dir.join("snaps");
+    let child = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args(["run", "--report-dir"])
+        .arg(dir.join("reports"))
+        .arg("--snapshots")
+        .arg(&snaps)
+        .arg("--snapshots-update")
+        .env("CI", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    // The whole corpus takes minutes; stop it after a moment.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    signal(&child, libc::SIGINT);
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().expect("wait");
+    assert!(started.elapsed().as_secs() < 20, "stopped within seconds");
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(130), "{text}");
+    assert!(
+        text.contains("interrupted: the cases left are ERROR"),
+        "{text}"
+    );
+    let json = std::fs::read_to_string(dir.join("reports/results.json")).expect("results.json");
+    let results: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let cases = results["cases"].as_array().expect("cases");
+    let interrupted = cases
+        .iter()
+        .filter(|c| {
+            c["verdict"]["behavior_reason"] == "not finished: the run was interrupted (Ctrl-C)"
+        })
+        .count();
+    assert!(
+        interrupted > 0 && interrupted < cases.len(),
+        "{interrupted} of {}",
+        cases.len()
+    );
+    assert!(cases
+        .iter()
+        .filter(
+            |c| c["verdict"]["behavior_reason"] == "not finished: the run was interrupted (Ctrl-C)"
+        )
+        .all(|c| c["verdict"]["outcome"] == "ERROR" && c["snapshot"].is_null()));
+    // Snapshots were stored for the cases that ran, none for those that did not.
+    let stored = std::fs::read_dir(snaps.join("server"))
+        .expect("snapshots")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "snap"))
+        .count();
+    assert_eq!(stored, cases.len() - interrupted);
+    assert!(dir.join("reports/index.html").exists() && dir.join("reports/junit.xml").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_stops_serve_with_its_summary_and_reports() {
+    let dir = temp("sigterm");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--cases",
+            "1.1.*",
+        ])
+        .arg("--report-dir")
+        .arg(&dir)
+        .env("CI", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let up = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "serve listens");
+    // A driver that never asks for reports nor shutdown.
+    let client = wsspec(&[
+        "reference-client",
+        &format!("ws://127.0.0.1:{port}"),
+        "--agent",
+        "a",
+    ]);
+    assert!(client.status.success(), "{}", said(&client));
+    signal(&serve, libc::SIGTERM);
+    let out = serve.wait_with_output().expect("wait");
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("stopping on a signal; writing the reports"),
+        "{text}"
+    );
+    assert!(
+        text.contains("agent a: 8 of 8 cases run, 0 failed"),
+        "{text}"
+    );
+    assert!(dir.join("a/results.json").exists() && dir.join("index.html").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

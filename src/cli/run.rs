@@ -12,9 +12,12 @@ use super::cases::{cases_for, positive};
 use crate::case::Role;
 use crate::report::console::{Console, Door};
 use crate::report::{FileReports, Layout, Outputs, Reporters};
-use crate::run::{RunOptions, Target};
+use crate::run::{Interrupt, RunOptions, Target};
 use crate::snapshot::SnapshotConfig;
 use crate::suite::{self, SuiteConfig, SuiteError};
+
+/// The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells do).
+pub const INTERRUPTED: u8 = 130;
 
 fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     raw.iter()
@@ -57,6 +60,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             args.subprotocols.join(", "),
         ));
     }
+    let (stop, interrupt) = Interrupt::new();
     let options = RunOptions {
         timeout_scale: args.timeout_scale,
         seed: args.seed,
@@ -70,6 +74,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         extra_headers,
         max_message_size: args.max_message_size,
         max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),
+        interrupt,
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -77,6 +82,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
+        // The first Ctrl-C stops the run and still writes the reports; a
+        // second one quits at once.
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\ninterrupted: the cases left are ERROR; writing the reports (Ctrl-C again to quit at once)"
+                );
+                let _ = stop.send(true);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(INTERRUPTED.into());
+                }
+            }
+        });
         let (target, _server) = match &args.url {
             Some(url) => (Target::parse(url)?, None),
             None => {
@@ -133,7 +151,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(if results.failed() {
+        Ok(if config.options.interrupt.is_set() {
+            ExitCode::from(INTERRUPTED)
+        } else if results.failed() {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS

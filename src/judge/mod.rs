@@ -106,9 +106,9 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
         return Verdict {
             behavior: Outcome::Error,
             behavior_reason: match err {
-                ConnectFailure::RunTimeout { .. } | ConnectFailure::TargetQuiet { .. } => {
-                    err.to_string()
-                }
+                ConnectFailure::RunTimeout { .. }
+                | ConnectFailure::TargetQuiet { .. }
+                | ConnectFailure::Interrupted => err.to_string(),
                 _ => format!("could not connect to the target: {err}"),
             },
             close: CloseVerdict::None,

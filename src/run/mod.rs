@@ -3,11 +3,13 @@
 //! events and writes a transcript. Scheduling many cases is the suite's job.
 
 pub mod build;
+pub mod interrupt;
 pub mod liveness;
 pub mod session;
 pub mod target;
 pub mod transport;
 
+pub use interrupt::Interrupt;
 pub use session::run_case;
 pub use target::{Target, TargetError};
 pub use transport::{Acceptor, Connector, TcpAcceptor, TcpConnector, Transport};
@@ -54,6 +56,8 @@ pub struct RunOptions {
     /// How connections to a target are opened (TCP unless a test or a
     /// later transport says otherwise).
     pub connector: Arc<dyn Connector>,
+    /// Stops the run early when set (Ctrl-C).
+    pub interrupt: Interrupt,
 }
 
 impl Default for RunOptions {
@@ -73,6 +77,7 @@ impl Default for RunOptions {
             stall_timeout: Millis(20_000),
             give_up: true,
             connector: Arc::new(TcpConnector),
+            interrupt: Interrupt::never(),
         }
     }
 }

@@ -54,7 +54,34 @@ pub struct Served {
     pub reports_failed: bool,
 }
 
-/// Serves until an `updateReports` with `shutdownOnComplete=true` arrives.
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM; never, where a signal
+/// cannot be listened for.
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+/// Serves until an `updateReports` with `shutdownOnComplete=true` arrives,
+/// or a signal (SIGINT, SIGTERM) stops it.
 /// `on_ready` gets the bound address.
 pub async fn serve(
     listen: &str,
@@ -87,6 +114,8 @@ pub async fn serve(
         shutdown,
     });
     on_ready(addr);
+    let signalled = stop_signal();
+    tokio::pin!(signalled);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -109,6 +138,20 @@ pub async fn serve(
                 }
             }
             _ = stop.changed() => break,
+            () = &mut signalled => {
+                // Stopped from outside (Ctrl-C, or a CI job's SIGTERM): what
+                // was run is written and summed up as on `shutdownOnComplete`.
+                eprintln!("wsspec serve: stopping on a signal; writing the reports");
+                if let Err(e) = ledger.reports_due() {
+                    for f in &e.failures {
+                        eprintln!(
+                            "error: {}",
+                            crate::report::console::terminal_safe(&f.to_string())
+                        );
+                    }
+                }
+                break;
+            }
         }
     }
     Ok(Served {

@@ -657,6 +657,7 @@ fn connect_failure(error: &ConnectFailure) -> String {
         ConnectFailure::RunTimeout { .. } => {
             "not started: the run had reached its --run-timeout".to_string()
         }
+        ConnectFailure::Interrupted => "not finished: the run was interrupted".to_string(),
     }
 }
 

@@ -94,6 +94,9 @@ pub enum ConnectFailure {
     /// Cases in a row got nothing from the target, and neither did a fresh
     /// connection: the run gave up on it and did not start the case.
     TargetQuiet { cases: u64 },
+    /// The run was interrupted (Ctrl-C) before the case finished; what it
+    /// did so far is not kept.
+    Interrupted,
 }
 
 impl fmt::Display for ConnectFailure {
@@ -115,6 +118,9 @@ impl fmt::Display for ConnectFailure {
                 f,
                 "not started: the run had reached its --run-timeout ({ms} ms)"
             ),
+            ConnectFailure::Interrupted => {
+                f.write_str("not finished: the run was interrupted (Ctrl-C)")
+            }
         }
     }
 }
@@ -123,6 +129,8 @@ impl FromText for ConnectFailure {
     fn from_text(text: &str) -> Self {
         if text == ConnectFailure::TargetGone.to_string() {
             ConnectFailure::TargetGone
+        } else if text == ConnectFailure::Interrupted.to_string() {
+            ConnectFailure::Interrupted
         } else if let Some(ms) = number_between(text, "no connection within ", " ms") {
             ConnectFailure::Timeout { ms }
         } else if let Some(cases) =
@@ -534,6 +542,7 @@ mod tests {
             ConnectFailure::TargetGone,
             ConnectFailure::RunTimeout { ms: 600_000 },
             ConnectFailure::TargetQuiet { cases: 3 },
+            ConnectFailure::Interrupted,
         ]);
         round_trip(vec![
             HandshakeFailure::Malformed {
