@@ -366,3 +366,35 @@ fn sigterm_stops_serve_with_its_summary_and_reports() {
     assert!(dir.join("a/results.json").exists() && dir.join("index.html").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn colour_on_request_never_in_a_pipe_by_default_and_jobs_0_is_refused() {
+    let dir = temp("colour");
+    std::fs::write(dir.join("u.yaml"), MIXED_CASES).expect("write");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+            .args(["run", "--cases", "u.*", "--cases-dir"])
+            .arg(&dir)
+            .arg("--report-dir")
+            .arg(dir.join("reports"))
+            .args(extra)
+            .env("CI", "1")
+            .output()
+            .expect("run");
+        said(&out)
+    };
+    let always = run(&["--color", "always"]);
+    assert!(
+        always.contains("\x1b[1;31mFAILED       \x1b[0m u.3 "),
+        "{always:?}"
+    );
+    assert!(always.contains("\x1b[33mNON-STRICT"), "{always:?}");
+    for plain in [run(&[]), run(&["--color", "never"])] {
+        assert!(!plain.contains('\x1b'), "{plain:?}");
+        assert!(plain.contains("FAILED        u.3 "), "{plain}");
+    }
+    let zero = wsspec(&["run", "--jobs", "0", "--cases", "1.1.1"]);
+    assert_eq!(zero.status.code(), Some(2), "{}", said(&zero));
+    assert!(said(&zero).contains("--jobs"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9001")]
     pub listen: String,
+    /// Colour the outcomes: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
     #[command(flatten)]
     pub select: Selecting,
     /// Folder for the reports: one subfolder per agent, an overview
@@ -212,8 +216,12 @@ pub struct RunArgs {
     #[command(flatten)]
     pub select: Selecting,
     /// Cases run at once (I/O-bound waiting, so more than cores).
-    #[arg(long, default_value_t = 16)]
-    pub jobs: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// Colour the outcomes: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
     /// Multiply every wait and deadline (slow or remote targets).
     #[arg(long, default_value_t = 1.0)]
     pub timeout_scale: f64,

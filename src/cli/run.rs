@@ -120,7 +120,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             target,
             agent,
             options,
-            jobs: args.jobs,
+            jobs: usize::from(args.jobs),
             strict: args.strict,
             snapshots,
         };
@@ -135,7 +135,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let mut reporters = Reporters::new()
             .with(
                 Console::new(Door::Run, progress, args.verbose, args.strict, note)
-                    .naming_reports(outputs.paths().all().into_iter().cloned().collect()),
+                    .naming_reports(outputs.paths().all().into_iter().cloned().collect())
+                    .coloured(crate::report::console::colour_wanted(
+                        &args.color,
+                        std::io::stderr().is_terminal() && std::io::stdout().is_terminal(),
+                    )),
             )
             .with(FileReports {
                 layout: Layout::Single(outputs),

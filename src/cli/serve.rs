@@ -59,7 +59,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         })
         .with(
             Console::new(Door::Serve, false, args.verbose, args.strict, note)
-                .naming_reports_under(args.report_dir.clone()),
+                .naming_reports_under(args.report_dir.clone())
+                .coloured(crate::report::console::colour_wanted(
+                    &args.color,
+                    std::io::IsTerminal::is_terminal(&std::io::stdout()),
+                )),
         );
     let total = config.cases.len();
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -45,6 +45,8 @@ pub struct Console {
     /// of each agent's reports (`serve`).
     reports: Vec<PathBuf>,
     reports_dir: Option<PathBuf>,
+    /// Outcomes in colour (ANSI), for a terminal.
+    colour: bool,
 }
 
 /// Makes text safe for a terminal: control characters become escapes.
@@ -78,7 +80,14 @@ impl Console {
             total: 0,
             reports: Vec::new(),
             reports_dir: None,
+            colour: false,
         }
+    }
+
+    /// Colours the outcome words (for a terminal; see [`colour_wanted`]).
+    pub fn coloured(mut self, colour: bool) -> Console {
+        self.colour = colour;
+        self
     }
 
     /// Names these report files after the summary (`run`).
@@ -102,7 +111,7 @@ impl Console {
         let o = r.verdict.outcome;
         let show = self.verbose || o.fails(true) || (self.strict && o == Outcome::NonStrict);
         if show {
-            let _ = writeln!(err, "{}", case_line(r));
+            let _ = writeln!(err, "{}", case_line_in(r, self.colour));
         }
         match &r.snapshot {
             Some(SnapshotStatus::Drift { diff }) => {
@@ -140,7 +149,11 @@ impl Console {
     /// One case finished under `serve`.
     fn agent_case_done(&self, agent: &str, r: &CaseResult) {
         if self.verbose || r.verdict.outcome.fails(self.strict) {
-            println!("[{}] {}", terminal_safe(agent), case_line(r));
+            println!(
+                "[{}] {}",
+                terminal_safe(agent),
+                case_line_in(r, self.colour)
+            );
         }
     }
 
@@ -156,7 +169,7 @@ impl Console {
         if !not_passing.is_empty() {
             println!("{} not passing, in case order:", cases(not_passing.len()));
             for c in &not_passing {
-                println!("  {}", case_line(c));
+                println!("  {}", case_line_in(c, self.colour));
             }
         }
         println!("{}", summary(r));
@@ -271,9 +284,20 @@ pub fn terminal_safe_lines(s: &str) -> String {
 
 /// `FAILED     2.5    title: reason`.
 pub fn case_line(r: &CaseResult) -> String {
+    case_line_in(r, false)
+}
+
+/// [`case_line`], with the outcome word in its colour when `colour` is set.
+pub fn case_line_in(r: &CaseResult, colour: bool) -> String {
+    let o = r.verdict.outcome;
+    let word = format!("{:<13}", o.as_str());
+    let word = if colour {
+        format!("\x1b[{}m{word}\x1b[0m", ansi(o))
+    } else {
+        word
+    };
     let mut line = format!(
-        "{:<13} {:<8} {}",
-        r.verdict.outcome.as_str(),
+        "{word} {:<8} {}",
         terminal_safe(&r.id),
         terminal_safe(&r.title)
     );
@@ -282,6 +306,28 @@ pub fn case_line(r: &CaseResult) -> String {
         line.push_str(&terminal_safe(&r.verdict.headline()));
     }
     line
+}
+
+/// The ANSI style of an outcome: green, yellow, blue, grey, red, magenta.
+fn ansi(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Ok => "32",
+        Outcome::NonStrict => "33",
+        Outcome::Informational => "34",
+        Outcome::Unimplemented => "90",
+        Outcome::Failed => "1;31",
+        Outcome::Error => "1;35",
+    }
+}
+
+/// Whether to colour: `always`, `never`, or (`auto`) when the stream is a
+/// terminal and `NO_COLOR` is not set (<https://no-color.org>).
+pub fn colour_wanted(when: &str, terminal: bool) -> bool {
+    match when {
+        "always" => true,
+        "never" => false,
+        _ => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
 }
 
 /// "1 case", "2 cases".
