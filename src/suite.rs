@@ -217,18 +217,36 @@ async fn note_quiet(gone: &Gone, target: &Target, options: &RunOptions) {
     gone.checking.store(false, Ordering::SeqCst);
 }
 
+/// How often `--wait-for-target` tries again.
+const PROBE_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
+
 async fn probe(target: &Target, options: &RunOptions) -> Result<(), SuiteError> {
     let limit = options.connect_timeout.scaled(options.timeout_scale);
     let unreachable = |error: String| SuiteError::Unreachable {
         target: target.url(),
         error,
     };
-    match tokio::time::timeout(limit, options.connector.connect(target)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(unreachable(e.to_string())),
-        Err(_) => Err(unreachable(format!(
-            "no connection within {} ms",
-            limit.as_millis()
-        ))),
+    // With --wait-for-target, a refused or failed attempt is retried until
+    // the time is up (a server that is still starting).
+    let give_up_at = options
+        .wait_for_target
+        .map(|w| std::time::Instant::now() + w.scaled(1.0));
+    loop {
+        let error = match tokio::time::timeout(limit, options.connector.connect(target)).await {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no connection within {} ms", limit.as_millis()),
+        };
+        match give_up_at {
+            Some(at) if std::time::Instant::now() < at && !options.interrupt.is_set() => {
+                tokio::time::sleep(PROBE_RETRY).await;
+            }
+            Some(_) => {
+                return Err(unreachable(format!(
+                    "{error} (still, after --wait-for-target)"
+                )))
+            }
+            None => return Err(unreachable(error)),
+        }
     }
 }

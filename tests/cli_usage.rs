@@ -398,3 +398,56 @@ fn colour_on_request_never_in_a_pipe_by_default_and_jobs_0_is_refused() {
     assert!(said(&zero).contains("--jobs"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn wait_for_target_retries_until_the_server_is_up() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let dir = temp("wait");
+    let url = format!("ws://127.0.0.1:{port}/");
+    let run = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args([
+            "run",
+            &url,
+            "--cases",
+            "1.1.1",
+            "--wait-for-target",
+            "20",
+            "--report-dir",
+        ])
+        .arg(&dir)
+        .env("CI", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    // The server comes up a while after wsspec started.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args(["reference-server", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("reference-server");
+    let out = run.wait_with_output().expect("wait");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(said(&out).contains("1 case: 1 OK"), "{}", said(&out));
+    // Nobody ever listens: exit 3 once the time is up, saying so.
+    let started = std::time::Instant::now();
+    let out = wsspec(&["run", &url, "--cases", "1.1.1", "--wait-for-target", "0.6"]);
+    assert_eq!(out.status.code(), Some(3), "{}", said(&out));
+    assert!(
+        said(&out).contains("after --wait-for-target"),
+        "{}",
+        said(&out)
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(600));
+    // Without it, at once.
+    let out = wsspec(&["run", &url, "--cases", "1.1.1"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!said(&out).contains("--wait-for-target"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

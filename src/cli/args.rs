@@ -262,6 +262,11 @@ pub struct RunArgs {
     /// are ERROR (those running finish within their own deadlines).
     #[arg(long, value_name = "SECONDS")]
     pub run_timeout: Option<f64>,
+    /// Keep trying the first connection for this many seconds before the
+    /// target counts as unreachable (exit 3): for a server still starting
+    /// in the same CI job.
+    #[arg(long, value_name = "SECONDS")]
+    pub wait_for_target: Option<f64>,
     /// Run every case even when the target seems gone (by default, after
     /// 3 cases in a row got no byte from it and neither did a fresh
     /// connection, the cases left are ERROR).

@@ -41,6 +41,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (args.handshake_timeout, "--handshake-timeout"),
         (args.stall_timeout, "--stall-timeout"),
         (args.run_timeout.unwrap_or(1.0), "--run-timeout"),
+        (args.wait_for_target.unwrap_or(1.0), "--wait-for-target"),
     ] {
         if !(value.is_finite() && value > 0.0) {
             anyhow::bail!("{name} must be a positive number of seconds");
@@ -75,6 +76,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         max_message_size: args.max_message_size,
         max_events: usize::try_from(args.max_events).unwrap_or(usize::MAX),
         interrupt,
+        wait_for_target: args.wait_for_target.map(millis),
         ..RunOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -58,6 +58,9 @@ pub struct RunOptions {
     pub connector: Arc<dyn Connector>,
     /// Stops the run early when set (Ctrl-C).
     pub interrupt: Interrupt,
+    /// Keep trying the first connection this long before the target counts
+    /// as unreachable (`--wait-for-target`), for a server still starting.
+    pub wait_for_target: Option<Millis>,
 }
 
 impl Default for RunOptions {
@@ -78,6 +81,7 @@ impl Default for RunOptions {
             give_up: true,
             connector: Arc::new(TcpConnector),
             interrupt: Interrupt::never(),
+            wait_for_target: None,
         }
     }
 }
