@@ -4,7 +4,9 @@
 //! [`wire`] → [`transcript`]) → [`judge`] (transcript → verdict) → [`report`].
 //! [`suite`] is the orchestrator that strings the stages together; no stage
 //! calls the next. [`reference`] is the embedded known-good echo server.
+//! [`Runner`] is the way in for Rust tests that check a server with wsspec.
 
+pub mod api;
 pub mod case;
 pub mod cli;
 pub mod conclude;
@@ -23,3 +25,5 @@ pub mod wire;
 
 #[cfg(test)]
 mod sentence_tests;
+
+pub use api::{RunError, Runner};
