@@ -130,7 +130,83 @@ impl RunResults {
     }
 }
 
+/// Why shards cannot be merged into one run.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MergeError {
+    #[error("nothing to merge")]
+    Empty,
+    #[error("the shards differ in {what}: `{first}` and `{other}`")]
+    Mismatch {
+        what: &'static str,
+        first: String,
+        other: String,
+    },
+    #[error("case {0} is in more than one shard")]
+    Duplicate(String),
+}
+
 impl RunResults {
+    /// One run from the shards of a partitioned one (`wsspec merge`): the
+    /// cases of all, ordered by `position` (their place in the corpus), the
+    /// counts recounted; it started when the first shard did and took as
+    /// long as the longest. The shards must come from the same tool, corpus,
+    /// target, agent, role and `--strict`.
+    pub fn merged(
+        shards: Vec<RunResults>,
+        position: impl Fn(&str) -> usize,
+    ) -> Result<RunResults, MergeError> {
+        let mut shards = shards.into_iter();
+        let mut merged = shards.next().ok_or(MergeError::Empty)?;
+        for shard in shards {
+            let pairs: [(&'static str, String, String); 7] = [
+                (
+                    "schema",
+                    merged.schema.to_string(),
+                    shard.schema.to_string(),
+                ),
+                (
+                    "tool version",
+                    merged.tool_version.clone(),
+                    shard.tool_version.clone(),
+                ),
+                (
+                    "corpus version",
+                    merged.corpus_version.clone(),
+                    shard.corpus_version.clone(),
+                ),
+                (
+                    "role",
+                    format!("{:?}", merged.role),
+                    format!("{:?}", shard.role),
+                ),
+                ("target", merged.target.clone(), shard.target.clone()),
+                ("agent", merged.agent.clone(), shard.agent.clone()),
+                (
+                    "--strict",
+                    merged.strict.to_string(),
+                    shard.strict.to_string(),
+                ),
+            ];
+            if let Some((what, first, other)) = pairs.into_iter().find(|(_, a, b)| a != b) {
+                return Err(MergeError::Mismatch { what, first, other });
+            }
+            merged.started_unix = merged.started_unix.min(shard.started_unix);
+            merged.wall_ms = merged.wall_ms.max(shard.wall_ms);
+            merged.cases.extend(shard.cases);
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        if let Some(twice) = merged.cases.iter().find(|c| !ids.insert(c.id.as_str())) {
+            return Err(MergeError::Duplicate(twice.id.clone()));
+        }
+        merged.cases.sort_by(|a, b| {
+            position(&a.id)
+                .cmp(&position(&b.id))
+                .then_with(|| crate::case::filter::compare_ids(&a.id, &b.id))
+        });
+        merged.counts = RunResults::tally(&merged.cases);
+        Ok(merged)
+    }
+
     /// The results of a run that started at `clock` and ends now.
     pub fn new(identity: RunIdentity, clock: RunClock, cases: Vec<CaseResult>) -> RunResults {
         RunResults {

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod load;
 pub mod matrix;
 pub mod model;
+pub mod partition;
 pub mod payload_kinds;
 pub mod yaml;
 

@@ -31,6 +31,11 @@ pub enum Command {
     /// List the cases (id, requirement, roles, title).
     #[command(after_help = "Example:\n  wsspec list --cases '2.*'")]
     List(ListArgs),
+    /// Join the results of `run --partition` shards into one run's reports.
+    #[command(
+        after_help = "Example:\n  wsspec merge shard-1/ shard-2/ shard-3/ --report-dir reports"
+    )]
+    Merge(MergeArgs),
     /// Validate case files (default: the embedded corpus).
     #[command(after_help = "Example:\n  wsspec check my-cases/ extra.yaml")]
     Check {
@@ -262,6 +267,10 @@ pub struct RunArgs {
     /// are ERROR (those running finish within their own deadlines).
     #[arg(long, value_name = "SECONDS")]
     pub run_timeout: Option<f64>,
+    /// Run shard K of N (e.g. 2/4) of the selection, for CI jobs in
+    /// parallel; `wsspec merge` joins the shards' results.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<crate::case::partition::Partition>,
     /// Keep trying the first connection for this many seconds before the
     /// target counts as unreachable (exit 3): for a server still starting
     /// in the same CI job.
@@ -356,4 +365,21 @@ mod tests {
         assert!(parse_size("lots").unwrap_err().contains("number of bytes"));
         assert!(parse_size("99999999999999999999G").is_err());
     }
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Each shard's report folder (holding results.json) or results.json itself.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Folder for the merged junit.xml, index.html and results.json.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Also write Autobahn's index.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub autobahn_json: Option<PathBuf>,
+    /// The case files the shards ran besides the embedded corpus (for the
+    /// order of their cases).
+    #[arg(long, value_name = "DIR")]
+    pub cases_dir: Vec<PathBuf>,
 }

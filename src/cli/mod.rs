@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod cases;
+pub mod merge;
 pub mod run;
 pub mod serve;
 pub mod snapshots;
@@ -22,6 +23,7 @@ pub fn execute(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(*args),
         Command::List(args) => cases::list(args),
+        Command::Merge(args) => merge::merge(args),
         Command::Check { paths } => cases::check(paths),
         Command::ReferenceServer { listen, tls } => reference_server(&listen, &tls),
         Command::Snapshots(cmd) => snapshots::snapshots(cmd),

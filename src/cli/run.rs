@@ -34,6 +34,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = cases_for(&args.select, Role::Server) else {
         return Ok(ExitCode::from(2));
     };
+    let cases = match args.partition {
+        None => cases,
+        Some(p) => {
+            let selected = cases.len();
+            let shard = p.apply(cases);
+            if shard.is_empty() {
+                eprintln!(
+                    "error: shard {}/{} holds no case (the selection has {selected})",
+                    p.k, p.n
+                );
+                return Ok(ExitCode::from(2));
+            }
+            shard
+        }
+    };
     positive(args.timeout_scale, "--timeout-scale")?;
     for (value, name) in [
         (args.case_timeout, "--case-timeout"),
