@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bulk throughput and per-case cost (docs/benchmarks.md, "Bulk throughput and
 # per-case cost"): benches/bulk.rs in one invocation — group 9's 16 MiB
-# echoes by wsspec, by a minimal tokio-tungstenite client and by a raw TCP
-# echo, all against peers in the same process; then groups 1–7 and 10 at
+# echoes by wsspec and by a minimal tokio-tungstenite client, each against the
+# reference server and against a streaming echo peer, and a raw TCP echo, all
+# peers in the same process; then groups 1–7 and 10 at
 # --jobs 1 and 16 next to as many minimal connections. Prints the tables
 # with the ratios of the same run, after the commit and toolchain measured.
 #
