@@ -301,8 +301,7 @@ impl Payload {
         out
     }
 
-    /// Appends the payload's bytes to `out` (the same bytes as [`Payload::bytes`]).
-    pub fn write_into(&self, out: &mut Vec<u8>) {
+    fn write_into(&self, out: &mut Vec<u8>) {
         match self {
             Payload::Empty => {}
             Payload::Text(t) => out.extend_from_slice(t.as_bytes()),

@@ -50,7 +50,6 @@ pub(super) async fn writer_task(
                 if !failed {
                     failed = !write_pieces(&mut w, &data, chop, delay, &frame_ends, &shared).await;
                 }
-                super::send::give_back(data);
                 if auto {
                     shared.replies_pending.fetch_sub(1, Ordering::SeqCst);
                 }

@@ -5,7 +5,6 @@
 //! echoes, pings awaiting pongs, and whether our close has gone out.
 
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
@@ -29,11 +28,7 @@ impl Session<'_> {
                 *sent += 1;
                 bytes
             }
-            other => {
-                let mut bytes = payload_buffer(other.len());
-                other.write_into(&mut bytes);
-                bytes
-            }
+            other => other.bytes(),
         };
         let mut first_rsv = 0;
         let mut plain = None;
@@ -185,7 +180,6 @@ impl Session<'_> {
             self.observe_sent(&mut frames);
         }
         let part = all[from..to].to_vec();
-        give_back(all);
         self.record(EventKind::BytesSent {
             bytes: ByteLog::of(&part),
             writes: writes_for(part.len(), chop),
@@ -228,58 +222,9 @@ impl Session<'_> {
     }
 }
 
-/// Payloads from this size up are built into (and their encoded frames
-/// written from) a buffer kept from an earlier write, when one is large
-/// enough: the kernel clears every page of a fresh allocation on first
-/// touch, which for group 9's 16 MiB messages cost more than building them.
-const SPARE_FROM: usize = 1 << 20;
-
-/// The largest buffer kept: group 9's messages are 16 MiB.
-const SPARE_UP_TO: usize = 64 << 20;
-
-/// Room for the longest frame header (2 + 8 length + 4 key bytes), so that
-/// [`encode_owned`] puts the header in front without reallocating.
-const MAX_HEADER: usize = 14;
-
-/// The one buffer kept for the next large payload (process-wide: each case
-/// has its own session, and group 9 sends one large message per case).
-static SPARE: Mutex<Option<Vec<u8>>> = Mutex::new(None);
-
-/// An empty buffer with room for `len` bytes and a frame header: for a large
-/// payload the kept buffer, if it is large enough, else a new one.
-pub(super) fn payload_buffer(len: usize) -> Vec<u8> {
-    let want = len.saturating_add(MAX_HEADER);
-    if len >= SPARE_FROM {
-        if let Ok(mut spare) = SPARE.lock() {
-            if spare.as_ref().is_some_and(|b| b.capacity() >= want) {
-                if let Some(mut buf) = spare.take() {
-                    buf.clear();
-                    return buf;
-                }
-            }
-        }
-    }
-    Vec::with_capacity(want)
-}
-
-/// Takes back a buffer the writer is done with, to keep it for the next
-/// large payload if it is larger than the one kept (one buffer at most,
-/// between [`SPARE_FROM`] and [`SPARE_UP_TO`] bytes).
-pub(super) fn give_back(buf: Vec<u8>) {
-    let cap = buf.capacity();
-    if !(SPARE_FROM..=SPARE_UP_TO).contains(&cap) {
-        return;
-    }
-    if let Ok(mut spare) = SPARE.lock() {
-        if spare.as_ref().is_none_or(|b| b.capacity() < cap) {
-            *spare = Some(buf);
-        }
-    }
-}
-
 /// The frames' bytes, back to back, in one buffer.
 pub(super) fn encode_all(frames: &[BuiltFrame]) -> Vec<u8> {
-    let mut data = payload_buffer(frames.iter().map(BuiltFrame::wire_len).sum());
+    let mut data = Vec::with_capacity(frames.iter().map(BuiltFrame::wire_len).sum());
     for f in frames {
         // `frame()` already checked that every header can be encoded.
         let _ = f.write_to(&mut data);
@@ -361,24 +306,5 @@ mod tests {
         ];
         assert_eq!(encode_owned(several.clone()), encode_all(&several));
         assert!(encode_owned(Vec::new()).is_empty());
-    }
-
-    /// A kept buffer comes back empty with room for the payload and its
-    /// header; small and oversized buffers are not kept. (Other tests may
-    /// take the one kept buffer meanwhile, so only what holds either way is
-    /// checked.)
-    #[test]
-    fn payload_buffers_come_back_empty_and_large_enough() {
-        for len in [0, 10, SPARE_FROM - 1, SPARE_FROM, 3 * SPARE_FROM] {
-            let mut buf = payload_buffer(len);
-            assert!(buf.is_empty());
-            assert!(buf.capacity() >= len + MAX_HEADER, "{len}");
-            buf.resize(len, 0xab);
-            give_back(buf);
-            let again = payload_buffer(len);
-            assert!(again.is_empty() && again.capacity() >= len + MAX_HEADER);
-        }
-        give_back(Vec::with_capacity(16));
-        give_back(Vec::new());
     }
 }
