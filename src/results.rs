@@ -351,3 +351,23 @@ pub fn describe_expectation(case: &Case) -> String {
     ));
     s
 }
+
+#[cfg(test)]
+mod float_tests {
+    /// Durations read back from results.json are the numbers written (serde_json's
+    /// default float parser is not always correctly rounded; `wsspec merge`
+    /// rewrites shards' numbers and must not change them).
+    #[test]
+    fn durations_survive_a_round_trip_through_json() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ms = (x % 100_000_000) as f64 / 1000.0 + (x % 7) as f64 / 3.0;
+            let text = serde_json::to_string(&ms).expect("serialize");
+            let back: f64 = serde_json::from_str(&text).expect("parse");
+            assert_eq!(back.to_bits(), ms.to_bits(), "{text}");
+        }
+    }
+}

@@ -225,10 +225,19 @@ fn shards_merge_into_the_unsharded_runs_reports() {
             std::fs::read_to_string(remerged.join(file)).expect("merged file"),
             std::fs::read_to_string(whole.join(file)).expect("whole file"),
         );
-        assert!(
-            x == y,
-            "{file}: merged reports differ from the unsharded run's"
-        );
+        if x != y {
+            let at = x
+                .bytes()
+                .zip(y.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(x.len().min(y.len()));
+            let from = at.saturating_sub(300);
+            panic!(
+                "{file}: merged reports differ from the unsharded run's at byte {at}:\nmerged: …{}\nwhole:  …{}",
+                String::from_utf8_lossy(&x.as_bytes()[from..(at + 200).min(x.len())]),
+                String::from_utf8_lossy(&y.as_bytes()[from..(at + 200).min(y.len())])
+            );
+        }
     }
 
     // A shard twice, or shards of different runs, are refused.
