@@ -143,6 +143,17 @@ mod tests {
     use super::*;
     use crate::deflate::inflate::{InflateOutcome, Inflater};
 
+    /// A compressor at the default level for a `bits` window.
+    fn deflater(bits: u8, no_context_takeover: bool) -> MessageDeflater {
+        MessageDeflater::new(
+            Direction {
+                window_bits: bits,
+                no_context_takeover,
+            },
+            DEFAULT_LEVEL,
+        )
+    }
+
     fn text(n: usize) -> Vec<u8> {
         (0..n)
             .map(|i| {
@@ -155,13 +166,7 @@ mod tests {
     fn every_window_round_trips_through_our_inflater_within_its_window() {
         for bits in 8..=15u8 {
             for no_context_takeover in [false, true] {
-                let mut d = MessageDeflater::new(
-                    Direction {
-                        window_bits: bits,
-                        no_context_takeover,
-                    },
-                    DEFAULT_LEVEL,
-                );
+                let mut d = deflater(bits, no_context_takeover);
                 let mut inf = Inflater::new();
                 for (i, len) in [0usize, 1, 100, 5000, 70_000].into_iter().enumerate() {
                     let msg = text(len + i);
@@ -204,13 +209,7 @@ mod tests {
 
     #[test]
     fn context_takeover_refers_back_to_the_previous_message() {
-        let mut d = MessageDeflater::new(
-            Direction {
-                window_bits: 15,
-                no_context_takeover: false,
-            },
-            DEFAULT_LEVEL,
-        );
+        let mut d = deflater(15, false);
         let mut inf = Inflater::new();
         let msg = words(3000);
         let first = d.compress_message(&msg);
@@ -232,13 +231,7 @@ mod tests {
         let count_tails = |p: &[u8]| p.windows(4).filter(|w| *w == TAIL).count();
         for bits in [8u8, 9, 15] {
             for no_context_takeover in [false, true] {
-                let mut d = MessageDeflater::new(
-                    Direction {
-                        window_bits: bits,
-                        no_context_takeover,
-                    },
-                    DEFAULT_LEVEL,
-                );
+                let mut d = deflater(bits, no_context_takeover);
                 let mut inf = Inflater::new();
                 let msg = words(2000);
                 let plain = d.compress_message(&msg);
@@ -259,33 +252,15 @@ mod tests {
                     assert!(!got.refers_to_earlier_message, "bits {bits}");
                 }
                 // Points outside the message change nothing.
-                let mut a = MessageDeflater::new(
-                    Direction {
-                        window_bits: bits,
-                        no_context_takeover: true,
-                    },
-                    6,
-                );
-                let mut b = MessageDeflater::new(
-                    Direction {
-                        window_bits: bits,
-                        no_context_takeover: true,
-                    },
-                    6,
-                );
+                let mut a = deflater(bits, true);
+                let mut b = deflater(bits, true);
                 assert_eq!(
                     a.compress_message_flushed(&msg, &[0, 2000, 5000]),
                     b.compress_message(&msg)
                 );
             }
         }
-        let mut d = MessageDeflater::new(
-            Direction {
-                window_bits: 15,
-                no_context_takeover: false,
-            },
-            DEFAULT_LEVEL,
-        );
+        let mut d = deflater(15, false);
         // An empty message is 00 every time, although zlib writes nothing
         // for a second flush in a row.
         for _ in 0..3 {
