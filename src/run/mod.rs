@@ -4,6 +4,8 @@
 
 pub mod build;
 pub mod liveness;
+#[cfg(test)]
+pub(crate) mod scripted;
 pub mod session;
 pub mod target;
 pub mod transport;
