@@ -165,10 +165,11 @@ mod tests {
         // The peer answers only the exact request, and then only the ping.
         let (ok, _) = alive(Scripted::peer(|mut p| {
             Box::pin(async move {
-                if reads(&mut p, REQUEST).await && p.write_all(SWITCH).await.is_ok() {
-                    if reads(&mut p, &PING).await {
-                        let _ = p.write_all(&[0x8a, 0x00]).await;
-                    }
+                if reads(&mut p, REQUEST).await
+                    && p.write_all(SWITCH).await.is_ok()
+                    && reads(&mut p, &PING).await
+                {
+                    let _ = p.write_all(&[0x8a, 0x00]).await;
                 }
                 hold(p).await;
             })
