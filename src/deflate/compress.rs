@@ -154,6 +154,29 @@ mod tests {
         )
     }
 
+    /// Inflates `payload` with `inf` and checks that it is `msg`, whole,
+    /// within a `bits` window and, with `no_context_takeover`, without a
+    /// reference into an earlier message.
+    fn assert_inflates_to(
+        inf: &mut Inflater,
+        payload: &[u8],
+        msg: &[u8],
+        bits: u8,
+        no_context_takeover: bool,
+    ) {
+        let got = inf.inflate_message(payload, 1 << 20);
+        assert_eq!(got.outcome, InflateOutcome::Complete, "bits {bits}");
+        assert_eq!(got.data, msg, "bits {bits}, {} bytes", msg.len());
+        assert!(
+            got.max_distance <= 1 << bits,
+            "bits {bits}: {}",
+            got.max_distance
+        );
+        if no_context_takeover {
+            assert!(!got.refers_to_earlier_message, "bits {bits}");
+        }
+    }
+
     fn text(n: usize) -> Vec<u8> {
         (0..n)
             .map(|i| {
@@ -172,20 +195,50 @@ mod tests {
                     let msg = text(len + i);
                     let payload = d.compress_message(&msg);
                     assert!(!payload.ends_with(&[0, 0, 0xff, 0xff]) || payload.len() < 4);
-                    let got = inf.inflate_message(&payload, 1 << 20);
-                    assert_eq!(got.outcome, InflateOutcome::Complete, "bits {bits}");
-                    assert_eq!(got.data, msg, "bits {bits} message {i}");
-                    assert!(
-                        got.max_distance <= 1 << bits,
-                        "bits {bits}: {}",
-                        got.max_distance
-                    );
-                    if no_context_takeover {
-                        assert!(!got.refers_to_earlier_message, "bits {bits}");
-                    }
+                    assert_inflates_to(&mut inf, &payload, &msg, bits, no_context_takeover);
                     if msg.len() > 1000 {
                         assert!(payload.len() < msg.len() / 4, "real compression at {bits}");
                     }
+                }
+            }
+        }
+    }
+
+    /// Pseudo-random bytes: deflate cannot make them smaller.
+    fn noise(n: usize, seed: u64) -> Vec<u8> {
+        // SplitMix64: well mixed from the first output, whatever the seed.
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                (z ^ (z >> 31)) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn incompressible_messages_grow_the_output_and_round_trip() {
+        // The compressed payload is about as large as the input here, so
+        // zlib's output buffer (first sized for half the input) must grow.
+        for bits in [8u8, 9, 15] {
+            for no_context_takeover in [false, true] {
+                let mut d = deflater(bits, no_context_takeover);
+                let mut inf = Inflater::new();
+                for (i, len) in [1usize, 63, 64, 65, 1000, 100_000, 300_000]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let msg = noise(len, i as u64 + 1);
+                    let payload = d.compress_message(&msg);
+                    assert!(
+                        payload.len() > msg.len() * 9 / 10,
+                        "bits {bits}: {len} bytes in {}",
+                        payload.len()
+                    );
+                    assert_inflates_to(&mut inf, &payload, &msg, bits, no_context_takeover);
                 }
             }
         }
@@ -244,13 +297,7 @@ mod tests {
                     count_tails(&flushed)
                 );
                 assert!(!flushed.ends_with(&TAIL), "bits {bits}: the last tail goes");
-                let got = inf.inflate_message(&flushed, 1 << 20);
-                assert_eq!(got.outcome, InflateOutcome::Complete, "bits {bits}");
-                assert_eq!(got.data, msg, "bits {bits}");
-                assert!(got.max_distance <= 1 << bits, "bits {bits}");
-                if no_context_takeover {
-                    assert!(!got.refers_to_earlier_message, "bits {bits}");
-                }
+                assert_inflates_to(&mut inf, &flushed, &msg, bits, no_context_takeover);
                 // Points outside the message change nothing.
                 let mut a = deflater(bits, true);
                 let mut b = deflater(bits, true);
