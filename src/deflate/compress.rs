@@ -108,19 +108,20 @@ impl MessageDeflater {
     }
 }
 
-/// Compresses `data` and sync-flushes, growing the output as zlib asks:
-/// the flush is complete once all input is consumed and zlib stopped with
-/// room to spare in the output.
+/// Compresses `data` and sync-flushes, growing the output as zlib asks. By
+/// zlib's contract for a sync flush (zlib.h, `deflate`: "until the flush is
+/// complete (deflate returns with non-zero avail_out)"), a call that
+/// returns with output space left has consumed all its input and finished
+/// the flush; a call that filled the output is made again with more room.
 fn zlib_sync(z: &mut Compress, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 2 + 64);
     let start_in = z.total_in();
     loop {
         let consumed = usize::try_from(z.total_in() - start_in).unwrap_or(usize::MAX);
         let input = data.get(consumed..).unwrap_or_default();
-        if out.capacity() - out.len() < 64 {
+        if out.len() == out.capacity() {
             out.reserve(out.capacity().max(1024));
         }
-        let (in_before, out_before) = (z.total_in(), z.total_out());
         // zlib reports no errors for in-memory deflate with valid
         // parameters; stop rather than loop if it ever does.
         if z.compress_vec(input, &mut out, FlushCompress::Sync)
@@ -128,10 +129,7 @@ fn zlib_sync(z: &mut Compress, data: &[u8]) -> Vec<u8> {
         {
             break;
         }
-        let all_in = input.len() as u64 <= z.total_in() - in_before;
-        let room_left = out.len() < out.capacity();
-        let stuck = z.total_in() == in_before && z.total_out() == out_before && room_left;
-        if (all_in && room_left) || stuck {
+        if out.len() < out.capacity() {
             break;
         }
     }
