@@ -197,6 +197,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_head_is_read_no_further_than_64_kib() {
+        // 64 KiB of a 101 head that never ends: the check stops reading
+        // there and sends its ping, which this peer answers.
+        let (ok, _) = alive(Scripted::peer(|mut p| {
+            Box::pin(async move {
+                let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+                while head.len() < 65536 {
+                    head.extend_from_slice(b"X-Padding: 0123456789abcdef\r\n");
+                }
+                head.truncate(65536);
+                if reads(&mut p, REQUEST).await
+                    && p.write_all(&head).await.is_ok()
+                    && reads(&mut p, &PING).await
+                {
+                    let _ = p.write_all(&[0x8a, 0x00]).await;
+                }
+                hold(p).await;
+            })
+        }))
+        .await;
+        assert!(ok);
+    }
+
+    #[tokio::test]
     async fn any_answer_but_a_bare_101_shows_the_target_is_there() {
         // A refusal, or a 101 with bytes after it: alive without a ping
         // (these peers never answer one).
