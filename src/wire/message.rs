@@ -444,6 +444,24 @@ mod tests {
     }
 
     #[test]
+    fn an_inflated_text_message_is_checked_as_utf8() {
+        // Final stored blocks holding "é" and then two bytes that are not UTF-8.
+        let valid: &[u8] = &[0x01, 2, 0, !2u8, 0xff, 0xc3, 0xa9];
+        let invalid: &[u8] = &[0x01, 2, 0, !2u8, 0xff, 0xc3, 0x28];
+        let got = observe_compressed(
+            &[
+                (Opcode::TEXT, true, valid),
+                (Opcode::TEXT, true, invalid),
+                (Opcode::BINARY, true, invalid),
+            ],
+            &[],
+        );
+        let utf8: Vec<Option<bool>> = got.iter().map(|m| m.utf8_valid).collect();
+        assert_eq!(utf8, [Some(true), Some(false), None]);
+        assert!(got.iter().all(|m| m.payload.len == 2));
+    }
+
+    #[test]
     fn a_message_wsspec_compressed_is_recorded_from_its_plaintext() {
         let got = observe_compressed(
             &[
