@@ -160,21 +160,21 @@ mod tests {
         peer.read_exact(&mut got).await.is_ok() && got == expected
     }
 
+    /// Answers only the exact request, with `head`, and then only the ping,
+    /// with a pong; then holds the connection.
+    async fn answer(mut p: DuplexStream, head: &[u8]) {
+        if reads(&mut p, REQUEST).await
+            && p.write_all(head).await.is_ok()
+            && reads(&mut p, &PING).await
+        {
+            let _ = p.write_all(&[0x8a, 0x00]).await;
+        }
+        hold(p).await;
+    }
+
     #[tokio::test]
     async fn a_target_that_upgrades_and_answers_the_ping_is_alive() {
-        // The peer answers only the exact request, and then only the ping.
-        let (ok, _) = alive(Scripted::peer(|mut p| {
-            Box::pin(async move {
-                if reads(&mut p, REQUEST).await
-                    && p.write_all(SWITCH).await.is_ok()
-                    && reads(&mut p, &PING).await
-                {
-                    let _ = p.write_all(&[0x8a, 0x00]).await;
-                }
-                hold(p).await;
-            })
-        }))
-        .await;
+        let (ok, _) = alive(Scripted::peer(|p| Box::pin(answer(p, SWITCH)))).await;
         assert!(ok);
         // The head in pieces, the pong a while later: the same.
         let (ok, _) = alive(Scripted::peer(|mut p| {
@@ -200,20 +200,14 @@ mod tests {
     async fn a_head_is_read_no_further_than_64_kib() {
         // 64 KiB of a 101 head that never ends: the check stops reading
         // there and sends its ping, which this peer answers.
-        let (ok, _) = alive(Scripted::peer(|mut p| {
+        let (ok, _) = alive(Scripted::peer(|p| {
             Box::pin(async move {
                 let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
                 while head.len() < 65536 {
                     head.extend_from_slice(b"X-Padding: 0123456789abcdef\r\n");
                 }
                 head.truncate(65536);
-                if reads(&mut p, REQUEST).await
-                    && p.write_all(&head).await.is_ok()
-                    && reads(&mut p, &PING).await
-                {
-                    let _ = p.write_all(&[0x8a, 0x00]).await;
-                }
-                hold(p).await;
+                answer(p, &head).await;
             })
         }))
         .await;

@@ -223,6 +223,15 @@ async fn a_peer_that_reads_its_pongs_gets_every_one() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// Answers the upgrade, then sends nothing and reads nothing.
+fn silent_after_upgrade(mut p: tokio::io::DuplexStream) -> BoxFuture {
+    Box::pin(async move {
+        if upgrade(&mut p).await {
+            hold(p).await;
+        }
+    })
+}
+
 /// How the case's one wait ended: (stalled, after_ms), or None when it was met.
 fn wait_end(t: &Transcript) -> Option<(bool, u64)> {
     t.kinds().find_map(|k| match k {
@@ -239,17 +248,10 @@ const SEND_AND_WAIT: &str =
 #[tokio::test]
 async fn a_long_wait_ends_after_the_stall_timeout_of_silence() {
     let c = case("10s", SEND_AND_WAIT);
-    let silent = Scripted::peer(|mut p| {
-        Box::pin(async move {
-            if upgrade(&mut p).await {
-                hold(p).await;
-            }
-        })
-    });
     let started = Instant::now();
     let t = run(
         &c,
-        silent,
+        Scripted::peer(silent_after_upgrade),
         RunOptions {
             stall_timeout: Millis(150),
             // Scales the stall timeout too: 300 ms.
@@ -273,16 +275,9 @@ async fn a_wait_shorter_than_the_stall_timeout_or_a_trickle_is_an_ordinary_timeo
         "10s",
         "      - send: {opcode: text, payload: hi}\n      - wait: {for: echo, timeout: 400ms}\n",
     );
-    let silent = Scripted::peer(|mut p| {
-        Box::pin(async move {
-            if upgrade(&mut p).await {
-                hold(p).await;
-            }
-        })
-    });
     let t = run(
         &c,
-        silent,
+        Scripted::peer(silent_after_upgrade),
         RunOptions {
             stall_timeout: Millis(1000),
             ..RunOptions::default()
