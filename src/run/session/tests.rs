@@ -315,3 +315,95 @@ async fn a_wait_shorter_than_the_stall_timeout_or_a_trickle_is_an_ordinary_timeo
     .await;
     assert_eq!(wait_end(&t), Some((false, 1500)), "{:#?}", t.events);
 }
+
+/// Reads one masked frame from wsspec (payload under 126 bytes); its opcode
+/// and unmasked payload.
+async fn read_masked_frame(p: &mut tokio::io::DuplexStream) -> Option<(u8, Vec<u8>)> {
+    let mut head = [0u8; 6];
+    p.read_exact(&mut head).await.ok()?;
+    let mut payload = vec![0u8; usize::from(head[1] & 0x7f)];
+    p.read_exact(&mut payload).await.ok()?;
+    for (i, b) in payload.iter_mut().enumerate() {
+        *b ^= head[2 + i % 4];
+    }
+    Some((head[0] & 0x0f, payload))
+}
+
+/// Whether the case's wait for `what` was met.
+fn met(t: &Transcript, what: WaitFor) -> bool {
+    t.kinds()
+        .any(|k| matches!(k, EventKind::WaitMet { what: w } if *w == what))
+}
+
+#[tokio::test]
+async fn an_echo_ends_the_wait_at_once() {
+    let c = case("10s", SEND_AND_WAIT);
+    let started = Instant::now();
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    if let Some((1, payload)) = read_masked_frame(&mut p).await {
+                        let mut echo = vec![0x81, payload.len() as u8];
+                        echo.extend_from_slice(&payload);
+                        let _ = p.write_all(&echo).await;
+                    }
+                    hold(p).await;
+                }
+            })
+        }),
+        RunOptions::default(),
+    )
+    .await;
+    assert!(met(&t, WaitFor::Echo), "{:#?}", t.events);
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn a_close_wait_with_a_probe_ends_on_the_probes_pong_only() {
+    let c = case(
+        "10s",
+        "      - wait: {for: close, probe: ping, timeout: 3s}\n",
+    );
+    // The peer answers the probe ping: the wait is met at once.
+    let started = Instant::now();
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    if let Some((9, payload)) = read_masked_frame(&mut p).await {
+                        let mut pong = vec![0x8a, payload.len() as u8];
+                        pong.extend_from_slice(&payload);
+                        let _ = p.write_all(&pong).await;
+                    }
+                    hold(p).await;
+                }
+            })
+        }),
+        RunOptions::default(),
+    )
+    .await;
+    assert!(met(&t, WaitFor::Close), "{:#?}", t.events);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // An unsolicited pong is not the probe's: the wait runs out.
+    let c = case(
+        "10s",
+        "      - wait: {for: close, probe: ping, timeout: 500ms}\n",
+    );
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    let _ = p.write_all(&[0x8a, 0x00]).await;
+                    hold(p).await;
+                }
+            })
+        }),
+        RunOptions::default(),
+    )
+    .await;
+    assert_eq!(wait_end(&t), Some((false, 500)), "{:#?}", t.events);
+}
