@@ -138,6 +138,54 @@ async fn past_max_events_frames_and_messages_are_counted_and_digested() {
     let expected = hex(&Sha256::digest(empty.repeat(messages_omitted as usize)));
     assert_eq!(digest, expected);
 
+    // A performance case records no data frames: only messages overflow.
+    let perf = case("5s", "      - wait: {for: close, timeout: 3s}\n");
+    let perf = Case {
+        spec: crate::case::model::CaseSpec {
+            performance: true,
+            ..perf.spec
+        },
+        ..perf
+    };
+    let t = run(
+        &perf,
+        Scripted::peer(thirty_messages_then_close),
+        RunOptions {
+            max_events: 12,
+            ..RunOptions::default()
+        },
+    )
+    .await;
+    let (frames_omitted, messages_omitted, digest, _, _) = overflow(&t).expect("an overflow event");
+    // Only the closes each way are frame events past the bound.
+    assert_eq!(frames_omitted, 2, "{:#?}", t.events);
+    assert_eq!(messages_received(&t) + messages_omitted, 30);
+    assert!(messages_omitted > 0 && digest.len() == 64);
+
+    // Pings alone: frames overflow, no message does.
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    let mut pings = [0x89u8, 0x00].repeat(30);
+                    pings.extend_from_slice(&[0x88, 0x02, 0x03, 0xe8]);
+                    let _ = p.write_all(&pings).await;
+                    drain(p).await;
+                }
+            })
+        }),
+        RunOptions {
+            max_events: 12,
+            ..RunOptions::default()
+        },
+    )
+    .await;
+    let (frames_omitted, messages_omitted, digest, _, dropped) =
+        overflow(&t).expect("an overflow event");
+    assert!(frames_omitted > 0);
+    assert_eq!((messages_omitted, digest.as_str(), dropped), (0, "", 0));
+
     // Under the default bound, everything is kept and nothing overflows.
     let t = run(
         &c,
@@ -173,7 +221,11 @@ async fn pongs_for_a_peer_that_never_reads_are_bounded_and_the_rest_dropped() {
     .await;
     assert_eq!(frames(&t, Opcode::PING, false), PINGS, "every ping is read");
     let queued = frames(&t, Opcode::PONG, true);
-    let (_, _, _, _, dropped) = overflow(&t).expect("an overflow event");
+    let (frames_omitted, messages_omitted, digest, _, dropped) =
+        overflow(&t).expect("an overflow event");
+    // Nothing but pongs overflowed: no digest of omitted messages.
+    assert_eq!((frames_omitted, messages_omitted), (0, 0));
+    assert_eq!(digest, "");
     assert!(
         queued >= MAX_PENDING_REPLIES as u64,
         "pongs up to the bound are queued: {queued}"
@@ -406,4 +458,57 @@ async fn a_close_wait_with_a_probe_ends_on_the_probes_pong_only() {
     )
     .await;
     assert_eq!(wait_end(&t), Some((false, 500)), "{:#?}", t.events);
+}
+
+#[tokio::test]
+async fn a_pong_answers_a_ping_wait_and_no_probe_goes_to_a_peer_that_closed() {
+    let c = case(
+        "10s",
+        "      - send: {opcode: ping, payload: hi}\n      - wait: {for: echo, timeout: 3s}\n",
+    );
+    let started = Instant::now();
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    if let Some((9, payload)) = read_masked_frame(&mut p).await {
+                        let mut pong = vec![0x8a, payload.len() as u8];
+                        pong.extend_from_slice(&payload);
+                        let _ = p.write_all(&pong).await;
+                    }
+                    hold(p).await;
+                }
+            })
+        }),
+        RunOptions::default(),
+    )
+    .await;
+    assert!(met(&t, WaitFor::Echo), "{:#?}", t.events);
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // The peer has sent its close (and keeps TCP open): a probe wait sends
+    // no ping.
+    let c = case(
+        "10s",
+        "      - pause: 300ms\n      - wait: {for: close, probe: ping, timeout: 1s}\n",
+    );
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    let _ = p.write_all(&[0x88, 0x02, 0x03, 0xe8]).await;
+                    hold(p).await;
+                }
+            })
+        }),
+        RunOptions::default(),
+    )
+    .await;
+    assert!(
+        !t.kinds().any(|k| matches!(k, EventKind::ProbeSent { .. })),
+        "{:#?}",
+        t.events
+    );
 }
