@@ -512,3 +512,35 @@ async fn a_pong_answers_a_ping_wait_and_no_probe_goes_to_a_peer_that_closed() {
         t.events
     );
 }
+
+#[tokio::test]
+async fn a_silence_wait_without_a_timeout_gets_room_for_its_silence() {
+    // The default wait (100 ms here) is added to the silence asked for:
+    // 300 ms of quiet within 400 ms.
+    let c = case("10s", "      - wait: {silence: 300ms}\n");
+    let options = || RunOptions {
+        default_wait: Millis(100),
+        ..RunOptions::default()
+    };
+    let t = run(&c, Scripted::peer(silent_after_upgrade), options()).await;
+    assert!(met(&t, WaitFor::Silence), "{:#?}", t.events);
+    // A peer that never falls quiet: the wait gives up after those 400 ms.
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await && p.write_all(&[0x81, 0x7e, 0x00, 0x64]).await.is_ok() {
+                    for _ in 0..100 {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        if p.write_all(b"x").await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            })
+        }),
+        options(),
+    )
+    .await;
+    assert_eq!(wait_end(&t), Some((false, 400)), "{:#?}", t.events);
+}
