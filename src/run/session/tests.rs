@@ -544,3 +544,47 @@ async fn a_silence_wait_without_a_timeout_gets_room_for_its_silence() {
     .await;
     assert_eq!(wait_end(&t), Some((false, 400)), "{:#?}", t.events);
 }
+
+#[tokio::test]
+async fn a_close_ends_an_echo_wait_and_the_end_of_tcp_ends_close_and_end_waits() {
+    // A close frame instead of the echo.
+    let c = case("10s", SEND_AND_WAIT);
+    let started = Instant::now();
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    let _ = read_masked_frame(&mut p).await;
+                    let _ = p.write_all(&[0x88, 0x02, 0x03, 0xe8]).await;
+                    hold(p).await;
+                }
+            })
+        }),
+        RunOptions::default(),
+    )
+    .await;
+    assert!(met(&t, WaitFor::Echo), "{:#?}", t.events);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    // The connection ends, without a close frame.
+    let c = case(
+        "10s",
+        "      - wait: {for: close, timeout: 3s}\n      - wait: {for: end, timeout: 3s}\n",
+    );
+    let started = Instant::now();
+    let t = run(
+        &c,
+        Scripted::peer(|mut p| {
+            Box::pin(async move {
+                if upgrade(&mut p).await {
+                    drop(p);
+                }
+            })
+        }),
+        RunOptions::default(),
+    )
+    .await;
+    assert!(met(&t, WaitFor::Close), "{:#?}", t.events);
+    assert!(met(&t, WaitFor::End), "{:#?}", t.events);
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
