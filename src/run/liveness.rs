@@ -244,7 +244,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_target_that_says_nothing_or_hangs_up_is_not_alive() {
-        let peers: [Peer; 5] = [
+        let peers: [Peer; 6] = [
+            // A 101 in pieces, then nothing in answer to the ping: the
+            // whole head is read before it is judged.
+            |mut p| {
+                Box::pin(async move {
+                    if reads(&mut p, REQUEST).await {
+                        for piece in SWITCH.chunks(7) {
+                            let _ = p.write_all(piece).await;
+                            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                        }
+                    }
+                    hold(p).await;
+                })
+            },
             // Connected, then silence.
             |p| Box::pin(hold(p)),
             // Hangs up at once.
