@@ -381,6 +381,21 @@ async fn read_masked_frame(p: &mut tokio::io::DuplexStream) -> Option<(u8, Vec<u
     Some((head[0] & 0x0f, payload))
 }
 
+/// Answers the upgrade and the first frame, a ping, with its pong; then
+/// holds the connection.
+fn answer_one_ping(mut p: tokio::io::DuplexStream) -> BoxFuture {
+    Box::pin(async move {
+        if upgrade(&mut p).await {
+            if let Some((9, payload)) = read_masked_frame(&mut p).await {
+                let mut pong = vec![0x8a, payload.len() as u8];
+                pong.extend_from_slice(&payload);
+                let _ = p.write_all(&pong).await;
+            }
+            hold(p).await;
+        }
+    })
+}
+
 /// Whether the case's wait for `what` was met.
 fn met(t: &Transcript, what: WaitFor) -> bool {
     t.kinds()
@@ -420,23 +435,7 @@ async fn a_close_wait_with_a_probe_ends_on_the_probes_pong_only() {
     );
     // The peer answers the probe ping: the wait is met at once.
     let started = Instant::now();
-    let t = run(
-        &c,
-        Scripted::peer(|mut p| {
-            Box::pin(async move {
-                if upgrade(&mut p).await {
-                    if let Some((9, payload)) = read_masked_frame(&mut p).await {
-                        let mut pong = vec![0x8a, payload.len() as u8];
-                        pong.extend_from_slice(&payload);
-                        let _ = p.write_all(&pong).await;
-                    }
-                    hold(p).await;
-                }
-            })
-        }),
-        RunOptions::default(),
-    )
-    .await;
+    let t = run(&c, Scripted::peer(answer_one_ping), RunOptions::default()).await;
     assert!(met(&t, WaitFor::Close), "{:#?}", t.events);
     assert!(started.elapsed() < Duration::from_secs(2));
     // An unsolicited pong is not the probe's: the wait runs out.
@@ -467,23 +466,7 @@ async fn a_pong_answers_a_ping_wait_and_no_probe_goes_to_a_peer_that_closed() {
         "      - send: {opcode: ping, payload: hi}\n      - wait: {for: echo, timeout: 3s}\n",
     );
     let started = Instant::now();
-    let t = run(
-        &c,
-        Scripted::peer(|mut p| {
-            Box::pin(async move {
-                if upgrade(&mut p).await {
-                    if let Some((9, payload)) = read_masked_frame(&mut p).await {
-                        let mut pong = vec![0x8a, payload.len() as u8];
-                        pong.extend_from_slice(&payload);
-                        let _ = p.write_all(&pong).await;
-                    }
-                    hold(p).await;
-                }
-            })
-        }),
-        RunOptions::default(),
-    )
-    .await;
+    let t = run(&c, Scripted::peer(answer_one_ping), RunOptions::default()).await;
     assert!(met(&t, WaitFor::Echo), "{:#?}", t.events);
     assert!(started.elapsed() < Duration::from_secs(2));
 
