@@ -11,8 +11,12 @@
 //! unreachable target). The case files it adds live in
 //! `tests/data/cli_options/`.
 
+#[path = "common/raw_server.rs"]
+mod raw_server;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1048,42 +1052,16 @@ fn silent_server() -> String {
 /// A server that answers the upgrade with `padding` bytes of extra headers
 /// first, then echoes nothing and closes after a second.
 fn padded_server(padding: usize) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let text = String::from_utf8_lossy(&head).into_owned();
-                let key = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                let mut response = String::from("HTTP/1.1 101 Switching Protocols\r\n");
-                while response.len() < padding {
-                    response.push_str("X-Padding: 0123456789abcdef0123456789abcdef\r\n");
-                }
-                response.push_str(&format!(
-                    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-                    wsspec::wire::handshake::accept_for(&key)
-                ));
-                let _ = stream.write_all(response.as_bytes());
-                std::thread::sleep(Duration::from_secs(1));
-            });
+    raw_server::serve(None, move |stream, head| {
+        let status_line = "HTTP/1.1 101 Switching Protocols\r\n".len();
+        let mut extra = String::new();
+        while status_line + extra.len() < padding {
+            extra.push_str("X-Padding: 0123456789abcdef0123456789abcdef\r\n");
         }
-    });
-    url
+        let response = raw_server::switching_protocols(head, &extra);
+        let _ = stream.write_all(response.as_bytes());
+        std::thread::sleep(Duration::from_secs(1));
+    })
 }
 
 #[test]
@@ -1234,39 +1212,11 @@ fn a_response_head_past_max_header_size_is_an_error_that_names_the_option() {
 /// A server that answers the upgrade and then reads everything and sends
 /// nothing, ever.
 fn stalling_server() -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let text = String::from_utf8_lossy(&head).into_owned();
-                let key = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                let response = format!(
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-                    wsspec::wire::handshake::accept_for(&key)
-                );
-                let _ = stream.write_all(response.as_bytes());
-                let mut sink = [0u8; 65536];
-                while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-            });
-        }
-    });
-    url
+    raw_server::serve(None, |stream, head| {
+        let _ = raw_server::switch(stream, head);
+        let mut sink = [0u8; 65536];
+        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    })
 }
 
 /// The cases whose reason says the run gave up on a quiet target.

@@ -4,8 +4,11 @@
 //! `wait4`, stays under a stated bound while the case gets a verdict, a
 //! bounded results.json and the run goes on.
 
+#[path = "common/raw_server.rs"]
+mod raw_server;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,45 +23,11 @@ type Behaviour = fn(&mut TcpStream);
 /// Serves every connection: reads the request head, answers 101, then
 /// `behave`s until the connection breaks.
 fn serve(behave: Behaviour) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let key = String::from_utf8_lossy(&head)
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ").map(str::to_string))
-                    .unwrap_or_default();
-                let response = format!(
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-                    accept(key.trim())
-                );
-                if stream.write_all(response.as_bytes()).is_ok() {
-                    behave(&mut stream);
-                }
-            });
+    raw_server::serve(Some(Duration::from_secs(30)), move |stream, head| {
+        if raw_server::switch(stream, head) {
+            behave(stream);
         }
-    });
-    url
-}
-
-fn accept(key: &str) -> String {
-    use base64::Engine;
-    use sha1::{Digest, Sha1};
-    let mut h = Sha1::new();
-    h.update(key.as_bytes());
-    h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+    })
 }
 
 /// Empty binary messages (`82 00`), as fast as wsspec takes them, while

@@ -6,56 +6,18 @@
 #[path = "common/harness.rs"]
 mod harness;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+#[path = "common/raw_server.rs"]
+mod raw_server;
+
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use wsspec::judge::Outcome;
 
 /// Serves every connection with `behave` after reading the request head.
 fn serve(behave: fn(&mut TcpStream, &str)) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("ws://{}/", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                behave(&mut stream, &String::from_utf8_lossy(&head));
-            });
-        }
-    });
-    url
-}
-
-fn accept_value(head: &str) -> String {
-    use base64::Engine;
-    use sha1::{Digest, Sha1};
-    let key = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap_or("")
-        .trim();
-    let mut h = Sha1::new();
-    h.update(key.as_bytes());
-    h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-    base64::engine::general_purpose::STANDARD.encode(h.finalize())
-}
-
-fn switch(stream: &mut TcpStream, head: &str) {
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        accept_value(head)
-    );
-    let _ = stream.write_all(resp.as_bytes());
+    raw_server::serve(Some(Duration::from_secs(20)), behave)
 }
 
 /// Three cases against the hostile server; every one of them must be reported.
@@ -118,7 +80,7 @@ fn a_non_101_answer_is_failed_with_its_status() {
 #[test]
 fn a_lying_length_and_a_stall_end_at_the_wait_timeout() {
     let url = serve(|s, head| {
-        switch(s, head);
+        raw_server::switch(s, head);
         // A binary frame claiming 2^63-1 bytes, a few of them, then silence.
         let _ = s.write_all(&[
             0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3,
@@ -172,7 +134,7 @@ fn a_connection_closed_before_answering_is_a_verdict_not_an_error() {
 #[test]
 fn markup_and_control_bytes_in_a_close_reason_stay_inert_in_reports() {
     let url = serve(|s, head| {
-        switch(s, head);
+        raw_server::switch(s, head);
         let reason = b"<script>alert(1)</script>]]>\x1b[31m";
         let mut frame = vec![0x88, (2 + reason.len()) as u8, 0x03, 0xe8];
         frame.extend_from_slice(reason);

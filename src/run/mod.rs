@@ -5,6 +5,8 @@
 pub mod build;
 pub mod interrupt;
 pub mod liveness;
+#[cfg(test)]
+pub(crate) mod scripted;
 pub mod session;
 pub mod target;
 pub mod transport;

@@ -390,8 +390,17 @@ mod tests {
         frames: &[(Opcode, bool, &[u8])],
         hints: &[Option<&[u8]>],
     ) -> Vec<MessageRecord> {
+        observe_compressed_within(1 << 20, frames, hints)
+    }
+
+    /// [`observe_compressed`] with messages inflated to at most `limit` bytes.
+    fn observe_compressed_within(
+        limit: usize,
+        frames: &[(Opcode, bool, &[u8])],
+        hints: &[Option<&[u8]>],
+    ) -> Vec<MessageRecord> {
         let mut o = Observer::default();
-        o.inflate(Inflating::new(1 << 20));
+        o.inflate(Inflating::new(limit));
         let mut out = Vec::new();
         for (i, (op, rsv1, p)) in frames.iter().enumerate() {
             let mut enc = FrameEncoding::simple(*op, true, None);
@@ -414,6 +423,43 @@ mod tests {
     const HELLO: &[u8] = &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
     /// "Hello" again, as one reference into the previous message.
     const HELLO_AGAIN: &[u8] = &[0xf2, 0x00, 0x11, 0x00, 0x00];
+
+    #[test]
+    fn compressed_bytes_past_the_limit_are_not_inflated() {
+        // A final stored block of 100 bytes: 105 compressed bytes, past a limit
+        // of 64 before anything is inflated.
+        let mut stored = vec![0x01, 100, 0, !100u8, 0xff];
+        stored.extend_from_slice(&[b'a'; 100]);
+        let got = observe_compressed_within(64, &[(Opcode::BINARY, true, &stored)], &[]);
+        assert_eq!(got.len(), 1);
+        let c = got[0].compressed.as_ref().expect("a compression record");
+        assert_eq!(c.result, InflateResult::TooLarge { limit: 64 });
+        assert_eq!(c.wire_len, 105);
+        assert_eq!(got[0].payload.len, 0, "nothing inflated");
+        // Within the limit, the same block is inflated.
+        let got = observe_compressed_within(128, &[(Opcode::BINARY, true, &stored)], &[]);
+        let c = got[0].compressed.as_ref().expect("a compression record");
+        assert_eq!(c.result, InflateResult::Complete);
+        assert_eq!(got[0].payload.len, 100);
+    }
+
+    #[test]
+    fn an_inflated_text_message_is_checked_as_utf8() {
+        // Final stored blocks holding "é" and then two bytes that are not UTF-8.
+        let valid: &[u8] = &[0x01, 2, 0, !2u8, 0xff, 0xc3, 0xa9];
+        let invalid: &[u8] = &[0x01, 2, 0, !2u8, 0xff, 0xc3, 0x28];
+        let got = observe_compressed(
+            &[
+                (Opcode::TEXT, true, valid),
+                (Opcode::TEXT, true, invalid),
+                (Opcode::BINARY, true, invalid),
+            ],
+            &[],
+        );
+        let utf8: Vec<Option<bool>> = got.iter().map(|m| m.utf8_valid).collect();
+        assert_eq!(utf8, [Some(true), Some(false), None]);
+        assert!(got.iter().all(|m| m.payload.len == 2));
+    }
 
     #[test]
     fn a_message_wsspec_compressed_is_recorded_from_its_plaintext() {

@@ -54,7 +54,7 @@ pub(super) async fn writer_task(
                     shared.replies_pending.fetch_sub(1, Ordering::SeqCst);
                 }
                 if let Some(done) = done {
-                    let _ = done.send(!failed);
+                    let _ = done.send(());
                 }
             }
             WriteCmd::Shutdown(done) => {

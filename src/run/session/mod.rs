@@ -12,6 +12,8 @@ mod handshake;
 mod io;
 mod send;
 mod shared;
+#[cfg(test)]
+mod tests;
 mod wait;
 
 use std::collections::HashMap;

@@ -121,7 +121,9 @@ pub(super) enum WriteCmd {
         data: Vec<u8>,
         chop: Option<usize>,
         delay: Option<Duration>,
-        done: Option<oneshot::Sender<bool>>,
+        /// Told when the writer is done with these bytes (written, or not
+        /// after a failed write); the driver only waits for it.
+        done: Option<oneshot::Sender<()>>,
         /// Offsets where frames end. Once the peer's close has arrived, the
         /// writer finishes the frame in progress and drops the rest, so that
         /// wsspec's close reply is not stuck behind megabytes the peer no
