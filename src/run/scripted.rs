@@ -56,6 +56,7 @@ pub fn target() -> Target {
         port: 8080,
         host_header: "example.test:8080".into(),
         path: "/p?q=1".into(),
+        secure: false,
     }
 }
 
