@@ -201,8 +201,11 @@ fn pings_to_a_peer_that_never_reads_get_a_bounded_number_of_pongs() {
         "peak RSS {} MiB",
         ran.peak_rss_mib
     );
-    // The case ends by its deadline (15 s) plus the writer's second to give up.
-    assert!(ran.wall < Duration::from_secs(25), "{:?}", ran.wall);
+    // The case ends by its deadline (15 s) plus the writer's second to give
+    // up; a task that outlived the deadline would keep the run going as long
+    // as the peer pings, which is forever. The margin is for a loaded CI
+    // machine (33.7 s was seen beside a build).
+    assert!(ran.wall < Duration::from_secs(60), "{:?}", ran.wall);
     let (r, _) = results(&dir);
     let c = case(&r, "2.1");
     let o = overflow(c);
