@@ -128,18 +128,8 @@ impl Runner {
 
     /// The cases this run would run, in order.
     pub fn selected(&self) -> Result<Vec<Case>, RunError> {
-        let mut sources = case::embedded_sources();
-        let (mine, unreadable) = case::load::read_every_source(&self.cases_dirs);
-        sources.extend(mine);
-        let mut errors: Vec<String> = unreadable.iter().map(ToString::to_string).collect();
-        let loaded = case::load::load(&sources);
-        if let Err(more) = &loaded {
-            errors.extend(more.iter().map(ToString::to_string));
-        }
-        let all = match loaded {
-            Ok(all) if errors.is_empty() => all,
-            _ => return Err(RunError::Cases(errors)),
-        };
+        let all = case::load::load_with_embedded(&self.cases_dirs)
+            .map_err(|errors| RunError::Cases(errors.iter().map(ToString::to_string).collect()))?;
         let selected: Vec<Case> = all
             .into_iter()
             .filter(|c| c.spec.roles.contains(&Role::Server) && self.selection.selects(&c.spec.id))

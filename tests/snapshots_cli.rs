@@ -9,7 +9,7 @@ mod harness;
 #[path = "common/peers.rs"]
 mod peers;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use wsspec::snapshot::SnapshotStatus;
@@ -24,23 +24,11 @@ fn temp(name: &str) -> PathBuf {
     d
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
-        }
-    }
-}
-
 #[test]
 fn the_reference_peer_matches_its_stored_snapshots() {
     let stored = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/reference");
     let dir = temp("refsnap");
-    copy_dir(&stored, &dir);
+    harness::copy_dir(&stored, &dir);
     let out = wsspec()
         .args(["run", "--snapshots"])
         .arg(&dir)

@@ -92,25 +92,13 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
-        }
-    }
-}
-
 #[test]
 fn the_reference_server_behind_tls_matches_the_stored_cleartext_snapshots() {
     let dir = temp("refsnap");
     let c = certs(&dir);
     let (port, _rt) = tls_reference_server(acceptor(&c));
     let snaps = dir.join("snapshots");
-    copy_dir(
+    harness::copy_dir(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/reference"),
         &snaps,
     );

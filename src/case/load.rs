@@ -40,6 +40,32 @@ impl std::fmt::Display for LoadError {
     }
 }
 
+/// The embedded corpus plus the case files under `extra` (files or
+/// folders), loaded together so that id collisions between them are found.
+/// A given file that is a copy of an embedded one (the same path under
+/// `cases/`, as when checking the project's own corpus) replaces it. Every
+/// error, those of unreadable files included: one bad file hides nothing.
+pub fn load_with_embedded(extra: &[PathBuf]) -> Result<Vec<Case>, Vec<LoadError>> {
+    let (mine, mut errors) = read_every_source(extra);
+    let mut sources: Vec<Source> = super::embedded_sources()
+        .into_iter()
+        .filter(|b| {
+            !mine
+                .iter()
+                .any(|m| m.name.replace('\\', "/").ends_with(&b.name))
+        })
+        .collect();
+    sources.extend(mine);
+    match load(&sources) {
+        Ok(cases) if errors.is_empty() => Ok(cases),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
+}
+
 /// Reads every `*.yaml`/`*.yml` file under the given paths (files or
 /// directories); the first error when one cannot be read.
 pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<Source>, LoadError> {

@@ -9,34 +9,13 @@ use std::process::ExitCode;
 use super::args::{ListArgs, Selecting};
 use crate::case::{self, Case, Role, Selection};
 
-/// Loads the embedded corpus plus extra paths; prints errors and returns None on
-/// failure. A given file that is a copy of an embedded one (the same path under
-/// `cases/`, as when checking the project's own corpus) replaces it.
-pub fn load_cases(extra: &[PathBuf], builtin: bool) -> Option<Vec<Case>> {
-    // Files that cannot be read are reported with every error in the files
-    // that can, so one bad file hides nothing.
-    let (mine, unreadable) = case::load::read_every_source(extra);
-    let mut sources: Vec<case::Source> = if builtin {
-        case::embedded_sources()
-            .into_iter()
-            .filter(|b| {
-                !mine
-                    .iter()
-                    .any(|m| m.name.replace('\\', "/").ends_with(&b.name))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    sources.extend(mine);
-    let mut errors = unreadable;
-    let loaded = case::load::load(&sources);
-    if let Err(more) = &loaded {
-        errors.extend(more.iter().cloned());
-    }
-    match loaded {
-        Ok(cases) if errors.is_empty() => Some(cases),
-        _ => {
+/// Loads the embedded corpus plus extra paths
+/// ([`case::load::load_with_embedded`]); prints every error and returns None
+/// on failure.
+pub fn load_cases(extra: &[PathBuf]) -> Option<Vec<Case>> {
+    match case::load::load_with_embedded(extra) {
+        Ok(cases) => Some(cases),
+        Err(errors) => {
             for e in &errors {
                 eprintln!("error: {e}");
             }
@@ -61,7 +40,7 @@ pub fn select(cases: Vec<Case>, s: &Selecting, role: Option<Role>) -> Vec<Case> 
 /// What `run` (servers) or `serve` (clients) selects: None (and the error
 /// printed) when a case file is broken or nothing matches, exit code 2.
 pub fn cases_for(s: &Selecting, role: Role) -> Option<Vec<Case>> {
-    let cases = select(load_cases(&s.cases_dir, true)?, s, Some(role));
+    let cases = select(load_cases(&s.cases_dir)?, s, Some(role));
     if cases.is_empty() {
         match role {
             Role::Server => eprintln!("error: no case matches the selection"),
@@ -82,7 +61,7 @@ pub fn positive(value: f64, what: &str) -> anyhow::Result<()> {
 }
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
-    let Some(cases) = load_cases(&args.select.cases_dir, true) else {
+    let Some(cases) = load_cases(&args.select.cases_dir) else {
         return Ok(ExitCode::from(2));
     };
     let wanted = match args.role.as_deref() {
@@ -124,7 +103,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 pub fn check(paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     // The user's files are checked together with the embedded corpus, so that
     // id collisions show up here rather than at `run`.
-    let Some(cases) = load_cases(&paths, true) else {
+    let Some(cases) = load_cases(&paths) else {
         return Ok(ExitCode::from(2));
     };
     // The given files' cases, including copies of embedded files (checking

@@ -16,7 +16,7 @@ use crate::report::{FileReports, Layout, Outputs, Reporters, RunEvent};
 use crate::results::RunResults;
 
 pub fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let Some(corpus) = load_cases(&args.cases_dir, true) else {
+    let Some(corpus) = load_cases(&args.cases_dir) else {
         return Ok(ExitCode::from(2));
     };
     let position: std::collections::HashMap<String, usize> = corpus

@@ -67,7 +67,7 @@ pub fn snapshots(cmd: SnapshotsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         SnapshotsCommand::Prune { dir, cases_dir } => {
-            let Some(cases) = load_cases(&cases_dir, true) else {
+            let Some(cases) = load_cases(&cases_dir) else {
                 return Ok(ExitCode::from(2));
             };
             let ids: Vec<String> = cases.into_iter().map(|c| c.spec.id).collect();

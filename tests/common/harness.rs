@@ -186,3 +186,16 @@ pub fn snapshot_bodies(r: &RunResults, cases: &[Case]) -> BTreeMap<String, Strin
         })
         .collect()
 }
+
+/// Copies a folder tree (a stored snapshot folder, say) to `to`.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
+        }
+    }
+}
