@@ -94,6 +94,10 @@ fn text(out: &Output) -> (String, String) {
 
 #[test]
 fn the_reference_server_behind_tls_matches_the_stored_cleartext_snapshots() {
+    // A whole corpus beside the other whole-corpus runs of this file starved
+    // a 2-core CI machine until a handshake outlived its 5 s timeout; one
+    // whole run at a time, as for a user.
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp("refsnap");
     let c = certs(&dir);
     let (port, _rt) = tls_reference_server(acceptor(&c));
@@ -283,6 +287,7 @@ fn assert_same(what: &str, plain: &BTreeMap<String, String>, tls: &BTreeMap<Stri
 
 #[test]
 fn serve_behind_tls_gives_the_reference_client_its_cleartext_verdicts_and_snapshots() {
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let excludes = harness::beyond_ci_args();
     let twice = serve_twice("refclient", &["*"], &excludes, |url, ca| {
         let mut c = wsspec();
