@@ -640,6 +640,8 @@ fn suite_config(server: SocketAddr, jobs: usize) -> SuiteConfig {
         jobs,
         strict: false,
         snapshots: None,
+        allow: Default::default(),
+        strict_allowlist: false,
     }
 }
 

@@ -86,6 +86,8 @@ fn suite_config(addr: std::net::SocketAddr) -> SuiteConfig {
         jobs: JOBS,
         strict: false,
         snapshots: None,
+        allow: Default::default(),
+        strict_allowlist: false,
     }
 }
 

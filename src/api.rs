@@ -151,6 +151,8 @@ impl Runner {
             jobs: self.jobs,
             strict: self.strict,
             snapshots: None,
+            allow: Default::default(),
+            strict_allowlist: false,
         };
         Ok(suite::run(&cases, &config, &mut Reporters::new()).await?)
     }

@@ -6,6 +6,7 @@
 //! calls the next. [`reference`] is the embedded known-good echo server.
 //! [`Runner`] is the way in for Rust tests that check a server with wsspec.
 
+pub mod allow;
 pub mod api;
 pub mod case;
 pub mod cli;

@@ -3,10 +3,11 @@
 //! identity (tool and corpus versions, target, agent, wall time). `results.json`
 //! is this model serialized, so it holds everything the other reports show.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::allow::Allowance;
 use crate::case::model::{Closer, EventPattern, Requirement, Role};
 use crate::case::Case;
 use crate::judge::{Outcome, Verdict};
@@ -39,6 +40,9 @@ pub struct CaseResult {
     /// only the first and last events.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub compression: Option<CompressionTotals>,
+    /// What the run's allow-list says of the case, when an entry names it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub allowed: Option<Allowance>,
     pub transcript: Transcript,
 }
 
@@ -64,10 +68,55 @@ impl CaseResult {
             duration_ms: transcript.duration_us as f64 / 1000.0,
             snapshot,
             compression: transcript.compression_totals(),
+            allowed: None,
             transcript,
         }
     }
+
+    /// Whether the case deviated and an allow-list entry excuses it (ALLOWED).
+    pub fn is_allowed(&self) -> bool {
+        self.allowed.as_ref().is_some_and(|a| a.deviated)
+    }
+
+    /// Whether the case was named by one of the `stale` globs (see
+    /// [`RunResults::stale_patterns`]).
+    pub fn is_named_by_stale(&self, stale: &BTreeSet<&str>) -> bool {
+        self.allowed
+            .as_ref()
+            .is_some_and(|a| !a.deviated && stale.contains(a.pattern.as_str()))
+    }
+
+    /// Whether the case's verdict fails a run under these rules (NON-STRICT
+    /// only with `strict`), unless the allow-list excuses it.
+    pub fn verdict_fails(&self, strict: bool) -> bool {
+        self.verdict.outcome.fails(strict) && !self.is_allowed()
+    }
+
+    /// Whether the case fails the run `r`, whose stale allow-list globs are
+    /// `stale`: its verdict, a snapshot pending review (NEW or DRIFT), or
+    /// under `--strict-allowlist` a stale glob naming it.
+    pub fn fails_run(&self, r: &RunResults, stale: &BTreeSet<&str>) -> bool {
+        self.verdict_fails(r.strict)
+            || self
+                .snapshot
+                .as_ref()
+                .is_some_and(SnapshotStatus::is_change)
+            || (r.strict_allowlist && self.is_named_by_stale(stale))
+    }
+
+    /// The word reports show for the case: ALLOWED for an excused
+    /// deviation, else its outcome.
+    pub fn label(&self) -> &'static str {
+        if self.is_allowed() {
+            ALLOWED
+        } else {
+            self.verdict.outcome.as_str()
+        }
+    }
 }
+
+/// The word for a deviation the allow-list excuses.
+pub const ALLOWED: &str = "ALLOWED";
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +133,9 @@ pub struct RunResults {
     pub started_unix: u64,
     pub wall_ms: f64,
     pub strict: bool,
+    /// Whether an allow-list entry naming a case that passed fails the run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict_allowlist: bool,
     /// Cases per outcome.
     pub counts: BTreeMap<String, usize>,
     pub cases: Vec<CaseResult>,
@@ -115,6 +167,8 @@ pub struct RunIdentity {
     pub target: String,
     pub agent: String,
     pub strict: bool,
+    /// `--strict-allowlist`: a stale allow-list entry fails the run.
+    pub strict_allowlist: bool,
 }
 
 impl RunResults {
@@ -158,7 +212,7 @@ impl RunResults {
         let mut shards = shards.into_iter();
         let mut merged = shards.next().ok_or(MergeError::Empty)?;
         for shard in shards {
-            let pairs: [(&'static str, String, String); 7] = [
+            let pairs: [(&'static str, String, String); 8] = [
                 (
                     "schema",
                     merged.schema.to_string(),
@@ -185,6 +239,11 @@ impl RunResults {
                     "--strict",
                     merged.strict.to_string(),
                     shard.strict.to_string(),
+                ),
+                (
+                    "--strict-allowlist",
+                    merged.strict_allowlist.to_string(),
+                    shard.strict_allowlist.to_string(),
                 ),
             ];
             if let Some((what, first, other)) = pairs.into_iter().find(|(_, a, b)| a != b) {
@@ -219,6 +278,7 @@ impl RunResults {
             started_unix: clock.unix_secs,
             wall_ms: clock.at.elapsed().as_secs_f64() * 1000.0,
             strict: identity.strict,
+            strict_allowlist: identity.strict_allowlist,
             counts: RunResults::tally(&cases),
             cases,
         }
@@ -242,13 +302,31 @@ impl RunResults {
         m
     }
 
-    /// Whether the run fails (exit code 1): a failing verdict, or a snapshot
-    /// that is NEW or DRIFT (pending review).
+    /// Whether the run fails (exit code 1): a failing verdict the allow-list
+    /// does not excuse, a snapshot that is NEW or DRIFT (pending review), or
+    /// under `--strict-allowlist` a stale allow-list entry.
     pub fn failed(&self) -> bool {
-        self.cases.iter().any(|c| {
-            c.verdict.outcome.fails(self.strict)
-                || c.snapshot.as_ref().is_some_and(SnapshotStatus::is_change)
-        })
+        let stale = self.stale_patterns();
+        self.cases.iter().any(|c| c.fails_run(self, &stale))
+    }
+
+    /// Cases the allow-list excuses (ALLOWED).
+    pub fn allowed_count(&self) -> usize {
+        self.cases.iter().filter(|c| c.is_allowed()).count()
+    }
+
+    /// The allow-list globs that named cases of this run of which none
+    /// deviated: entries the target has outgrown.
+    pub fn stale_patterns(&self) -> BTreeSet<&str> {
+        let mut named: BTreeMap<&str, bool> = BTreeMap::new();
+        for a in self.cases.iter().filter_map(|c| c.allowed.as_ref()) {
+            *named.entry(a.pattern.as_str()).or_default() |= a.deviated;
+        }
+        named
+            .into_iter()
+            .filter(|(_, deviated)| !deviated)
+            .map(|(p, _)| p)
+            .collect()
     }
 
     /// Cases per snapshot status (match, new, drift), when snapshots are kept.

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::allow::AllowList;
 use crate::case::{Case, Role};
 use crate::conclude::conclude;
 use crate::report::{Reporters, RunEvent, WriteError};
@@ -31,6 +32,10 @@ pub struct SuiteConfig {
     pub strict: bool,
     /// Compare each case with its stored snapshot.
     pub snapshots: Option<SnapshotConfig>,
+    /// Expected deviations: the cases they name are ALLOWED when they deviate.
+    pub allow: AllowList,
+    /// A case the allow-list names that passed fails the run.
+    pub strict_allowlist: bool,
 }
 
 /// Why a run could not start.
@@ -120,6 +125,7 @@ pub async fn run(
             target: config.target.url(),
             agent: config.agent.clone(),
             strict: config.strict,
+            strict_allowlist: config.strict_allowlist,
         },
         clock,
         results,
@@ -183,7 +189,7 @@ async fn one(
         Some(ConnectFailure::Interrupted)
     );
     let snapshots = config.snapshots.as_ref().filter(|_| !interrupted);
-    conclude(case, transcript, snapshots)
+    conclude(case, transcript, snapshots, &config.allow)
 }
 
 /// The transcript of a case that did not run (or was cut short) and why.

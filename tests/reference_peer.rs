@@ -176,6 +176,8 @@ fn a_target_that_dies_mid_run_gives_errors_not_a_hang() {
             jobs: 1,
             strict: false,
             snapshots: None,
+            allow: Default::default(),
+            strict_allowlist: false,
         };
         wsspec::suite::run(&cases, &config, &mut wsspec::report::Reporters::new())
             .await

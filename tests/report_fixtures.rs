@@ -400,6 +400,8 @@ fn record() {
             jobs: 1,
             strict: false,
             snapshots: None,
+            allow: Default::default(),
+            strict_allowlist: false,
         };
         suite::run(&few, &config, &mut wsspec::report::Reporters::new())
             .await

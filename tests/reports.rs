@@ -336,6 +336,7 @@ fn case(
         duration_ms: transcript.duration_us as f64 / 1000.0,
         snapshot: None,
         compression: transcript.compression_totals(),
+        allowed: None,
         transcript,
     }
 }
@@ -444,6 +445,7 @@ fn run(strict: bool) -> RunResults {
         started_unix: 1_700_000_000,
         wall_ms: 12_345.6,
         strict,
+        strict_allowlist: false,
         counts: RunResults::tally(&cases),
         cases,
     }

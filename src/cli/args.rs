@@ -285,6 +285,24 @@ pub struct RunArgs {
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
+    /// Read settings and the allow-list of expected deviations from FILE
+    /// (default: wsspec.yaml in the working directory, when there is one);
+    /// the command line wins over the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read wsspec.yaml from the working directory.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// A case the allow-list names that passed fails the run (stale entries
+    /// are noticed).
+    #[arg(long)]
+    pub strict_allowlist: bool,
+    /// The allow-list read from the config file.
+    #[arg(skip)]
+    pub allow: crate::allow::AllowList,
+    /// The config file that was read, if any.
+    #[arg(skip)]
+    pub config_file: Option<PathBuf>,
     /// Name of the target in reports (default: host:port).
     #[arg(long)]
     pub agent: Option<String>,

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod cases;
+pub mod config;
 pub mod merge;
 pub mod run;
 pub mod serve;

@@ -49,6 +49,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             shard
         }
     };
+    if let Some(path) = &args.config_file {
+        eprintln!("config: {}", path.display());
+    }
+    let ids: Vec<&str> = cases.iter().map(|c| c.spec.id.as_str()).collect();
+    for glob in args.allow.unmatched(&ids) {
+        eprintln!(
+            "warning: the allow-list entry `{glob}` names none of the {} selected",
+            crate::report::console::cases(ids.len())
+        );
+    }
     positive(args.timeout_scale, "--timeout-scale")?;
     for (value, name) in [
         (args.case_timeout, "--case-timeout"),
@@ -140,6 +150,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             jobs: usize::from(args.jobs),
             strict: args.strict,
             snapshots,
+            allow: args.allow.clone(),
+            strict_allowlist: args.strict_allowlist,
         };
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let outputs = Outputs {

@@ -148,7 +148,7 @@ impl Console {
 
     /// One case finished under `serve`.
     fn agent_case_done(&self, agent: &str, r: &CaseResult) {
-        if self.verbose || r.verdict.outcome.fails(self.strict) {
+        if self.verbose || r.verdict_fails(self.strict) {
             println!(
                 "[{}] {}",
                 terminal_safe(agent),
@@ -164,12 +164,38 @@ impl Console {
         let not_passing: Vec<&CaseResult> = r
             .cases
             .iter()
-            .filter(|c| c.verdict.outcome.fails(self.strict))
+            .filter(|c| c.verdict_fails(self.strict))
             .collect();
         if !not_passing.is_empty() {
             println!("{} not passing, in case order:", cases(not_passing.len()));
             for c in &not_passing {
                 println!("  {}", case_line_in(c, self.colour));
+            }
+        }
+        let stale = r.stale_patterns();
+        if !stale.is_empty() {
+            let effect = if r.strict_allowlist {
+                "failing the run (--strict-allowlist)"
+            } else {
+                "pass --strict-allowlist to fail on them"
+            };
+            println!("stale allow-list entries: none of the cases they name deviated; remove them ({effect}):");
+            for glob in &stale {
+                let named: Vec<&CaseResult> = r
+                    .cases
+                    .iter()
+                    .filter(|c| c.allowed.as_ref().is_some_and(|a| a.pattern == *glob))
+                    .collect();
+                let reason = named
+                    .first()
+                    .and_then(|c| c.allowed.as_ref())
+                    .map_or("", |a| a.reason.as_str());
+                println!(
+                    "  `{}` ({}): {} passed",
+                    terminal_safe(glob),
+                    terminal_safe(reason),
+                    cases(named.len())
+                );
             }
         }
         println!("{}", summary(r));
@@ -214,7 +240,7 @@ impl Console {
         let bad = r
             .cases
             .iter()
-            .filter(|c| c.verdict.outcome.fails(self.strict))
+            .filter(|c| c.verdict_fails(self.strict))
             .count();
         println!(
             "agent {}: {} of {} run, {bad} failed",
@@ -290,9 +316,14 @@ pub fn case_line(r: &CaseResult) -> String {
 /// [`case_line`], with the outcome word in its colour when `colour` is set.
 pub fn case_line_in(r: &CaseResult, colour: bool) -> String {
     let o = r.verdict.outcome;
-    let word = format!("{:<13}", o.as_str());
+    let word = format!("{:<13}", r.label());
     let word = if colour {
-        format!("\x1b[{}m{word}\x1b[0m", ansi(o))
+        let style = if r.is_allowed() {
+            ALLOWED_STYLE
+        } else {
+            ansi(o)
+        };
+        format!("\x1b[{style}m{word}\x1b[0m")
     } else {
         word
     };
@@ -303,10 +334,20 @@ pub fn case_line_in(r: &CaseResult, colour: bool) -> String {
     );
     if r.verdict.outcome != Outcome::Ok {
         line.push_str(": ");
+        if r.is_allowed() {
+            line.push_str(o.as_str());
+            line.push_str(", ");
+        }
         line.push_str(&terminal_safe(&r.verdict.headline()));
+    }
+    if let Some(a) = r.allowed.as_ref().filter(|a| a.deviated) {
+        line.push_str(&format!(" [allowed: {}]", terminal_safe(&a.reason)));
     }
     line
 }
+
+/// The ANSI style of ALLOWED: cyan.
+const ALLOWED_STYLE: &str = "36";
 
 /// The ANSI style of an outcome: green, yellow, blue, grey, red, magenta.
 fn ansi(o: Outcome) -> &'static str {
@@ -341,12 +382,22 @@ pub fn cases(n: usize) -> String {
 
 /// The closing summary line.
 pub fn summary(r: &RunResults) -> String {
-    let parts: Vec<String> = Outcome::ALL
+    let counted = |o: Outcome| {
+        r.cases
+            .iter()
+            .filter(|c| c.verdict.outcome == o && !c.is_allowed())
+            .count()
+    };
+    let mut parts: Vec<String> = Outcome::ALL
         .iter()
-        .map(|o| (o, r.count(*o)))
+        .map(|o| (o, counted(*o)))
         .filter(|(o, n)| *n > 0 || matches!(o, Outcome::Ok | Outcome::Failed))
         .map(|(o, n)| format!("{n} {}", o.as_str()))
         .collect();
+    let allowed = r.allowed_count();
+    if allowed > 0 {
+        parts.push(format!("{allowed} {}", crate::results::ALLOWED));
+    }
     format!(
         "{}: {} in {:.2} s (target {}, agent {}, corpus {})",
         cases(r.cases.len()),

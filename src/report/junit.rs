@@ -4,7 +4,11 @@
 //! and the case's duration. FAILED becomes a `<failure>` and ERROR an
 //! `<error>` (message: the verdict's headline; type: both verdicts), NON-STRICT
 //! a failure only under `--strict`, UNIMPLEMENTED a `<skipped>`, everything else
-//! a success. Each testcase's system-out, and the body of its failure or error
+//! a success. A deviation the allow-list excuses (ALLOWED) is a `<skipped>`
+//! of type `allowed deviation` whose message holds the original outcome, the
+//! reason and the verdict's headline; under `--strict-allowlist` a case the
+//! allow-list names that passed is a `<failure>` (stale allow-list entry).
+//! Each testcase's system-out, and the body of its failure or error
 //! (what GitLab shows), hold the expectation, both verdicts with their reasons
 //! and the wire log. Wire logs are bounded per case (lines and bytes) and per
 //! report, with failing cases served first, so a full run stays far below CI
@@ -13,6 +17,8 @@
 //! milliseconds (at most three decimals, as the Jenkins xunit schemas of 2018
 //! and 2022 require), and the root `<testsuites>` carries the run's totals
 //! (name, tests, failures, errors, time), which `junit-report` leaves out.
+
+use std::collections::BTreeSet;
 
 use junit_report::{Duration, OffsetDateTime, Report, TestCase, TestSuite};
 
@@ -33,7 +39,8 @@ const MAX_MESSAGE: usize = 1000;
 
 /// Renders the run as JUnit XML.
 pub fn render(r: &RunResults) -> String {
-    let logs = wire_logs(r);
+    let stale = r.stale_patterns();
+    let logs = wire_logs(r, &stale);
     let timestamp = OffsetDateTime::from_unix_timestamp(r.started_unix.min(253_402_300_799) as i64)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let mut report = Report::new();
@@ -47,7 +54,7 @@ pub fn render(r: &RunResults) -> String {
         )));
         suite.set_timestamp(timestamp);
         for (i, c) in members {
-            suite.add_testcase(testcase(r, c, logs[i].as_deref()));
+            suite.add_testcase(testcase(r, c, logs[i].as_deref(), &stale));
         }
         report.add_testsuite(suite);
     }
@@ -61,13 +68,14 @@ pub fn render(r: &RunResults) -> String {
 /// The root element with the run's totals, in place of the bare
 /// `<testsuites>` (or `<testsuites/>`) `junit-report` writes first.
 fn with_totals(xml: &str, r: &RunResults) -> String {
+    let stale = r.stale_patterns();
     let tests = r.cases.len();
     let failures = r
         .cases
         .iter()
-        .filter(|c| reported_failing(r, c) && c.verdict.outcome != Outcome::Error)
+        .filter(|c| reported_failing(r, c, &stale) && !reported_error(c))
         .count();
-    let errors = r.count(Outcome::Error);
+    let errors = r.cases.iter().filter(|c| reported_error(c)).count();
     let attrs = format!(
         "name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{}\"",
         crate::report::sanitize::html(&xml_text(&format!("wsspec {}", r.agent))),
@@ -109,9 +117,15 @@ fn groups(cases: &[CaseResult]) -> Vec<(&str, Vec<(usize, &CaseResult)>)> {
     out
 }
 
-/// Whether the case becomes a `<failure>` or `<error>`.
-fn reported_failing(r: &RunResults, c: &CaseResult) -> bool {
-    c.verdict.outcome.fails(r.strict) || snapshot_change(c).is_some()
+/// Whether the case becomes a `<failure>` or `<error>` (`stale`: the run's
+/// stale allow-list globs).
+fn reported_failing(r: &RunResults, c: &CaseResult, stale: &BTreeSet<&str>) -> bool {
+    c.fails_run(r, stale)
+}
+
+/// Whether the case becomes an `<error>`: ERROR, unless the allow-list excuses it.
+fn reported_error(c: &CaseResult) -> bool {
+    c.verdict.outcome == Outcome::Error && !c.is_allowed()
 }
 
 /// A NEW or DRIFT snapshot as (failure type, message).
@@ -132,21 +146,21 @@ fn snapshot_change(c: &CaseResult) -> Option<(&'static str, String)> {
 /// The wire log text per case, within the report budget: failing cases first
 /// (their log appears twice), then the rest in order; a case past the budget
 /// gets a note instead.
-fn wire_logs(r: &RunResults) -> Vec<Option<String>> {
+fn wire_logs(r: &RunResults, stale: &BTreeSet<&str>) -> Vec<Option<String>> {
     let mut logs: Vec<Option<String>> = vec![None; r.cases.len()];
     let mut budget = MAX_TOTAL_LOG_BYTES;
     let failing = r
         .cases
         .iter()
         .enumerate()
-        .filter(|(_, c)| reported_failing(r, c));
+        .filter(|(_, c)| reported_failing(r, c, stale));
     let passing = r
         .cases
         .iter()
         .enumerate()
-        .filter(|(_, c)| !reported_failing(r, c));
+        .filter(|(_, c)| !reported_failing(r, c, stale));
     for (i, c) in failing.chain(passing) {
-        let copies = if reported_failing(r, c) { 2 } else { 1 };
+        let copies = if reported_failing(r, c, stale) { 2 } else { 1 };
         if budget == 0 {
             continue;
         }
@@ -213,14 +227,23 @@ fn one_line(s: &str, max: usize) -> String {
     }
 }
 
-fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>) -> TestCase {
+fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>, stale: &BTreeSet<&str>) -> TestCase {
     let v = &c.verdict;
     let name = xml_text(&format!("{} {}", c.id, c.title));
     let time = duration(c.duration_ms);
     let type_ = xml_text(&format!("{} / {}", v.behavior.as_str(), v.close.as_str()));
     let message = xml_text(&one_line(&v.headline(), MAX_MESSAGE));
-    let details = cdata_text(&details(c, log));
+    let details = cdata_text(&details(c, log, stale));
     let mut tc = match v.outcome {
+        _ if c.is_allowed() => match snapshot_change(c) {
+            Some((kind, why)) => TestCase::failure(&name, time, kind, &xml_text(&why)),
+            None => {
+                let message = xml_text(&one_line(&allowed_message(c), MAX_MESSAGE));
+                let mut t = TestCase::skipped_with_cause(&name, "allowed deviation", &message);
+                t.time = time;
+                t
+            }
+        },
         Outcome::Failed => TestCase::failure(&name, time, &type_, &message),
         Outcome::NonStrict if r.strict => TestCase::failure(&name, time, &type_, &message),
         Outcome::Error => TestCase::error(&name, time, &type_, &message),
@@ -231,6 +254,12 @@ fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>) -> TestCase {
         }
         Outcome::Ok | Outcome::NonStrict | Outcome::Informational => match snapshot_change(c) {
             Some((kind, why)) => TestCase::failure(&name, time, kind, &xml_text(&why)),
+            None if r.strict_allowlist && c.is_named_by_stale(stale) => TestCase::failure(
+                &name,
+                time,
+                "stale allow-list entry",
+                &xml_text(&one_line(&stale_message(c), MAX_MESSAGE)),
+            ),
             None => TestCase::success(&name, time),
         },
     };
@@ -244,8 +273,32 @@ fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>) -> TestCase {
     tc
 }
 
+/// The `<skipped>` message of an ALLOWED case: the original verdict, the
+/// allow-list's reason and the verdict's own headline.
+fn allowed_message(c: &CaseResult) -> String {
+    let reason = c.allowed.as_ref().map_or("", |a| a.reason.as_str());
+    format!(
+        "ALLOWED ({}): {reason}; {}",
+        c.verdict.outcome.as_str(),
+        c.verdict.headline()
+    )
+}
+
+/// What a stale allow-list entry is told.
+fn stale_message(c: &CaseResult) -> String {
+    match &c.allowed {
+        Some(a) => format!(
+            "the allow-list entry `{}` ({}) names no case that deviated; this one is {}: remove the entry",
+            a.pattern,
+            a.reason,
+            c.verdict.outcome.as_str()
+        ),
+        None => String::new(),
+    }
+}
+
 /// Expectation, verdicts with reasons, then the wire log.
-fn details(c: &CaseResult, log: Option<&str>) -> String {
+fn details(c: &CaseResult, log: Option<&str>, stale: &BTreeSet<&str>) -> String {
     let v = &c.verdict;
     let mut s = String::new();
     s.push_str(&format!("Case {}: {}\n", c.id, c.title));
@@ -262,6 +315,17 @@ fn details(c: &CaseResult, log: Option<&str>) -> String {
     ));
     s.push_str(&format!("Expected: {}\n", c.expectation));
     s.push_str(&format!("Outcome: {}\n", v.outcome.as_str()));
+    match &c.allowed {
+        Some(a) if a.deviated => s.push_str(&format!(
+            "Allowed deviation (`{}`): {}\n",
+            a.pattern, a.reason
+        )),
+        Some(_) if c.is_named_by_stale(stale) => {
+            s.push_str(&format!("Stale allow-list entry: {}\n", stale_message(c)))
+        }
+        Some(_) => {}
+        None => {}
+    }
     s.push_str(&format!(
         "Behaviour: {}: {}\n",
         v.behavior.as_str(),

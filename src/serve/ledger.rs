@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
+use crate::allow::AllowList;
 use crate::case::{Case, Role};
 use crate::conclude::conclude;
 use crate::report::{agent_folder, Reporters, RunEvent, WriteError};
@@ -107,6 +108,7 @@ impl Ledger {
                 target,
                 agent: String::new(),
                 strict,
+                strict_allowlist: false,
             },
             clock: RunClock::start(),
             total,
@@ -142,7 +144,7 @@ impl Ledger {
 
     fn conclude(&self, case: &Case, agent: &str, transcript: Transcript) -> CaseResult {
         let snapshots = self.snapshots.as_ref().map(|s| s.for_agent(agent));
-        conclude(case, transcript, snapshots.as_ref())
+        conclude(case, transcript, snapshots.as_ref(), &AllowList::default())
     }
 
     /// Remembers the key of an agent's runCase request; the event to record

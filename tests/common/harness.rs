@@ -69,6 +69,8 @@ pub fn run_as(url: &str, cases: &[Case], options: RunOptions, agent: &str) -> Ru
             jobs: 16,
             strict: false,
             snapshots: None,
+            allow: Default::default(),
+            strict_allowlist: false,
         };
         suite::run(cases, &config, &mut wsspec::report::Reporters::new())
             .await
