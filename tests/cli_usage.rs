@@ -3,6 +3,9 @@
 //! hide the others), `list` of a selection that matches nothing says so as
 //! `run` does, and the `snapshots` commands refuse a folder that is not there.
 
+#[path = "common/raw_server.rs"]
+mod raw_server;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -449,5 +452,46 @@ fn wait_for_target_retries_until_the_server_is_up() {
     let out = wsspec(&["run", &url, "--cases", "1.1.1"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(!said(&out).contains("--wait-for-target"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_closing_recap_lists_at_most_forty_cases_and_counts_the_rest() {
+    // Every handshake refused: every case of groups 1, 2, 3 and 5 fails.
+    let url = raw_server::serve(Some(std::time::Duration::from_secs(5)), |stream, _| {
+        use std::io::Write;
+        let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let dir = std::env::temp_dir().join(format!("wsspec-recap-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args([
+            "run", &url, "--cases", "1.*", "--cases", "2.*", "--cases", "3.*",
+        ])
+        .args(["--cases", "5.*", "--report-dir"])
+        .arg(&dir)
+        .env("CI", "1")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let (head, recap) = stdout
+        .split_once(" not passing, in case order:\n")
+        .unwrap_or_else(|| panic!("no recap:\n{stdout}"));
+    let failing: usize = head
+        .rsplit('\n')
+        .next()
+        .and_then(|l| l.trim_end_matches(" cases").parse().ok())
+        .unwrap_or_else(|| panic!("no count:\n{stdout}"));
+    assert!(failing > 40, "{stdout}");
+    let listed = recap
+        .lines()
+        .take_while(|l| l.starts_with("  FAILED "))
+        .count();
+    assert_eq!(listed, 40, "{stdout}");
+    let more = format!(
+        "  … and {} more (each was shown as it finished; all are in the reports)",
+        failing - 40
+    );
+    assert_eq!(recap.lines().nth(40), Some(more.as_str()), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -49,6 +49,10 @@ pub struct Console {
     colour: bool,
 }
 
+/// The most cases the closing recap lists; each failing case was also shown
+/// as it finished, so a run failing hundreds does not print them all twice.
+pub const RECAP_LINES: usize = 40;
+
 /// Makes text safe for a terminal: control characters become escapes.
 pub fn terminal_safe(s: &str) -> String {
     s.chars()
@@ -168,8 +172,14 @@ impl Console {
             .collect();
         if !not_passing.is_empty() {
             println!("{} not passing, in case order:", cases(not_passing.len()));
-            for c in &not_passing {
+            for c in not_passing.iter().take(RECAP_LINES) {
                 println!("  {}", case_line_in(c, self.colour));
+            }
+            if not_passing.len() > RECAP_LINES {
+                println!(
+                    "  … and {} more (each was shown as it finished; all are in the reports)",
+                    not_passing.len() - RECAP_LINES
+                );
             }
         }
         let stale = r.stale_patterns();
