@@ -115,10 +115,10 @@ pub enum SnapshotsCommand {
 #[derive(Args, Clone)]
 pub struct Selecting {
     /// Select cases by id glob (`5.*`, `1.1.*`); repeatable.
-    #[arg(long = "cases", value_name = "GLOB")]
+    #[arg(long = "cases", value_name = "GLOB", id = "cases")]
     pub cases: Vec<String>,
     /// Leave out cases by id glob; repeatable.
-    #[arg(long = "exclude", value_name = "GLOB")]
+    #[arg(long = "exclude", value_name = "GLOB", id = "exclude")]
     pub exclude: Vec<String>,
     /// Add the case files in DIR to the embedded corpus; repeatable.
     #[arg(long = "cases-dir", value_name = "DIR")]
@@ -130,6 +130,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9001")]
     pub listen: String,
+    // --- Autobahn's spec files (src/cli/spec.rs) ---
+    /// Autobahn's fuzzingserver.json: its url (the listen address), cases,
+    /// exclude-cases, exclude-agent-cases and outdir, selected as wstest
+    /// selects.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cases", "exclude"])]
+    pub spec: Option<PathBuf>,
+    // --- end of spec files ---
     /// Colour the outcomes: auto (on a terminal, unless NO_COLOR is set),
     /// always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
@@ -216,8 +223,17 @@ pub struct ListArgs {
 #[derive(Args)]
 pub struct RunArgs {
     /// Server URL (ws://host:port/path, or wss:// for TLS); none starts the
-    /// reference server.
-    pub url: Option<String>,
+    /// reference server. Several run one after the other into one report
+    /// set: a folder per target under --report-dir and an overview.
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+    // --- several targets and Autobahn's spec files (src/cli/targets.rs,
+    // src/cli/spec.rs) ---
+    /// Autobahn's fuzzingclient.json: its servers, cases, exclude-cases,
+    /// exclude-agent-cases and outdir, selected as wstest selects.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["urls", "agents", "cases", "exclude"])]
+    pub spec: Option<PathBuf>,
+    // --- end of several targets ---
     #[command(flatten)]
     pub select: Selecting,
     /// Cases run at once (I/O-bound waiting, so more than cores).
@@ -285,9 +301,10 @@ pub struct RunArgs {
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
-    /// Name of the target in reports (default: host:port).
-    #[arg(long)]
-    pub agent: Option<String>,
+    /// Name of the target in reports (default: host:port); with several
+    /// URLs, once per URL, in the same order.
+    #[arg(long = "agent", value_name = "NAME")]
+    pub agents: Vec<String>,
     /// Extra handshake header `Name: value` (e.g. for auth); repeatable.
     /// Raw requests in cases receive it through their {headers} placeholder.
     #[arg(long = "header", value_name = "NAME:VALUE")]
