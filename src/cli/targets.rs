@@ -109,11 +109,12 @@ pub fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let written = write_per_agent(&runs, &report_dir, Tested::Servers);
-        eprintln!("\nTargets:");
+        // On stdout, after the summaries (which are there too).
+        println!("\nTargets:");
         for (agent, code, what) in &lines {
-            eprintln!("  {:<24} exit {code}  {what}", terminal_safe(agent));
+            println!("  {:<24} exit {code}  {what}", terminal_safe(agent));
         }
-        eprintln!("Overview: {}", report_dir.join("index.html").display());
+        println!("Overview: {}", report_dir.join("index.html").display());
         written?;
         // The worst of the targets' codes: 3 unreachable, 1 failed, 0.
         let worst = lines.iter().map(|(_, c, _)| *c).max().unwrap_or(0);
@@ -245,7 +246,7 @@ async fn run_one(
     };
     let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let paths = agent_outputs(report_dir, &plan.agent).paths();
-    eprintln!(
+    println!(
         "== {} ({})",
         terminal_safe(&plan.agent),
         terminal_safe(&plan.target.url())
