@@ -55,7 +55,12 @@ fn selection_equals_wstest_on_the_table() {
             let ex = AgentExclusions::parse(&rules).expect("valid patterns");
             got.retain(|c| !ex.excludes(agent, c));
         }
-        assert_eq!(got, strings(&row["selected"]), "spec {spec} agent {}", row["agent"]);
+        assert_eq!(
+            got,
+            strings(&row["selected"]),
+            "spec {spec} agent {}",
+            row["agent"]
+        );
     }
 }
 
@@ -78,7 +83,223 @@ fn consequences_of_wstest_rules_named() {
     assert_eq!(sel(&["1.1.1"], &[]), ["1.1.1"]);
     assert_eq!(sel(&["2.1*"], &[]), ["2.1", "2.10", "2.11"]);
     // Excluding `7.1*` also drops 7.13.x.
-    assert!(!sel(&["7.*"], &["7.1*"]).iter().any(|c| c.starts_with("7.13.")));
+    assert!(!sel(&["7.*"], &["7.1*"])
+        .iter()
+        .any(|c| c.starts_with("7.13.")));
     // `*.1` is "contains .1 after anything": 1.1.2 matches.
     assert!(sel(&["*.1"], &[]).contains(&"1.1.2".to_string()));
+}
+
+// ---------------------------------------------------------------------------
+// The spec files on the command line
+// ---------------------------------------------------------------------------
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn wsspec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args(args)
+        .env("CI", "1")
+        .output()
+        .expect("run wsspec")
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wsspec-abspec-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    dir
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("JSON")
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object().expect("an object").keys().cloned().collect()
+}
+
+/// Two embedded reference servers on one runtime; their URLs.
+fn reference_servers() -> (Vec<String>, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let urls = (0..2)
+        .map(|_| {
+            let (addr, _task) = rt
+                .block_on(wsspec::reference::bind("127.0.0.1:0"))
+                .expect("bind");
+            format!("ws://{addr}/")
+        })
+        .collect();
+    (urls, rt)
+}
+
+#[test]
+fn fuzzingclient_json_runs_every_server_into_outdir() {
+    let (urls, _rt) = reference_servers();
+    let dir = temp("client");
+    let outdir = dir.join("reports/servers");
+    let spec = serde_json::json!({
+        "options": {"failByDrop": false},
+        "outdir": outdir,
+        "servers": [
+            {"agent": "ref-a", "url": urls[0], "options": {"version": 18}},
+            {"agent": "AutobahnRef", "url": urls[1]}
+        ],
+        "cases": ["4.*"],
+        "exclude-cases": ["4.1.5"],
+        "exclude-agent-cases": {"Auto*": ["4.2.*"]},
+        "comment": "files in the wild carry keys like this"
+    });
+    let file = dir.join("fuzzingclient.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&spec).expect("JSON")).expect("write");
+    let out = wsspec(&["run", "--spec", file.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Unknown and unused keys are notes, not errors.
+    assert!(stderr.contains("`comment` ignored"), "{stderr}");
+    assert!(stderr.contains("`options` ignored"), "{stderr}");
+    assert!(stderr.contains("`servers[0].options` ignored"), "{stderr}");
+    // Autobahn's index.json under outdir: both agents; the Auto* agent
+    // without 4.2.x, neither with the excluded 4.1.5.
+    let index = read_json(&outdir.join("index.json"));
+    assert_eq!(keys(&index), ["AutobahnRef", "ref-a"]);
+    assert_eq!(
+        keys(&index["ref-a"]),
+        ["4.1.1", "4.1.2", "4.1.3", "4.1.4", "4.2.1", "4.2.2", "4.2.3", "4.2.4", "4.2.5"]
+    );
+    assert_eq!(
+        keys(&index["AutobahnRef"]),
+        ["4.1.1", "4.1.2", "4.1.3", "4.1.4"]
+    );
+    // A folder per agent and the overview.
+    assert_eq!(
+        read_json(&outdir.join("ref-a/results.json"))["cases"]
+            .as_array()
+            .map(Vec::len),
+        Some(9)
+    );
+    let overview = std::fs::read_to_string(outdir.join("index.html")).expect("overview");
+    assert!(overview.contains("servers tested"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn malformed_or_wrong_spec_files_exit_2_with_where() {
+    let dir = temp("malformed");
+    let file = dir.join("fuzzingclient.json");
+    std::fs::write(&file, "{\n  \"cases\": [\"*\"],\n  \"servers\": [\n}\n").expect("write");
+    let path = file.to_str().expect("utf-8");
+    let out = wsspec(&["run", "--spec", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{path}:4:1: invalid JSON")),
+        "{stderr}"
+    );
+
+    // An id without `*` must exist (wstest fails on it too).
+    std::fs::write(
+        &file,
+        r#"{"servers": [{"url": "ws://127.0.0.1:1/"}], "cases": ["9.9.9"]}"#,
+    )
+    .expect("write");
+    let out = wsspec(&["run", "--spec", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("case `9.9.9` is not in the corpus"),
+        "{stderr}"
+    );
+
+    // No servers; and --spec with a URL.
+    std::fs::write(&file, r#"{"cases": ["*"]}"#).expect("write");
+    let out = wsspec(&["run", "--spec", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`servers` lists no server"));
+    let out = wsspec(&["run", "--spec", path, "ws://127.0.0.1:1/"]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fuzzingserver_json_drives_serve_with_an_agent_excluded() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let dir = temp("server");
+    let outdir = dir.join("reports/clients");
+    let spec = serde_json::json!({
+        "url": format!("ws://127.0.0.1:{port}"),
+        "options": {"failByDrop": false},
+        "outdir": outdir,
+        "webport": 8080,
+        "cases": ["4.*"],
+        "exclude-cases": ["4.1.5"],
+        "exclude-agent-cases": {"skip*": ["4.2.*"]}
+    });
+    let file = dir.join("fuzzingserver.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&spec).expect("JSON")).expect("write");
+    let log = std::fs::File::create(dir.join("serve.stderr")).expect("a log file");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_wsspec"))
+        .args(["serve", "--spec", file.to_str().expect("utf-8")])
+        .env("CI", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start wsspec serve");
+    let up = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let url = format!("ws://127.0.0.1:{port}");
+    let keeper = up.then(|| wsspec(&["reference-client", &url, "--agent", "keeper"]));
+    let skipper =
+        up.then(|| wsspec(&["reference-client", &url, "--agent", "skipper", "--shutdown"]));
+    let exited = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        matches!(serve.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = serve.kill();
+    }
+    let _ = serve.wait();
+    let stderr = std::fs::read_to_string(dir.join("serve.stderr")).unwrap_or_default();
+    assert!(up, "serve did not listen on the spec's url: {stderr}");
+    for (who, out) in [("keeper", keeper), ("skipper", skipper)] {
+        let out = out.expect("ran");
+        assert!(
+            out.status.success(),
+            "{who}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every agent is told the same count: exclusions apply per case.
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("ran 9 cases"),
+            "{who}"
+        );
+    }
+    assert!(exited, "serve did not shut down: {stderr}");
+    assert!(stderr.contains("`webport` ignored"), "{stderr}");
+    assert!(
+        stderr.contains("case 4.2.1 skipped for agent skipper"),
+        "{stderr}"
+    );
+    let index = read_json(&outdir.join("index.json"));
+    assert_eq!(
+        keys(&index["keeper"]),
+        ["4.1.1", "4.1.2", "4.1.3", "4.1.4", "4.2.1", "4.2.2", "4.2.3", "4.2.4", "4.2.5"]
+    );
+    assert_eq!(
+        keys(&index["skipper"]),
+        ["4.1.1", "4.1.2", "4.1.3", "4.1.4"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -102,11 +102,19 @@ fn two_servers_one_report_set_with_a_column_each() {
     // Each summary, then a line per target, then the overview's path.
     let recap = stdout.split("\nTargets:\n").nth(1).expect("a recap");
     let lines: Vec<&str> = recap.lines().collect();
-    assert!(lines[0].trim_start().starts_with("good") && lines[0].contains("exit 0"), "{recap}");
-    assert!(lines[1].trim_start().starts_with("bad") && lines[1].contains("exit 1"), "{recap}");
+    assert!(
+        lines[0].trim_start().starts_with("good") && lines[0].contains("exit 0"),
+        "{recap}"
+    );
+    assert!(
+        lines[1].trim_start().starts_with("bad") && lines[1].contains("exit 1"),
+        "{recap}"
+    );
     assert!(lines[2].starts_with("Overview: "), "{recap}");
     assert_eq!(stdout.matches("10 cases: ").count(), 4, "{stdout}");
-    assert!(stdout.find("== good").expect("good's heading") < stdout.find("== bad").expect("bad's"));
+    assert!(
+        stdout.find("== good").expect("good's heading") < stdout.find("== bad").expect("bad's")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -139,7 +147,13 @@ fn an_unreachable_target_is_the_worst_and_the_others_still_run() {
 
 #[test]
 fn agent_count_must_match_and_names_be_unique() {
-    let out = wsspec(&["run", "ws://127.0.0.1:1/", "ws://127.0.0.1:2/", "--agent", "a"]);
+    let out = wsspec(&[
+        "run",
+        "ws://127.0.0.1:1/",
+        "ws://127.0.0.1:2/",
+        "--agent",
+        "a",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 --agent for 2 URL(s)"));
     let out = wsspec(&["run", "ws://127.0.0.1:1/a", "ws://127.0.0.1:1/b"]);
@@ -189,7 +203,12 @@ fn snapshots_are_one_store_per_agent() {
         wsspec(&args)
     };
     let first = run(true);
-    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     for agent in ["one", "two"] {
         let snaps = std::fs::read_dir(store.join(agent).join("server"))
             .unwrap_or_else(|e| panic!("{agent}'s store: {e}"))
@@ -198,6 +217,11 @@ fn snapshots_are_one_store_per_agent() {
     }
     // Each agent compared with its own store: both match.
     let again = run(false);
-    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

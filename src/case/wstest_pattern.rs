@@ -136,7 +136,9 @@ mod tests {
 
     #[test]
     fn prefix_match_verbatim_ids_and_anchored_agents() {
-        let ids = ["1.1.1", "1.1.10", "2.1", "2.10", "12.1.1", "12.1.10", "12.2.2"];
+        let ids = [
+            "1.1.1", "1.1.10", "2.1", "2.10", "12.1.1", "12.1.10", "12.2.2",
+        ];
         assert_eq!(
             select(&s(&["12.*.1"]), &[], &ids).unwrap(),
             s(&["12.1.1", "12.1.10"])

@@ -32,7 +32,10 @@ pub(super) fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, Strin
 
 /// The shard `--partition` asks for (all the cases without it); None (the
 /// error printed) when the shard is empty.
-pub(super) fn partitioned(args: &RunArgs, cases: Vec<crate::case::Case>) -> Option<Vec<crate::case::Case>> {
+pub(super) fn partitioned(
+    args: &RunArgs,
+    cases: Vec<crate::case::Case>,
+) -> Option<Vec<crate::case::Case>> {
     match args.partition {
         None => Some(cases),
         Some(p) => {

@@ -238,10 +238,8 @@ impl Selection {
     pub fn select(&self, corpus: Vec<Case>, role: Role) -> anyhow::Result<Vec<Case>> {
         let ids: Vec<&str> = corpus.iter().map(|c| c.spec.id.as_str()).collect();
         let chosen = wstest_pattern::select(&self.cases, &self.exclude_cases, &ids)?;
-        let mut by_id: std::collections::HashMap<String, Case> = corpus
-            .into_iter()
-            .map(|c| (c.spec.id.clone(), c))
-            .collect();
+        let mut by_id: std::collections::HashMap<String, Case> =
+            corpus.into_iter().map(|c| (c.spec.id.clone(), c)).collect();
         let cases: Vec<Case> = chosen
             .iter()
             .filter_map(|id| by_id.remove(id))
@@ -282,7 +280,10 @@ mod tests {
             listen_address(p, "ws://127.0.0.1:9001").unwrap(),
             "127.0.0.1:9001"
         );
-        assert_eq!(listen_address(p, "ws://localhost/").unwrap(), "localhost:80");
+        assert_eq!(
+            listen_address(p, "ws://localhost/").unwrap(),
+            "localhost:80"
+        );
         assert_eq!(listen_address(p, "ws://[::1]:9").unwrap(), "[::1]:9");
         assert_eq!(listen_address(p, "ws://[::1]").unwrap(), "[::1]:80");
         assert!(listen_address(p, "wss://x:1").is_err());

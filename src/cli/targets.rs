@@ -104,7 +104,11 @@ pub fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
                     runs.push(*r);
                 }
                 Ended::Unreachable(error) => {
-                    lines.push((&plan.agent, 3, format!("unreachable: {}", terminal_safe(&error))));
+                    lines.push((
+                        &plan.agent,
+                        3,
+                        format!("unreachable: {}", terminal_safe(&error)),
+                    ));
                 }
             }
         }

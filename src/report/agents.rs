@@ -64,7 +64,14 @@ pub fn render_tested(columns: &[Column<'_>], tested: Tested) -> String {
                 .join(", "),
         };
         let meta = [
-            (if tested == Tested::Clients { "Server" } else { "Servers" }, server),
+            (
+                if tested == Tested::Clients {
+                    "Server"
+                } else {
+                    "Servers"
+                },
+                server,
+            ),
             ("Started", esc(&utc(r.started_unix))),
             ("wsspec", esc(&r.tool_version)),
             ("Case corpus", esc(&r.corpus_version)),

@@ -165,7 +165,13 @@ pub fn write_per_agent(
             folder: agent_folder(&r.agent),
         })
         .collect();
-    failures.extend(write_file(&dir.join("index.html"), &agents::render_tested(&columns, tested)).err());
+    failures.extend(
+        write_file(
+            &dir.join("index.html"),
+            &agents::render_tested(&columns, tested),
+        )
+        .err(),
+    );
     WriteError::collect(failures)
 }
 
