@@ -202,7 +202,8 @@ impl SnapshotArgs {
 #[derive(Args)]
 pub struct SnapshotArgs {
     /// Compare every case with its stored snapshot under DIR (`server/` for
-    /// run, `<agent>/client/` for serve); NEW and DRIFT fail the run.
+    /// run, `<agent>/server/` for run with several targets, `<agent>/client/`
+    /// for serve); NEW and DRIFT fail the run.
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
     /// With --snapshots: store what was observed as the new baseline.
