@@ -225,6 +225,24 @@ fn malformed_or_wrong_spec_files_exit_2_with_where() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("`servers` lists no server"));
     let out = wsspec(&["run", "--spec", path, "ws://127.0.0.1:1/"]);
     assert_eq!(out.status.code(), Some(2));
+    // A key of the wrong type names the key.
+    std::fs::write(&file, r#"{"cases": "1.*", "servers": []}"#).expect("write");
+    let out = wsspec(&["run", "--spec", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`cases` must be a list of strings"));
+    // serve: malformed JSON, and a wss:// url.
+    std::fs::write(&file, "{\"cases\": [\"*\"] \"url\": 1}").expect("write");
+    let out = wsspec(&["serve", "--spec", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{path}:1:17: invalid JSON")),
+        "{stderr}"
+    );
+    std::fs::write(&file, r#"{"cases": ["*"], "url": "wss://127.0.0.1:9001"}"#).expect("write");
+    let out = wsspec(&["serve", "--spec", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use --listen with the TLS flags"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
