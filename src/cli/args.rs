@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Run cases against a WebSocket server (default: the embedded reference server).
     #[command(
-        after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3"
+        after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3\n  wsspec run ws://127.0.0.1:9001 ws://127.0.0.1:9002 --agent a --agent b   # one report, a column each\n  wsspec run --spec fuzzingclient.json        # Autobahn's spec file, wstest's case selection"
     )]
     Run(Box<RunArgs>),
     /// List the cases (id, requirement, roles, title).
@@ -44,7 +44,7 @@ pub enum Command {
     },
     /// Test WebSocket clients: Autobahn's fuzzing-server protocol, for existing client drivers.
     #[command(
-        after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
+        after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  wsspec serve --spec fuzzingserver.json   # Autobahn's spec file\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
     )]
     Serve(ServeArgs),
     /// Drive a fuzzing server (`wsspec serve` or Autobahn's) with the embedded reference client.
