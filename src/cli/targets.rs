@@ -96,6 +96,7 @@ pub fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
         // (agent, exit code, summary line) per target, and the results.
         let mut lines = Vec::new();
         let mut runs: Vec<RunResults> = Vec::new();
+        let not_run = plans.len() - ended.len();
         for (plan, e) in ended {
             match e {
                 Ended::Ran(r) => {
@@ -112,6 +113,14 @@ pub fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        // Ctrl-C stopped the run before these targets.
+        for plan in &plans[plans.len() - not_run..] {
+            lines.push((
+                &plan.agent,
+                INTERRUPTED,
+                "not run (interrupted)".to_string(),
+            ));
+        }
         let written = write_per_agent(&runs, &report_dir, Tested::Servers);
         // On stdout, after the summaries (which are there too).
         println!("\nTargets:");
@@ -121,7 +130,12 @@ pub fn run_several(args: RunArgs) -> anyhow::Result<ExitCode> {
         println!("Overview: {}", report_dir.join("index.html").display());
         written?;
         // The worst of the targets' codes: 3 unreachable, 1 failed, 0.
-        let worst = lines.iter().map(|(_, c, _)| *c).max().unwrap_or(0);
+        let worst = lines
+            .iter()
+            .map(|(_, c, _)| *c)
+            .filter(|c| *c != INTERRUPTED)
+            .max()
+            .unwrap_or(0);
         Ok(if options.interrupt.is_set() {
             ExitCode::from(INTERRUPTED)
         } else {
