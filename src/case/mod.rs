@@ -11,6 +11,7 @@ pub mod matrix;
 pub mod model;
 pub mod partition;
 pub mod payload_kinds;
+pub mod wstest_pattern;
 pub mod yaml;
 
 pub use filter::Selection;

@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Run cases against a WebSocket server (default: the embedded reference server).
     #[command(
-        after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3"
+        after_help = "Examples:\n  wsspec run                                  # test the embedded reference server\n  wsspec run ws://127.0.0.1:9001 --cases '5.*' --junit junit.xml\n  wsspec run ws://localhost:8080/ws --header 'Authorization: Bearer t' --timeout-scale 3\n  wsspec run ws://127.0.0.1:9001 ws://127.0.0.1:9002 --agent a --agent b   # one report, a column each\n  wsspec run --spec fuzzingclient.json        # Autobahn's spec file, wstest's case selection"
     )]
     Run(Box<RunArgs>),
     /// List the cases (id, requirement, roles, title).
@@ -44,7 +44,7 @@ pub enum Command {
     },
     /// Test WebSocket clients: Autobahn's fuzzing-server protocol, for existing client drivers.
     #[command(
-        after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
+        after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  wsspec serve --spec fuzzingserver.json   # Autobahn's spec file\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
     )]
     Serve(ServeArgs),
     /// Drive a fuzzing server (`wsspec serve` or Autobahn's) with the embedded reference client.
@@ -115,10 +115,10 @@ pub enum SnapshotsCommand {
 #[derive(Args, Clone)]
 pub struct Selecting {
     /// Select cases by id glob (`5.*`, `1.1.*`); repeatable.
-    #[arg(long = "cases", value_name = "GLOB")]
+    #[arg(long = "cases", value_name = "GLOB", id = "cases")]
     pub cases: Vec<String>,
     /// Leave out cases by id glob; repeatable.
-    #[arg(long = "exclude", value_name = "GLOB")]
+    #[arg(long = "exclude", value_name = "GLOB", id = "exclude")]
     pub exclude: Vec<String>,
     /// Add the case files in DIR to the embedded corpus; repeatable.
     #[arg(long = "cases-dir", value_name = "DIR")]
@@ -130,6 +130,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9001")]
     pub listen: String,
+    // --- Autobahn's spec files (src/cli/spec.rs) ---
+    /// Autobahn's fuzzingserver.json: its url (the listen address), cases,
+    /// exclude-cases, exclude-agent-cases and outdir, selected as wstest
+    /// selects.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cases", "exclude"])]
+    pub spec: Option<PathBuf>,
+    // --- end of spec files ---
     /// Colour the outcomes: auto (on a terminal, unless NO_COLOR is set),
     /// always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
@@ -195,7 +202,8 @@ impl SnapshotArgs {
 #[derive(Args)]
 pub struct SnapshotArgs {
     /// Compare every case with its stored snapshot under DIR (`server/` for
-    /// run, `<agent>/client/` for serve); NEW and DRIFT fail the run.
+    /// run, `<agent>/server/` for run with several targets, `<agent>/client/`
+    /// for serve); NEW and DRIFT fail the run.
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
     /// With --snapshots: store what was observed as the new baseline.
@@ -216,8 +224,17 @@ pub struct ListArgs {
 #[derive(Args)]
 pub struct RunArgs {
     /// Server URL (ws://host:port/path, or wss:// for TLS); none starts the
-    /// reference server.
-    pub url: Option<String>,
+    /// reference server. Several run one after the other into one report
+    /// set: a folder per target under --report-dir and an overview.
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+    // --- several targets and Autobahn's spec files (src/cli/targets.rs,
+    // src/cli/spec.rs) ---
+    /// Autobahn's fuzzingclient.json: its servers, cases, exclude-cases,
+    /// exclude-agent-cases and outdir, selected as wstest selects.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["urls", "agents", "cases", "exclude"])]
+    pub spec: Option<PathBuf>,
+    // --- end of several targets ---
     #[command(flatten)]
     pub select: Selecting,
     /// Cases run at once (I/O-bound waiting, so more than cores).
@@ -303,9 +320,10 @@ pub struct RunArgs {
     /// The config file that was read, if any.
     #[arg(skip)]
     pub config_file: Option<PathBuf>,
-    /// Name of the target in reports (default: host:port).
-    #[arg(long)]
-    pub agent: Option<String>,
+    /// Name of the target in reports (default: host:port); with several
+    /// URLs, once per URL, in the same order.
+    #[arg(long = "agent", value_name = "NAME")]
+    pub agents: Vec<String>,
     /// Extra handshake header `Name: value` (e.g. for auth); repeatable.
     /// Raw requests in cases receive it through their {headers} placeholder.
     #[arg(long = "header", value_name = "NAME:VALUE")]

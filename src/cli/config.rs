@@ -191,7 +191,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
         let name = key.as_str().unwrap_or_default();
         match name {
             "target" => settings.args.push(Setting {
-                id: "url".into(),
+                id: run
+                    .get_positionals()
+                    .next()
+                    .map_or_else(|| "urls".to_string(), |a| a.get_id().to_string()),
                 key: "target".into(),
                 loc: value.loc,
                 args: strings(value).map_err(|m| at(value.loc, format!("target: {m}")))?,
@@ -402,8 +405,8 @@ mod tests {
         assert_eq!(
             args,
             vec![
-                ("url", v(&["ws://127.0.0.1:9001/"])),
-                ("agent", v(&["--agent", "mine"])),
+                ("urls", v(&["ws://127.0.0.1:9001/"])),
+                ("agents", v(&["--agent", "mine"])),
                 ("cases", v(&["--cases", "1.*", "--cases", "2.*"])),
                 ("exclude", v(&["--exclude", "2.10"])),
                 ("timeout_scale", v(&["--timeout-scale", "2"])),
@@ -435,8 +438,8 @@ mod tests {
             ),
             ("targets: x\n", "wsspec.yaml:1:1: unknown setting `targets`"),
             (
-                "agent: [a, b]\n",
-                "wsspec.yaml:1:8: agent: expected a single value",
+                "options:\n  jobs: [1, 2]\n",
+                "wsspec.yaml:2:9: options.jobs: expected a single value",
             ),
             (
                 "allow:\n  - cases: '6.4.*'\n",

@@ -10,6 +10,8 @@ pub mod merge;
 pub mod run;
 pub mod serve;
 pub mod snapshots;
+pub mod spec;
+pub mod targets;
 pub mod tls;
 
 use std::process::ExitCode;

@@ -19,7 +19,7 @@ use crate::suite::{self, SuiteConfig, SuiteError};
 /// The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells do).
 pub const INTERRUPTED: u8 = 130;
 
-fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     raw.iter()
         .map(|h| match h.split_once(':') {
             Some((n, v)) if !n.trim().is_empty() => {
@@ -30,12 +30,14 @@ fn parse_headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let Some(cases) = cases_for(&args.select, Role::Server) else {
-        return Ok(ExitCode::from(2));
-    };
-    let cases = match args.partition {
-        None => cases,
+/// The shard `--partition` asks for (all the cases without it); None (the
+/// error printed) when the shard is empty.
+pub(super) fn partitioned(
+    args: &RunArgs,
+    cases: Vec<crate::case::Case>,
+) -> Option<Vec<crate::case::Case>> {
+    match args.partition {
+        None => Some(cases),
         Some(p) => {
             let selected = cases.len();
             let shard = p.apply(cases);
@@ -44,11 +46,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                     "error: shard {}/{} holds no case (the selection has {selected})",
                     p.k, p.n
                 );
-                return Ok(ExitCode::from(2));
+                return None;
             }
-            shard
+            Some(shard)
         }
-    };
+    }
+}
+
+/// Names the config file read, and warns of allow-list globs that name none
+/// of the selected `cases` (a typo, or a case left out).
+pub(super) fn note_config(args: &RunArgs, cases: &[crate::case::Case]) {
     if let Some(path) = &args.config_file {
         eprintln!("config: {}", path.display());
     }
@@ -59,6 +66,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             crate::report::console::cases(ids.len())
         );
     }
+}
+
+/// The run options every target shares, from the flags (checked here).
+pub(super) fn base_options(args: &RunArgs, interrupt: Interrupt) -> anyhow::Result<RunOptions> {
     positive(args.timeout_scale, "--timeout-scale")?;
     for (value, name) in [
         (args.case_timeout, "--case-timeout"),
@@ -86,8 +97,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             args.subprotocols.join(", "),
         ));
     }
-    let (stop, interrupt) = Interrupt::new();
-    let options = RunOptions {
+    Ok(RunOptions {
         timeout_scale: args.timeout_scale,
         seed: args.seed,
         default_deadline: millis(args.case_timeout),
@@ -103,26 +113,46 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         interrupt,
         wait_for_target: args.wait_for_target.map(millis),
         ..RunOptions::default()
+    })
+}
+
+/// The first Ctrl-C stops the run and still writes the reports; a second
+/// one quits at once. Call inside the runtime.
+pub(super) fn stop_on_ctrl_c(stop: tokio::sync::watch::Sender<bool>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\ninterrupted: the cases left are ERROR; writing the reports (Ctrl-C again to quit at once)"
+            );
+            let _ = stop.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(INTERRUPTED.into());
+            }
+        }
+    });
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    // Several targets, or Autobahn's fuzzingclient.json: src/cli/targets.rs.
+    if args.spec.is_some() || args.urls.len() > 1 || args.agents.len() > 1 {
+        return super::targets::run_several(args);
+    }
+    let Some(cases) = cases_for(&args.select, Role::Server) else {
+        return Ok(ExitCode::from(2));
     };
+    let Some(cases) = partitioned(&args, cases) else {
+        return Ok(ExitCode::from(2));
+    };
+    note_config(&args, &cases);
+    let (stop, interrupt) = Interrupt::new();
+    let options = base_options(&args, interrupt)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async move {
-        // The first Ctrl-C stops the run and still writes the reports; a
-        // second one quits at once.
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\ninterrupted: the cases left are ERROR; writing the reports (Ctrl-C again to quit at once)"
-                );
-                let _ = stop.send(true);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(INTERRUPTED.into());
-                }
-            }
-        });
-        let (target, _server) = match &args.url {
+        stop_on_ctrl_c(stop);
+        let (target, _server) = match args.urls.first() {
             Some(url) => (Target::parse(url)?, None),
             None => {
                 let (addr, task) = crate::reference::bind("127.0.0.1:0")
@@ -136,7 +166,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             connector: args.tls.connector_for(&target)?,
             ..options
         };
-        let agent = args.agent.clone().unwrap_or_else(|| target.authority());
+        let agent = args
+            .agents
+            .first()
+            .cloned()
+            .unwrap_or_else(|| target.authority());
         let snapshots = args.snap.snapshots.clone().map(|dir| SnapshotConfig {
             dir,
             role: "server".into(),

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use super::args::ServeArgs;
 use super::cases::{cases_for, positive};
+use crate::case::wstest_pattern::AgentExclusions;
 use crate::case::Role;
 use crate::report::console::{Console, Door};
 use crate::report::{FileReports, Layout, Reporters};
@@ -17,8 +18,16 @@ use crate::serve::{ServeConfig, SnapshotsPerAgent};
 pub const REPORTS_NOT_WRITTEN: u8 = 4;
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let Some(cases) = cases_for(&args.select, Role::Client) else {
-        return Ok(ExitCode::from(2));
+    let (args, from_spec) = match with_spec(args)? {
+        Some(found) => found,
+        None => return Ok(ExitCode::from(2)),
+    };
+    let (cases, agent_exclusions) = match from_spec {
+        Some(found) => found,
+        None => match cases_for(&args.select, Role::Client) {
+            Some(cases) => (cases, AgentExclusions::default()),
+            None => return Ok(ExitCode::from(2)),
+        },
     };
     positive(args.timeout_scale, "--timeout-scale")?;
     positive(args.stall_timeout, "--stall-timeout")?;
@@ -50,6 +59,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         snapshots,
         acceptor: listening.acceptor,
         secure: listening.secure,
+        agent_exclusions: std::sync::Arc::new(agent_exclusions),
     };
     let reporters = Reporters::new()
         .with(FileReports {
@@ -83,6 +93,37 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     Ok(exit_code(&served))
+}
+
+/// The cases of a spec file and its agent exclusions, when `--spec`.
+type FromSpec = Option<(Vec<crate::case::Case>, AgentExclusions)>;
+
+/// `serve --spec fuzzingserver.json`: its `url` becomes the listen address
+/// and its `outdir` the report folder (each overriding the flag), its cases
+/// are selected as wstest selects them. None (the error printed) when the
+/// corpus does not load.
+fn with_spec(mut args: ServeArgs) -> anyhow::Result<Option<(ServeArgs, FromSpec)>> {
+    let Some(path) = args.spec.clone() else {
+        return Ok(Some((args, None)));
+    };
+    let spec = super::spec::read_server(&path)?;
+    let Some(corpus) = super::cases::load_cases(&args.select.cases_dir) else {
+        return Ok(None);
+    };
+    let cases = spec
+        .selection
+        .select(corpus, Role::Client)
+        .with_context(|| format!("{}", path.display()))?;
+    if let Some(listen) = spec.listen {
+        args.listen = listen;
+    }
+    if let Some(dir) = spec.selection.outdir.clone() {
+        args.report_dir = dir;
+    }
+    Ok(Some((
+        args,
+        Some((cases, spec.selection.exclude_agent_cases)),
+    )))
 }
 
 /// 4 when a report could not be written (results were lost, which matters

@@ -25,20 +25,53 @@ fn esc(s: &str) -> String {
     sanitize::html(s)
 }
 
-/// Renders the overview of several agents' runs.
+/// Who the columns are: the clients `serve` tested, or the servers one `run`
+/// tested (several targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tested {
+    Clients,
+    Servers,
+}
+
+/// Renders the overview of several clients' runs (`serve`).
 pub fn render(columns: &[Column<'_>]) -> String {
+    render_tested(columns, Tested::Clients)
+}
+
+/// Renders the overview of several agents' runs, headed by who was tested.
+/// Under `run` every column has its own server, so the page names none.
+pub fn render_tested(columns: &[Column<'_>], tested: Tested) -> String {
     let mut h = String::new();
     let first = columns.first().map(|c| c.results);
+    let who = match tested {
+        Tested::Clients => "clients",
+        Tested::Servers => "servers",
+    };
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>wsspec: {} agents</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <header>\n<h1>wsspec: clients tested</h1>\n<dl class=\"meta\">\n",
+         <header>\n<h1>wsspec: {who} tested</h1>\n<dl class=\"meta\">\n",
         columns.len()
     );
     if let Some(r) = first {
+        let server = match tested {
+            Tested::Clients => esc(&r.target),
+            Tested::Servers => columns
+                .iter()
+                .map(|c| esc(&c.results.target))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
         let meta = [
-            ("Server", esc(&r.target)),
+            (
+                if tested == Tested::Clients {
+                    "Server"
+                } else {
+                    "Servers"
+                },
+                server,
+            ),
             ("Started", esc(&utc(r.started_unix))),
             ("wsspec", esc(&r.tool_version)),
             ("Case corpus", esc(&r.corpus_version)),

@@ -3,7 +3,8 @@
 //! and per-case files where wanted, and under `serve` the overview of all
 //! agents. `run` writes one run where its options say ([`Layout::Single`]);
 //! `serve` writes one folder per agent under its report folder
-//! ([`Layout::PerAgent`]), named by [`agent_folder`]. A file that cannot be
+//! ([`Layout::PerAgent`]), named by [`agent_folder`], as `run` does with
+//! several targets ([`write_per_agent`]). A file that cannot be
 //! written does not stop the others; every failure is returned.
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,17 @@ impl Outputs {
     }
 }
 
+/// The paths of one agent's own reports in the per-agent layout under `dir`.
+pub fn agent_outputs(dir: &Path, agent: &str) -> Outputs {
+    Outputs {
+        dir: dir.join(agent_folder(agent)),
+        junit: None,
+        html: None,
+        json: None,
+        autobahn_dir: None,
+    }
+}
+
 /// How the files of a run's agents are laid out.
 #[derive(Debug, Clone)]
 pub enum Layout {
@@ -78,7 +90,7 @@ impl Reporter for FileReports {
         match event {
             RunEvent::ReportsDue { runs } => match &self.layout {
                 Layout::Single(out) => runs.iter().try_for_each(|r| write_reports(r, out)),
-                Layout::PerAgent { dir } => write_per_agent(runs, dir),
+                Layout::PerAgent { dir } => write_per_agent(runs, dir, agents::Tested::Clients),
             },
             _ => Ok(()),
         }
@@ -114,21 +126,20 @@ pub fn write_autobahn_case_files(r: &RunResults, dir: &Path) -> Result<(), Write
     Ok(())
 }
 
-/// `serve`'s layout: a folder per agent (results.json, junit.xml,
-/// index.html and the Autobahn per-case files), one index.json and one
-/// overview. An agent whose files cannot be written does not stop the
-/// others: every failure is returned, each with its agent.
-fn write_per_agent(runs: &[RunResults], dir: &Path) -> Result<(), WriteError> {
+/// `serve`'s layout, also `run`'s with several targets: a folder per agent
+/// (results.json, junit.xml, index.html and the Autobahn per-case files),
+/// one index.json and one overview headed by who was `tested`. An agent
+/// whose files cannot be written does not stop the others: every failure is
+/// returned, each with its agent.
+pub fn write_per_agent(
+    runs: &[RunResults],
+    dir: &Path,
+    tested: agents::Tested,
+) -> Result<(), WriteError> {
     let mut failures = Vec::new();
     for r in runs {
         let folder = agent_folder(&r.agent);
-        let outputs = Outputs {
-            dir: dir.join(&folder),
-            junit: None,
-            html: None,
-            json: None,
-            autobahn_dir: None,
-        };
+        let outputs = agent_outputs(dir, &r.agent);
         let mut outcomes = vec![write_reports(r, &outputs)];
         for (i, c) in r.cases.iter().enumerate() {
             if let Some(id) = &c.autobahn {
@@ -154,7 +165,13 @@ fn write_per_agent(runs: &[RunResults], dir: &Path) -> Result<(), WriteError> {
             folder: agent_folder(&r.agent),
         })
         .collect();
-    failures.extend(write_file(&dir.join("index.html"), &agents::render(&columns)).err());
+    failures.extend(
+        write_file(
+            &dir.join("index.html"),
+            &agents::render_tested(&columns, tested),
+        )
+        .err(),
+    );
     WriteError::collect(failures)
 }
 

@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::ledger::{InFlight, Ledger};
 use super::{follow_up, report_reply};
+use crate::case::wstest_pattern::AgentExclusions;
 use crate::case::Case;
 use crate::reference::gate::Replay;
 use crate::run::session::run_case_accepted;
@@ -34,6 +35,7 @@ pub struct FrontDoor {
     pub options: RunOptions,
     pub ledger: Arc<Ledger>,
     pub shutdown: watch::Sender<bool>,
+    pub agent_exclusions: Arc<AgentExclusions>,
 }
 
 impl FrontDoor {
@@ -89,6 +91,15 @@ impl FrontDoor {
                     return refuse(stream, &target, 400, "runCase needs agent=NAME").await;
                 };
                 let case = &cases[index];
+                if self.agent_exclusions.excludes(agent, &case.spec.id) {
+                    // As wstest does: open, close, no result.
+                    eprintln!(
+                        "wsspec serve: case {} skipped for agent {} (exclude-agent-cases)",
+                        crate::report::console::terminal_safe(&case.spec.id),
+                        crate::report::console::terminal_safe(agent)
+                    );
+                    return reply_text(stream, &target, head, rest, None).await;
+                }
                 if follow_up::refuses_upgrade(case) {
                     if let Some(event) = follow_up::recognise(&head, &params) {
                         let mut stream = stream;

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::case::wstest_pattern::AgentExclusions;
 use crate::case::Case;
 use crate::report::Reporters;
 use crate::results::RunResults;
@@ -42,6 +43,10 @@ pub struct ServeConfig {
     pub acceptor: Arc<dyn Acceptor>,
     /// Whether the acceptor is TLS (the URL's scheme in reports and output).
     pub secure: bool,
+    /// A spec file's `exclude-agent-cases` (`serve --spec`): a `runCase` of
+    /// an excluded case for its agent is answered as wstest answers it, an
+    /// upgrade and a close, and leaves no result. Empty by default.
+    pub agent_exclusions: Arc<AgentExclusions>,
 }
 
 /// What serving came to.
@@ -112,6 +117,7 @@ pub async fn serve(
         options: config.options,
         ledger: ledger.clone(),
         shutdown,
+        agent_exclusions: config.agent_exclusions,
     });
     on_ready(addr);
     let signalled = stop_signal();
