@@ -6,10 +6,15 @@
 //! index.json), and the run exits 0. An entry naming a case that passed is
 //! reported as stale and fails the run only under `--strict-allowlist`. The
 //! command line wins over the file, `--no-config` ignores it, and a bad
-//! setting is an error at its line and column (exit 2).
+//! setting is an error at its line and column (exit 2). `wsspec serve`
+//! takes the same file's allow-list for every client that connects.
 
 #[path = "common/faulty.rs"]
 mod faulty;
+#[path = "common/faulty_client.rs"]
+mod faulty_client;
+#[path = "common/serve_proc.rs"]
+mod serve_proc;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -270,4 +275,50 @@ fn a_bad_config_is_an_error_at_its_line_and_column() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file missing.yaml"));
+}
+
+#[test]
+fn serve_takes_the_allow_list_for_every_agent() {
+    let dir = temp("serve");
+    let config = dir.join("clients.yaml");
+    std::fs::write(
+        &config,
+        "allow:\n  - cases: '6.3.*'\n    reason: the client echoes invalid UTF-8 (known)\n  - cases: '1.1.1'\n    reason: outgrown\n",
+    )
+    .expect("write config");
+    let config = config.display().to_string();
+    let mut serve = serve_proc::Serve::start("allow", &["6.3.*", "1.1.1"], &["--config", &config]);
+    let host = serve.host();
+    let driver = std::thread::spawn(move || {
+        faulty_client::drive(&host, "noutf8", faulty_client::ClientFault::NoUtf8Check)
+    });
+    let code = serve.finish(std::time::Duration::from_secs(30));
+    assert!(driver.join().is_ok(), "the client driver panicked");
+    let stdout = serve.stdout();
+    let stderr = serve.stderr();
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains(&format!("config: {config}")), "{stderr}");
+    let results = serve.json("noutf8/results.json").expect("results.json");
+    let failed: Vec<&Value> = results["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["verdict"]["outcome"] == "FAILED")
+        .collect();
+    assert!(
+        !failed.is_empty(),
+        "a client without UTF-8 checks fails 6.3.x: {stdout}"
+    );
+    for c in &failed {
+        assert_eq!(
+            c["allowed"]["reason"], "the client echoes invalid UTF-8 (known)",
+            "{c}"
+        );
+    }
+    assert!(
+        stdout.contains(&format!("0 failed, {} allowed", failed.len()))
+            && stdout.contains("stale allow-list entries (none of their cases deviated): `1.1.1`"),
+        "{stdout}"
+    );
+    serve.remove_reports();
 }

@@ -46,7 +46,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  wsspec serve --spec fuzzingserver.json   # Autobahn's spec file\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
     )]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Drive a fuzzing server (`wsspec serve` or Autobahn's) with the embedded reference client.
     #[command(
         name = "reference-client",
@@ -177,6 +177,24 @@ pub struct ServeArgs {
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
+    /// Read settings and the allow-list of expected deviations from FILE
+    /// (default: wsspec.yaml in the working directory, when there is one);
+    /// the command line wins over the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read wsspec.yaml from the working directory.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// A case the allow-list names that passed fails the run (stale entries
+    /// are noticed).
+    #[arg(long)]
+    pub strict_allowlist: bool,
+    /// The allow-list read from the config file.
+    #[arg(skip)]
+    pub allow: crate::allow::AllowList,
+    /// The config file that was read, if any.
+    #[arg(skip)]
+    pub config_file: Option<PathBuf>,
     #[command(flatten)]
     pub snap: SnapshotArgs,
     #[command(flatten)]

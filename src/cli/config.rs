@@ -1,6 +1,6 @@
-//! The config file of `wsspec run` (`wsspec.yaml` in the working directory,
-//! or `--config FILE`): target, agent, cases, any `run` option, and the
-//! allow-list of expected deviations. A setting becomes the command-line
+//! The config file of `wsspec run` and `wsspec serve` (`wsspec.yaml` in the
+//! working directory, or `--config FILE`): target and agent (`run`), cases,
+//! any option of the command, and the allow-list of expected deviations. A setting becomes the command-line
 //! arguments it stands for, placed before the user's own, and only where the
 //! command line does not set it itself: the command line always wins, and
 //! clap checks every value exactly as if it had been typed. Each setting is
@@ -74,7 +74,7 @@ pub fn parse_command_line(argv: Vec<OsString>) -> Result<Cli, std::process::Exit
             ));
         }
     };
-    let Some(("run", run)) = matches.subcommand() else {
+    let Some((command @ ("run" | "serve"), run)) = matches.subcommand() else {
         return Cli::from_arg_matches(&matches).map_err(|e| {
             let _ = e.print();
             std::process::ExitCode::from(2)
@@ -90,9 +90,9 @@ pub fn parse_command_line(argv: Vec<OsString>) -> Result<Cli, std::process::Exit
             .find(|p| p.is_file()),
     };
     let Some(path) = path else {
-        return finish(&argv, &[], AllowList::default(), None);
+        return finish(&argv, command, &[], AllowList::default(), None);
     };
-    let settings = match read(&path) {
+    let settings = match read(&path, command) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -106,13 +106,20 @@ pub fn parse_command_line(argv: Vec<OsString>) -> Result<Cli, std::process::Exit
         .filter(|s| !set_by_user(&s.id))
         .collect();
     let injected: Vec<String> = wanted.iter().flat_map(|s| s.args.clone()).collect();
-    finish(&argv, &injected, settings.allow, Some(settings.path))
+    finish(
+        &argv,
+        command,
+        &injected,
+        settings.allow,
+        Some(settings.path),
+    )
 }
 
-/// Parses `argv` with `injected` placed right after `run`, and hands the
-/// allow-list to the run's arguments.
+/// Parses `argv` with `injected` placed right after `command`, and hands
+/// the allow-list to the command's arguments.
 fn finish(
     argv: &[OsString],
+    command: &str,
     injected: &[String],
     allow: AllowList,
     config: Option<PathBuf>,
@@ -120,7 +127,7 @@ fn finish(
     let at = argv
         .iter()
         .skip(1)
-        .position(|a| a == "run")
+        .position(|a| a == command)
         .map_or(argv.len(), |i| i + 2);
     let mut all: Vec<OsString> = argv[..at].to_vec();
     all.extend(injected.iter().map(OsString::from));
@@ -132,9 +139,16 @@ fn finish(
             return Err(std::process::ExitCode::from(2));
         }
     };
-    if let Command::Run(args) = &mut cli.command {
-        args.allow = allow;
-        args.config_file = config;
+    match &mut cli.command {
+        Command::Run(args) => {
+            args.allow = allow;
+            args.config_file = config;
+        }
+        Command::Serve(args) => {
+            args.allow = allow;
+            args.config_file = config;
+        }
+        _ => {}
     }
     Ok(cli)
 }
@@ -146,18 +160,18 @@ impl Cli {
     }
 }
 
-/// Reads and checks a config file.
-pub fn read(path: &Path) -> Result<Settings, ConfigError> {
+/// Reads and checks a config file for `command` (`run` or `serve`).
+pub fn read(path: &Path, command: &str) -> Result<Settings, ConfigError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: shown.clone(),
         source,
     })?;
-    parse(&text, path)
+    parse(&text, path, command)
 }
 
-/// Checks a config file's text (`path` names it in messages).
-pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+/// Checks a config file's text for `command` (`path` names it in messages).
+pub fn parse(text: &str, path: &Path, command: &str) -> Result<Settings, ConfigError> {
     let shown = path.display().to_string();
     let at = |loc: Loc, message: String| ConfigError::At {
         path: shown.clone(),
@@ -184,12 +198,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
         }
     };
     let run = Cli::command()
-        .find_subcommand("run")
+        .find_subcommand(command)
         .cloned()
-        .ok_or_else(|| at(root.loc, "no `run` command to configure".into()))?;
+        .ok_or_else(|| at(root.loc, format!("no `{command}` command to configure")))?;
     for (key, value) in entries {
         let name = key.as_str().unwrap_or_default();
         match name {
+            "target" | "agent" if command != "run" => {
+                return Err(at(
+                    key.loc,
+                    format!(
+                        "`{name}` is a setting of `wsspec run`; `wsspec {command}` listens (options.listen) and its agents name themselves"
+                    ),
+                ))
+            }
             "target" => settings.args.push(Setting {
                 id: run
                     .get_positionals()
@@ -199,15 +221,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
                 loc: value.loc,
                 args: strings(value).map_err(|m| at(value.loc, format!("target: {m}")))?,
             }),
-            "agent" | "cases" | "exclude" => settings
-                .args
-                .push(option(&run, name, name, key, value).map_err(|(l, m)| at(l, m))?),
+            "agent" | "cases" | "exclude" => settings.args.push(
+                option(&run, command, name, name, key, value).map_err(|(l, m)| at(l, m))?,
+            ),
             "options" => {
                 let NodeKind::Map(options) = &value.kind else {
                     return Err(at(
                         value.loc,
                         format!(
-                            "options: expected a mapping of `run` options (`timeout-scale: 2`), found {}",
+                            "options: expected a mapping of `{command}` options (`timeout-scale: 2`), found {}",
                             value.kind_name()
                         ),
                     ));
@@ -217,7 +239,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
                     let key = format!("options.{long}");
                     settings
                         .args
-                        .push(option(&run, long, &key, k, v).map_err(|(l, m)| at(l, m))?);
+                        .push(option(&run, command, long, &key, k, v).map_err(|(l, m)| at(l, m))?);
                 }
             }
             "allow" => settings.allow = allow_list(value).map_err(|(loc, m)| at(loc, m))?,
@@ -231,9 +253,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
             }
         }
     }
-    // Each setting alone must parse as `run` would take it from a user.
+    // Each setting alone must parse as the command would take it from a user.
     for s in &settings.args {
-        let mut argv = vec!["wsspec".to_string(), "run".to_string()];
+        let mut argv = vec!["wsspec".to_string(), command.to_string()];
         argv.extend(s.args.iter().cloned());
         if let Err(e) = Cli::command().try_get_matches_from(&argv) {
             return Err(at(s.loc, format!("{}: {}", s.key, clap_reason(&e))));
@@ -268,10 +290,11 @@ fn strings(node: &Node) -> Result<Vec<String>, String> {
     }
 }
 
-/// The arguments for `run`'s option `--long` set to `value` (`name` is its
-/// key in the file); an error at the key or at the value.
+/// The arguments for `command`'s option `--long` set to `value` (`name` is
+/// its key in the file); an error at the key or at the value.
 fn option(
     run: &clap::Command,
+    command: &str,
     long: &str,
     key: &str,
     name: &Node,
@@ -286,7 +309,9 @@ fn option(
     let Some(arg) = run.get_arguments().find(|a| a.get_long() == Some(long)) else {
         return Err((
             name.loc,
-            format!("{key}: `wsspec run` has no option `--{long}` (see `wsspec run --help`)"),
+            format!(
+                "{key}: `wsspec {command}` has no option `--{long}` (see `wsspec {command} --help`)"
+            ),
         ));
     };
     let bad = |m: String| (value.loc, m);
@@ -386,7 +411,7 @@ mod tests {
     use super::*;
 
     fn parsed(text: &str) -> Result<Settings, String> {
-        parse(text, Path::new("wsspec.yaml")).map_err(|e| e.to_string())
+        parse(text, Path::new("wsspec.yaml"), "run").map_err(|e| e.to_string())
     }
 
     #[test]
@@ -489,6 +514,24 @@ mod tests {
                     reason: "no compression".into()
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn serve_takes_its_own_options_and_no_target() {
+        let serve =
+            |t: &str| parse(t, Path::new("wsspec.yaml"), "serve").map_err(|e| e.to_string());
+        let s = serve("cases: '1.*'\noptions:\n  listen: 127.0.0.1:9002\n").expect("valid");
+        assert_eq!(s.args[1].args, ["--listen", "127.0.0.1:9002"]);
+        let e = serve("target: ws://x/\n").expect_err("run's");
+        assert!(
+            e.starts_with("wsspec.yaml:1:1: `target` is a setting of `wsspec run`"),
+            "{e}"
+        );
+        let e = serve("options:\n  jobs: 4\n").expect_err("run's");
+        assert!(
+            e.starts_with("wsspec.yaml:2:3: options.jobs: `wsspec serve` has no option `--jobs`"),
+            "{e}"
         );
     }
 

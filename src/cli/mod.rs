@@ -30,7 +30,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::Check { paths } => cases::check(paths),
         Command::ReferenceServer { listen, tls } => reference_server(&listen, &tls),
         Command::Snapshots(cmd) => snapshots::snapshots(cmd),
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::ReferenceClient {
             url,
             agent,

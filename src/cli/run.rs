@@ -55,12 +55,16 @@ pub(super) fn partitioned(
 
 /// Names the config file read, and warns of allow-list globs that name none
 /// of the selected `cases` (a typo, or a case left out).
-pub(super) fn note_config(args: &RunArgs, cases: &[crate::case::Case]) {
-    if let Some(path) = &args.config_file {
+pub(super) fn note_config(
+    config_file: Option<&std::path::Path>,
+    allow: &crate::allow::AllowList,
+    cases: &[crate::case::Case],
+) {
+    if let Some(path) = config_file {
         eprintln!("config: {}", path.display());
     }
     let ids: Vec<&str> = cases.iter().map(|c| c.spec.id.as_str()).collect();
-    for glob in args.allow.unmatched(&ids) {
+    for glob in allow.unmatched(&ids) {
         eprintln!(
             "warning: the allow-list entry `{glob}` names none of the {} selected",
             crate::report::console::cases(ids.len())
@@ -143,7 +147,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = partitioned(&args, cases) else {
         return Ok(ExitCode::from(2));
     };
-    note_config(&args, &cases);
+    note_config(args.config_file.as_deref(), &args.allow, &cases);
     let (stop, interrupt) = Interrupt::new();
     let options = base_options(&args, interrupt)?;
     let rt = tokio::runtime::Builder::new_multi_thread()

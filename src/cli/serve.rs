@@ -29,6 +29,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             None => return Ok(ExitCode::from(2)),
         },
     };
+    super::run::note_config(args.config_file.as_deref(), &args.allow, &cases);
     positive(args.timeout_scale, "--timeout-scale")?;
     positive(args.stall_timeout, "--stall-timeout")?;
     positive(args.handshake_timeout, "--handshake-timeout")?;
@@ -60,6 +61,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         acceptor: listening.acceptor,
         secure: listening.secure,
         agent_exclusions: std::sync::Arc::new(agent_exclusions),
+        allow: args.allow.clone(),
+        strict_allowlist: args.strict_allowlist,
     };
     let reporters = Reporters::new()
         .with(FileReports {

@@ -160,7 +160,7 @@ fn from_urls(args: &RunArgs) -> anyhow::Result<Option<Vec<Planned>>> {
     let Some(cases) = partitioned(args, cases) else {
         return Ok(None);
     };
-    super::run::note_config(args, &cases);
+    super::run::note_config(args.config_file.as_deref(), &args.allow, &cases);
     let mut plans = Vec::new();
     for (i, url) in args.urls.iter().enumerate() {
         let target = Target::parse(url)?;
@@ -196,7 +196,7 @@ fn from_spec(
     let Some(selected) = partitioned(args, selected) else {
         return Ok(None);
     };
-    super::run::note_config(args, &selected);
+    super::run::note_config(args.config_file.as_deref(), &args.allow, &selected);
     let mut plans = Vec::new();
     for s in &spec.servers {
         let target = Target::parse(&s.url).with_context(|| format!("{}", path.display()))?;

@@ -252,12 +252,32 @@ impl Console {
             .iter()
             .filter(|c| c.verdict_fails(self.strict))
             .count();
+        let allowed = match r.allowed_count() {
+            0 => String::new(),
+            n => format!(", {n} allowed"),
+        };
         println!(
-            "agent {}: {} of {} run, {bad} failed",
+            "agent {}: {} of {} run, {bad} failed{allowed}",
             terminal_safe(&r.agent),
             r.cases.len(),
             cases(self.total)
         );
+        let stale = r.stale_patterns();
+        if !stale.is_empty() {
+            let globs: Vec<String> = stale
+                .iter()
+                .map(|g| format!("`{}`", terminal_safe(g)))
+                .collect();
+            let effect = if r.strict_allowlist {
+                "failing the run (--strict-allowlist)"
+            } else {
+                "remove them, or pass --strict-allowlist to fail on them"
+            };
+            println!(
+                "  stale allow-list entries (none of their cases deviated): {}; {effect}",
+                globs.join(", ")
+            );
+        }
         if let Some(dir) = &self.reports_dir {
             let folder = dir.join(agent_folder(&r.agent));
             println!("  reports: {}", folder.join("index.html").display());

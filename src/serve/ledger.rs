@@ -62,6 +62,8 @@ pub struct Ledger {
     reports_failed: AtomicBool,
     snapshots: Option<SnapshotsPerAgent>,
     identity: RunIdentity,
+    /// Expected deviations, applied to every agent's cases.
+    allow: AllowList,
     clock: RunClock,
     total: usize,
 }
@@ -90,6 +92,7 @@ impl Ledger {
     pub fn new(
         target: String,
         strict: bool,
+        (allow, strict_allowlist): (AllowList, bool),
         total: usize,
         snapshots: Option<SnapshotsPerAgent>,
         mut reporters: Reporters,
@@ -108,8 +111,9 @@ impl Ledger {
                 target,
                 agent: String::new(),
                 strict,
-                strict_allowlist: false,
+                strict_allowlist,
             },
+            allow,
             clock: RunClock::start(),
             total,
         }
@@ -144,7 +148,7 @@ impl Ledger {
 
     fn conclude(&self, case: &Case, agent: &str, transcript: Transcript) -> CaseResult {
         let snapshots = self.snapshots.as_ref().map(|s| s.for_agent(agent));
-        conclude(case, transcript, snapshots.as_ref(), &AllowList::default())
+        conclude(case, transcript, snapshots.as_ref(), &self.allow)
     }
 
     /// Remembers the key of an agent's runCase request; the event to record

@@ -13,6 +13,7 @@ pub mod front_door;
 pub mod ledger;
 pub mod report_reply;
 
+use crate::allow::AllowList;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -47,6 +48,11 @@ pub struct ServeConfig {
     /// an excluded case for its agent is answered as wstest answers it, an
     /// upgrade and a close, and leaves no result. Empty by default.
     pub agent_exclusions: Arc<AgentExclusions>,
+    /// Expected deviations, the same for every agent: the cases they name
+    /// are ALLOWED when they deviate.
+    pub allow: AllowList,
+    /// A stale allow-list entry fails an agent's run.
+    pub strict_allowlist: bool,
 }
 
 /// What serving came to.
@@ -101,6 +107,7 @@ pub async fn serve(
     let ledger = Arc::new(ledger::Ledger::new(
         format!("{scheme}://{addr}/ (wsspec serve)"),
         config.strict,
+        (config.allow.clone(), config.strict_allowlist),
         config.cases.len(),
         config.snapshots.clone(),
         reporters,
