@@ -4,7 +4,9 @@
 //! `casetuple=X.Y.Z`), `/getCaseInfo?case=N`, `/getCaseStatus?case=N&agent=A`
 //! and `/updateReports?agent=A[&shutdownOnComplete=true]`. Answers are
 //! WebSocket text messages (tungstenite); a `runCase` connection is handed to
-//! the session with wsspec as the server and its transcript to the ledger.
+//! the session with wsspec as the server and its transcript to the ledger. A
+//! plain `GET /` (no upgrade) gets the page that drives a browser's own
+//! WebSocket through the cases ([`super::browser_page`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::ledger::{InFlight, Ledger};
-use super::{follow_up, report_reply};
+use super::{browser_page, follow_up, report_reply};
 use crate::case::wstest_pattern::AgentExclusions;
 use crate::case::Case;
 use crate::reference::gate::Replay;
@@ -81,6 +83,20 @@ impl FrontDoor {
                 )
             })
         };
+        let method_get = head.starts_with(b"GET ");
+        if method_get && !browser_page::is_upgrade(&head) {
+            // A browser: the page that drives its own WebSocket.
+            let page = match path.as_str() {
+                "/" | "/browser" => Some(browser_page::response()),
+                "/favicon.ico" => Some(browser_page::NO_CONTENT.to_vec()),
+                _ => None,
+            };
+            if let Some(page) = page {
+                let _ = stream.write_all(&page).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+        }
         let answer = match path.as_str() {
             "/runCase" => {
                 let (number, index) = match case_of(&params) {

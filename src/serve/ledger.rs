@@ -50,6 +50,9 @@ pub struct Ledger {
     follow_ups: Mutex<BTreeMap<(String, usize), Vec<EventKind>>>,
     /// Every Sec-WebSocket-Key each agent has sent, with the case it came with.
     keys_seen: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    /// The `User-Agent` of each agent's first `runCase` request (cut to
+    /// [`USER_AGENT_CHARS`]), named in its report's target line.
+    user_agents: Mutex<BTreeMap<String, String>>,
     /// `runCase` connections whose request has been read and whose case is
     /// not yet stored. `updateReports` waits for this to reach zero, so a
     /// report never misses the case a driver has just finished; a connection
@@ -87,6 +90,9 @@ impl Drop for InFlight {
     }
 }
 
+/// The most characters of a client's `User-Agent` a report names.
+const USER_AGENT_CHARS: usize = 200;
+
 impl Ledger {
     /// `target` and `strict` describe every agent's run; `total` is the number of cases.
     pub fn new(
@@ -102,6 +108,7 @@ impl Ledger {
             results: Mutex::new(BTreeMap::new()),
             follow_ups: Mutex::new(BTreeMap::new()),
             keys_seen: Mutex::new(BTreeMap::new()),
+            user_agents: Mutex::new(BTreeMap::new()),
             in_flight: watch::channel(BTreeMap::new()).0,
             reporters: Mutex::new(reporters),
             reports_failed: AtomicBool::new(false),
@@ -154,6 +161,7 @@ impl Ledger {
     /// Remembers the key of an agent's runCase request; the event to record
     /// when the agent sent the same key before.
     pub fn note_key(&self, agent: &str, head: &[u8], case_id: &str) -> Option<EventKind> {
+        self.note_user_agent(agent, head);
         let key = crate::wire::handshake::request_key(head)?;
         let mut seen = self.keys_seen.lock().ok()?;
         let keys = seen.entry(agent.to_string()).or_default();
@@ -166,6 +174,32 @@ impl Ledger {
                 keys.insert(key, case_id.to_string());
                 None
             }
+        }
+    }
+
+    /// Keeps the `User-Agent` of `agent`'s first request that has one.
+    fn note_user_agent(&self, agent: &str, head: &[u8]) {
+        let Ok(mut known) = self.user_agents.lock() else {
+            return;
+        };
+        if known.contains_key(agent) {
+            return;
+        }
+        let mut headers = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        let _ = req.parse(head);
+        let ua = req
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("user-agent"))
+            .map(|h| {
+                String::from_utf8_lossy(h.value)
+                    .chars()
+                    .take(USER_AGENT_CHARS)
+                    .collect()
+            });
+        if let Some(ua) = ua {
+            known.insert(agent.to_string(), ua);
         }
     }
 
@@ -236,11 +270,21 @@ impl Ledger {
     /// Every agent's results so far as runs, in agent order.
     pub fn runs(&self) -> Vec<RunResults> {
         let all = self.results.lock().map(|r| r.clone()).unwrap_or_default();
+        let user_agents = self
+            .user_agents
+            .lock()
+            .map(|u| u.clone())
+            .unwrap_or_default();
         all.into_iter()
             .map(|(agent, by_case)| {
+                let target = match user_agents.get(&agent) {
+                    Some(ua) => format!("{}; User-Agent: {ua}", self.identity.target),
+                    None => self.identity.target.clone(),
+                };
                 RunResults::new(
                     RunIdentity {
                         agent,
+                        target,
                         ..self.identity.clone()
                     },
                     self.clock,

@@ -8,6 +8,7 @@
 //! coming back after a refused upgrade; [`report_reply`] tells the driver of
 //! `updateReports` which reports could not be written.
 
+pub mod browser_page;
 pub mod follow_up;
 pub mod front_door;
 pub mod ledger;
