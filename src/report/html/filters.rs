@@ -104,7 +104,7 @@ if(push){var u=new URLSearchParams();F.forEach(function(f){if(want[f])u.set(f,wa
 var s=u.toString();history.replaceState(null,'',(s?'?'+s:location.pathname)+location.hash);}}
 F.forEach(function(f){d.getElementById('f-'+f).addEventListener('change',function(){apply(true);});});
 q.addEventListener('input',function(){apply(true);});
-function openTarget(){var h=decodeURIComponent(location.hash.slice(1));var e=h&&d.getElementById(h);
+function openTarget(){var h;try{h=decodeURIComponent(location.hash.slice(1));}catch(x){h='';}var e=h&&d.getElementById(h);
 if(e&&e.tagName==='DETAILS'){e.open=true;e.hidden=false;}}
 window.addEventListener('hashchange',openTarget);apply(false);openTarget();
 d.documentElement.dataset.ready='1';})();"#;

@@ -401,6 +401,20 @@ mod tests {
     }
 
     #[test]
+    fn reasons_are_cut_on_character_boundaries() {
+        assert_eq!(cut("abcdef", 3), "abc…");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("ééééé", 2), "éé…");
+    }
+
+    #[test]
+    fn unknown_states_rank_after_the_outcomes() {
+        assert_eq!(rank("ok"), 0);
+        assert_eq!(rank("error"), 5);
+        assert_eq!(rank("allowed"), Outcome::ALL.len());
+    }
+
+    #[test]
     fn utc_dates() {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
