@@ -53,10 +53,13 @@ fn config(url: &str) -> String {
          cases: ['2.*', '1.1.1']\n\
          options:\n  jobs: 4\n  autobahn-json: autobahn\n\
          allow:\n\
-         \x20 - cases: '2.*'\n    reason: pongs are not implemented yet (tracked in issue 7)\n\
+         \x20 - cases: '2.*'\n    reason: 'pongs are not implemented yet <script>alert(1)</script> & \"q\"'\n\
          \x20 - cases: [1.1.1]\n    reason: an entry the server has outgrown\n"
     )
 }
+
+/// The reason the config gives group 2, markup and all.
+const REASON: &str = "pongs are not implemented yet <script>alert(1)</script> & \"q\"";
 
 fn results(dir: &Path) -> Value {
     let json = std::fs::read_to_string(dir.join("reports/results.json")).expect("results.json");
@@ -103,10 +106,7 @@ fn allowed_deviations_pass_the_run_and_keep_their_verdicts_in_every_report() {
     for c in &failed {
         assert_eq!(c["allowed"]["deviated"], true, "{c}");
         assert_eq!(c["allowed"]["pattern"], "2.*");
-        assert_eq!(
-            c["allowed"]["reason"],
-            "pongs are not implemented yet (tracked in issue 7)"
-        );
+        assert_eq!(c["allowed"]["reason"], REASON);
     }
     assert_eq!(r["counts"]["FAILED"].as_u64(), Some(failed.len() as u64));
     let stale = case(&r, "1.1.1");
@@ -159,10 +159,26 @@ fn allowed_deviations_pass_the_run_and_keep_their_verdicts_in_every_report() {
         .unwrap_or_else(|| panic!("{first} is not <skipped>: {junit}"));
     let message = skipped.attribute("message").unwrap_or_default();
     assert!(
-        message.starts_with("ALLOWED (FAILED): pongs are not implemented yet"),
+        message.starts_with(&format!("ALLOWED (FAILED): {REASON}")),
         "{message}"
     );
     assert!(!doc.descendants().any(|n| n.has_tag_name("failure")));
+
+    // HTML: ALLOWED badges, counted in the summary, the reason escaped
+    // and the original verdict in the case's details.
+    let html = std::fs::read_to_string(dir.join("reports/index.html")).expect("index.html");
+    assert!(
+        html.contains("badge o-allowed\">ALLOWED"),
+        "no ALLOWED badge"
+    );
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "the reason became markup"
+    );
+    assert!(
+        html.contains("pongs are not implemented yet &lt;script&gt;alert(1)&lt;/script&gt; &amp;")
+    );
+    assert!(html.contains("<dt>Allow-list</dt><dd><b>FAILED</b>, allowed by <code>2.*</code>"));
 
     // Autobahn's index.json keeps the original verdict.
     let index = std::fs::read_to_string(dir.join("autobahn/index.json")).expect("index.json");

@@ -7,6 +7,12 @@
 
 use std::collections::BTreeMap;
 
+#[path = "common/faulty.rs"]
+mod faulty;
+mod common {
+    pub mod harness;
+}
+
 use wsspec::case::model::Requirement;
 use wsspec::case::model::WaitFor;
 use wsspec::judge::{CloseVerdict, Outcome, Verdict};
@@ -720,14 +726,184 @@ fn html_structure() {
         assert!(page.contains(&format!("href=\"#{a}\"")), "{a}");
     }
     for o in Outcome::ALL {
-        assert!(page.contains(&format!("{} {}</span>", r.count(o), o.as_str())));
+        assert!(page.contains(&format!("{} {}</a>", r.count(o), o.as_str())));
     }
-    // The hex view shows the frame header as written.
-    assert!(page.contains("header  81 8d 1a 2b 3c 4d"));
+    // The hex view shows the frame header as written, in a case that fails
+    // the run (2.1 is NON-STRICT, failing under --strict), and none in the
+    // passing cases (2.1 passes without --strict; the others with frames pass).
+    assert!(html::render(&run(true)).contains("header  81 8d 1a 2b 3c 4d"));
+    assert!(!page.contains("header  81 8d 1a 2b 3c 4d"));
+    assert!(
+        page.contains("<summary>hex</summary>"),
+        "the failing case's frames"
+    );
     // Deterministic.
     assert_eq!(page, html::render(&r));
     // Bounded despite 5000 events and a 1 MiB recorded head.
     assert!(page.len() < 4 * 1024 * 1024, "{}", page.len());
+}
+
+/// The `<tr>` of case `id` in the case table.
+fn table_row<'a>(page: &'a str, id: &str) -> &'a str {
+    let link = format!("<td><a href=\"#{}\">", html::anchor(id));
+    let at = page
+        .find(&link)
+        .unwrap_or_else(|| panic!("no row for {id}"));
+    let start = page[..at].rfind("<tr").expect("row start");
+    let end = at + page[at..].find("</tr>").expect("row end");
+    &page[start..end]
+}
+
+#[test]
+fn html_shows_snapshot_drift_at_the_top_and_never_as_passing() {
+    use wsspec::snapshot::SnapshotStatus;
+    let mut r = run(false);
+    // 1.1.2 passes by its verdict but drifted; wsspec-only is NEW.
+    r.cases[0].snapshot = Some(SnapshotStatus::Drift {
+        diff: format!("-stored\n+observed {HOSTILE}\n"),
+    });
+    r.cases[7].snapshot = Some(SnapshotStatus::New);
+    for c in &mut r.cases[1..7] {
+        c.snapshot = Some(SnapshotStatus::Match);
+    }
+    let page = html::render(&r);
+    // Summary: the snapshot counts and the cases failing the run (1.1.10,
+    // 2.2 by verdict; 1.1.2, wsspec-only by snapshot).
+    assert!(page.contains("data-count=\"DRIFT\" href=\"?snapshot=DRIFT#cases\">1 DRIFT</a>"));
+    assert!(page.contains(">1 NEW</a>"));
+    assert!(page.contains("<b data-count=\"fail-run\">4</b> of 8 cases fail the run"));
+    // The row fails the run (so "only cases that fail the run" keeps it),
+    // its snapshot column and reason say why, and its matrix cell is marked.
+    let row = table_row(&page, "1.1.2");
+    assert!(
+        row.starts_with("<tr class=\"row-ok f\" data-s=\"DRIFT\">"),
+        "{row}"
+    );
+    assert!(row.contains("<td class=\"sn\">DRIFT</td>"), "{row}");
+    assert!(row.contains("snapshot DRIFT: the wire differs"), "{row}");
+    assert!(page
+        .contains("<a class=\"o-ok d\" href=\"#case-1.1.2\" title=\"1.1.2 OK, snapshot DRIFT\">"));
+    assert!(page.contains("<a class=\"o-ok n\" href=\"#case-wsspec-only\""));
+    assert!(table_row(&page, "wsspec-only").starts_with("<tr class=\"row-ok f\" data-s=\"NEW\">"));
+    // A passing case with a matching snapshot is one the switch may hide.
+    assert!(
+        table_row(&page, "3.2").starts_with("<tr class=\"row-unimplemented p\" data-s=\"MATCH\">")
+    );
+    // The case block of the drifted case fails the run too and shows the diff, escaped.
+    assert!(page.contains("<details class=\"case row-ok f\" id=\"case-1.1.2\">"));
+    assert!(page.contains("+observed &lt;script&gt;"));
+    // The CSS-only switch hides passing rows and blocks only.
+    assert!(page.contains("#hide-ok:checked~table .p,#hide-ok:checked~section .p{display:none}"));
+    // The snapshot filter offers the states present.
+    for s in ["DRIFT", "NEW", "MATCH"] {
+        assert!(
+            page.contains(&format!("<option value=\"{s}\">{s}</option>")),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn html_works_without_scripts() {
+    let r = run(false);
+    let page = html::render(&r);
+    // The filter bar is shown only by the script; nothing else starts hidden.
+    assert!(page.contains("<div class=\"filters\" id=\"filters\" hidden>"));
+    assert_eq!(page.matches(" hidden>").count(), 1);
+    assert_eq!(page.matches("<details class=\"case").count(), r.cases.len());
+    // Every link inside the page leads to an id on it: the table of contents
+    // (groups), the matrix (cases), the table (cases).
+    let ids: std::collections::BTreeSet<&str> = page
+        .split(" id=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    let mut links = 0;
+    for target in page.split("href=\"#").skip(1) {
+        let target = target.split('"').next().expect("closing quote");
+        assert!(ids.contains(target), "link to #{target} has no target");
+        links += 1;
+    }
+    // Per case: a matrix cell and a table link; per group: a toc and a matrix link.
+    assert_eq!(links, 2 * r.cases.len() + 2 * 4, "{links}");
+    // Matrix: one row per group, one cell per case, coloured by verdict.
+    let matrix = page
+        .split("<table class=\"matrix\"")
+        .nth(1)
+        .and_then(|m| m.split("</table>").next())
+        .expect("matrix");
+    assert_eq!(matrix.matches("<tr>").count(), 4);
+    assert_eq!(matrix.matches("<a class=\"o-").count(), r.cases.len());
+    assert!(matrix.contains("<a class=\"o-failed\" href=\"#case-1.1.10\""));
+    // The reason column holds the failing verdict's reason, escaped.
+    assert!(table_row(&page, "1.1.10")
+        .contains("<td class=\"why\">behaviour reason &lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Light and dark.
+    assert!(page.contains("@media (prefers-color-scheme:dark)"));
+}
+
+#[test]
+fn html_escapes_hostile_groups_and_ids_in_attributes() {
+    let mut r = run(false);
+    let mut c = r.cases[1].clone();
+    c.id = format!("x{HOSTILE}");
+    c.group = format!("g{HOSTILE}");
+    r.cases.push(c);
+    let page = html::render(&r);
+    assert!(!page.contains("<script>alert"));
+    assert_eq!(page.matches("<script>").count(), 1);
+    assert!(
+        !page.contains("\"q\" 'a'"),
+        "a raw quote would end an attribute"
+    );
+    assert!(page.contains("<option value=\"g&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.contains("data-g=\"g&lt;script&gt;"));
+}
+
+/// The whole server corpus against a server that fails about a third of it
+/// (it closes with 1000 where 1002 or 1007 is due): the page stays under
+/// 1 MB. Passing cases' wire logs are cut to their first events, failing
+/// ones are capped, and markup is not repeated per line.
+#[test]
+fn html_of_the_whole_corpus_failing_a_third_stays_under_1_mb() {
+    let server = faulty::start(faulty::Fault::WrongCloseCode);
+    let cases = common::harness::corpus(&[]);
+    let r = common::harness::run(&server.url(), &cases);
+    assert_eq!(r.cases.len(), cases.len());
+    let failing = r
+        .cases
+        .iter()
+        .filter(|c| c.verdict.outcome.fails(false))
+        .count();
+    let third = r.cases.len() / 3;
+    assert!(
+        failing * 4 >= r.cases.len() && failing <= third + r.cases.len() / 10,
+        "{failing} of {} failing: not about a third",
+        r.cases.len()
+    );
+    let page = html::render(&r);
+    let json = json::render(&r);
+    eprintln!(
+        "{} cases, {failing} failing: HTML {} bytes, results.json {} bytes",
+        r.cases.len(),
+        page.len(),
+        json.len()
+    );
+    assert!(page.len() < 1_000_000, "HTML of {} bytes", page.len());
+    // Still every case, and each failing one with its reason and wire log.
+    assert_eq!(page.matches("<details class=\"case").count(), r.cases.len());
+    for c in r.cases.iter().filter(|c| c.verdict.outcome.fails(false)) {
+        let row = table_row(&page, &c.id);
+        assert!(
+            row.contains(
+                &sanitize::html(&c.verdict.headline())
+                    .chars()
+                    .take(60)
+                    .collect::<String>()
+            ),
+            "{row}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -862,7 +1038,7 @@ fn autobahn_report_files_exist_for_every_index_entry() {
 /// row) of the `n`th `<table class="cases">`: whether each is right-aligned.
 fn column_alignment(html: &str, n: usize) -> (Vec<bool>, Vec<bool>) {
     let table = html
-        .split("<table class=\"cases\">")
+        .split("<table class=\"cases\"")
         .nth(n + 1)
         .and_then(|t| t.split("</table>").next())
         .expect("table");

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use crate::case::filter::compare_ids;
 use crate::judge::Outcome;
-use crate::report::html::{anchor, slug, utc, STYLE};
+use crate::report::html::{anchor, rank, shown, utc, Shown, STYLE};
 use crate::report::sanitize;
 use crate::results::{CaseResult, RunResults};
 
@@ -98,10 +98,25 @@ pub fn render_tested(columns: &[Column<'_>], tested: Tested) -> String {
     let mut ids: Vec<&String> = titles.keys().collect();
     ids.sort_by(|a, b| compare_ids(a, b));
 
+    // Every outcome, then any other state a case shows, in summary order.
+    let mut states: Vec<Shown> = Outcome::ALL
+        .iter()
+        .map(|o| Shown {
+            slug: crate::report::html::slug(*o),
+            label: o.as_str(),
+        })
+        .collect();
+    for c in columns.iter().flat_map(|col| &col.results.cases) {
+        let s = shown(c);
+        if !states.contains(&s) {
+            states.push(s);
+        }
+    }
+    states.sort_by_key(|s| rank(s.slug));
     h.push_str("<h2>Summary</h2>\n<table class=\"cases\">\n<thead><tr><th>Agent</th>");
-    for o in Outcome::ALL {
+    for s in &states {
         // Right-aligned over the right-aligned counts beneath.
-        let _ = write!(h, "<th class=\"num\">{}</th>", o.as_str());
+        let _ = write!(h, "<th class=\"num\">{}</th>", s.label);
     }
     h.push_str("</tr></thead>\n<tbody>\n");
     for col in columns {
@@ -111,13 +126,8 @@ pub fn render_tested(columns: &[Column<'_>], tested: Tested) -> String {
             esc(&col.folder),
             esc(&col.results.agent)
         );
-        for o in Outcome::ALL {
-            let n = col
-                .results
-                .cases
-                .iter()
-                .filter(|c| c.verdict.outcome == o)
-                .count();
+        for s in &states {
+            let n = col.results.cases.iter().filter(|c| shown(c) == *s).count();
             let _ = write!(h, "<td class=\"num\">{n}</td>");
         }
         h.push_str("</tr>\n");
@@ -149,15 +159,15 @@ pub fn render_tested(columns: &[Column<'_>], tested: Tested) -> String {
         for (col, cases) in columns.iter().zip(&by_agent) {
             match cases.get(id.as_str()) {
                 Some(c) => {
-                    let o = c.verdict.outcome;
+                    let s = shown(c);
                     let _ = write!(
                         h,
                         "<td><a class=\"badge o-{}\" href=\"{}/index.html#{}\" title=\"{}\">{}</a></td>",
-                        slug(o),
+                        s.slug,
                         esc(&col.folder),
                         anchor(&c.id),
                         esc(&c.verdict.behavior_reason),
-                        o.as_str()
+                        s.label
                     );
                 }
                 None => h.push_str("<td></td>"),

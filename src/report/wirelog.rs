@@ -29,7 +29,7 @@ const HANDSHAKE_BYTES: usize = 4096;
 /// How many text lines of a handshake head are shown.
 const HANDSHAKE_LINES: usize = 40;
 /// Width of the `+   0.412 ms` column plus separator, for continuation lines.
-const INDENT: &str = "                 ";
+pub const INDENT: &str = "                 ";
 
 /// Where an event came from, which decides its arrow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
