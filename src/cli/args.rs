@@ -47,6 +47,12 @@ pub enum Command {
         after_help = "Example:\n  wsspec serve --listen 127.0.0.1:9001 --cases '1.*'\n  wsspec serve --spec fuzzingserver.json   # Autobahn's spec file\n  # then run your driver: /getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A&shutdownOnComplete=true"
     )]
     Serve(Box<ServeArgs>),
+    /// Test a browser's WebSocket: serve, and the browser (headless, a
+    /// throwaway profile) on serve's page, which runs the cases.
+    #[command(
+        after_help = "Examples:\n  wsspec browse /usr/bin/chromium --cases '1.*' --cases '2.*'\n  wsspec browse firefox-esr --listen 127.0.0.1:0 --report-dir reports/browsers\n  # any browser by hand: wsspec serve, then open http://127.0.0.1:9001/ in it"
+    )]
+    Browse(Box<BrowseArgs>),
     /// Drive a fuzzing server (`wsspec serve` or Autobahn's) with the embedded reference client.
     #[command(
         name = "reference-client",
@@ -217,6 +223,29 @@ impl SnapshotArgs {
 }
 
 /// Snapshot options, the same for `run` and `serve`.
+#[derive(Args)]
+pub struct BrowseArgs {
+    /// The browser to start: chromium, google-chrome, firefox-esr, … (a
+    /// name on PATH or a path). Firefox-like names get Firefox's flags.
+    pub browser: PathBuf,
+    /// An extra argument for the browser; repeatable.
+    #[arg(long = "browser-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub browser_args: Vec<String>,
+    /// The browser's agent name in reports (default: its name and major
+    /// version, e.g. chrome-156).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Stop after this many seconds if the page has not finished (what ran
+    /// is reported; exit 3).
+    #[arg(long, default_value_t = 900.0, value_name = "SECONDS")]
+    pub browse_timeout: f64,
+    /// Show the browser's window instead of running it headless.
+    #[arg(long)]
+    pub headed: bool,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
 #[derive(Args)]
 pub struct SnapshotArgs {
     /// Compare every case with its stored snapshot under DIR (`server/` for

@@ -74,7 +74,7 @@ pub fn parse_command_line(argv: Vec<OsString>) -> Result<Cli, std::process::Exit
             ));
         }
     };
-    let Some((command @ ("run" | "serve"), run)) = matches.subcommand() else {
+    let Some((command @ ("run" | "serve" | "browse"), run)) = matches.subcommand() else {
         return Cli::from_arg_matches(&matches).map_err(|e| {
             let _ = e.print();
             std::process::ExitCode::from(2)
@@ -148,6 +148,10 @@ fn finish(
             args.allow = allow;
             args.config_file = config;
         }
+        Command::Browse(args) => {
+            args.serve.allow = allow;
+            args.serve.config_file = config;
+        }
         _ => {}
     }
     Ok(cli)
@@ -204,7 +208,7 @@ pub fn parse(text: &str, path: &Path, command: &str) -> Result<Settings, ConfigE
     for (key, value) in entries {
         let name = key.as_str().unwrap_or_default();
         match name {
-            "target" | "agent" if command != "run" => {
+            "target" | "agent" if command == "serve" || (name == "target" && command != "run") => {
                 return Err(at(
                     key.loc,
                     format!(

@@ -4,6 +4,7 @@
 //! [`execute`], which maps errors to exit code 2.
 
 pub mod args;
+pub mod browse;
 pub mod cases;
 pub mod config;
 pub mod merge;
@@ -31,6 +32,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::ReferenceServer { listen, tls } => reference_server(&listen, &tls),
         Command::Snapshots(cmd) => snapshots::snapshots(cmd),
         Command::Serve(args) => serve::serve(*args),
+        Command::Browse(args) => browse::browse(*args),
         Command::ReferenceClient {
             url,
             agent,

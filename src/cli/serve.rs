@@ -17,16 +17,48 @@ use crate::serve::{ServeConfig, SnapshotsPerAgent};
 /// The exit code when some report could not be written.
 pub const REPORTS_NOT_WRITTEN: u8 = 4;
 
+/// What `serve` (and `browse`) run: the listen address, the configuration,
+/// the reporters, and for the first line the number of cases and the scheme.
+pub(super) struct Prepared {
+    pub listen: String,
+    pub config: ServeConfig,
+    pub reporters: Reporters,
+    pub total: usize,
+    pub scheme: &'static str,
+}
+
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let p = match prepare(args)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let (total, scheme) = (p.total, p.scheme);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let served = rt
+        .block_on(crate::serve::serve(&p.listen, p.config, p.reporters, |addr| {
+            println!(
+                "wsspec serve: {total} cases on {scheme}://{addr}/ (Autobahn fuzzing-server protocol)"
+            );
+        }))
+        .with_context(|| format!("cannot listen on {}", p.listen))?;
+    Ok(exit_code(&served))
+}
+
+/// Checks serve's arguments and builds what it runs; the exit code instead
+/// when the selection or a spec file is wrong (the error printed).
+pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCode>> {
     let (args, from_spec) = match with_spec(args)? {
         Some(found) => found,
-        None => return Ok(ExitCode::from(2)),
+        None => return Ok(Err(ExitCode::from(2))),
     };
     let (cases, agent_exclusions) = match from_spec {
         Some(found) => found,
         None => match cases_for(&args.select, Role::Client) {
             Some(cases) => (cases, AgentExclusions::default()),
-            None => return Ok(ExitCode::from(2)),
+            None => return Ok(Err(ExitCode::from(2))),
         },
     };
     super::run::note_config(args.config_file.as_deref(), &args.allow, &cases);
@@ -63,6 +95,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         agent_exclusions: std::sync::Arc::new(agent_exclusions),
         allow: args.allow.clone(),
         strict_allowlist: args.strict_allowlist,
+        stop: None,
     };
     let reporters = Reporters::new()
         .with(FileReports {
@@ -79,23 +112,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 )),
         );
     let total = config.cases.len();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let served = rt
-        .block_on(crate::serve::serve(
-            &args.listen,
-            config,
-            reporters,
-            |addr| {
-                println!(
-                "wsspec serve: {total} cases on {scheme}://{addr}/ (Autobahn fuzzing-server protocol)"
-            );
-            },
-        ))
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    Ok(exit_code(&served))
+    Ok(Ok(Prepared {
+        listen: args.listen,
+        config,
+        reporters,
+        total,
+        scheme,
+    }))
 }
 
 /// The cases of a spec file and its agent exclusions, when `--spec`.
@@ -131,7 +154,7 @@ fn with_spec(mut args: ServeArgs) -> anyhow::Result<Option<(ServeArgs, FromSpec)
 
 /// 4 when a report could not be written (results were lost, which matters
 /// more than any verdict), else 1 when a case failed, else 0.
-fn exit_code(served: &crate::serve::Served) -> ExitCode {
+pub(super) fn exit_code(served: &crate::serve::Served) -> ExitCode {
     if served.reports_failed {
         eprintln!("error: some reports could not be written (see above); exit 4");
         ExitCode::from(REPORTS_NOT_WRITTEN)

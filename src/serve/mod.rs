@@ -54,6 +54,9 @@ pub struct ServeConfig {
     pub allow: AllowList,
     /// A stale allow-list entry fails an agent's run.
     pub strict_allowlist: bool,
+    /// Stops serving, as a signal does (reports written), once it holds
+    /// true: `wsspec browse` when the browser has gone. None: signals only.
+    pub stop: Option<watch::Receiver<bool>>,
 }
 
 /// What serving came to.
@@ -66,9 +69,20 @@ pub struct Served {
     pub reports_failed: bool,
 }
 
-/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM; never, where a signal
-/// cannot be listened for.
-async fn stop_signal() {
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM, or when `caller` turns
+/// true; never, where a signal cannot be listened for and there is no caller.
+/// What stopped it, for the console: `on a signal` or `as asked`.
+async fn stop_signal(caller: Option<watch::Receiver<bool>>) -> &'static str {
+    let called = async {
+        match caller {
+            Some(mut rx) => {
+                if rx.wait_for(|stop| *stop).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -87,8 +101,9 @@ async fn stop_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+        () = interrupt => "on a signal",
+        () = terminate => "on a signal",
+        () = called => "as asked",
     }
 }
 
@@ -97,7 +112,7 @@ async fn stop_signal() {
 /// `on_ready` gets the bound address.
 pub async fn serve(
     listen: &str,
-    config: ServeConfig,
+    mut config: ServeConfig,
     reporters: Reporters,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<Served> {
@@ -128,7 +143,7 @@ pub async fn serve(
         agent_exclusions: config.agent_exclusions,
     });
     on_ready(addr);
-    let signalled = stop_signal();
+    let signalled = stop_signal(config.stop.take());
     tokio::pin!(signalled);
     loop {
         tokio::select! {
@@ -152,10 +167,10 @@ pub async fn serve(
                 }
             }
             _ = stop.changed() => break,
-            () = &mut signalled => {
+            why = &mut signalled => {
                 // Stopped from outside (Ctrl-C, or a CI job's SIGTERM): what
                 // was run is written and summed up as on `shutdownOnComplete`.
-                eprintln!("wsspec serve: stopping on a signal; writing the reports");
+                eprintln!("wsspec serve: stopping {why}; writing the reports");
                 if let Err(e) = ledger.reports_due() {
                     for f in &e.failures {
                         eprintln!(
