@@ -761,6 +761,12 @@ fn github_workflow_with_the_action_passes_against_the_reference_server() {
     assert!(m.file("reports/console.txt").exists());
     assert!(m.file("reports/server.log").exists());
     assert_eq!(junit_testcases(&m.file("reports/junit.xml")), (n, 0));
+    let junit = std::fs::read_to_string(m.file("reports/junit.xml")).expect("junit");
+    let doc = roxmltree::Document::parse(&junit).expect("junit parses");
+    for case in doc.descendants().filter(|n| n.has_tag_name("testcase")) {
+        let name = case.attribute("name").unwrap_or_default();
+        assert!(name.starts_with("1."), "only WS_CASES=1.* ran: {name}");
+    }
     assert_eq!(job.published_junit, ["reports/junit.xml"]);
     assert_eq!(job.uploaded, ["reports/"]);
     let html = std::fs::read_to_string(m.file("reports/index.html")).expect("html");
