@@ -154,14 +154,14 @@ pub fn available<T>(name: PeerName, found: Result<T, String>) -> Result<T, ()> {
 /// a passing test, not writes to the stream itself.
 fn announce_skip(name: PeerName, why: &str) {
     use std::io::Write;
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "\n*** SKIPPED (peer missing: `{}`, {}): {} ({why})",
+    // One write, so tests running beside it cannot cut the line.
+    let line = format!(
+        "\n*** SKIPPED (peer missing: `{}`, {}): {} ({why})\n",
         name.as_str(),
         name.install_hint(),
         std::thread::current().name().unwrap_or("a test")
     );
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Node's `ws` is installed under tests/peers and `node` runs.
