@@ -457,10 +457,15 @@ fn run_action(
             "`with: {key}` is not an input of action.yml"
         );
     }
+    // As on GitHub, the action's repository and ref are in the expressions
+    // but not in GITHUB_ACTION_REPOSITORY/GITHUB_ACTION_REF, which the runner
+    // leaves empty inside composite actions (actions/runner#2473).
     let (repo_name, git_ref) = uses.split_once('@').expect("owner/name@ref");
+    vars.insert("github.action_repository".into(), repo_name.into());
+    vars.insert("github.action_ref".into(), git_ref.into());
     let mut env = env.clone();
-    env.insert("GITHUB_ACTION_REPOSITORY".into(), repo_name.into());
-    env.insert("GITHUB_ACTION_REF".into(), git_ref.into());
+    env.insert("GITHUB_ACTION_REPOSITORY".into(), String::new());
+    env.insert("GITHUB_ACTION_REF".into(), String::new());
     let mut failed: Option<i32> = None;
     for step in items(
         action
