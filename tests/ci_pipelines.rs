@@ -191,14 +191,13 @@ fn free_port() -> u16 {
 }
 
 /// One CI job's machine: a work folder (the checked-out repository of the
-/// server under test), a HOME, the PATH additions steps asked for, and the
-/// process groups of every step, killed when the job is dropped.
+/// server under test), a HOME, the PATH additions steps asked for, and a
+/// log of every step's output.
 struct Machine {
     dir: PathBuf,
     work: PathBuf,
     path_added: Vec<String>,
     base_env: BTreeMap<String, String>,
-    groups: Vec<i32>,
     steps_run: usize,
     log: String,
 }
@@ -240,7 +239,6 @@ impl Machine {
             work,
             path_added: Vec::new(),
             base_env,
-            groups: Vec::new(),
             steps_run: 0,
             log: String::new(),
         }
@@ -296,14 +294,18 @@ impl Machine {
         cmd.env("PATH", path.join(":"));
         let started = Instant::now();
         let mut child = cmd.spawn().expect("bash");
-        self.groups.push(child.id() as i32);
         let deadline = Instant::now() + STEP_DEADLINE;
         let status = loop {
             if let Some(s) = child.try_wait().expect("wait") {
                 break s;
             }
             if Instant::now() > deadline {
-                let _ = child.kill();
+                // The step and whatever it started (its own process group).
+                // SAFETY: killpg only sends a signal.
+                unsafe {
+                    libc::killpg(child.id() as i32, libc::SIGKILL);
+                }
+                let _ = child.wait();
                 panic!(
                     "step `{name}` ran past {STEP_DEADLINE:?}:\n{}",
                     std::fs::read_to_string(&out_path).unwrap_or_default()
@@ -329,27 +331,26 @@ impl Drop for Machine {
     fn drop(&mut self) {
         // Shown with --nocapture (and by libtest for a failing test).
         println!("{}", self.log);
-        // The servers the pipelines started, each in a session of its own
-        // (setsid), should a failed step have left one running.
-        let pid_files = [
-            self.dir.join("runner-temp/wsspec-server.pid"),
-            self.work.join("server.pid"),
-        ];
-        for pid in pid_files
-            .iter()
-            .filter_map(|f| std::fs::read_to_string(f).ok())
-            .filter_map(|p| p.trim().parse::<i32>().ok())
-            .filter(|p| *p > 1)
-        {
-            self.groups.push(pid);
-        }
-        for g in &self.groups {
-            // SAFETY: killpg only sends a signal to a process group we started.
-            unsafe {
-                libc::killpg(*g, libc::SIGKILL);
+        if std::thread::panicking() {
+            // A failed test may have left the server a pipeline started
+            // running, in a session of its own (setsid): its pid file names
+            // it. (A passing test has checked that the pipeline stopped it.)
+            let pid_files = [
+                self.dir.join("runner-temp/wsspec-server.pid"),
+                self.work.join("server.pid"),
+            ];
+            for pid in pid_files
+                .iter()
+                .filter_map(|f| std::fs::read_to_string(f).ok())
+                .filter_map(|p| p.trim().parse::<i32>().ok())
+                .filter(|p| *p > 1)
+            {
+                // SAFETY: killpg only sends a signal.
+                unsafe {
+                    libc::killpg(pid, libc::SIGKILL);
+                }
             }
-        }
-        if !std::thread::panicking() && std::env::var_os("WSSPEC_KEEP_CI_DIRS").is_none() {
+        } else if std::env::var_os("WSSPEC_KEEP_CI_DIRS").is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
