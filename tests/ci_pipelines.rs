@@ -250,6 +250,10 @@ fn github_workflow_fails_with_3_when_nothing_listens_and_2_on_a_bad_config() {
         "the server's log is still uploaded"
     );
     assert!(m.file("reports/server.log").exists());
+    assert!(
+        port_closed(port),
+        "the action stopped the server after the failure"
+    );
 
     // A config file is passed as --config only when set; a missing one is a
     // usage error.
@@ -266,6 +270,10 @@ fn github_workflow_fails_with_3_when_nothing_listens_and_2_on_a_bad_config() {
         "{console}"
     );
     assert!(m.log.contains("--config no-such-wsspec.toml"), "{}", m.log);
+    assert!(
+        port_closed(port),
+        "the action stopped the server after the failure"
+    );
 }
 
 #[test]
