@@ -5,8 +5,9 @@
 //! counts the console printed. FAILED is `<failure>`, ERROR `<error>`,
 //! UNIMPLEMENTED `<skipped>`, NON-STRICT a failure only under `--strict`;
 //! every testcase has `name`, `classname` and a `time` of at most three
-//! decimals. `xmllint` (Debian's libxml2-utils) and `junitparser` are
-//! installed by `.ci/run`; without them these tests fail and say what to install.
+//! decimals. `xmllint` (Debian's libxml2-utils, installed by `.ci/run`) and
+//! `junitparser` (scripts/test.sh) go through `tests/common/peers.rs`: missing,
+//! they fail under `WSSPEC_REQUIRE_PEERS`, else the test says it was skipped.
 
 #[path = "common/peers.rs"]
 mod peers;
@@ -35,9 +36,7 @@ fn validate(xml: &Path, xsd: &Path) -> Result<(), String> {
         .arg(xsd)
         .arg(xml)
         .output()
-        .unwrap_or_else(|e| {
-            panic!("xmllint is needed (Debian: apt-get install libxml2-utils; .ci/run installs it): {e}")
-        });
+        .expect("xmllint runs (checked with peers::xmllint_installed)");
     if out.status.success() {
         Ok(())
     } else {
@@ -156,6 +155,9 @@ fn real_run(dir: &Path, strict: bool) -> (PathBuf, String) {
 
 #[test]
 fn junit_of_real_runs_validates_against_every_jenkins_schema() {
+    if peers::available(peers::PeerName::Xmllint, peers::xmllint_installed()).is_err() {
+        return;
+    }
     let dir = temp("xsd");
     for strict in [false, true] {
         let (xml, _) = real_run(&dir, strict);
@@ -251,15 +253,11 @@ print(tests, failures, errors, skipped, xml.tests, xml.failures, xml.errors)
 
 #[test]
 fn junitparser_reads_back_the_consoles_counts() {
+    let junitparser = peers::python_junitparser_installed();
+    if peers::available(peers::PeerName::Junitparser, junitparser).is_err() {
+        return;
+    }
     let python = peers::python();
-    let have = Command::new(&python)
-        .args(["-c", "import junitparser"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        have,
-        "Python's junitparser is needed: pip install -r tests/peers/requirements.txt (.ci/run does)"
-    );
     let dir = temp("parser");
     for strict in [false, true] {
         let (xml, stdout) = real_run(&dir, strict);

@@ -12,12 +12,17 @@
 //! unchanged, no injected element exists). It saves screenshots under
 //! `reports/browser/` (light and dark) with the report beside them.
 //!
-//! Needs Debian's `chromium` (`.ci/run` installs it); without it the test
-//! fails with the install command, unless `WSSPEC_SKIP_PEERS` names
-//! `chromium` (or `all`). `WSSPEC_CHROMIUM` names another binary.
+//! Needs Debian's `chromium` (`.ci/run` installs it), through
+//! `tests/common/peers.rs`: without it the test fails under
+//! `WSSPEC_REQUIRE_PEERS=1` (scripts/test.sh) and is skipped, saying so on the
+//! terminal, under plain `cargo test`. `WSSPEC_CHROMIUM` names another binary.
 
+#[path = "common/peers.rs"]
+mod peers;
 #[path = "common/raw_server.rs"]
 mod raw_server;
+
+use peers::PeerName;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -31,32 +36,7 @@ const INJECTION: &str = "</textarea></pre><script>document.title='PWNED';window.
 const CASES: [&str; 7] = ["1.1.1", "1.1.2", "1.2.1", "2.5", "3.1", "3.2", "4.1.1"];
 
 fn chromium() -> String {
-    std::env::var("WSSPEC_CHROMIUM").unwrap_or_else(|_| "chromium".into())
-}
-
-/// Whether chromium runs; `Err` with why not.
-fn chromium_available() -> Result<(), String> {
-    let out = Command::new(chromium())
-        .arg("--version")
-        .output()
-        .map_err(|e| format!("cannot start `{}`: {e}", chromium()))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{} --version` failed: {}",
-            chromium(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-fn skip_requested() -> bool {
-    std::env::var("WSSPEC_SKIP_PEERS").is_ok_and(|v| {
-        v.split(',')
-            .map(str::trim)
-            .any(|w| w == "all" || w == "chromium")
-    })
+    peers::chromium()
 }
 
 /// A WebSocket echo server that is hostile in its words: its 101 carries
@@ -267,19 +247,8 @@ fn no_injection_ran(dom: &str, what: &str) {
 
 #[test]
 fn the_report_in_headless_chromium() {
-    if let Err(why) = chromium_available() {
-        if skip_requested() {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "\n*** SKIPPED (WSSPEC_SKIP_PEERS): the browser test needs `chromium`: {why}"
-            );
-            return;
-        }
-        panic!(
-            "the browser test needs Debian's chromium: {why}\n\
-             install it with: sudo apt-get install -y chromium (or run .ci/run)\n\
-             or skip this test with WSSPEC_SKIP_PEERS=chromium"
-        );
+    if peers::available(PeerName::Chromium, peers::chromium_installed()).is_err() {
+        return;
     }
     let started = Instant::now();
     let url = hostile_server();

@@ -20,6 +20,8 @@ mod faulty_client;
 mod common {
     pub mod harness;
 }
+#[path = "common/peers.rs"]
+mod peers;
 #[path = "common/serve_proc.rs"]
 mod serve_proc;
 
@@ -431,7 +433,9 @@ fn record() {
     )
     .expect("driver script")
     .replace("&shutdownOnComplete=true", "");
-    let py = std::process::Command::new("python3")
+    // Recording needs the peer: a missing one fails even without WSSPEC_REQUIRE_PEERS.
+    peers::python_websockets_installed().expect("Python's websockets (run scripts/test.sh)");
+    let py = std::process::Command::new(peers::python())
         .args(["-c", &script, &serve.url(), "websockets"])
         .status()
         .expect("python websockets client");

@@ -1,9 +1,12 @@
-//! Starting third-party peers (Node's `ws`, Python's `websockets`) installed by
-//! .ci/run, and the expected verdicts Autobahn gave them. A missing peer fails
-//! its test, unless the person running the tests asked to skip it with
-//! `WSSPEC_SKIP_PEERS` (`ws`, `websockets`, a comma-separated list, or `all`);
-//! a skip is written straight to the terminal, past the test harness's output
-//! capture, so it is seen even though the test passes.
+//! The third-party peers and tools the tests drive (Node's `ws`, Python's
+//! `websockets` and `junitparser`, installed locally by scripts/test.sh;
+//! `xmllint`), starting the peers, and the verdicts Autobahn gave them. Every
+//! test that needs one asks [`available`] or [`require`]: under
+//! `WSSPEC_REQUIRE_PEERS=1` (scripts/test.sh, .ci/run) a missing peer fails
+//! its test with how to install it; under plain `cargo test` the test is
+//! skipped and says so with `*** SKIPPED (peer missing: …)`, written straight
+//! to the terminal past the test harness's output capture, so it is seen even
+//! though the test passes.
 
 #![allow(dead_code)]
 
@@ -83,13 +86,19 @@ pub fn spawn(program: &str, args: &[&str], env: &[(&str, String)]) -> Result<Pee
     }
 }
 
-/// The two third-party peers, by the names `WSSPEC_SKIP_PEERS` uses.
+/// The third-party peers and tools the tests drive, by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerName {
     /// Node's `ws` (tests/peers/node_modules/ws).
     Ws,
     /// Python's `websockets` (tests/peers/requirements.txt).
     Websockets,
+    /// Python's `junitparser` (tests/peers/requirements.txt).
+    Junitparser,
+    /// `xmllint` (Debian's libxml2-utils, a system package).
+    Xmllint,
+    /// Debian's `chromium` (a system package; `WSSPEC_CHROMIUM` names another).
+    Chromium,
 }
 
 impl PeerName {
@@ -97,41 +106,51 @@ impl PeerName {
         match self {
             PeerName::Ws => "ws",
             PeerName::Websockets => "websockets",
+            PeerName::Junitparser => "junitparser",
+            PeerName::Xmllint => "xmllint",
+            PeerName::Chromium => "chromium",
+        }
+    }
+
+    /// The command that installs it.
+    pub fn install_hint(self) -> &'static str {
+        match self {
+            PeerName::Ws | PeerName::Websockets | PeerName::Junitparser => "run scripts/test.sh",
+            PeerName::Xmllint => "apt-get install libxml2-utils, then run scripts/test.sh",
+            PeerName::Chromium => "apt-get install chromium, then run scripts/test.sh",
         }
     }
 }
 
-/// Whether `WSSPEC_SKIP_PEERS` names this peer (or says `all`).
-pub fn skip_requested(name: PeerName) -> bool {
-    std::env::var("WSSPEC_SKIP_PEERS").is_ok_and(|v| {
-        v.split(',')
-            .map(str::trim)
-            .any(|w| w == "all" || w == name.as_str())
-    })
+/// Whether `WSSPEC_REQUIRE_PEERS` is set (to anything but empty or `0`):
+/// scripts/test.sh and .ci/run set it, so a missing peer fails there.
+pub fn peers_required() -> bool {
+    std::env::var("WSSPEC_REQUIRE_PEERS").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-/// The peer when it is available; `None` only when the person asked to skip
-/// it (announced on the terminal); otherwise the test fails with what to do.
+/// The peer when it is available; `None` when it is missing and peers are
+/// not required (announced on the terminal); under `WSSPEC_REQUIRE_PEERS` a
+/// missing peer fails the test with what to do.
 pub fn require(name: PeerName, peer: Result<Peer, String>) -> Option<Peer> {
     available(name, peer).ok()
 }
 
 /// As [`require`] for anything that needs the peer installed: `Ok` to go on,
-/// `Err(())` when skipped on request; panics when missing and not skipped.
+/// `Err(())` when it is missing and the test should return (the skip is
+/// announced); panics when missing under `WSSPEC_REQUIRE_PEERS`.
 pub fn available<T>(name: PeerName, found: Result<T, String>) -> Result<T, ()> {
     match found {
         Ok(t) => Ok(t),
-        Err(why) if skip_requested(name) => {
+        Err(why) if peers_required() => panic!(
+            "peer `{}` unavailable: {why}\n\
+             WSSPEC_REQUIRE_PEERS is set, so a missing peer fails; install it: {}",
+            name.as_str(),
+            name.install_hint()
+        ),
+        Err(why) => {
             announce_skip(name, &why);
             Err(())
         }
-        Err(why) => panic!(
-            "peer `{}` unavailable: {why}\n\
-             install the peers with: (cd tests/peers && npm install) && pip install -r tests/peers/requirements.txt\n\
-             or skip the tests that need it with WSSPEC_SKIP_PEERS={}",
-            name.as_str(),
-            name.as_str()
-        ),
     }
 }
 
@@ -139,12 +158,14 @@ pub fn available<T>(name: PeerName, found: Result<T, String>) -> Result<T, ()> {
 /// a passing test, not writes to the stream itself.
 fn announce_skip(name: PeerName, why: &str) {
     use std::io::Write;
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "\n*** SKIPPED (WSSPEC_SKIP_PEERS): a test needing `{}`: {why}",
-        name.as_str()
+    // One write, so tests running beside it cannot cut the line.
+    let line = format!(
+        "\n*** SKIPPED (peer missing: `{}`, {}): {} ({why})\n",
+        name.as_str(),
+        name.install_hint(),
+        std::thread::current().name().unwrap_or("a test")
     );
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Node's `ws` is installed under tests/peers and `node` runs.
@@ -155,13 +176,43 @@ pub fn node_ws_installed() -> Result<(), String> {
     runs("node", &["-e", "require('ws')"])
 }
 
-/// The Python interpreter (`WSSPEC_PYTHON`, default `python3`) imports `websockets`.
+/// The Python interpreter ([`python`]) imports `websockets`.
 pub fn python_websockets_installed() -> Result<(), String> {
     runs(&python(), &["-c", "import websockets.asyncio.server"])
 }
 
+/// The Python interpreter ([`python`]) imports `junitparser`.
+pub fn python_junitparser_installed() -> Result<(), String> {
+    runs(&python(), &["-c", "import junitparser"])
+}
+
+/// `xmllint` runs.
+pub fn xmllint_installed() -> Result<(), String> {
+    runs("xmllint", &["--version"])
+}
+
+/// The Chromium to drive: `WSSPEC_CHROMIUM` when set, else `chromium`.
+pub fn chromium() -> String {
+    std::env::var("WSSPEC_CHROMIUM").unwrap_or_else(|_| "chromium".into())
+}
+
+/// [`chromium`] runs.
+pub fn chromium_installed() -> Result<(), String> {
+    runs(&chromium(), &["--version"])
+}
+
+/// The Python that runs the Python peers: `WSSPEC_PYTHON` when set (scripts/test.sh
+/// sets it), else the venv scripts/test.sh makes (`tests/peers/.venv`) when it
+/// exists, else `python3` from the PATH.
 pub fn python() -> String {
-    std::env::var("WSSPEC_PYTHON").unwrap_or_else(|_| "python3".into())
+    if let Ok(p) = std::env::var("WSSPEC_PYTHON") {
+        return p;
+    }
+    let venv = peers_dir().join(".venv/bin/python3");
+    if venv.exists() {
+        return venv.to_string_lossy().into_owned();
+    }
+    "python3".into()
 }
 
 fn runs(program: &str, args: &[&str]) -> Result<(), String> {
