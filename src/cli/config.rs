@@ -261,8 +261,12 @@ pub fn parse(text: &str, path: &Path, command: &str) -> Result<Settings, ConfigE
     for s in &settings.args {
         let mut argv = vec!["wsspec".to_string(), command.to_string()];
         argv.extend(s.args.iter().cloned());
-        if let Err(e) = Cli::command().try_get_matches_from(&argv) {
-            return Err(at(s.loc, format!("{}: {}", s.key, clap_reason(&e))));
+        match Cli::command().try_get_matches_from(&argv) {
+            // `browse` needs its browser; that is the command line's to give.
+            Err(e) if e.kind() != clap::error::ErrorKind::MissingRequiredArgument => {
+                return Err(at(s.loc, format!("{}: {}", s.key, clap_reason(&e))));
+            }
+            _ => {}
         }
     }
     Ok(settings)
