@@ -183,24 +183,8 @@ pub struct ServeArgs {
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
-    /// Read settings and the allow-list of expected deviations from FILE
-    /// (default: wsspec.yaml in the working directory, when there is one);
-    /// the command line wins over the file.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Do not read wsspec.yaml from the working directory.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
-    /// A case the allow-list names that passed fails the run (stale entries
-    /// are noticed).
-    #[arg(long)]
-    pub strict_allowlist: bool,
-    /// The allow-list read from the config file.
-    #[arg(skip)]
-    pub allow: crate::allow::AllowList,
-    /// The config file that was read, if any.
-    #[arg(skip)]
-    pub config_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub conf: ConfigArgs,
     #[command(flatten)]
     pub snap: SnapshotArgs,
     #[command(flatten)]
@@ -244,6 +228,47 @@ pub struct BrowseArgs {
     pub headed: bool,
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+/// The config file and the allow-list it holds (`run`, `serve`, `browse`):
+/// `src/cli/config.rs` reads the file before clap parses the rest.
+#[derive(Args)]
+pub struct ConfigArgs {
+    /// Read settings and the allow-list of expected deviations from FILE
+    /// (default: wsspec.yaml in the working directory, when there is one);
+    /// the command line wins over the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read wsspec.yaml from the working directory.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// A case the allow-list names that passed fails the run (stale entries
+    /// are noticed).
+    #[arg(long)]
+    pub strict_allowlist: bool,
+    /// The allow-list read from the config file.
+    #[arg(skip)]
+    pub allow: crate::allow::AllowList,
+    /// The config file that was read, if any.
+    #[arg(skip)]
+    pub config_file: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// Names the config file read, and warns of allow-list globs that name
+    /// none of the selected `cases` (a typo, or a case left out).
+    pub fn note(&self, cases: &[crate::case::Case]) {
+        if let Some(path) = &self.config_file {
+            eprintln!("config: {}", path.display());
+        }
+        let ids: Vec<&str> = cases.iter().map(|c| c.spec.id.as_str()).collect();
+        for glob in self.allow.unmatched(&ids) {
+            eprintln!(
+                "warning: the allow-list entry `{glob}` names none of the {} selected",
+                crate::report::console::cases(ids.len())
+            );
+        }
+    }
 }
 
 #[derive(Args)]
@@ -349,24 +374,8 @@ pub struct RunArgs {
     /// Count NON-STRICT as failure.
     #[arg(long)]
     pub strict: bool,
-    /// Read settings and the allow-list of expected deviations from FILE
-    /// (default: wsspec.yaml in the working directory, when there is one);
-    /// the command line wins over the file.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Do not read wsspec.yaml from the working directory.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
-    /// A case the allow-list names that passed fails the run (stale entries
-    /// are noticed).
-    #[arg(long)]
-    pub strict_allowlist: bool,
-    /// The allow-list read from the config file.
-    #[arg(skip)]
-    pub allow: crate::allow::AllowList,
-    /// The config file that was read, if any.
-    #[arg(skip)]
-    pub config_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub conf: ConfigArgs,
     /// Name of the target in reports (default: host:port); with several
     /// URLs, once per URL, in the same order.
     #[arg(long = "agent", value_name = "NAME")]

@@ -139,20 +139,15 @@ fn finish(
             return Err(std::process::ExitCode::from(2));
         }
     };
-    match &mut cli.command {
-        Command::Run(args) => {
-            args.allow = allow;
-            args.config_file = config;
-        }
-        Command::Serve(args) => {
-            args.allow = allow;
-            args.config_file = config;
-        }
-        Command::Browse(args) => {
-            args.serve.allow = allow;
-            args.serve.config_file = config;
-        }
-        _ => {}
+    let conf = match &mut cli.command {
+        Command::Run(args) => Some(&mut args.conf),
+        Command::Serve(args) => Some(&mut args.conf),
+        Command::Browse(args) => Some(&mut args.serve.conf),
+        _ => None,
+    };
+    if let Some(conf) = conf {
+        conf.allow = allow;
+        conf.config_file = config;
     }
     Ok(cli)
 }

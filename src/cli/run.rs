@@ -53,25 +53,6 @@ pub(super) fn partitioned(
     }
 }
 
-/// Names the config file read, and warns of allow-list globs that name none
-/// of the selected `cases` (a typo, or a case left out).
-pub(super) fn note_config(
-    config_file: Option<&std::path::Path>,
-    allow: &crate::allow::AllowList,
-    cases: &[crate::case::Case],
-) {
-    if let Some(path) = config_file {
-        eprintln!("config: {}", path.display());
-    }
-    let ids: Vec<&str> = cases.iter().map(|c| c.spec.id.as_str()).collect();
-    for glob in allow.unmatched(&ids) {
-        eprintln!(
-            "warning: the allow-list entry `{glob}` names none of the {} selected",
-            crate::report::console::cases(ids.len())
-        );
-    }
-}
-
 /// The run options every target shares, from the flags (checked here).
 pub(super) fn base_options(args: &RunArgs, interrupt: Interrupt) -> anyhow::Result<RunOptions> {
     positive(args.timeout_scale, "--timeout-scale")?;
@@ -147,7 +128,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = partitioned(&args, cases) else {
         return Ok(ExitCode::from(2));
     };
-    note_config(args.config_file.as_deref(), &args.allow, &cases);
+    args.conf.note(&cases);
     let (stop, interrupt) = Interrupt::new();
     let options = base_options(&args, interrupt)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -188,8 +169,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             jobs: usize::from(args.jobs),
             strict: args.strict,
             snapshots,
-            allow: args.allow.clone(),
-            strict_allowlist: args.strict_allowlist,
+            allow: args.conf.allow.clone(),
+            strict_allowlist: args.conf.strict_allowlist,
         };
         let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let outputs = Outputs {

@@ -61,7 +61,7 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
             None => return Ok(Err(ExitCode::from(2))),
         },
     };
-    super::run::note_config(args.config_file.as_deref(), &args.allow, &cases);
+    args.conf.note(&cases);
     positive(args.timeout_scale, "--timeout-scale")?;
     positive(args.stall_timeout, "--stall-timeout")?;
     positive(args.handshake_timeout, "--handshake-timeout")?;
@@ -93,8 +93,8 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
         acceptor: listening.acceptor,
         secure: listening.secure,
         agent_exclusions: std::sync::Arc::new(agent_exclusions),
-        allow: args.allow.clone(),
-        strict_allowlist: args.strict_allowlist,
+        allow: args.conf.allow.clone(),
+        strict_allowlist: args.conf.strict_allowlist,
         stop: None,
     };
     let reporters = Reporters::new()

@@ -160,7 +160,7 @@ fn from_urls(args: &RunArgs) -> anyhow::Result<Option<Vec<Planned>>> {
     let Some(cases) = partitioned(args, cases) else {
         return Ok(None);
     };
-    super::run::note_config(args.config_file.as_deref(), &args.allow, &cases);
+    args.conf.note(&cases);
     let mut plans = Vec::new();
     for (i, url) in args.urls.iter().enumerate() {
         let target = Target::parse(url)?;
@@ -196,7 +196,7 @@ fn from_spec(
     let Some(selected) = partitioned(args, selected) else {
         return Ok(None);
     };
-    super::run::note_config(args.config_file.as_deref(), &args.allow, &selected);
+    args.conf.note(&selected);
     let mut plans = Vec::new();
     for s in &spec.servers {
         let target = Target::parse(&s.url).with_context(|| format!("{}", path.display()))?;
@@ -263,8 +263,8 @@ async fn run_one(
         jobs: usize::from(args.jobs),
         strict: args.strict,
         snapshots,
-        allow: args.allow.clone(),
-        strict_allowlist: args.strict_allowlist,
+        allow: args.conf.allow.clone(),
+        strict_allowlist: args.conf.strict_allowlist,
     };
     let progress = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     let paths = agent_outputs(report_dir, &plan.agent).paths();
