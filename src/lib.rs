@@ -12,6 +12,7 @@ pub mod case;
 pub mod cli;
 pub mod conclude;
 pub mod deflate;
+pub mod http2;
 pub mod judge;
 pub mod reference;
 pub mod report;

@@ -79,6 +79,7 @@ fn echo_transcript() -> Transcript {
                         status: 101,
                         reason: "Switching Protocols".into(),
                         headers: vec![("Upgrade".into(), "websocket".into())],
+                        http2: false,
                     },
                     raw: ByteLog::of(response),
                 },
@@ -180,6 +181,7 @@ fn hostile_transcript() -> Transcript {
                         status: 101,
                         reason: HOSTILE.into(),
                         headers: vec![("Server".into(), HOSTILE.into())],
+                        http2: false,
                     },
                     raw: ByteLog::of(
                         &[

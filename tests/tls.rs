@@ -529,7 +529,7 @@ fn certificate_problems_exit_3_and_name_the_option_to_pass() {
     assert_eq!(code, Some(2), "{said}");
     let (code, said) = run(format!("ws://127.0.0.1:{port}/"), &["--insecure"]);
     assert_eq!(code, Some(2), "{said}");
-    assert!(said.contains("need a wss:// URL"), "{said}");
+    assert!(said.contains("need a wss:// or h2:// URL"), "{said}");
     // TLS to a server that speaks none: exit 3, no panic.
     let (plain_url, _plain_rt) = harness::reference_server();
     let (code, said) = run(plain_url.replacen("ws://", "wss://", 1), &["--insecure"]);

@@ -51,6 +51,31 @@ pub fn cases_for(s: &Selecting, role: Role) -> Option<Vec<Case>> {
     Some(cases)
 }
 
+/// The cases that can run against `url`: over HTTP/2 (`h2c://`, `h2://`),
+/// those whose handshake only exists as HTTP/1.1 bytes are left out, and
+/// said so. An unparsable URL leaves the selection alone (the run reports
+/// the URL).
+pub fn for_transport(cases: Vec<Case>, url: Option<&str>) -> Vec<Case> {
+    let http2 = url
+        .and_then(|u| crate::run::Target::parse(u).ok())
+        .is_some_and(|t| t.http2);
+    if !http2 {
+        return cases;
+    }
+    let (http1, runnable): (Vec<Case>, Vec<Case>) = cases
+        .into_iter()
+        .partition(|c| c.spec.handshake.http1_only());
+    if !http1.is_empty() {
+        let ids: Vec<&str> = http1.iter().map(|c| c.spec.id.as_str()).collect();
+        eprintln!(
+            "note: {} case(s) left out over HTTP/2: their handshake is HTTP/1.1 bytes ({})",
+            ids.len(),
+            ids.join(", ")
+        );
+    }
+    runnable
+}
+
 /// A flag that must be a positive, finite number.
 pub fn positive(value: f64, what: &str) -> anyhow::Result<()> {
     if value.is_finite() && value > 0.0 {

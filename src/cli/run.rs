@@ -125,6 +125,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let Some(cases) = cases_for(&args.select, Role::Server) else {
         return Ok(ExitCode::from(2));
     };
+    let cases = super::cases::for_transport(cases, args.urls.first().map(String::as_str));
+    if cases.is_empty() {
+        eprintln!("error: no selected case runs over HTTP/2");
+        return Ok(ExitCode::from(2));
+    }
     let Some(cases) = partitioned(&args, cases) else {
         return Ok(ExitCode::from(2));
     };

@@ -48,23 +48,37 @@ impl ClientTlsArgs {
     }
 
     /// How to reach `target`: TLS for `wss://`, TCP for `ws://` (where TLS
-    /// options are a mistake worth saying).
+    /// options are a mistake worth saying); for `h2c://` and `h2://` the same
+    /// under one HTTP/2 connection (TLS offering ALPN `h2`).
     pub fn connector_for(&self, target: &Target) -> anyhow::Result<Arc<dyn Connector>> {
-        if !target.secure {
+        let bytes: Arc<dyn Connector> = if !target.secure {
             if self.given() {
-                anyhow::bail!("TLS options need a wss:// URL; {} is ws://", target.url());
+                anyhow::bail!(
+                    "TLS options need a wss:// or h2:// URL; {} is not TLS",
+                    target.url()
+                );
             }
-            return Ok(Arc::new(TcpConnector));
-        }
-        let options = ClientTlsOptions {
-            servername: self.servername.clone(),
-            ca_certs: self.ca_cert.clone(),
-            client_cert: self.client_cert.clone(),
-            client_key: self.client_key.clone(),
-            insecure: self.insecure,
-            alpn: self.alpn.clone(),
+            Arc::new(TcpConnector)
+        } else {
+            let mut alpn = self.alpn.clone();
+            if target.http2 && alpn.is_empty() {
+                alpn.push("h2".into());
+            }
+            let options = ClientTlsOptions {
+                servername: self.servername.clone(),
+                ca_certs: self.ca_cert.clone(),
+                client_cert: self.client_cert.clone(),
+                client_key: self.client_key.clone(),
+                insecure: self.insecure,
+                alpn,
+            };
+            Arc::new(TlsConnector::new(&options)?)
         };
-        Ok(Arc::new(TlsConnector::new(&options)?))
+        Ok(if target.http2 {
+            Arc::new(crate::http2::H2Connector::new(bytes))
+        } else {
+            bytes
+        })
     }
 }
 
@@ -154,7 +168,7 @@ mod tests {
             ..ClientTlsArgs::default()
         };
         let err = args.connector_for(&target).unwrap_err().to_string();
-        assert!(err.contains("need a wss:// URL"), "{err}");
+        assert!(err.contains("need a wss:// or h2:// URL"), "{err}");
         assert!(ClientTlsArgs::default().connector_for(&target).is_ok());
     }
 }

@@ -27,7 +27,7 @@ pub fn negotiation_verdict(
         remote_close_code,
         outcome,
     };
-    let refused_handshake = t.response().is_some_and(|h| h.status != 101);
+    let refused_handshake = t.response().is_some_and(|h| !h.opened());
     if spec.require == Negotiation::Declined && refused_handshake {
         return Some(Verdict {
             behavior: Outcome::Ok,

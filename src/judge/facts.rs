@@ -46,6 +46,9 @@ impl Observed {
 pub struct Facts {
     pub connect_error: Option<ConnectFailure>,
     pub handshake_error: Option<HandshakeFailure>,
+    /// The handshake's status; over HTTP/2 a 2xx that opened the stream
+    /// reads as 101 (RFC 8441 5), so every rule for an accepted handshake
+    /// applies to both transports.
     pub status: Option<u16>,
     pub received: Vec<Observed>,
     pub sent_messages: Vec<MessageRecord>,
@@ -95,7 +98,7 @@ pub fn facts(t: &Transcript) -> Facts {
         match kind {
             EventKind::ConnectFailed { error } => f.connect_error = Some(error.clone()),
             EventKind::HandshakeFailed { reason, .. } => f.handshake_error = Some(reason.clone()),
-            EventKind::ResponseReceived { head, .. } => f.status = Some(head.status),
+            EventKind::ResponseReceived { head, .. } => f.status = Some(head.upgrade_status()),
             EventKind::ResponseSent { status, .. } => {
                 f.status = Some(*status);
                 f.harness_is_server = true;

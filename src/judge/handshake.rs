@@ -28,6 +28,19 @@ fn request_header(t: &Transcript, name: &str) -> Vec<String> {
 
 /// The first problem with a 101 response, as a sentence; None when it is right.
 pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
+    if !head.http2 {
+        if let Some(problem) = check_upgrade_headers(t, head) {
+            return Some(problem);
+        }
+    }
+    check_negotiation(t, head)
+}
+
+/// HTTP/1.1 only: Sec-WebSocket-Accept, Upgrade and Connection (RFC 6455
+/// 4.1). Over HTTP/2 none of them is used (RFC 8441 5), and `Upgrade` and
+/// `Connection` would make the response malformed (RFC 9113 8.2.2), which
+/// the HTTP/2 layer itself refuses.
+fn check_upgrade_headers(t: &Transcript, head: &ResponseHead) -> Option<String> {
     let keys = request_header(t, "sec-websocket-key");
     if let [key] = keys.as_slice() {
         let want = accept_for(key);
@@ -59,6 +72,11 @@ pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
             head.values("connection").collect::<Vec<_>>().join(", ")
         ));
     }
+    None
+}
+
+/// The subprotocol and extensions the server chose, against what was offered.
+fn check_negotiation(t: &Transcript, head: &ResponseHead) -> Option<String> {
     let offered_protocols: Vec<String> = request_header(t, "sec-websocket-protocol")
         .iter()
         .flat_map(|v| v.split(',').map(|s| s.trim().to_string()))

@@ -190,6 +190,7 @@ fn transcript(events: &[E]) -> Transcript {
                             ("Connection".into(), "Upgrade".into()),
                             ("Sec-WebSocket-Accept".into(), accept),
                         ],
+                        http2: false,
                     },
                     raw: ByteLog::of(b"HTTP/1.1 101"),
                 });
@@ -205,6 +206,7 @@ fn transcript(events: &[E]) -> Transcript {
                         status,
                         reason: "Nope".into(),
                         headers: vec![("Content-Length".into(), "0".into())],
+                        http2: false,
                     },
                     raw: ByteLog::of(format!("HTTP/1.1 {status} Nope").as_bytes()),
                 });
@@ -297,6 +299,7 @@ fn transcript(events: &[E]) -> Transcript {
                         status: 101,
                         reason: "Switching Protocols".into(),
                         headers,
+                        http2: false,
                     },
                     raw: ByteLog::of(b"HTTP/1.1 101"),
                 });
@@ -309,6 +312,7 @@ fn transcript(events: &[E]) -> Transcript {
                         .iter()
                         .map(|(n, v)| (n.to_string(), v.to_string()))
                         .collect(),
+                    http2: false,
                 },
                 raw: ByteLog::of(format!("HTTP/1.1 {status} Status").as_bytes()),
             }),

@@ -54,6 +54,7 @@ pub mod client_handshake;
 pub mod deflate_echo;
 pub mod frame_guard;
 pub mod gate;
+pub mod http2_echo;
 pub mod pmd_offer;
 pub mod utf8_guard;
 
@@ -131,6 +132,17 @@ pub async fn serve_connection<S>(mut stream: S)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // A client with prior knowledge of HTTP/2 opens with its preface (RFC
+    // 9113 3.3): WebSockets over HTTP/2 streams (RFC 8441).
+    let Ok(start) = sniff_preface(&mut stream).await else {
+        return;
+    };
+    if start == crate::http2::server::PREFACE {
+        let io = gate::Replay::new(start, stream);
+        let _ = crate::http2::server::serve_connection(io, None, None, http2_echo::handler()).await;
+        return;
+    }
+    let mut stream = gate::Replay::new(start, stream);
     let Ok(head) = gate::admit(&mut stream).await else {
         return;
     };
@@ -163,6 +175,26 @@ where
         })))
         .await;
     close_tcp(ws.into_inner()).await;
+}
+
+/// Reads the connection's first bytes for as long as they match the HTTP/2
+/// preface (an HTTP/1.1 request differs within its first three bytes), and
+/// returns what it read, to be replayed.
+async fn sniff_preface<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Vec<u8>> {
+    let preface = crate::http2::server::PREFACE;
+    let mut start = Vec::new();
+    let mut buf = [0u8; 24];
+    while start.len() < preface.len() && preface.starts_with(&start) {
+        let want = preface.len() - start.len();
+        let n = tokio::time::timeout(gate::REQUEST_TIMEOUT, stream.read(&mut buf[..want]))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        if n == 0 {
+            break;
+        }
+        start.extend_from_slice(&buf[..n]);
+    }
+    Ok(start)
 }
 
 /// A request the gate admitted whose permessage-deflate offer is accepted.

@@ -47,6 +47,15 @@ impl<S> Utf8Guard<S> {
         }
     }
 
+    /// A guard on a stream that carries frames from its first byte (an
+    /// HTTP/2 stream, RFC 8441: the handshake is not on it).
+    pub fn frames_only(inner: S) -> Self {
+        Utf8Guard {
+            phase: Phase::Frames,
+            ..Utf8Guard::new(inner)
+        }
+    }
+
     /// Feeds newly read bytes; false once invalid text has been seen.
     fn inspect(&mut self, mut data: &[u8]) -> bool {
         if let Phase::Head(seen) = &mut self.phase {

@@ -64,6 +64,7 @@ impl Direction {
             | K::TruncatedFrame => Direction::Received,
             K::Connected
             | K::TlsEstablished { .. }
+            | K::Http2Stream { .. }
             | K::ProbeSent { .. }
             | K::ConnectFailed { .. }
             | K::Marker { .. }
@@ -228,6 +229,9 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         }
         K::TlsEstablished { session } => {
             format!("TLS established: {}", plain(&session.to_string()))
+        }
+        K::Http2Stream { id } => {
+            format!("HTTP/2 stream {id}: the WebSocket runs on it (RFC 8441)")
         }
         K::SocketError { error } => format!("SocketError {}", plain(&error.to_string())),
         K::HarnessClosed { reason } => {

@@ -28,7 +28,7 @@ pub fn went_quiet(t: &Transcript) -> bool {
                 reason: HandshakeFailure::Timeout { .. },
                 raw,
             } if raw.len == 0 => return true,
-            EventKind::ResponseReceived { head, .. } => upgraded = head.status == 101,
+            EventKind::ResponseReceived { head, .. } => upgraded = head.opened(),
             EventKind::FrameReceived { .. }
             | EventKind::MessageReceived { .. }
             | EventKind::PeerEof
@@ -117,6 +117,7 @@ mod tests {
                 status: 101,
                 reason: "Switching Protocols".into(),
                 headers: Vec::new(),
+                http2: false,
             },
             raw: ByteLog::of(b"HTTP/1.1 101"),
         }

@@ -14,7 +14,10 @@ pub mod transport;
 pub use interrupt::Interrupt;
 pub use session::run_case;
 pub use target::{Target, TargetError};
-pub use transport::{Acceptor, Connector, TcpAcceptor, TcpConnector, Transport};
+pub use transport::{
+    Acceptor, Connector, TcpAcceptor, TcpConnector, Transport, TunnelConnection, TunnelOpened,
+    TunnelRequest, Tunnels,
+};
 
 use std::sync::Arc;
 

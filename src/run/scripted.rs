@@ -57,6 +57,7 @@ pub fn target() -> Target {
         host_header: "example.test:8080".into(),
         path: "/p?q=1".into(),
         secure: false,
+        http2: false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The peer under test as the runner reaches it: host, port, the Host header,
-//! the request path and whether TLS is wanted, parsed from a `ws://` or
-//! `wss://` URL.
+//! the request path, whether TLS is wanted and whether the WebSocket rides on
+//! HTTP/1.1 (`ws://`, `wss://`) or on an HTTP/2 stream (RFC 8441: `h2c://`
+//! with prior knowledge, `h2://` over TLS with ALPN `h2`).
 
 /// Where the server under test listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,14 +13,20 @@ pub struct Target {
     pub host_header: String,
     /// Request target: path plus query, `/` when the URL had none.
     pub path: String,
-    /// `wss://`: the connection is TLS (port 443 unless the URL says).
+    /// `wss://` or `h2://`: the connection is TLS (port 443 unless the URL
+    /// says).
     pub secure: bool,
+    /// `h2c://` or `h2://`: each case is an extended-CONNECT stream of one
+    /// HTTP/2 connection (RFC 8441) instead of an HTTP/1.1 upgrade.
+    pub http2: bool,
 }
 
 /// Why a URL cannot be a target.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
-    #[error("`{0}` is not a ws:// or wss:// URL (example: ws://127.0.0.1:9001/path)")]
+    #[error(
+        "`{0}` is not a ws://, wss://, h2c:// or h2:// URL (example: ws://127.0.0.1:9001/path)"
+    )]
     Scheme(String),
     #[error("`{0}` has no host")]
     NoHost(String),
@@ -29,11 +36,16 @@ pub enum TargetError {
 
 impl Target {
     pub fn parse(url: &str) -> Result<Target, TargetError> {
-        let (rest, secure) = if let Some(r) = url.strip_prefix("ws://") {
-            (r, false)
-        } else if let Some(r) = url.strip_prefix("wss://") {
-            (r, true)
-        } else {
+        let schemes = [
+            ("ws://", false, false),
+            ("wss://", true, false),
+            ("h2c://", false, true),
+            ("h2://", true, true),
+        ];
+        let Some((rest, secure, http2)) = schemes
+            .iter()
+            .find_map(|(s, secure, h2)| url.strip_prefix(s).map(|r| (r, *secure, *h2)))
+        else {
             return Err(TargetError::Scheme(url.into()));
         };
         let default_port = if secure { 443 } else { 80 };
@@ -77,6 +89,7 @@ impl Target {
             port,
             path,
             secure,
+            http2,
         })
     }
 
@@ -90,7 +103,12 @@ impl Target {
     }
 
     pub fn url(&self) -> String {
-        let scheme = if self.secure { "wss" } else { "ws" };
+        let scheme = match (self.http2, self.secure) {
+            (false, false) => "ws",
+            (false, true) => "wss",
+            (true, false) => "h2c",
+            (true, true) => "h2",
+        };
         format!("{scheme}://{}{}", self.host_header, self.path)
     }
 }
@@ -116,6 +134,12 @@ mod tests {
         assert_eq!(Target::parse("ws://h?q").unwrap().path, "/?q");
         assert!(!Target::parse("ws://h").unwrap().secure);
         assert_eq!(Target::parse("ws://h").unwrap().port, 80);
+        let t = Target::parse("h2c://127.0.0.1:9/p").unwrap();
+        assert!(t.http2 && !t.secure && t.port == 9 && t.path == "/p");
+        assert_eq!(t.url(), "h2c://127.0.0.1:9/p");
+        let t = Target::parse("h2://h").unwrap();
+        assert!(t.http2 && t.secure && t.port == 443);
+        assert_eq!(t.url(), "h2://h/");
         let t = Target::parse("wss://h").unwrap();
         assert_eq!((t.secure, t.port, t.url()), (true, 443, "wss://h/".into()));
         let t = Target::parse("wss://[::1]/x").unwrap();

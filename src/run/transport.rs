@@ -62,6 +62,87 @@ pub trait Connector: Send + Sync + fmt::Debug {
         &'a self,
         target: &'a Target,
     ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>>;
+
+    /// Some for a connector that carries each case on a stream of a shared
+    /// connection, opened by a request of its own (HTTP/2's extended CONNECT,
+    /// RFC 8441) instead of an HTTP/1.1 upgrade written on a byte stream.
+    /// `connect` still opens a plain connection (reachability probes).
+    fn tunnels(&self) -> Option<&dyn Tunnels> {
+        None
+    }
+}
+
+/// Connections that carry WebSockets as streams (RFC 8441).
+pub trait Tunnels: Send + Sync {
+    /// The connection to `target` the next case opens its stream on: the
+    /// one already open, or a new one when there is none or it has ended.
+    fn connection<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn TunnelConnection>>>;
+}
+
+/// One multiplexed connection, as a case sees it.
+pub trait TunnelConnection: Send {
+    /// Whether the server's SETTINGS enabled extended CONNECT
+    /// (`SETTINGS_ENABLE_CONNECT_PROTOCOL`, RFC 8441 3).
+    fn extended_connect(&self) -> bool;
+
+    /// What TLS agreed, when the connection is TLS.
+    fn tls(&self) -> Option<TlsSession>;
+
+    /// Sends `request` on a new stream, then `early` as data right after it
+    /// (before any response), and waits for the response head.
+    fn open(
+        self: Box<Self>,
+        request: TunnelRequest,
+        early: Vec<u8>,
+    ) -> BoxFuture<'static, std::io::Result<TunnelOpened>>;
+}
+
+/// A request that opens a stream: pseudo-header fields, then the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelRequest {
+    pub method: String,
+    /// `:protocol` (extended CONNECT), when sent.
+    pub protocol: Option<String>,
+    pub scheme: String,
+    pub authority: String,
+    pub path: String,
+    /// Regular header fields, in order, names in lower case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl TunnelRequest {
+    /// The request as text, one field a line (`:method: CONNECT`), for the
+    /// transcript: what a reader of the wire log sees, and where the judge
+    /// looks for the header fields that were offered.
+    pub fn render(&self) -> Vec<u8> {
+        let mut text = format!(":method: {}\r\n", self.method);
+        if let Some(p) = &self.protocol {
+            text.push_str(&format!(":protocol: {p}\r\n"));
+        }
+        text.push_str(&format!(
+            ":scheme: {}\r\n:authority: {}\r\n:path: {}\r\n",
+            self.scheme, self.authority, self.path
+        ));
+        for (name, value) in &self.headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        text.into_bytes()
+    }
+}
+
+/// The answer to a [`TunnelRequest`].
+pub struct TunnelOpened {
+    /// The stream's identifier on its connection.
+    pub stream_id: u32,
+    pub status: u16,
+    /// Response header fields, in order, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The stream, to run the case on after a 2xx.
+    pub stream: Box<dyn Transport>,
 }
 
 /// Plain TCP, with Nagle's algorithm off so that every write leaves at once.

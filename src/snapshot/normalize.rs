@@ -152,6 +152,9 @@ impl Normalizer {
                     ending.get_or_insert_with(|| "never opened".to_string());
                 }
                 EventKind::RequestSent { raw } => self.key = request_key(raw),
+                // Stream ids depend on how cases interleave: only the
+                // transport is part of the snapshot.
+                EventKind::Http2Stream { .. } => self.line("transport: HTTP/2 stream"),
                 EventKind::RequestReceived { .. } => {}
                 EventKind::ResponseSent { status, .. } => {
                     as_server = true;
@@ -160,7 +163,7 @@ impl Normalizer {
                 }
                 EventKind::ResponseReceived { head, .. } => {
                     self.response(head);
-                    upgraded = head.status == 101;
+                    upgraded = head.opened();
                     if upgraded && self.timing_dependent {
                         self.recv(
                             "(timing-dependent: data messages, pongs and markers not recorded)",
@@ -680,6 +683,10 @@ fn handshake_failure(reason: &HandshakeFailure) -> (String, &'static str) {
             BY_WSSPEC,
         ),
         HandshakeFailure::Incomplete => ("incomplete response head".to_string(), BY_WSSPEC),
+        HandshakeFailure::NoExtendedConnect => (
+            "HTTP/2 SETTINGS without extended CONNECT".to_string(),
+            BY_WSSPEC,
+        ),
         HandshakeFailure::HeadTooLarge { .. } => {
             ("response head exceeds # bytes".to_string(), BY_WSSPEC)
         }
@@ -747,6 +754,7 @@ mod tests {
                     .iter()
                     .map(|(n, v)| (n.to_string(), v.to_string()))
                     .collect(),
+                http2: false,
             },
             raw: ByteLog::of(b""),
         }
@@ -1152,6 +1160,7 @@ verdict: behaviour OK; close OK
                     status: 400,
                     reason: "Bad Request".into(),
                     headers: vec![("Content-Length".into(), "17".into())],
+                    http2: false,
                 },
                 raw: ByteLog::of(b""),
             },

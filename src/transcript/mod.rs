@@ -50,6 +50,8 @@ pub enum EventKind {
     TlsEstablished { session: TlsSession },
     /// The opening handshake request we wrote.
     RequestSent { raw: ByteLog },
+    /// (HTTP/2) The request went out on this stream of the connection.
+    Http2Stream { id: u32 },
     /// The peer's handshake response head.
     ResponseReceived { head: ResponseHead, raw: ByteLog },
     /// (wsspec as the server) The client's opening handshake request.

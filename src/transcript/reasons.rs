@@ -164,6 +164,9 @@ pub enum HandshakeFailure {
     ReadFailed { detail: String },
     /// No complete head within the handshake timeout.
     Timeout { ms: u64 },
+    /// (HTTP/2) The server's SETTINGS did not enable extended CONNECT, so no
+    /// WebSocket may be opened on the connection (RFC 8441 3).
+    NoExtendedConnect,
     /// A sentence this version does not write (read from another version's results).
     Other(String),
 }
@@ -189,6 +192,9 @@ impl fmt::Display for HandshakeFailure {
             HandshakeFailure::Timeout { ms } => {
                 write!(f, "no complete response head within {ms} ms")
             }
+            HandshakeFailure::NoExtendedConnect => f.write_str(
+                "the server's HTTP/2 SETTINGS did not enable extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 3), so no WebSocket may be opened",
+            ),
             HandshakeFailure::Other(text) => f.write_str(text),
         }
     }
@@ -208,6 +214,8 @@ impl FromText for HandshakeFailure {
             HandshakeFailure::Incomplete
         } else if text == HandshakeFailure::ClosedEarly.to_string() {
             HandshakeFailure::ClosedEarly
+        } else if text == HandshakeFailure::NoExtendedConnect.to_string() {
+            HandshakeFailure::NoExtendedConnect
         } else if let Some(detail) = text.strip_prefix("reading the response: ") {
             HandshakeFailure::ReadFailed {
                 detail: detail.to_string(),

@@ -170,9 +170,34 @@ pub struct ResponseHead {
     pub reason: String,
     /// Header names and values in order, as received (values decoded lossily).
     pub headers: Vec<(String, String)>,
+    /// The answer to an extended CONNECT on an HTTP/2 stream (RFC 8441), not
+    /// an HTTP/1.1 response.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub http2: bool,
 }
 
 impl ResponseHead {
+    /// Whether the WebSocket opened: 101 over HTTP/1.1, any 2xx over HTTP/2
+    /// (RFC 8441 5: a 2xx answer to extended CONNECT does what 101 does).
+    pub fn opened(&self) -> bool {
+        if self.http2 {
+            (200..300).contains(&self.status)
+        } else {
+            self.status == 101
+        }
+    }
+
+    /// The status as RFC 6455 reads it: a 2xx that opened an HTTP/2 stream
+    /// counts as 101, so that a case's `status: 101` and the judge's rules
+    /// for an accepted handshake apply to both transports.
+    pub fn upgrade_status(&self) -> u16 {
+        if self.http2 && self.opened() {
+            101
+        } else {
+            self.status
+        }
+    }
+
     /// All values of a header, case-insensitively.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers
@@ -246,6 +271,7 @@ pub fn parse_response(head: &[u8]) -> Result<ResponseHead, HeadError> {
                 )
             })
             .collect(),
+        http2: false,
     })
 }
 

@@ -165,6 +165,34 @@ pub struct HandshakeSpec {
     pub replace: Vec<HeaderLine>,
 }
 
+impl HandshakeSpec {
+    /// Whether the case's handshake only exists as HTTP/1.1 bytes: a request
+    /// written out, edited, chopped or paced, a response written out, or an
+    /// added field that HTTP/1.1's upgrade uses and HTTP/2 has no place for
+    /// (RFC 8441 5, RFC 9113 8.2.2). Such a case does not run over HTTP/2.
+    pub fn http1_only(&self) -> bool {
+        const UPGRADE_FIELDS: [&str; 7] = [
+            "host",
+            "upgrade",
+            "connection",
+            "sec-websocket-key",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+        ];
+        self.raw.is_some()
+            || self.response.is_some()
+            || self.chop.is_some()
+            || self.delay.is_some()
+            || !self.remove.is_empty()
+            || !self.replace.is_empty()
+            || self
+                .add
+                .iter()
+                .any(|h| UPGRADE_FIELDS.contains(&h.name.to_ascii_lowercase().as_str()))
+    }
+}
+
 /// A "Name: value" header line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderLine {

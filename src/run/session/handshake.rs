@@ -20,6 +20,12 @@ use crate::wire::head::{read_head, Head, HeadLimits, HeadReadError};
 
 impl Session<'_> {
     pub(super) async fn drive(&mut self, target: &Target) {
+        if let Some(tunnels) = self.opts.connector.tunnels() {
+            if let Some(stream) = self.open_tunnel(tunnels, target).await {
+                self.run_steps(stream, Vec::new()).await;
+            }
+            return;
+        }
         let Some((stream, leftover)) = self.open(target).await else {
             return;
         };
@@ -248,7 +254,7 @@ impl Session<'_> {
     }
 }
 
-fn log_all(bytes: &[u8]) -> ByteLog {
+pub(super) fn log_all(bytes: &[u8]) -> ByteLog {
     let mut b = ByteLogBuilder::new(MAX_HEAD_BYTES);
     b.push(bytes);
     b.finish()

@@ -14,6 +14,7 @@ mod send;
 mod shared;
 #[cfg(test)]
 mod tests;
+mod tunnel;
 mod wait;
 
 use std::collections::HashMap;

@@ -1,0 +1,224 @@
+//! wsspec as an HTTP/2 client (RFC 8441): one HTTP/2 connection per target,
+//! opened on first use over the byte-stream connector below it (TCP for
+//! `h2c://` with prior knowledge, TLS with ALPN `h2` for `h2://`) and shared
+//! by every case of the run, each on its own extended-CONNECT stream. Before
+//! the first stream the connector learns the server's SETTINGS: a PING's
+//! answer comes after the server's connection preface, so once it is back,
+//! whether `SETTINGS_ENABLE_CONNECT_PROTOCOL` was sent is known. A connection
+//! that ended (GOAWAY, reset, closed) is replaced by a new one for the next
+//! case.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use h2::client::SendRequest;
+use h2::ext::Protocol;
+
+use super::stream::{io_error, H2Stream};
+use crate::run::{
+    Connector, Target, Transport, TunnelConnection, TunnelOpened, TunnelRequest, Tunnels,
+};
+use crate::transcript::TlsSession;
+
+/// How long the server's SETTINGS may take to arrive after the preface.
+const SETTINGS_WAIT: Duration = Duration::from_secs(5);
+
+/// Receive windows: large enough that a 16 MiB message is not throttled by
+/// a WINDOW_UPDATE per 64 KiB.
+const STREAM_WINDOW: u32 = 4 << 20;
+const CONNECTION_WINDOW: u32 = 16 << 20;
+
+/// Connects HTTP/2 over `inner`, and opens one stream a case.
+pub struct H2Connector {
+    inner: Arc<dyn Connector>,
+    live: tokio::sync::Mutex<Option<Live>>,
+}
+
+impl std::fmt::Debug for H2Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H2Connector")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+/// An open HTTP/2 connection.
+#[derive(Clone)]
+struct Live {
+    send: SendRequest<Bytes>,
+    peer: Option<SocketAddr>,
+    tls: Option<TlsSession>,
+    extended_connect: bool,
+    /// Set when the connection's driver task has ended.
+    ended: Arc<AtomicBool>,
+}
+
+impl H2Connector {
+    /// HTTP/2 over the connections `inner` opens (TCP or TLS with ALPN h2).
+    pub fn new(inner: Arc<dyn Connector>) -> H2Connector {
+        H2Connector {
+            inner,
+            live: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn live(&self, target: &Target) -> std::io::Result<Live> {
+        let mut slot = self.live.lock().await;
+        if let Some(live) = slot.as_ref() {
+            if !live.ended.load(Ordering::SeqCst) {
+                return Ok(live.clone());
+            }
+        }
+        let io = self.inner.connect(target).await?;
+        let peer = io.peer_addr();
+        let tls = io.tls();
+        if let Some(session) = &tls {
+            if session.alpn.as_deref() != Some("h2") {
+                return Err(std::io::Error::other(format!(
+                    "the server did not agree to HTTP/2 in the TLS handshake (ALPN: {})",
+                    session.alpn.as_deref().unwrap_or("none")
+                )));
+            }
+        }
+        let (send, mut connection) = h2::client::Builder::new()
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake::<_, Bytes>(io)
+            .await
+            .map_err(io_error)?;
+        let ping = connection.ping_pong();
+        let ended = Arc::new(AtomicBool::new(false));
+        let flag = ended.clone();
+        tokio::spawn(async move {
+            let _ = connection.await;
+            flag.store(true, Ordering::SeqCst);
+        });
+        if let Some(mut ping) = ping {
+            match tokio::time::timeout(SETTINGS_WAIT, ping.ping(h2::Ping::opaque())).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(io_error(e)),
+                Err(_) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the server did not answer an HTTP/2 PING after its preface",
+                    ))
+                }
+            }
+        }
+        let live = Live {
+            extended_connect: send.is_extended_connect_protocol_enabled(),
+            send,
+            peer,
+            tls,
+            ended,
+        };
+        *slot = Some(live.clone());
+        Ok(live)
+    }
+}
+
+impl Connector for H2Connector {
+    fn connect<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>> {
+        self.inner.connect(target)
+    }
+
+    fn tunnels(&self) -> Option<&dyn Tunnels> {
+        Some(self)
+    }
+}
+
+impl Tunnels for H2Connector {
+    fn connection<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn TunnelConnection>>> {
+        Box::pin(async move {
+            let live = self.live(target).await?;
+            Ok(Box::new(live) as Box<dyn TunnelConnection>)
+        })
+    }
+}
+
+impl TunnelConnection for Live {
+    fn extended_connect(&self) -> bool {
+        self.extended_connect
+    }
+
+    fn tls(&self) -> Option<TlsSession> {
+        self.tls.clone()
+    }
+
+    fn open(
+        self: Box<Self>,
+        request: TunnelRequest,
+        early: Vec<u8>,
+    ) -> BoxFuture<'static, std::io::Result<TunnelOpened>> {
+        Box::pin(async move {
+            let Live {
+                send, peer, tls, ..
+            } = *self;
+            let mut send = send.ready().await.map_err(io_error)?;
+            let (response, mut out) = send
+                .send_request(http_request(&request)?, false)
+                .map_err(io_error)?;
+            let stream_id = out.stream_id().as_u32();
+            if !early.is_empty() {
+                out.send_data(Bytes::from(early), false).map_err(io_error)?;
+            }
+            let response = response.await.map_err(io_error)?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let recv = response.into_body();
+            Ok(TunnelOpened {
+                stream_id,
+                status,
+                headers,
+                stream: Box::new(H2Stream::new(out, recv, peer, tls)),
+            })
+        })
+    }
+}
+
+/// The `http::Request` h2 sends for `request`; an error when a field cannot
+/// be expressed (h2 itself refuses connection-specific fields).
+fn http_request(request: &TunnelRequest) -> std::io::Result<http::Request<()>> {
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+    let uri = http::Uri::builder()
+        .scheme(request.scheme.as_str())
+        .authority(request.authority.as_str())
+        .path_and_query(request.path.as_str())
+        .build()
+        .map_err(|e| invalid(format!("the request's URI cannot be sent: {e}")))?;
+    let mut builder = http::Request::builder()
+        .method(request.method.as_str())
+        .uri(uri)
+        .version(http::Version::HTTP_2);
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let mut built = builder
+        .body(())
+        .map_err(|e| invalid(format!("the request cannot be sent: {e}")))?;
+    if let Some(protocol) = &request.protocol {
+        built
+            .extensions_mut()
+            .insert(Protocol::from(protocol.as_str()));
+    }
+    Ok(built)
+}

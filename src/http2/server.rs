@@ -1,0 +1,140 @@
+//! wsspec's peers as HTTP/2 servers (RFC 8441): serves one HTTP/2 connection
+//! (h2c with prior knowledge, or TLS after ALPN `h2`), advertising
+//! `SETTINGS_ENABLE_CONNECT_PROTOCOL`, and hands every request to a handler
+//! as an [`Incoming`]: its pseudo-header fields and header fields, and the
+//! means to answer it. A handler that accepts a WebSocket gets the stream as
+//! an [`H2Stream`] transport to run the WebSocket on.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::stream::{io_error, H2Stream};
+use crate::transcript::TlsSession;
+
+/// The HTTP/2 connection preface a client with prior knowledge opens with.
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// One request on an HTTP/2 connection, not yet answered.
+pub struct Incoming {
+    pub method: String,
+    /// `:protocol`, when the request is an extended CONNECT.
+    pub protocol: Option<String>,
+    pub scheme: Option<String>,
+    pub authority: Option<String>,
+    pub path: String,
+    /// Regular header fields, in order, names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub stream_id: u32,
+    body: RecvStream,
+    respond: SendResponse<Bytes>,
+    peer: Option<SocketAddr>,
+    tls: Option<TlsSession>,
+}
+
+impl Incoming {
+    /// All values of a header field.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this is a WebSocket opening request (RFC 8441 4-5).
+    pub fn is_websocket(&self) -> bool {
+        self.method == "CONNECT" && self.protocol.as_deref() == Some("websocket")
+    }
+
+    /// Answers with `status` (2xx for a WebSocket) and `headers`, and gives
+    /// the stream back as a transport.
+    pub fn accept(mut self, status: u16, headers: &[(&str, String)]) -> std::io::Result<H2Stream> {
+        let response = response(status, headers)?;
+        let send = self
+            .respond
+            .send_response(response, false)
+            .map_err(io_error)?;
+        Ok(H2Stream::new(send, self.body, self.peer, self.tls))
+    }
+
+    /// Answers with `status` and an empty body, ending the stream.
+    pub fn refuse(mut self, status: u16) -> std::io::Result<()> {
+        let response = response(status, &[])?;
+        self.respond
+            .send_response(response, true)
+            .map_err(io_error)?;
+        Ok(())
+    }
+}
+
+fn response(status: u16, headers: &[(&str, String)]) -> std::io::Result<http::Response<()>> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    builder
+        .body(())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+}
+
+/// What the server does with each request.
+pub type Handler = Arc<dyn Fn(Incoming) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Serves one connection until it ends: the HTTP/2 handshake with extended
+/// CONNECT enabled, then each request on its own task.
+pub async fn serve_connection<S>(
+    io: S,
+    peer: Option<SocketAddr>,
+    tls: Option<TlsSession>,
+    handler: Handler,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut connection = h2::server::Builder::new()
+        .enable_connect_protocol()
+        .initial_window_size(4 << 20)
+        .initial_connection_window_size(16 << 20)
+        .handshake::<_, Bytes>(io)
+        .await
+        .map_err(io_error)?;
+    while let Some(next) = connection.accept().await {
+        let (request, respond) = next.map_err(io_error)?;
+        let (parts, body) = request.into_parts();
+        let incoming = Incoming {
+            method: parts.method.as_str().to_string(),
+            protocol: parts
+                .extensions
+                .get::<h2::ext::Protocol>()
+                .map(|p| p.as_str().to_string()),
+            scheme: parts.uri.scheme_str().map(str::to_string),
+            authority: parts.uri.authority().map(|a| a.as_str().to_string()),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            stream_id: body.stream_id().as_u32(),
+            body,
+            respond,
+            peer,
+            tls: tls.clone(),
+        };
+        tokio::spawn(handler(incoming));
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The opening handshake over HTTP/2 (RFC 8441), wsspec as the client: the
+//! case's WebSocket is an extended-CONNECT stream of the connector's shared
+//! connection. The request carries what an HTTP/1.1 upgrade would, less what
+//! RFC 8441 5 drops (`Upgrade`, `Connection`, `Sec-WebSocket-Key`, `Host`
+//! become `:protocol`, nothing and `:authority`): `sec-websocket-version: 13`,
+//! the permessage-deflate offer, the operator's extra headers and the case's
+//! added ones. Frames the case sends with its handshake go out as DATA right
+//! after the request. A 2xx opens the WebSocket; anything else is a refusal,
+//! recorded as the response it is.
+
+use super::Session;
+use crate::run::{Target, Transport, TunnelRequest, Tunnels};
+use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure};
+use crate::wire::bytelog::ByteLog;
+use crate::wire::handshake::ResponseHead;
+
+impl Session<'_> {
+    /// Opens the case's stream; returns it after a 2xx.
+    pub(super) async fn open_tunnel(
+        &mut self,
+        tunnels: &dyn Tunnels,
+        target: &Target,
+    ) -> Option<Box<dyn Transport>> {
+        let connect = self.opts.connect_timeout.scaled(self.opts.timeout_scale);
+        let connection = match tokio::time::timeout(connect, tunnels.connection(target)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                self.record(EventKind::ConnectFailed {
+                    error: ConnectFailure::Io(e.to_string()),
+                });
+                return None;
+            }
+            Err(_) => {
+                self.record(EventKind::ConnectFailed {
+                    error: ConnectFailure::Timeout {
+                        ms: connect.as_millis() as u64,
+                    },
+                });
+                return None;
+            }
+        };
+        self.record(EventKind::Connected);
+        if let Some(session) = connection.tls() {
+            self.record(EventKind::TlsEstablished { session });
+        }
+        if !connection.extended_connect() {
+            self.record(EventKind::HandshakeFailed {
+                reason: HandshakeFailure::NoExtendedConnect,
+                raw: ByteLog::of(b""),
+            });
+            return None;
+        }
+        let request = self.tunnel_request(target);
+        self.record(EventKind::RequestSent {
+            raw: super::handshake::log_all(&request.render()),
+        });
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        let early = if early.is_empty() {
+            Vec::new()
+        } else {
+            self.observe_sent(&mut early);
+            super::send::encode_all(&early)
+        };
+        let answer = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
+        let opened = match tokio::time::timeout(answer, connection.open(request, early)).await {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(e)) => {
+                self.record(EventKind::HandshakeFailed {
+                    reason: HandshakeFailure::ReadFailed {
+                        detail: e.to_string(),
+                    },
+                    raw: ByteLog::of(b""),
+                });
+                return None;
+            }
+            Err(_) => {
+                self.record(EventKind::HandshakeFailed {
+                    reason: HandshakeFailure::Timeout {
+                        ms: answer.as_millis() as u64,
+                    },
+                    raw: ByteLog::of(b""),
+                });
+                return None;
+            }
+        };
+        self.record(EventKind::Http2Stream {
+            id: opened.stream_id,
+        });
+        let head = ResponseHead {
+            status: opened.status,
+            reason: String::new(),
+            headers: opened.headers,
+            http2: true,
+        };
+        let mut raw = format!(":status: {}\r\n", head.status);
+        for (name, value) in &head.headers {
+            raw.push_str(&format!("{name}: {value}\r\n"));
+        }
+        raw.push_str("\r\n");
+        let opens = head.opened();
+        if opens {
+            self.conclude_offer(&head);
+        }
+        self.record(EventKind::ResponseReceived {
+            head,
+            raw: super::handshake::log_all(raw.as_bytes()),
+        });
+        opens.then_some(opened.stream)
+    }
+
+    /// The extended CONNECT for this case (RFC 8441 4-5).
+    fn tunnel_request(&self, target: &Target) -> TunnelRequest {
+        let hs = &self.case.spec.handshake;
+        let mut headers = vec![("sec-websocket-version".to_string(), "13".to_string())];
+        let extra = self.opts.extra_headers.iter().cloned();
+        let added = hs.add.iter().map(|h| (h.name.clone(), h.value.clone()));
+        headers.extend(
+            extra
+                .chain(added)
+                .chain(self.deflate_offer())
+                .map(|(n, v)| (n.to_ascii_lowercase(), v)),
+        );
+        TunnelRequest {
+            method: "CONNECT".into(),
+            protocol: Some("websocket".into()),
+            scheme: if target.secure { "https" } else { "http" }.into(),
+            authority: target.host_header.clone(),
+            path: target.path.clone(),
+            headers,
+        }
+    }
+}
