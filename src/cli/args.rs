@@ -312,6 +312,13 @@ pub struct RunArgs {
     /// Cases run at once (I/O-bound waiting, so more than cores).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
+    /// (h2c:// and h2:// URLs) Cases that share one HTTP/2 connection at
+    /// once, each on its own stream. 1 (the default) gives every case a
+    /// connection of its own, so that a server that ends a whole connection
+    /// for one case's fault cannot touch another's verdict; more also tests
+    /// the server's multiplexing and flow control.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub streams: u16,
     /// Colour the outcomes: auto (on a terminal, unless NO_COLOR is set),
     /// always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]

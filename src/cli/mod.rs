@@ -69,7 +69,11 @@ pub fn reference_client(
     shutdown: bool,
     tls: &tls::ClientTlsArgs,
 ) -> anyhow::Result<ExitCode> {
-    let connector = tls.connector_for(&crate::run::Target::parse(url)?)?;
+    let target = crate::run::Target::parse(url)?;
+    if target.http2 {
+        anyhow::bail!("reference-client speaks HTTP/1.1 only: give it a ws:// or wss:// URL");
+    }
+    let connector = tls.connector_for(&target, 1)?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let n = rt.block_on(crate::reference::client::drive(
         url,

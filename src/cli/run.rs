@@ -153,7 +153,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let options = RunOptions {
-            connector: args.tls.connector_for(&target)?,
+            connector: args.tls.connector_for(&target, usize::from(args.streams))?,
             ..options
         };
         let agent = args

@@ -239,7 +239,9 @@ async fn run_one(
     report_dir: &std::path::Path,
 ) -> anyhow::Result<Ended> {
     let mut options = RunOptions {
-        connector: args.tls.connector_for(&plan.target)?,
+        connector: args
+            .tls
+            .connector_for(&plan.target, usize::from(args.streams))?,
         ..base.clone()
     };
     options.extra_headers.extend(plan.headers.iter().cloned());

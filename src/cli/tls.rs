@@ -50,7 +50,11 @@ impl ClientTlsArgs {
     /// How to reach `target`: TLS for `wss://`, TCP for `ws://` (where TLS
     /// options are a mistake worth saying); for `h2c://` and `h2://` the same
     /// under one HTTP/2 connection (TLS offering ALPN `h2`).
-    pub fn connector_for(&self, target: &Target) -> anyhow::Result<Arc<dyn Connector>> {
+    pub fn connector_for(
+        &self,
+        target: &Target,
+        streams: usize,
+    ) -> anyhow::Result<Arc<dyn Connector>> {
         let bytes: Arc<dyn Connector> = if !target.secure {
             if self.given() {
                 anyhow::bail!(
@@ -75,7 +79,7 @@ impl ClientTlsArgs {
             Arc::new(TlsConnector::new(&options)?)
         };
         Ok(if target.http2 {
-            Arc::new(crate::http2::H2Connector::new(bytes))
+            Arc::new(crate::http2::H2Connector::new(bytes, streams))
         } else {
             bytes
         })
@@ -167,8 +171,8 @@ mod tests {
             insecure: true,
             ..ClientTlsArgs::default()
         };
-        let err = args.connector_for(&target).unwrap_err().to_string();
+        let err = args.connector_for(&target, 1).unwrap_err().to_string();
         assert!(err.contains("need a wss:// or h2:// URL"), "{err}");
-        assert!(ClientTlsArgs::default().connector_for(&target).is_ok());
+        assert!(ClientTlsArgs::default().connector_for(&target, 1).is_ok());
     }
 }

@@ -1,15 +1,18 @@
-//! wsspec as an HTTP/2 client (RFC 8441): one HTTP/2 connection per target,
-//! opened on first use over the byte-stream connector below it (TCP for
-//! `h2c://` with prior knowledge, TLS with ALPN `h2` for `h2://`) and shared
-//! by every case of the run, each on its own extended-CONNECT stream. Before
-//! the first stream the connector learns the server's SETTINGS: a PING's
-//! answer comes after the server's connection preface, so once it is back,
-//! whether `SETTINGS_ENABLE_CONNECT_PROTOCOL` was sent is known. A connection
-//! that ended (GOAWAY, reset, closed) is replaced by a new one for the next
-//! case.
+//! wsspec as an HTTP/2 client (RFC 8441): HTTP/2 connections over the
+//! byte-stream connector below (TCP for `h2c://` with prior knowledge, TLS
+//! with ALPN `h2` for `h2://`), each case on its own extended-CONNECT stream.
+//! With `streams` = 1 every case gets a connection of its own, so that a
+//! server that ends a whole connection for one stream's fault cannot decide
+//! another case's verdict; with more, up to that many cases share one
+//! connection at once (multiplexing and flow control under test), and a
+//! connection that ended (GOAWAY, reset, closed) is left for a new one.
+//! Before the first stream of a connection the connector learns the server's
+//! SETTINGS: a PING's answer comes after the server's connection preface, so
+//! once it is back, whether `SETTINGS_ENABLE_CONNECT_PROTOCOL` was sent is
+//! known.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,13 +38,17 @@ const CONNECTION_WINDOW: u32 = 16 << 20;
 /// Connects HTTP/2 over `inner`, and opens one stream a case.
 pub struct H2Connector {
     inner: Arc<dyn Connector>,
-    live: tokio::sync::Mutex<Option<Live>>,
+    /// Cases one connection carries at once.
+    streams: usize,
+    /// The connections cases may share (only when `streams` > 1).
+    pool: tokio::sync::Mutex<Vec<Live>>,
 }
 
 impl std::fmt::Debug for H2Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("H2Connector")
             .field("inner", &self.inner)
+            .field("streams", &self.streams)
             .finish()
     }
 }
@@ -55,24 +62,62 @@ struct Live {
     extended_connect: bool,
     /// Set when the connection's driver task has ended.
     ended: Arc<AtomicBool>,
+    /// Cases on the connection now.
+    active: Arc<AtomicUsize>,
+}
+
+/// One case's claim on a shared connection, given back when its stream (or
+/// its failed attempt to open one) is dropped.
+pub(super) struct Lease(Arc<AtomicUsize>);
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A connection, claimed for one case.
+struct Claimed {
+    live: Live,
+    lease: Lease,
 }
 
 impl H2Connector {
-    /// HTTP/2 over the connections `inner` opens (TCP or TLS with ALPN h2).
-    pub fn new(inner: Arc<dyn Connector>) -> H2Connector {
+    /// HTTP/2 over the connections `inner` opens (TCP or TLS with ALPN h2),
+    /// `streams` cases at once on each.
+    pub fn new(inner: Arc<dyn Connector>, streams: usize) -> H2Connector {
         H2Connector {
             inner,
-            live: tokio::sync::Mutex::new(None),
+            streams: streams.max(1),
+            pool: tokio::sync::Mutex::new(Vec::new()),
         }
     }
 
-    async fn live(&self, target: &Target) -> std::io::Result<Live> {
-        let mut slot = self.live.lock().await;
-        if let Some(live) = slot.as_ref() {
-            if !live.ended.load(Ordering::SeqCst) {
-                return Ok(live.clone());
+    /// A connection for one more case: a shared one with room, or a new one.
+    async fn claim(&self, target: &Target) -> std::io::Result<Claimed> {
+        let mut pool = self.pool.lock().await;
+        pool.retain(|l| !l.ended.load(Ordering::SeqCst));
+        let room = pool
+            .iter()
+            .find(|l| l.active.load(Ordering::SeqCst) < self.streams)
+            .cloned();
+        let live = match room {
+            Some(live) => live,
+            None => {
+                let live = self.open(target).await?;
+                if self.streams > 1 {
+                    pool.push(live.clone());
+                }
+                live
             }
-        }
+        };
+        live.active.fetch_add(1, Ordering::SeqCst);
+        let lease = Lease(live.active.clone());
+        Ok(Claimed { live, lease })
+    }
+
+    /// A new HTTP/2 connection, its server's SETTINGS known.
+    async fn open(&self, target: &Target) -> std::io::Result<Live> {
         let io = self.inner.connect(target).await?;
         let peer = io.peer_addr();
         let tls = io.tls();
@@ -109,15 +154,14 @@ impl H2Connector {
                 }
             }
         }
-        let live = Live {
+        Ok(Live {
             extended_connect: send.is_extended_connect_protocol_enabled(),
             send,
             peer,
             tls,
             ended,
-        };
-        *slot = Some(live.clone());
-        Ok(live)
+            active: Arc::new(AtomicUsize::new(0)),
+        })
     }
 }
 
@@ -140,19 +184,19 @@ impl Tunnels for H2Connector {
         target: &'a Target,
     ) -> BoxFuture<'a, std::io::Result<Box<dyn TunnelConnection>>> {
         Box::pin(async move {
-            let live = self.live(target).await?;
-            Ok(Box::new(live) as Box<dyn TunnelConnection>)
+            let claimed = self.claim(target).await?;
+            Ok(Box::new(claimed) as Box<dyn TunnelConnection>)
         })
     }
 }
 
-impl TunnelConnection for Live {
+impl TunnelConnection for Claimed {
     fn extended_connect(&self) -> bool {
-        self.extended_connect
+        self.live.extended_connect
     }
 
     fn tls(&self) -> Option<TlsSession> {
-        self.tls.clone()
+        self.live.tls.clone()
     }
 
     fn open(
@@ -161,9 +205,10 @@ impl TunnelConnection for Live {
         early: Vec<u8>,
     ) -> BoxFuture<'static, std::io::Result<TunnelOpened>> {
         Box::pin(async move {
+            let Claimed { live, lease } = *self;
             let Live {
                 send, peer, tls, ..
-            } = *self;
+            } = live;
             let mut send = send.ready().await.map_err(io_error)?;
             let (response, mut out) = send
                 .send_request(http_request(&request)?, false)
@@ -189,7 +234,7 @@ impl TunnelConnection for Live {
                 stream_id,
                 status,
                 headers,
-                stream: Box::new(H2Stream::new(out, recv, peer, tls)),
+                stream: Box::new(H2Stream::new(out, recv, peer, tls).holding(lease)),
             })
         })
     }

@@ -71,7 +71,7 @@ mod tests {
     #[tokio::test]
     async fn each_write_reaches_the_peer_before_the_next_and_shutdown_is_end_stream() {
         let (target, mut reads) = reading_server().await;
-        let connector = H2Connector::new(Arc::new(crate::run::TcpConnector));
+        let connector = H2Connector::new(Arc::new(crate::run::TcpConnector), 1);
         let tunnels = connector.tunnels().expect("HTTP/2 opens streams");
         let connection = tunnels.connection(&target).await.expect("connection");
         assert!(connection.extended_connect());

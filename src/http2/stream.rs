@@ -30,6 +30,8 @@ pub struct H2Stream {
     ended: bool,
     peer: Option<SocketAddr>,
     tls: Option<TlsSession>,
+    /// The case's claim on a shared connection, given back with the stream.
+    _lease: Option<super::client::Lease>,
 }
 
 impl H2Stream {
@@ -46,7 +48,14 @@ impl H2Stream {
             ended: false,
             peer,
             tls,
+            _lease: None,
         }
+    }
+
+    /// The stream, holding `lease` until it is dropped.
+    pub(super) fn holding(mut self, lease: super::client::Lease) -> H2Stream {
+        self._lease = Some(lease);
+        self
     }
 
     /// The HTTP/2 stream identifier.

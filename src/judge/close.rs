@@ -77,7 +77,8 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
         return (
             CloseVerdict::Unclean,
             format!(
-                "the closing handshake completed, but the server did not close the TCP connection, so wsspec did{waited} (RFC 6455 5.5.1: \"the server MUST close the underlying TCP connection immediately\")"
+                "the closing handshake completed, but the server did not {}, so wsspec did{waited} (RFC 6455 5.5.1: \"the server MUST close the underlying TCP connection immediately\")",
+                close_tcp(f)
             ),
         );
     }
@@ -117,7 +118,7 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
         };
         return (
             CloseVerdict::FailedByClient,
-            format!("{when} the server had not closed the TCP connection, so wsspec did (RFC 6455 7.1.1: the server should close it first)"),
+            format!("{when} the server had not {}, so wsspec did (RFC 6455 7.1.1: the server should close it first)", closed_tcp(f)),
         );
     }
     let tcp = match f.tcp_ended_by {
@@ -128,4 +129,23 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
         None => "connection still open when the case ended",
     };
     (CloseVerdict::Ok, format!("{peer_close}, {tcp}"))
+}
+
+/// What closing TCP is on the case's transport (RFC 8441 6: over HTTP/2,
+/// END_STREAM on the WebSocket's stream).
+fn close_tcp(f: &Facts) -> &'static str {
+    if f.http2 {
+        "end its HTTP/2 stream (END_STREAM, which RFC 8441 6 puts in place of closing TCP)"
+    } else {
+        "close the TCP connection"
+    }
+}
+
+/// [`close_tcp`], done.
+fn closed_tcp(f: &Facts) -> &'static str {
+    if f.http2 {
+        "ended its HTTP/2 stream (END_STREAM, which RFC 8441 6 puts in place of closing TCP)"
+    } else {
+        "closed the TCP connection"
+    }
 }

@@ -66,6 +66,9 @@ pub struct Facts {
     pub deadline: bool,
     /// wsspec was the server (the peer under test is a client).
     pub harness_is_server: bool,
+    /// The WebSocket ran on an HTTP/2 stream (RFC 8441), where closing TCP
+    /// means ending the stream (section 6).
+    pub http2: bool,
     /// What permessage-deflate agreed, if it did.
     pub deflate: Option<Agreement>,
 }
@@ -98,7 +101,10 @@ pub fn facts(t: &Transcript) -> Facts {
         match kind {
             EventKind::ConnectFailed { error } => f.connect_error = Some(error.clone()),
             EventKind::HandshakeFailed { reason, .. } => f.handshake_error = Some(reason.clone()),
-            EventKind::ResponseReceived { head, .. } => f.status = Some(head.upgrade_status()),
+            EventKind::ResponseReceived { head, .. } => {
+                f.status = Some(head.upgrade_status());
+                f.http2 = head.http2;
+            }
             EventKind::ResponseSent { status, .. } => {
                 f.status = Some(*status);
                 f.harness_is_server = true;
