@@ -3,8 +3,8 @@
 #
 # 1. Installs the registry peers the integration tests drive, locally, never
 #    touching the user's global packages: Node's `ws` into
-#    tests/peers/node_modules (npm), Python's `websockets` and `junitparser`
-#    into a venv at tests/peers/.venv (PyPI), pinned in tests/peers/package.json
+#    tests/peers/node_modules (npm), Python's `websockets`, `junitparser` and
+#    `hypercorn` (HTTP/2) into a venv at tests/peers/.venv (PyPI), pinned in tests/peers/package.json
 #    and tests/peers/requirements.txt.
 # 2. Runs the whole suite with the peers required (WSSPEC_REQUIRE_PEERS=1: a
 #    missing peer or tool fails its test instead of being skipped), the Python
@@ -33,7 +33,7 @@ echo "== Node's ws into $peers/node_modules"
 (cd "$peers" && npm install --no-audit --no-fund --loglevel=error)
 node -e "console.log('ws', require('./$peers/node_modules/ws/package.json').version)"
 
-echo "== Python's websockets and junitparser into $peers/.venv"
+echo "== Python's websockets, junitparser and hypercorn into $peers/.venv"
 if [ ! -x "$peers/.venv/bin/python3" ]; then
   python3 -m venv "$peers/.venv" || {
     echo "python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
@@ -42,7 +42,7 @@ if [ ! -x "$peers/.venv/bin/python3" ]; then
 fi
 "$peers/.venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r "$peers/requirements.txt"
 export WSSPEC_PYTHON="$PWD/$peers/.venv/bin/python3"
-"$WSSPEC_PYTHON" -c 'import websockets, junitparser; print("websockets", websockets.__version__); print("junitparser", junitparser.version)'
+"$WSSPEC_PYTHON" -c 'import websockets, junitparser, hypercorn, importlib.metadata as m; print("websockets", websockets.__version__); print("junitparser", junitparser.version); print("hypercorn", m.version("hypercorn"))'
 
 if [ "${1:-}" = "--install-only" ]; then
   exit 0

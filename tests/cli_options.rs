@@ -13,14 +13,18 @@
 
 #[path = "common/raw_server.rs"]
 mod raw_server;
+#[path = "common/reference_server.rs"]
+mod reference_server;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use reference_server::{free_port, ReferenceServer};
 
 use serde_json::Value;
 
@@ -210,60 +214,6 @@ fn masks(case: &Value) -> Vec<Value> {
         .filter(|e| e["event"] == "frame_sent")
         .map(|e| e["frame"]["head"]["mask"].clone())
         .collect()
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// `wsspec reference-server` as a child process, killed when dropped (also
-/// when the test panics).
-struct ReferenceServer {
-    child: Child,
-    port: u16,
-}
-
-impl ReferenceServer {
-    fn start() -> ReferenceServer {
-        // The port is free when picked; another process may take it before
-        // the child binds it, so try a few.
-        for _ in 0..5 {
-            let port = free_port();
-            let child = wsspec()
-                .args(["reference-server", "--listen", &format!("127.0.0.1:{port}")])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start wsspec reference-server");
-            let mut server = ReferenceServer { child, port };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = server.child.try_wait() {
-                    break; // exited: the port was taken after all
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return server;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        panic!("wsspec reference-server did not start listening");
-    }
-
-    fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for ReferenceServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 // ---------------------------------------------------------------------------

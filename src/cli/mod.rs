@@ -50,7 +50,13 @@ pub fn execute(cli: Cli) -> ExitCode {
 }
 
 pub fn reference_server(listen: &str, tls: &tls::ServerTlsArgs) -> anyhow::Result<ExitCode> {
-    let listening = tls.listening(listen, std::path::Path::new("wsspec-ca.pem"))?;
+    // HTTP/2 (h2:// over TLS, h2c:// with prior knowledge) on the same
+    // listener: the server tells the two apart by the client's first bytes.
+    let listening = tls.listening(
+        listen,
+        std::path::Path::new("wsspec-ca.pem"),
+        &["h2", "http/1.1"],
+    )?;
     let scheme = if listening.secure { "wss" } else { "ws" };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {

@@ -73,9 +73,9 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
         update: args.snap.snapshots_update,
     });
     let note = args.snap.note();
-    let listening = args
-        .tls
-        .listening(&args.listen, &args.report_dir.join("wsspec-ca.pem"))?;
+    let listening =
+        args.tls
+            .listening(&args.listen, &args.report_dir.join("wsspec-ca.pem"), &[])?;
     let scheme = if listening.secure { "wss" } else { "ws" };
     let config = ServeConfig {
         cases,

@@ -117,9 +117,15 @@ pub struct Listening {
 }
 
 impl ServerTlsArgs {
-    /// The acceptor for a listener on `listen`; with --tls-self-signed the
-    /// CA certificate goes to --tls-ca-out, else to `default_ca_out`.
-    pub fn listening(&self, listen: &str, default_ca_out: &Path) -> anyhow::Result<Listening> {
+    /// The acceptor for a listener on `listen`, agreeing to `alpn` when a
+    /// client offers one of them; with --tls-self-signed the CA certificate
+    /// goes to --tls-ca-out, else to `default_ca_out`.
+    pub fn listening(
+        &self,
+        listen: &str,
+        default_ca_out: &Path,
+        alpn: &[&str],
+    ) -> anyhow::Result<Listening> {
         let acceptor = if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
             TlsAcceptor::from_pem_files(cert, key)?
         } else if self.tls_self_signed {
@@ -139,7 +145,7 @@ impl ServerTlsArgs {
             });
         };
         Ok(Listening {
-            acceptor: Arc::new(acceptor),
+            acceptor: Arc::new(acceptor.with_alpn(alpn)),
             secure: true,
         })
     }

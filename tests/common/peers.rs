@@ -99,6 +99,9 @@ pub enum PeerName {
     Xmllint,
     /// Debian's `chromium` (a system package; `WSSPEC_CHROMIUM` names another).
     Chromium,
+    /// Python's `hypercorn`, an ASGI server with WebSockets over HTTP/2
+    /// (tests/peers/requirements.txt).
+    Hypercorn,
 }
 
 impl PeerName {
@@ -109,13 +112,16 @@ impl PeerName {
             PeerName::Junitparser => "junitparser",
             PeerName::Xmllint => "xmllint",
             PeerName::Chromium => "chromium",
+            PeerName::Hypercorn => "hypercorn",
         }
     }
 
     /// The command that installs it.
     pub fn install_hint(self) -> &'static str {
         match self {
-            PeerName::Ws | PeerName::Websockets | PeerName::Junitparser => "run scripts/test.sh",
+            PeerName::Ws | PeerName::Websockets | PeerName::Junitparser | PeerName::Hypercorn => {
+                "run scripts/test.sh"
+            }
             PeerName::Xmllint => "apt-get install libxml2-utils, then run scripts/test.sh",
             PeerName::Chromium => "apt-get install chromium, then run scripts/test.sh",
         }
@@ -181,6 +187,11 @@ pub fn python_websockets_installed() -> Result<(), String> {
     runs(&python(), &["-c", "import websockets.asyncio.server"])
 }
 
+/// The Python interpreter ([`python`]) imports `hypercorn`.
+pub fn python_hypercorn_installed() -> Result<(), String> {
+    runs(&python(), &["-c", "import hypercorn.asyncio"])
+}
+
 /// The Python interpreter ([`python`]) imports `junitparser`.
 pub fn python_junitparser_installed() -> Result<(), String> {
     runs(&python(), &["-c", "import junitparser"])
@@ -239,6 +250,13 @@ pub fn node_ws() -> Result<Peer, String> {
 pub fn python_websockets() -> Result<Peer, String> {
     python_websockets_installed()?;
     spawn(&python(), &["websockets_echo_server.py", "0"], &[])
+}
+
+/// Hypercorn serving an echo app (tests/peers/hypercorn_echo_server.py):
+/// `url` is its HTTP/1.1 address; the same port speaks HTTP/2 (h2c).
+pub fn hypercorn() -> Result<Peer, String> {
+    python_hypercorn_installed()?;
+    spawn(&python(), &["hypercorn_echo_server.py", "0"], &[])
 }
 
 /// Autobahn's verdicts: case id → (behavior, behaviorClose) for a peer column
