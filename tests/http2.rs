@@ -12,6 +12,8 @@
 mod peers;
 #[path = "common/reference_server.rs"]
 mod reference_server;
+#[path = "common/yawc_peer.rs"]
+mod yawc_peer;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -328,4 +330,39 @@ fn hypercorn_reads_the_same_over_h2c_except_where_it_does_not_end_its_stream() {
             h2[id]
         );
     }
+}
+
+#[test]
+fn yawc_on_hyper_reads_the_same_over_h2c_as_over_http1() {
+    let dir = temp("yawc");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let port = rt.block_on(yawc_peer::start());
+    let (http1, _) = run(
+        &format!("ws://127.0.0.1:{port}/"),
+        FRAME_LEVEL,
+        &[],
+        &dir.join("h1"),
+    );
+    let (http2, _) = run(
+        &format!("h2c://127.0.0.1:{port}/"),
+        FRAME_LEVEL,
+        &[],
+        &dir.join("h2"),
+    );
+    assert!(all_over_http2(&http2));
+    let (h1, h2) = (verdicts(&http1), verdicts(&http2));
+    assert!(h1.len() > 250, "{} cases", h1.len());
+    let differing: Vec<String> = h1
+        .iter()
+        .filter(|(id, v)| outcome(v) != outcome(&h2[*id]))
+        .map(|(id, v)| format!("{id}: {v} / {}", h2[id]))
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+    let ok = h2.values().filter(|v| outcome(v) == "OK").count();
+    assert!(
+        ok * 10 > h2.len() * 9,
+        "{ok} of {} OK over HTTP/2",
+        h2.len()
+    );
+    drop(rt);
 }
