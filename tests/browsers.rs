@@ -389,6 +389,38 @@ fn the_agent_is_the_browsers_name_and_major_version() {
 }
 
 #[test]
+fn firefox_over_tls_without_certutil_is_an_error_naming_the_package() {
+    let dir = temp("no-certutil");
+    // A Firefox by its name, never started: the profile is made first.
+    let fake = dir.join("firefox-esr");
+    std::fs::write(&fake, "#!/bin/sh\nexit 0\n").expect("script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let empty = dir.join("empty-path");
+    std::fs::create_dir_all(&empty).expect("dir");
+    let out = wsspec()
+        .env("PATH", &empty)
+        .arg("browse")
+        .arg(&fake)
+        .args(["--listen", "127.0.0.1:0", "--cases", "1.1.1", "--no-config"])
+        .arg("--tls-self-signed")
+        .arg("--report-dir")
+        .arg(&dir)
+        .output()
+        .expect("browse");
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("`certutil` is not installed") && all.contains("libnss3-tools"),
+        "{all}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_browser_that_exits_or_never_finishes_the_page_is_exit_3() {
     let dir = temp("gone");
     // A "browser" that exits at once.
