@@ -11,8 +11,9 @@
 //! `.snap.new` still written for review, and the drift no longer fails the
 //! run (a NEW snapshot still does; so does drift no entry excuses). Browsers
 //! need this: a distribution's browser update changes what they do without
-//! anyone here changing anything. A drift excuse is a standing policy, never
-//! stale. The list is applied where a case is concluded
+//! anyone here changing anything. A drift excuse is a standing policy: a
+//! `drift: only` entry is never stale (a `drift: true` one is, when none of
+//! its cases deviated). The list is applied where a case is concluded
 //! ([`crate::conclude`]); reporters only render the result.
 
 use serde::{Deserialize, Serialize};

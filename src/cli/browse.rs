@@ -3,7 +3,9 @@
 //! browser — headless, with a throwaway profile — on serve's page
 //! ([`crate::serve::browser_page`]), which drives the browser's own
 //! `WebSocket` through the cases and asks serve to stop once the reports are
-//! written. The exit code is serve's (0, 1 for a failing case, 4 for reports
+//! written. Firefox, which cannot be told to ignore certificate errors, gets
+//! `--tls-self-signed`'s throwaway CA in its profile's certificate database
+//! (`certutil`, from Debian's libnss3-tools). The exit code is serve's (0, 1 for a failing case, 4 for reports
 //! not written); 3 when the browser exited, or `--browse-timeout` passed,
 //! before the page finished (what ran is still reported).
 
