@@ -5,8 +5,16 @@
 //! as judged, the entry's reason is added, and it no longer fails the run. A
 //! case an entry names that no longer deviates is *stale*: it is reported,
 //! and fails the run only under `--strict-allowlist`, so that entries are
-//! removed once the target is fixed. The list is applied where a case is
-//! concluded ([`crate::conclude`]); reporters only render the result.
+//! removed once the target is fixed. An entry may also excuse *snapshot
+//! drift* of its cases (`drift: true`, or `drift: only` for drift alone): a
+//! case whose snapshot drifted is then reported as allowed drift, its
+//! `.snap.new` still written for review, and the drift no longer fails the
+//! run (a NEW snapshot still does; so does drift no entry excuses). Browsers
+//! need this: a distribution's browser update changes what they do without
+//! anyone here changing anything. A drift excuse is a standing policy: a
+//! `drift: only` entry is never stale (a `drift: true` one is, when none of
+//! its cases deviated). The list is applied where a case is concluded
+//! ([`crate::conclude`]); reporters only render the result.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +26,28 @@ use crate::judge::Outcome;
 pub struct AllowEntry {
     /// Case-id globs (`6.4.*`, `7.5.1`), as `--cases` takes them.
     pub cases: Vec<String>,
+    pub reason: String,
+    /// Whether the entry excuses snapshot drift (`drift:` in the config).
+    pub drift: Drift,
+}
+
+/// What an entry excuses besides, or instead of, a deviating verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Drift {
+    /// `drift: false` (the default): deviating verdicts only.
+    #[default]
+    No,
+    /// `drift: true`: deviating verdicts and snapshot drift.
+    Also,
+    /// `drift: only`: snapshot drift only; its cases' verdicts count as judged.
+    Only,
+}
+
+/// Snapshot drift an allow-list entry excuses, kept in the case's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftAllowance {
+    /// The glob of the entry that named the case.
+    pub pattern: String,
     pub reason: String,
 }
 
@@ -52,9 +82,15 @@ impl AllowList {
         self.entries.is_empty()
     }
 
-    /// The first entry naming `id`, with the glob that matched.
+    /// The first entry naming `id` that excuses deviating verdicts, with
+    /// the glob that matched.
     pub fn lookup(&self, id: &str) -> Option<(&str, &AllowEntry)> {
-        self.entries.iter().find_map(|e| {
+        self.first(id, |e| e.drift != Drift::Only)
+    }
+
+    /// The first entry naming `id` for which `wanted` holds, with the glob.
+    fn first(&self, id: &str, wanted: impl Fn(&AllowEntry) -> bool) -> Option<(&str, &AllowEntry)> {
+        self.entries.iter().filter(|e| wanted(e)).find_map(|e| {
             e.cases
                 .iter()
                 .find(|p| glob_match(p, id))
@@ -63,13 +99,23 @@ impl AllowList {
     }
 
     /// What the list says of case `id` that ended with `outcome`: nothing
-    /// when no entry names it.
+    /// when no entry excusing verdicts names it.
     pub fn allowance(&self, id: &str, outcome: Outcome) -> Option<Allowance> {
         self.lookup(id).map(|(pattern, entry)| Allowance {
             pattern: pattern.to_string(),
             reason: entry.reason.clone(),
             deviated: deviates(outcome),
         })
+    }
+
+    /// The entry excusing snapshot drift of case `id`, when one names it
+    /// (the first with `drift: true` or `drift: only`).
+    pub fn drift_allowance(&self, id: &str) -> Option<DriftAllowance> {
+        self.first(id, |e| e.drift != Drift::No)
+            .map(|(pattern, entry)| DriftAllowance {
+                pattern: pattern.to_string(),
+                reason: entry.reason.clone(),
+            })
     }
 
     /// Globs of the list that name none of `ids` (likely typos).
@@ -93,10 +139,12 @@ mod tests {
                 AllowEntry {
                     cases: vec!["6.4.*".into(), "7.5.1".into()],
                     reason: "UTF-8 checked at message end".into(),
+                    drift: Drift::No,
                 },
                 AllowEntry {
                     cases: vec!["6.*".into()],
                     reason: "second".into(),
+                    drift: Drift::No,
                 },
             ],
         }
@@ -119,6 +167,47 @@ mod tests {
         );
         assert!(l.allowance("7.5.10", Outcome::Failed).is_none());
         assert!(l.allowance("1.1.1", Outcome::Failed).is_none());
+    }
+
+    #[test]
+    fn drift_is_excused_only_by_entries_that_say_so_and_drift_only_excuses_no_verdict() {
+        let mut l = list();
+        assert!(l.drift_allowance("6.4.2").is_none());
+        l.entries.insert(
+            0,
+            AllowEntry {
+                cases: vec!["*".into()],
+                reason: "browser updates".into(),
+                drift: Drift::Only,
+            },
+        );
+        l.entries.push(AllowEntry {
+            cases: vec!["7.*".into()],
+            reason: "close codes".into(),
+            drift: Drift::Also,
+        });
+        // The drift-only entry comes first but excuses no verdict.
+        assert_eq!(
+            l.allowance("6.4.2", Outcome::Failed).expect("named").reason,
+            "UTF-8 checked at message end"
+        );
+        assert!(l.allowance("1.1.1", Outcome::Failed).is_none());
+        assert_eq!(
+            l.allowance("7.9.1", Outcome::Failed).expect("named").reason,
+            "close codes"
+        );
+        let d = l.drift_allowance("1.1.1").expect("drift excused");
+        assert_eq!(
+            (d.pattern.as_str(), d.reason.as_str()),
+            ("*", "browser updates")
+        );
+        l.entries.remove(0);
+        assert_eq!(
+            l.drift_allowance("7.9.1").map(|d| d.reason),
+            Some("close codes".to_string())
+        );
+        assert!(l.drift_allowance("1.1.1").is_none());
+        assert!(l.drift_allowance("6.4.2").is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! transcript become a [`CaseResult`], and, when the run keeps snapshots, the
 //! observation is compared with the store (NEW and DRIFT change the result,
 //! so they are decided here; reporters only render); the run's allow-list
-//! ([`crate::allow`]) marks an expected deviation ALLOWED here too. Both front doors, `run`
+//! ([`crate::allow`]) marks an expected deviation ALLOWED, and excuses snapshot drift an entry names (`drift`), here too. Both front doors, `run`
 //! through [`crate::suite`] and [`crate::serve`], conclude every case through
 //! [`conclude`], and nothing else judges or snapshots a case. The result keeps
 //! at most the first and last events of the transcript
@@ -12,7 +12,7 @@ use crate::allow::AllowList;
 use crate::case::Case;
 use crate::judge::judge;
 use crate::results::CaseResult;
-use crate::snapshot::{observe, Normalization, SnapshotConfig};
+use crate::snapshot::{observe, Normalization, SnapshotConfig, SnapshotStatus};
 use crate::transcript::{Transcript, KEEP_HEAD, KEEP_TAIL};
 
 /// Judges `transcript` for `case`, compares it with the snapshot store when
@@ -45,6 +45,9 @@ pub fn conclude(
     // copy.
     let mut result = CaseResult::new(case, verdict, transcript, snapshot);
     result.allowed = allow.allowance(&result.id, result.verdict.outcome);
+    if matches!(result.snapshot, Some(SnapshotStatus::Drift { .. })) {
+        result.drift_allowed = allow.drift_allowance(&result.id);
+    }
     result.transcript.bound(KEEP_HEAD, KEEP_TAIL);
     result
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::allow::Allowance;
+use crate::allow::{Allowance, DriftAllowance};
 use crate::case::model::{Closer, EventPattern, Requirement, Role};
 use crate::case::Case;
 use crate::judge::{Outcome, Verdict};
@@ -43,6 +43,10 @@ pub struct CaseResult {
     /// What the run's allow-list says of the case, when an entry names it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub allowed: Option<Allowance>,
+    /// The allow-list entry that excuses the case's snapshot DRIFT, when it
+    /// drifted and an entry with `drift` names it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub drift_allowed: Option<DriftAllowance>,
     pub transcript: Transcript,
 }
 
@@ -69,8 +73,23 @@ impl CaseResult {
             snapshot,
             compression: transcript.compression_totals(),
             allowed: None,
+            drift_allowed: None,
             transcript,
         }
+    }
+
+    /// Whether the case's snapshot is pending review and fails the run:
+    /// NEW, or DRIFT that no allow-list entry excuses.
+    pub fn snapshot_fails(&self) -> bool {
+        self.snapshot
+            .as_ref()
+            .is_some_and(SnapshotStatus::is_change)
+            && !self.is_drift_allowed()
+    }
+
+    /// Whether the snapshot drifted and an allow-list entry excuses it.
+    pub fn is_drift_allowed(&self) -> bool {
+        self.drift_allowed.is_some() && matches!(self.snapshot, Some(SnapshotStatus::Drift { .. }))
     }
 
     /// Whether the case deviated and an allow-list entry excuses it (ALLOWED).
@@ -93,14 +112,12 @@ impl CaseResult {
     }
 
     /// Whether the case fails the run `r`, whose stale allow-list globs are
-    /// `stale`: its verdict, a snapshot pending review (NEW or DRIFT), or
-    /// under `--strict-allowlist` a stale glob naming it.
+    /// `stale`: its verdict, a snapshot pending review (NEW, or DRIFT the
+    /// allow-list does not excuse), or under `--strict-allowlist` a stale
+    /// glob naming it.
     pub fn fails_run(&self, r: &RunResults, stale: &BTreeSet<&str>) -> bool {
         self.verdict_fails(r.strict)
-            || self
-                .snapshot
-                .as_ref()
-                .is_some_and(SnapshotStatus::is_change)
+            || self.snapshot_fails()
             || (r.strict_allowlist && self.is_named_by_stale(stale))
     }
 
@@ -303,7 +320,8 @@ impl RunResults {
     }
 
     /// Whether the run fails (exit code 1): a failing verdict the allow-list
-    /// does not excuse, a snapshot that is NEW or DRIFT (pending review), or
+    /// does not excuse, a snapshot that is NEW or DRIFT (pending review)
+    /// unless the allow-list excuses the drift, or
     /// under `--strict-allowlist` a stale allow-list entry.
     pub fn failed(&self) -> bool {
         let stale = self.stale_patterns();
@@ -313,6 +331,11 @@ impl RunResults {
     /// Cases the allow-list excuses (ALLOWED).
     pub fn allowed_count(&self) -> usize {
         self.cases.iter().filter(|c| c.is_allowed()).count()
+    }
+
+    /// Cases whose snapshot DRIFT the allow-list excuses.
+    pub fn allowed_drift_count(&self) -> usize {
+        self.cases.iter().filter(|c| c.is_drift_allowed()).count()
     }
 
     /// The allow-list globs that named cases of this run of which none

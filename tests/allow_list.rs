@@ -7,7 +7,10 @@
 //! reported as stale and fails the run only under `--strict-allowlist`. The
 //! command line wins over the file, `--no-config` ignores it, and a bad
 //! setting is an error at its line and column (exit 2). `wsspec serve`
-//! takes the same file's allow-list for every client that connects.
+//! takes the same file's allow-list for every client that connects. A
+//! snapshot that drifted fails the run unless an entry with `drift` names
+//! its case; then it is reported as allowed drift everywhere and the run
+//! passes, while a NEW snapshot still fails it.
 
 #[path = "common/faulty.rs"]
 mod faulty;
@@ -189,6 +192,137 @@ fn allowed_deviations_pass_the_run_and_keep_their_verdicts_in_every_report() {
         .expect("one agent");
     let autobahn_id = failed[0]["autobahn"].as_str().unwrap_or(first);
     assert_eq!(agent[autobahn_id]["behavior"], "FAILED", "{agent}");
+}
+
+/// The `<testcase>` of case `id` in a JUnit file.
+fn junit_case<'a>(doc: &'a roxmltree::Document<'a>, id: &str) -> roxmltree::Node<'a, 'a> {
+    doc.descendants()
+        .find(|n| {
+            n.has_tag_name("testcase")
+                && n.attribute("name")
+                    .is_some_and(|a| a.starts_with(&format!("{id} ")))
+        })
+        .unwrap_or_else(|| panic!("no testcase {id}"))
+}
+
+#[test]
+fn snapshot_drift_fails_the_run_unless_an_entry_excuses_it_and_new_still_fails() {
+    let server = faulty::start(Fault::None);
+    let dir = temp("drift");
+    let url = server.url();
+    let run = |extra: &[&str]| {
+        wsspec(&dir)
+            .args(["run", &url, "--cases", "1.1.1", "--cases", "1.1.2"])
+            .args(["--snapshots", "snaps"])
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let out = run(&["--no-config", "--snapshots-update"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A baseline the server no longer matches on 1.1.1.
+    let snap = dir.join("snaps/server/1.1.1.snap");
+    let stored = std::fs::read_to_string(&snap).expect("snap");
+    std::fs::write(
+        &snap,
+        stored.replace("verdict:", "doctored: once\nverdict:"),
+    )
+    .expect("doctor");
+
+    // No entry: the drift fails the run.
+    let out = run(&["--no-config"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("DRIFT         1.1.1") && all.contains("-doctored: once"),
+        "{all}"
+    );
+    assert!(
+        all.contains("snapshots compared: 1 match, 0 new, 1 drift\n"),
+        "{all}"
+    );
+    let junit = std::fs::read_to_string(dir.join("reports/junit.xml")).expect("junit");
+    let doc = roxmltree::Document::parse(&junit).expect("junit parses");
+    let failure = junit_case(&doc, "1.1.1")
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("a <failure>");
+    assert_eq!(failure.attribute("type"), Some("snapshot drift"));
+
+    // An entry excusing drift (alone) on the cases it names.
+    std::fs::write(
+        dir.join("wsspec.yaml"),
+        "allow:\n  - cases: ['1.1.1']\n    reason: a browser update may change this\n    drift: only\n",
+    )
+    .expect("config");
+    let out = run(&[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("DRIFT ALLOWED 1.1.1")
+            && all.contains("[allowed drift: a browser update may change this]")
+            && all.contains("-doctored: once"),
+        "{all}"
+    );
+    assert!(
+        all.contains("snapshots compared: 1 match, 0 new, 1 drift (1 allowed)"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("stale allow-list"),
+        "a drift excuse is never stale: {all}"
+    );
+    let r = results(&dir);
+    let c = case(&r, "1.1.1");
+    assert_eq!(c["snapshot"]["status"], "drift", "{c}");
+    assert_eq!(c["drift_allowed"]["pattern"], "1.1.1");
+    assert_eq!(
+        c["drift_allowed"]["reason"],
+        "a browser update may change this"
+    );
+    assert!(c.get("allowed").is_none(), "no verdict was excused: {c}");
+    assert!(case(&r, "1.1.2").get("drift_allowed").is_none());
+    let junit = std::fs::read_to_string(dir.join("reports/junit.xml")).expect("junit");
+    let doc = roxmltree::Document::parse(&junit).expect("junit parses");
+    let skipped = junit_case(&doc, "1.1.1")
+        .children()
+        .find(|n| n.has_tag_name("skipped"))
+        .expect("a <skipped>");
+    assert_eq!(skipped.attribute("type"), Some("allowed snapshot drift"));
+    assert!(
+        skipped
+            .attribute("message")
+            .is_some_and(|m| m.starts_with("ALLOWED (DRIFT): a browser update may change this")),
+        "{junit}"
+    );
+    assert_eq!(doc.root_element().attribute("failures"), Some("0"));
+    let html = std::fs::read_to_string(dir.join("reports/index.html")).expect("html");
+    for want in [
+        "DRIFT (allowed)",
+        "1 DRIFT allowed",
+        "snapshot DRIFT, allowed",
+        "<b data-count=\"fail-run\">0</b>",
+    ] {
+        assert!(html.contains(want), "{want} not in the HTML report");
+    }
+    // The pending change is still there for review.
+    assert!(dir.join("snaps/server/1.1.1.snap.new").exists());
+
+    // A NEW snapshot is not drift: it fails the run whatever the entry says.
+    std::fs::write(
+        dir.join("wsspec.yaml"),
+        "allow:\n  - cases: '*'\n    reason: a browser update may change this\n    drift: only\n",
+    )
+    .expect("config");
+    std::fs::remove_file(dir.join("snaps/server/1.1.2.snap")).expect("remove");
+    let out = run(&[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("snapshots compared: 0 match, 1 new, 1 drift (1 allowed)"),
+        "{all}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

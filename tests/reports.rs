@@ -345,6 +345,7 @@ fn case(
         snapshot: None,
         compression: transcript.compression_totals(),
         allowed: None,
+        drift_allowed: None,
         transcript,
     }
 }

@@ -3,7 +3,9 @@
 //! browser — headless, with a throwaway profile — on serve's page
 //! ([`crate::serve::browser_page`]), which drives the browser's own
 //! `WebSocket` through the cases and asks serve to stop once the reports are
-//! written. The exit code is serve's (0, 1 for a failing case, 4 for reports
+//! written. Firefox, which cannot be told to ignore certificate errors, gets
+//! `--tls-self-signed`'s throwaway CA in its profile's certificate database
+//! (`certutil`, from Debian's libnss3-tools). The exit code is serve's (0, 1 for a failing case, 4 for reports
 //! not written); 3 when the browser exited, or `--browse-timeout` passed,
 //! before the page finished (what ran is still reported).
 
@@ -80,14 +82,73 @@ impl Family {
         }
     }
 
-    /// Files the profile needs before the browser starts.
-    fn prepare_profile(self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
+    /// Files the profile needs before the browser starts: Firefox's
+    /// preferences, and serve's throwaway CA (`ca`) in its certificate
+    /// database (Firefox has no switch to ignore certificate errors, and
+    /// hangs on a self-signed leaf).
+    fn prepare_profile(self, dir: &Path, ca: Option<&Path>) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("making a browser profile in {}", dir.display()))?;
         if self == Family::Firefox {
-            std::fs::write(dir.join("user.js"), FIREFOX_PREFS)?;
+            let prefs = dir.join("user.js");
+            std::fs::write(&prefs, FIREFOX_PREFS)
+                .with_context(|| format!("writing {}", prefs.display()))?;
+            if let Some(ca) = ca {
+                trust_ca(dir, ca)?;
+            }
         }
         Ok(())
     }
+}
+
+/// The NSS tool that edits a Firefox profile's certificate database.
+const CERTUTIL: &str = "certutil";
+
+/// Adds `ca` as a trusted CA to the NSS database of the Firefox profile
+/// `dir` (`certutil -N`, then `certutil -A -t C,,`).
+fn trust_ca(dir: &Path, ca: &Path) -> anyhow::Result<()> {
+    let db = format!("sql:{}", dir.display());
+    let ca_arg = ca.display().to_string();
+    let steps: [&[&str]; 2] = [
+        &["-N", "--empty-password", "-d", &db],
+        &[
+            "-A",
+            "-n",
+            "wsspec-ca",
+            "-t",
+            "C,,",
+            "-i",
+            &ca_arg,
+            "-d",
+            &db,
+        ],
+    ];
+    for args in steps {
+        let out = std::process::Command::new(CERTUTIL)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    anyhow::anyhow!(
+                        "`{CERTUTIL}` is not installed: Firefox over TLS needs serve's CA in \
+                         its profile; install Debian's libnss3-tools (apt-get install \
+                         libnss3-tools)"
+                    )
+                } else {
+                    anyhow::Error::new(e).context(format!("cannot run {CERTUTIL}"))
+                }
+            })?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "{CERTUTIL} {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Firefox preferences for an unattended run: no first-run pages or
@@ -105,16 +166,15 @@ user_pref("network.websocket.delay-failed-reconnects", false);
 struct Profile(PathBuf);
 
 impl Profile {
-    fn new(family: Family) -> anyhow::Result<Profile> {
+    fn new(family: Family, ca: Option<&Path>) -> anyhow::Result<Profile> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let dir =
             std::env::temp_dir().join(format!("wsspec-browse-{}-{nanos}", std::process::id()));
-        family
-            .prepare_profile(&dir)
-            .with_context(|| format!("making a browser profile in {}", dir.display()))?;
-        Ok(Profile(dir))
+        let profile = Profile(dir);
+        family.prepare_profile(&profile.0, ca)?;
+        Ok(profile)
     }
 }
 
@@ -164,6 +224,13 @@ pub fn browse(args: BrowseArgs) -> anyhow::Result<ExitCode> {
     p.config.stop = Some(stopped);
     let secure = p.config.secure;
     let total = p.total;
+    let ca = p.ca.clone();
+    if secure && ca.is_none() && family == Family::Firefox {
+        eprintln!(
+            "note: Firefox trusts only the CAs in its profile; with --tls-cert it may refuse \
+             serve's certificate (--tls-self-signed has its CA added to the profile)"
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -190,7 +257,7 @@ pub fn browse(args: BrowseArgs) -> anyhow::Result<ExitCode> {
             "wsspec browse: {total} cases; {} on {url}",
             args.browser.display()
         );
-        let profile = Profile::new(family)?;
+        let profile = Profile::new(family, ca.as_deref())?;
         let log_path = profile.0.join("wsspec-browser.log");
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("creating {}", log_path.display()))?;

@@ -15,7 +15,7 @@ use clap::parser::ValueSource;
 use clap::{ArgAction, CommandFactory, FromArgMatches};
 
 use super::args::{Cli, Command};
-use crate::allow::{AllowEntry, AllowList};
+use crate::allow::{AllowEntry, AllowList, Drift};
 use crate::case::yaml::{self, Loc, Node, NodeKind};
 
 /// The names looked for in the working directory, in order.
@@ -348,7 +348,8 @@ fn option(
     })
 }
 
-/// The `allow:` list: entries of `cases` (a glob or a list of them) and a `reason`.
+/// The `allow:` list: entries of `cases` (a glob or a list of them), a
+/// `reason`, and optionally `drift` (`true`, `false` or `only`).
 fn allow_list(node: &Node) -> Result<AllowList, (Loc, String)> {
     let NodeKind::Seq(items) = &node.kind else {
         return Err((
@@ -372,10 +373,12 @@ fn allow_list(node: &Node) -> Result<AllowList, (Loc, String)> {
         };
         for (k, _) in fields {
             let name = k.as_str().unwrap_or_default();
-            if !matches!(name, "cases" | "reason") {
+            if !matches!(name, "cases" | "reason" | "drift") {
                 return Err((
                     k.loc,
-                    format!("allow: unknown field `{name}`; an entry has `cases` and `reason`"),
+                    format!(
+                        "allow: unknown field `{name}`; an entry has `cases`, `reason` and optionally `drift`"
+                    ),
                 ));
             }
         }
@@ -404,7 +407,26 @@ fn allow_list(node: &Node) -> Result<AllowList, (Loc, String)> {
                 ))
             }
         };
-        list.entries.push(AllowEntry { cases, reason });
+        let drift = match item.get("drift") {
+            None => Drift::No,
+            Some(d) => match (d.as_str(), &d.kind) {
+                (Some("false"), NodeKind::Scalar { plain: true, .. }) => Drift::No,
+                (Some("true"), NodeKind::Scalar { plain: true, .. }) => Drift::Also,
+                (Some("only"), _) => Drift::Only,
+                _ => {
+                    return Err((
+                        d.loc,
+                        "allow: drift: expected true (deviations and snapshot drift), false, or only (snapshot drift alone)"
+                            .into(),
+                    ))
+                }
+            },
+        };
+        list.entries.push(AllowEntry {
+            cases,
+            reason,
+            drift,
+        });
     }
     Ok(list)
 }
@@ -486,6 +508,14 @@ mod tests {
                 "wsspec.yaml:1:8: allow: expected a list of entries",
             ),
             (
+                "allow:\n  - cases: '*'\n    reason: x\n    drift: sometimes\n",
+                "wsspec.yaml:4:12: allow: drift: expected true",
+            ),
+            (
+                "allow:\n  - cases: '*'\n    reason: x\n    drift: 'true'\n",
+                "wsspec.yaml:4:12: allow: drift: expected true",
+            ),
+            (
                 "options: {jobs: 4\n",
                 "wsspec.yaml:2:1: while parsing a flow mapping",
             ),
@@ -500,6 +530,16 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_may_excuse_snapshot_drift_too_or_alone() {
+        let s = parsed(
+            "allow:\n  - cases: '*'\n    reason: browser updates\n    drift: only\n  - cases: 7.9.*\n    reason: echoes\n    drift: true\n  - cases: 6.*\n    reason: codes\n    drift: false\n",
+        )
+        .expect("valid");
+        let drifts: Vec<Drift> = s.allow.entries.iter().map(|e| e.drift).collect();
+        assert_eq!(drifts, [Drift::Only, Drift::Also, Drift::No]);
+    }
+
+    #[test]
     fn the_allow_list_keeps_its_entries_in_order() {
         let s = parsed(
             "allow:\n  - cases: '6.4.*'\n    reason: checks UTF-8 at the end\n  - cases: [7.5.1, '12.*']\n    reason: no compression\n",
@@ -510,11 +550,13 @@ mod tests {
             vec![
                 AllowEntry {
                     cases: vec!["6.4.*".into()],
-                    reason: "checks UTF-8 at the end".into()
+                    reason: "checks UTF-8 at the end".into(),
+                    drift: Drift::No,
                 },
                 AllowEntry {
                     cases: vec!["7.5.1".into(), "12.*".into()],
-                    reason: "no compression".into()
+                    reason: "no compression".into(),
+                    drift: Drift::No,
                 },
             ]
         );

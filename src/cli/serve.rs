@@ -25,6 +25,8 @@ pub(super) struct Prepared {
     pub reporters: Reporters,
     pub total: usize,
     pub scheme: &'static str,
+    /// The CA certificate --tls-self-signed wrote (browse has a browser trust it).
+    pub ca: Option<std::path::PathBuf>,
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -118,6 +120,7 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
         reporters,
         total,
         scheme,
+        ca: listening.ca,
     }))
 }
 

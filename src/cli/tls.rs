@@ -114,6 +114,8 @@ pub struct ServerTlsArgs {
 pub struct Listening {
     pub acceptor: Arc<dyn Acceptor>,
     pub secure: bool,
+    /// Where --tls-self-signed wrote its CA certificate.
+    pub ca: Option<PathBuf>,
 }
 
 impl ServerTlsArgs {
@@ -126,6 +128,7 @@ impl ServerTlsArgs {
         default_ca_out: &Path,
         alpn: &[&str],
     ) -> anyhow::Result<Listening> {
+        let mut ca = None;
         let acceptor = if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
             TlsAcceptor::from_pem_files(cert, key)?
         } else if self.tls_self_signed {
@@ -137,16 +140,19 @@ impl ServerTlsArgs {
                 "TLS with a throwaway CA: clients must trust {}",
                 out.display()
             );
+            ca = Some(out.to_path_buf());
             TlsAcceptor::new(made.chain, made.key)?
         } else {
             return Ok(Listening {
                 acceptor: Arc::new(TcpAcceptor),
                 secure: false,
+                ca: None,
             });
         };
         Ok(Listening {
             acceptor: Arc::new(acceptor.with_alpn(alpn)),
             secure: true,
+            ca,
         })
     }
 }

@@ -118,14 +118,10 @@ impl Console {
             let _ = writeln!(err, "{}", case_line_in(r, self.colour));
         }
         match &r.snapshot {
-            Some(SnapshotStatus::Drift { diff }) => {
-                let _ = writeln!(
-                    err,
-                    "DRIFT         {:<8} {}\n{}",
-                    terminal_safe(&r.id),
-                    terminal_safe(&r.title),
-                    terminal_safe_lines(diff)
-                );
+            Some(SnapshotStatus::Drift { .. }) => {
+                if let Some(line) = drift_lines(r) {
+                    let _ = writeln!(err, "{line}");
+                }
             }
             Some(SnapshotStatus::New) if self.verbose => {
                 let _ = writeln!(
@@ -150,7 +146,8 @@ impl Console {
         }
     }
 
-    /// One case finished under `serve`.
+    /// One case finished under `serve`: its line when it did not pass, and
+    /// its snapshot drift with the diff.
     fn agent_case_done(&self, agent: &str, r: &CaseResult) {
         if self.verbose || r.verdict_fails(self.strict) {
             println!(
@@ -158,6 +155,9 @@ impl Console {
                 terminal_safe(agent),
                 case_line_in(r, self.colour)
             );
+        }
+        if let Some(lines) = drift_lines(r) {
+            println!("[{}] {lines}", terminal_safe(agent));
         }
     }
 
@@ -224,7 +224,10 @@ impl Console {
             if update {
                 println!("snapshots stored: {new} new, {drift} replaced, {same} unchanged");
             } else {
-                println!("snapshots compared: {same} match, {new} new, {drift} drift");
+                println!(
+                    "snapshots compared: {same} match, {new} new, {drift} drift{}",
+                    drift_allowed(r)
+                );
             }
             if !update && new + drift > 0 {
                 if let Some(note) = &self.snapshots {
@@ -293,7 +296,10 @@ impl Console {
             );
         } else {
             let changed = new + drift;
-            println!("  snapshots: {same} match, {changed} new or drifted");
+            println!(
+                "  snapshots: {same} match, {changed} new or drifted{}",
+                drift_allowed(r)
+            );
             if changed > 0 {
                 println!(
                     "  review with `wsspec snapshots review {}`",
@@ -374,6 +380,36 @@ pub fn case_line_in(r: &CaseResult, colour: bool) -> String {
         line.push_str(&format!(" [allowed: {}]", terminal_safe(&a.reason)));
     }
     line
+}
+
+/// A drifted snapshot's line and diff: `DRIFT` when it fails the run,
+/// `DRIFT ALLOWED` with the allow-list's reason when an entry excuses it;
+/// nothing when the case did not drift.
+pub fn drift_lines(r: &CaseResult) -> Option<String> {
+    let Some(SnapshotStatus::Drift { diff }) = &r.snapshot else {
+        return None;
+    };
+    let (word, why) = match &r.drift_allowed {
+        Some(a) => (
+            "DRIFT ALLOWED",
+            format!(" [allowed drift: {}]", terminal_safe(&a.reason)),
+        ),
+        None => ("DRIFT", String::new()),
+    };
+    Some(format!(
+        "{word:<13} {:<8} {}{why}\n{}",
+        terminal_safe(&r.id),
+        terminal_safe(&r.title),
+        terminal_safe_lines(diff)
+    ))
+}
+
+/// `, N allowed` after the drift count when the allow-list excused some.
+fn drift_allowed(r: &RunResults) -> String {
+    match r.allowed_drift_count() {
+        0 => String::new(),
+        n => format!(" ({n} allowed)"),
+    }
 }
 
 /// The ANSI style of ALLOWED: cyan.

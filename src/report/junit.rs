@@ -128,8 +128,12 @@ fn reported_error(c: &CaseResult) -> bool {
     c.verdict.outcome == Outcome::Error && !c.is_allowed()
 }
 
-/// A NEW or DRIFT snapshot as (failure type, message).
+/// A NEW or DRIFT snapshot that fails the run as (failure type, message);
+/// drift the allow-list excuses is not one.
 fn snapshot_change(c: &CaseResult) -> Option<(&'static str, String)> {
+    if c.is_drift_allowed() {
+        return None;
+    }
     match c.snapshot.as_ref()? {
         SnapshotStatus::New => Some((
             "snapshot new",
@@ -244,6 +248,16 @@ fn testcase(r: &RunResults, c: &CaseResult, log: Option<&str>, stale: &BTreeSet<
                 t
             }
         },
+        Outcome::Ok | Outcome::NonStrict | Outcome::Informational
+            if c.is_drift_allowed()
+                && !(r.strict && v.outcome == Outcome::NonStrict)
+                && !(r.strict_allowlist && c.is_named_by_stale(stale)) =>
+        {
+            let message = xml_text(&one_line(&allowed_drift_message(c), MAX_MESSAGE));
+            let mut t = TestCase::skipped_with_cause(&name, "allowed snapshot drift", &message);
+            t.time = time;
+            t
+        }
         Outcome::Failed => TestCase::failure(&name, time, &type_, &message),
         Outcome::NonStrict if r.strict => TestCase::failure(&name, time, &type_, &message),
         Outcome::Error => TestCase::error(&name, time, &type_, &message),
@@ -281,6 +295,16 @@ fn allowed_message(c: &CaseResult) -> String {
         "ALLOWED ({}): {reason}; {}",
         c.verdict.outcome.as_str(),
         c.verdict.headline()
+    )
+}
+
+/// The `<skipped>` message of a passing case whose snapshot drift the
+/// allow-list excuses.
+fn allowed_drift_message(c: &CaseResult) -> String {
+    let reason = c.drift_allowed.as_ref().map_or("", |a| a.reason.as_str());
+    format!(
+        "ALLOWED (DRIFT): {reason}; observed behaviour differs from the stored snapshot, verdict {}",
+        c.verdict.outcome.as_str()
     )
 }
 
@@ -342,7 +366,10 @@ fn details(c: &CaseResult, log: Option<&str>, stale: &BTreeSet<&str>) -> String 
     }
     match &c.snapshot {
         Some(SnapshotStatus::Drift { diff }) => {
-            s.push_str(&format!("Snapshot: DRIFT\n{diff}\n"));
+            let allowed = c.drift_allowed.as_ref().map_or(String::new(), |a| {
+                format!(" (allowed by `{}`: {})", a.pattern, a.reason)
+            });
+            s.push_str(&format!("Snapshot: DRIFT{allowed}\n{diff}\n"));
         }
         Some(SnapshotStatus::New) => s.push_str("Snapshot: NEW (no stored snapshot)\n"),
         Some(SnapshotStatus::Match) => s.push_str("Snapshot: match\n"),

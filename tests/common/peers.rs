@@ -102,6 +102,9 @@ pub enum PeerName {
     /// Python's `hypercorn`, an ASGI server with WebSockets over HTTP/2
     /// (tests/peers/requirements.txt).
     Hypercorn,
+    /// Debian's `firefox-esr` with `certutil` (libnss3-tools) for its
+    /// profile's CA (system packages; `WSSPEC_FIREFOX` names another).
+    Firefox,
 }
 
 impl PeerName {
@@ -113,6 +116,7 @@ impl PeerName {
             PeerName::Xmllint => "xmllint",
             PeerName::Chromium => "chromium",
             PeerName::Hypercorn => "hypercorn",
+            PeerName::Firefox => "firefox-esr",
         }
     }
 
@@ -124,6 +128,9 @@ impl PeerName {
             }
             PeerName::Xmllint => "apt-get install libxml2-utils, then run scripts/test.sh",
             PeerName::Chromium => "apt-get install chromium, then run scripts/test.sh",
+            PeerName::Firefox => {
+                "apt-get install firefox-esr libnss3-tools, then run scripts/test.sh"
+            }
         }
     }
 }
@@ -210,6 +217,25 @@ pub fn chromium() -> String {
 /// [`chromium`] runs.
 pub fn chromium_installed() -> Result<(), String> {
     runs(&chromium(), &["--version"])
+}
+
+/// The Firefox to drive: `WSSPEC_FIREFOX` when set, else `firefox-esr`.
+pub fn firefox() -> String {
+    std::env::var("WSSPEC_FIREFOX").unwrap_or_else(|_| "firefox-esr".into())
+}
+
+/// [`firefox`] runs, and so does `certutil` (libnss3-tools), which
+/// `wsspec browse` needs to have Firefox trust serve's CA over `wss://`.
+pub fn firefox_installed() -> Result<(), String> {
+    runs(&firefox(), &["--version"])?;
+    runs("certutil", &["-H"]).or_else(|e| {
+        // `certutil -H` prints its help and exits 1: it ran.
+        if e.starts_with("cannot start") {
+            Err(format!("{e} (Debian's libnss3-tools)"))
+        } else {
+            Ok(())
+        }
+    })
 }
 
 /// The Python that runs the Python peers: `WSSPEC_PYTHON` when set (scripts/test.sh

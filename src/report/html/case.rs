@@ -56,6 +56,7 @@ pub(super) fn details(h: &mut String, c: &CaseResult, fails: bool) {
         esc(&c.id),
         esc(&c.title),
         match &c.snapshot {
+            Some(_) if c.is_drift_allowed() => " <span class=\"badge o-allowed\">snapshot DRIFT, allowed</span>".to_string(),
             Some(st) if st.is_change() => format!(" <span class=\"badge o-failed\">snapshot {}</span>", st.as_str()),
             _ => String::new(),
         }
@@ -115,9 +116,16 @@ pub(super) fn details(h: &mut String, c: &CaseResult, fails: bool) {
     h.push_str("</dl>\n");
     match &c.snapshot {
         Some(SnapshotStatus::Drift { diff }) => {
+            let allowed = c.drift_allowed.as_ref().map_or(String::new(), |a| {
+                format!(
+                    ", allowed by <code>{}</code>: {}",
+                    esc(&a.pattern),
+                    esc(&a.reason)
+                )
+            });
             out!(
                 h,
-                "<h4>Snapshot DRIFT</h4><pre class=\"wire\">{}</pre>\n",
+                "<h4>Snapshot DRIFT{allowed}</h4><pre class=\"wire\">{}</pre>\n",
                 esc(diff)
             );
         }

@@ -106,7 +106,8 @@ pub(crate) fn rank(slug_: &str) -> usize {
 
 /// Whether a case fails the run `r`: a failing verdict the allow-list does
 /// not excuse (NON-STRICT under `--strict`), a snapshot that is NEW or
-/// DRIFT, or under `--strict-allowlist` a stale allow-list entry naming it
+/// DRIFT the allow-list does not excuse, or under `--strict-allowlist` a
+/// stale allow-list entry naming it
 /// ([`CaseResult::fails_run`]).
 pub(crate) fn fails_run(c: &CaseResult, r: &RunResults) -> bool {
     let stale = if c.allowed.is_some() {
@@ -135,8 +136,13 @@ pub(crate) fn reason(c: &CaseResult, r: &RunResults) -> String {
             c.verdict.headline()
         );
     }
-    let snap_only =
-        c.snapshot.as_ref().is_some_and(SnapshotStatus::is_change) && !c.verdict_fails(r.strict);
+    if c.is_drift_allowed() && !c.verdict_fails(r.strict) {
+        let why = c.drift_allowed.as_ref().map_or("", |a| a.reason.as_str());
+        return format!(
+            "snapshot DRIFT, allowed: {why}; the wire differs from the stored snapshot"
+        );
+    }
+    let snap_only = c.snapshot_fails() && !c.verdict_fails(r.strict);
     if snap_only {
         return match &c.snapshot {
             Some(SnapshotStatus::New) => "snapshot NEW: no stored snapshot for this case".into(),
@@ -308,7 +314,13 @@ fn summary(h: &mut String, r: &RunResults) {
             h,
             "<p>Snapshots: <a class=\"badge snap\" data-count=\"DRIFT\" href=\"?snapshot=DRIFT#cases\">{drift} DRIFT</a>\
              <a class=\"badge snap\" data-count=\"NEW\" href=\"?snapshot=NEW#cases\">{new} NEW</a>\
-             <span class=\"badge snap\" data-count=\"MATCH\">{matched} MATCH</span></p>\n"
+             <span class=\"badge snap\" data-count=\"MATCH\">{matched} MATCH</span>{}</p>\n",
+            match r.allowed_drift_count() {
+                0 => String::new(),
+                n => format!(
+                    " <span class=\"badge o-allowed\" data-count=\"DRIFT-allowed\">{n} DRIFT allowed</span>"
+                ),
+            }
         );
     }
     let failing = r.cases.iter().filter(|c| fails_run(c, r)).count();
@@ -380,6 +392,7 @@ fn table(h: &mut String, r: &RunResults) {
             String::new()
         };
         let (snap_class, snap_text) = match &c.snapshot {
+            Some(_) if c.is_drift_allowed() => (" class=\"sa\"", "DRIFT (allowed)"),
             Some(st) if st.is_change() => (" class=\"sn\"", snap),
             Some(_) => ("", snap),
             None => ("", ""),

@@ -30,7 +30,7 @@ table.cases td.num,table.cases th.num{text-align:right;font-variant-numeric:tabu
 tr.row-ok td.v{color:var(--ok)}tr.row-non-strict{background:var(--t-ns)}tr.row-informational{background:var(--t-info)}
 tr.row-unimplemented{background:var(--pane)}tr.row-failed{background:var(--t-fail)}tr.row-error{background:var(--t-err)}tr.row-allowed{background:var(--t-allow)}
 td.v{font-weight:600;white-space:nowrap}td.cbad{color:var(--fail);font-weight:600}td.cns{color:var(--ns);font-weight:600}
-td.why{color:var(--mut);font-size:.9em;overflow-wrap:anywhere}td.sn{font-weight:600;color:var(--fail)}
+td.why{color:var(--mut);font-size:.9em;overflow-wrap:anywhere}td.sn{font-weight:600;color:var(--fail)}td.sa{font-weight:600;color:var(--allow)}
 #hide-ok:checked~table .p,#hide-ok:checked~section .p{display:none}
 [hidden]{display:none!important}
 .toc{columns:14em;margin:.3em 0}.toc a{display:block}
