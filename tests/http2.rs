@@ -6,12 +6,16 @@
 //! verdict; a server that does not enable extended CONNECT fails every case
 //! with that reason; and Hypercorn, a real HTTP/2 WebSocket server from PyPI,
 //! gets the same verdicts over HTTP/2 as over HTTP/1.1 except where it does
-//! not end its stream (docs/http2.md).
+//! not end its stream (docs/http2.md). As the server, `serve --h2` runs the
+//! client corpus on streams for yawc's HTTP/2 client with the verdicts yawc
+//! gets over HTTP/1.1.
 
 #[path = "common/peers.rs"]
 mod peers;
 #[path = "common/reference_server.rs"]
 mod reference_server;
+#[path = "common/serve_proc.rs"]
+mod serve_proc;
 #[path = "common/yawc_peer.rs"]
 mod yawc_peer;
 
@@ -365,4 +369,74 @@ fn yawc_on_hyper_reads_the_same_over_h2c_as_over_http1() {
         h2.len()
     );
     drop(rt);
+}
+
+/// The client corpus `serve --h2` is tried on.
+const CLIENT_CASES: &[&str] = &[
+    "1.*", "2.*", "3.*", "4.*", "5.*", "6.1.*", "6.2.*", "6.3.*", "7.1.*", "7.3.*", "7.5.*",
+    "9.1.1", "10.*", "12.1.1", "13.1.1", "cl.*",
+];
+
+/// yawc drives `serve` (with `extra` arguments) as agent `agent`; the
+/// agent's results and serve's stderr.
+fn serve_yawc(name: &str, agent: &str, http2: bool, extra: &[&str]) -> (Value, String) {
+    let mut serve = serve_proc::Serve::start(name, CLIENT_CASES, extra);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let ran = rt.block_on(yawc_peer::drive(&serve.url(), agent, http2));
+    assert!(ran > 80, "yawc ran {ran} cases\n{}", serve.stderr());
+    let code = serve.finish(std::time::Duration::from_secs(30));
+    // 1: some case failed (yawc fails a few, over both transports alike).
+    assert!(matches!(code, Some(0 | 1)), "{code:?}\n{}", serve.stderr());
+    let results = serve
+        .json(format!("{agent}/results.json"))
+        .unwrap_or_else(|| panic!("no results for {agent}\n{}", serve.stderr()));
+    let said = serve.stderr();
+    serve.remove_reports();
+    (results, said)
+}
+
+#[test]
+fn serve_h2_runs_the_client_corpus_on_streams_for_yawc_as_over_http1() {
+    let (http1, _) = serve_yawc("yawc-h1", "yawc-h1", false, &[]);
+    let (http2, said) = serve_yawc("yawc-h2", "yawc-h2", true, &["--h2"]);
+    assert!(said.contains("left out over HTTP/2 (--h2)"), "{said}");
+    let (h1, h2) = (verdicts(&http1), verdicts(&http2));
+    // Every case ran on a stream: the transcript names it, and wsspec
+    // answered the extended CONNECT with 200.
+    for case in http2["cases"].as_array().expect("cases") {
+        let events = case["transcript"]["events"].as_array().expect("events");
+        assert!(
+            events.iter().any(|e| e["event"] == "http2_stream"),
+            "{}",
+            case["id"]
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e["event"] == "response_sent" && e["status"] == 200),
+            "{}",
+            case["id"]
+        );
+    }
+    assert!(h2.len() > 80, "{} cases over HTTP/2", h2.len());
+    let mut compared = 0;
+    for (id, v2) in &h2 {
+        let Some(v1) = h1.get(id) else {
+            panic!("{id} ran over HTTP/2 but not over HTTP/1.1");
+        };
+        if outcome(v1) != outcome(v2) {
+            let events = http2["cases"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["id"] == id.as_str()))
+                .map(|c| c["transcript"]["events"].to_string())
+                .unwrap_or_default();
+            panic!("{id}: over HTTP/1.1 {v1}\nover HTTP/2 {v2}\n{events}");
+        }
+        compared += 1;
+    }
+    assert!(
+        h1.len() > h2.len(),
+        "the HTTP/1.1-only cases ran over HTTP/1.1"
+    );
+    assert!(compared > 80);
 }

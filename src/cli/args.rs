@@ -153,6 +153,12 @@ pub struct ServeArgs {
     /// index.html, and Autobahn's index.json with its per-case files.
     #[arg(long, default_value = "reports/clients")]
     pub report_dir: PathBuf,
+    /// Also serve HTTP/2 with extended CONNECT (RFC 8441), on the same
+    /// port: h2c with prior knowledge and, under TLS, ALPN `h2` (so that
+    /// browsers open their WebSockets as HTTP/2 streams). Cases whose
+    /// handshake is HTTP/1.1 bytes are left out.
+    #[arg(long)]
+    pub h2: bool,
     /// Multiply every wait and deadline.
     #[arg(long, default_value_t = 1.0)]
     pub timeout_scale: f64,

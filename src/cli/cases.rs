@@ -62,13 +62,19 @@ pub fn for_transport(cases: Vec<Case>, url: Option<&str>) -> Vec<Case> {
     if !http2 {
         return cases;
     }
+    without_http1_only(cases, "HTTP/2")
+}
+
+/// The cases that can run over HTTP/2: those whose handshake only exists as
+/// HTTP/1.1 bytes are left out and named on stderr, as `what` leaving them.
+pub fn without_http1_only(cases: Vec<Case>, what: &str) -> Vec<Case> {
     let (http1, runnable): (Vec<Case>, Vec<Case>) = cases
         .into_iter()
         .partition(|c| c.spec.handshake.http1_only());
     if !http1.is_empty() {
         let ids: Vec<&str> = http1.iter().map(|c| c.spec.id.as_str()).collect();
         eprintln!(
-            "note: {} case(s) left out over HTTP/2: their handshake is HTTP/1.1 bytes ({})",
+            "note: {} case(s) left out over {what}: their handshake is HTTP/1.1 bytes ({})",
             ids.len(),
             ids.join(", ")
         );

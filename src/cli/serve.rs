@@ -63,6 +63,16 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
             None => return Ok(Err(ExitCode::from(2))),
         },
     };
+    let cases = if args.h2 {
+        let cases = super::cases::without_http1_only(cases, "HTTP/2 (--h2)");
+        if cases.is_empty() {
+            eprintln!("error: no selected case runs over HTTP/2");
+            return Ok(Err(ExitCode::from(2)));
+        }
+        cases
+    } else {
+        cases
+    };
     args.conf.note(&cases);
     positive(args.timeout_scale, "--timeout-scale")?;
     positive(args.stall_timeout, "--stall-timeout")?;
@@ -75,9 +85,10 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
         update: args.snap.snapshots_update,
     });
     let note = args.snap.note();
+    let alpn: &[&str] = if args.h2 { &["h2", "http/1.1"] } else { &[] };
     let listening =
         args.tls
-            .listening(&args.listen, &args.report_dir.join("wsspec-ca.pem"), &[])?;
+            .listening(&args.listen, &args.report_dir.join("wsspec-ca.pem"), alpn)?;
     let scheme = if listening.secure { "wss" } else { "ws" };
     let config = ServeConfig {
         cases,
@@ -98,6 +109,7 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
         allow: args.conf.allow.clone(),
         strict_allowlist: args.conf.strict_allowlist,
         stop: None,
+        http2: args.h2,
     };
     let reporters = Reporters::new()
         .with(FileReports {

@@ -244,10 +244,15 @@ impl TunnelConnection for Claimed {
 /// be expressed (h2 itself refuses connection-specific fields).
 fn http_request(request: &TunnelRequest) -> std::io::Result<http::Request<()>> {
     let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
-    let uri = http::Uri::builder()
-        .scheme(request.scheme.as_str())
-        .authority(request.authority.as_str())
-        .path_and_query(request.path.as_str())
+    let mut uri = http::Uri::builder();
+    if let Some(scheme) = &request.scheme {
+        uri = uri.scheme(scheme.as_str());
+    }
+    if let Some(authority) = &request.authority {
+        uri = uri.authority(authority.as_str());
+    }
+    let uri = uri
+        .path_and_query(request.path.as_deref().unwrap_or("/"))
         .build()
         .map_err(|e| invalid(format!("the request's URI cannot be sent: {e}")))?;
     let mut builder = http::Request::builder()

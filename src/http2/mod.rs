@@ -61,9 +61,9 @@ mod tests {
         TunnelRequest {
             method: "CONNECT".into(),
             protocol: Some("websocket".into()),
-            scheme: "http".into(),
-            authority: target.host_header.clone(),
-            path: target.path.clone(),
+            scheme: Some("http".into()),
+            authority: Some(target.host_header.clone()),
+            path: Some(target.path.clone()),
             headers: vec![("sec-websocket-version".into(), "13".into())],
         }
     }

@@ -15,6 +15,7 @@ use h2::RecvStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::stream::{io_error, H2Stream};
+use crate::run::{AcceptedTunnel, Transport, TunnelRequest};
 use crate::transcript::TlsSession;
 
 /// The HTTP/2 connection preface a client with prior knowledge opens with.
@@ -22,14 +23,8 @@ pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// One request on an HTTP/2 connection, not yet answered.
 pub struct Incoming {
-    pub method: String,
-    /// `:protocol`, when the request is an extended CONNECT.
-    pub protocol: Option<String>,
-    pub scheme: Option<String>,
-    pub authority: Option<String>,
-    pub path: String,
-    /// Regular header fields, in order, names in lower case.
-    pub headers: Vec<(String, String)>,
+    /// Its pseudo-header fields and header fields.
+    pub request: TunnelRequest,
     pub stream_id: u32,
     body: RecvStream,
     respond: SendResponse<Bytes>,
@@ -40,7 +35,8 @@ pub struct Incoming {
 impl Incoming {
     /// All values of a header field.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
+        self.request
+            .headers
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
@@ -48,7 +44,12 @@ impl Incoming {
 
     /// Whether this is a WebSocket opening request (RFC 8441 4-5).
     pub fn is_websocket(&self) -> bool {
-        self.method == "CONNECT" && self.protocol.as_deref() == Some("websocket")
+        self.request.method == "CONNECT" && self.request.protocol.as_deref() == Some("websocket")
+    }
+
+    /// `:path`, `/` when absent.
+    pub fn path(&self) -> &str {
+        self.request.path.as_deref().unwrap_or("/")
     }
 
     /// Answers with `status` (2xx for a WebSocket) and `headers`, and gives
@@ -62,6 +63,25 @@ impl Incoming {
         Ok(H2Stream::new(send, self.body, self.peer, self.tls))
     }
 
+    /// Answers with `status`, the header fields and `body`, ending the stream.
+    pub async fn answer(self, status: u16, headers: &[(&str, String)], body: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        if let Ok(mut stream) = self.accept(status, headers) {
+            let _ = stream.write_all(body).await;
+            let _ = stream.shutdown().await;
+            // The body may still be queued: keep the stream until it is out.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                let mut sink = [0u8; 1024];
+                while let Ok(n) = tokio::io::AsyncReadExt::read(&mut stream, &mut sink).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
     /// Answers with `status` and an empty body, ending the stream.
     pub fn refuse(mut self, status: u16) -> std::io::Result<()> {
         let response = response(status, &[])?;
@@ -69,6 +89,28 @@ impl Incoming {
             .send_response(response, true)
             .map_err(io_error)?;
         Ok(())
+    }
+}
+
+impl AcceptedTunnel for Incoming {
+    fn request(&self) -> &TunnelRequest {
+        &self.request
+    }
+
+    fn stream_id(&self) -> u32 {
+        self.stream_id
+    }
+
+    fn accept(
+        self: Box<Self>,
+        status: u16,
+        headers: &[(String, String)],
+    ) -> std::io::Result<Box<dyn Transport>> {
+        let fields: Vec<(&str, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone()))
+            .collect();
+        Ok(Box::new(Incoming::accept(*self, status, &fields)?))
     }
 }
 
@@ -106,7 +148,7 @@ where
     while let Some(next) = connection.accept().await {
         let (request, respond) = next.map_err(io_error)?;
         let (parts, body) = request.into_parts();
-        let incoming = Incoming {
+        let request = TunnelRequest {
             method: parts.method.as_str().to_string(),
             protocol: parts
                 .extensions
@@ -114,10 +156,7 @@ where
                 .map(|p| p.as_str().to_string()),
             scheme: parts.uri.scheme_str().map(str::to_string),
             authority: parts.uri.authority().map(|a| a.as_str().to_string()),
-            path: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
+            path: parts.uri.path_and_query().map(|p| p.as_str().to_string()),
             headers: parts
                 .headers
                 .iter()
@@ -128,6 +167,9 @@ where
                     )
                 })
                 .collect(),
+        };
+        let incoming = Incoming {
+            request,
             stream_id: body.stream_id().as_u32(),
             body,
             respond,

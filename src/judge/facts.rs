@@ -105,8 +105,14 @@ pub fn facts(t: &Transcript) -> Facts {
                 f.status = Some(head.upgrade_status());
                 f.http2 = head.http2;
             }
+            EventKind::Http2Stream { .. } => f.http2 = true,
+            // Over HTTP/2 wsspec accepts with 200, which is 101's place.
             EventKind::ResponseSent { status, .. } => {
-                f.status = Some(*status);
+                f.status = Some(if f.http2 && (200..300).contains(status) {
+                    101
+                } else {
+                    *status
+                });
                 f.harness_is_server = true;
             }
             EventKind::Deflate {

@@ -5,13 +5,20 @@
 //! (token lists, any letter case), exactly one Sec-WebSocket-Key that is 16
 //! bytes in base64, and Sec-WebSocket-Version 13. A request that breaks one of
 //! these fails the case whatever else the client did, as a broken 101 does
-//! when wsspec is the client.
+//! when wsspec is the client. Over HTTP/2 (a request recorded as its header
+//! fields, `:method: CONNECT` first) the rules are RFC 8441's: an extended
+//! CONNECT with `:protocol websocket`, `:scheme` and `:path`, and
+//! Sec-WebSocket-Version 13 (RFC 8441 5, which keeps RFC 6455's version and
+//! drops its key, Upgrade and Connection).
 
 use base64::Engine;
 
 /// The first problem with a client's opening handshake request (its head, up
 /// to the blank line), as a sentence; None when it is right.
 pub fn check_request(head: &[u8]) -> Option<String> {
+    if head.starts_with(b":method:") {
+        return check_extended_connect(head);
+    }
     let mut headers = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(head) {
@@ -100,9 +107,78 @@ pub fn check_request(head: &[u8]) -> Option<String> {
     None
 }
 
+/// RFC 8441's rules for a request recorded as header-field lines.
+fn check_extended_connect(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let fields: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = match l.strip_prefix(':') {
+                Some(pseudo) => pseudo.split_once(':')?,
+                None => l.split_once(':')?,
+            };
+            Some((name.trim(), value.trim()))
+        })
+        .collect();
+    let pseudo = |name: &str| {
+        let prefixed = format!(":{name}:");
+        text.lines()
+            .find(|l| l.starts_with(&prefixed))
+            .map(|l| l[prefixed.len()..].trim().to_string())
+    };
+    let method = pseudo("method").unwrap_or_default();
+    if method != "CONNECT" {
+        return Some(format!(
+            "the client opened its WebSocket over HTTP/2 with the method {method}; it must be CONNECT (RFC 8441 4)"
+        ));
+    }
+    if pseudo("protocol").as_deref() != Some("websocket") {
+        return Some(format!(
+            "the client's :protocol is `{}`; a WebSocket over HTTP/2 needs `websocket` (RFC 8441 4)",
+            pseudo("protocol").unwrap_or_default()
+        ));
+    }
+    for name in ["scheme", "path"] {
+        if pseudo(name).is_none() {
+            return Some(format!(
+                "the client's extended CONNECT has no :{name} (RFC 8441 4: it MUST be included)"
+            ));
+        }
+    }
+    let versions: Vec<&str> = fields
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-version"))
+        .map(|(_, v)| *v)
+        .collect();
+    if versions != ["13"] {
+        return Some(format!(
+            "the client's sec-websocket-version is `{}`; it must be 13 (RFC 8441 5, RFC 6455 4.1)",
+            versions.join(", ")
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_request;
+
+    #[test]
+    fn extended_connect_requests_a_client_must_not_send() {
+        const H2: &str = ":method: CONNECT\r\n:protocol: websocket\r\n:scheme: https\r\n:authority: example.com\r\n:path: /chat\r\nsec-websocket-version: 13\r\n\r\n";
+        assert_eq!(check_request(H2.as_bytes()), None);
+        let rows = [
+            (":method: CONNECT", ":method: GET", "method GET"),
+            (":protocol: websocket", ":protocol: chat", "`chat`"),
+            (":scheme: https\r\n", "", "no :scheme"),
+            (":path: /chat\r\n", "", "no :path"),
+            ("version: 13", "version: 8", "`8`"),
+        ];
+        for (from, to, words) in rows {
+            let why = check_request(H2.replace(from, to).as_bytes()).unwrap_or_default();
+            assert!(why.contains(words), "{from} -> {to}: {why:?}");
+        }
+    }
 
     const GOOD: &str = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 

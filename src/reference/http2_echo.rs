@@ -23,7 +23,7 @@ pub fn handler() -> Handler {
 }
 
 async fn serve_request(request: Incoming) {
-    if request.method != "CONNECT" {
+    if request.request.method != "CONNECT" {
         let _ = request.refuse(404);
         return;
     }

@@ -15,8 +15,8 @@ pub use interrupt::Interrupt;
 pub use session::run_case;
 pub use target::{Target, TargetError};
 pub use transport::{
-    Acceptor, Connector, TcpAcceptor, TcpConnector, Transport, TunnelConnection, TunnelOpened,
-    TunnelRequest, Tunnels,
+    AcceptedTunnel, Acceptor, Connector, TcpAcceptor, TcpConnector, Transport, TunnelConnection,
+    TunnelOpened, TunnelRequest, Tunnels,
 };
 
 use std::sync::Arc;

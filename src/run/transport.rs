@@ -100,15 +100,35 @@ pub trait TunnelConnection: Send {
     ) -> BoxFuture<'static, std::io::Result<TunnelOpened>>;
 }
 
+/// A request to open a WebSocket on a stream, received and not yet
+/// answered (wsspec as the server, RFC 8441).
+pub trait AcceptedTunnel: Send {
+    /// The request as received.
+    fn request(&self) -> &TunnelRequest;
+
+    /// The stream's identifier on its connection.
+    fn stream_id(&self) -> u32;
+
+    /// Answers with `status` and `headers` (names in lower case), and gives
+    /// the stream back as a transport.
+    fn accept(
+        self: Box<Self>,
+        status: u16,
+        headers: &[(String, String)],
+    ) -> std::io::Result<Box<dyn Transport>>;
+}
+
 /// A request that opens a stream: pseudo-header fields, then the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TunnelRequest {
     pub method: String,
     /// `:protocol` (extended CONNECT), when sent.
     pub protocol: Option<String>,
-    pub scheme: String,
-    pub authority: String,
-    pub path: String,
+    /// `:scheme`, `:authority` and `:path`, each when present (a received
+    /// request may lack one; RFC 8441 4 requires `:scheme` and `:path`).
+    pub scheme: Option<String>,
+    pub authority: Option<String>,
+    pub path: Option<String>,
     /// Regular header fields, in order, names in lower case.
     pub headers: Vec<(String, String)>,
 }
@@ -122,10 +142,15 @@ impl TunnelRequest {
         if let Some(p) = &self.protocol {
             text.push_str(&format!(":protocol: {p}\r\n"));
         }
-        text.push_str(&format!(
-            ":scheme: {}\r\n:authority: {}\r\n:path: {}\r\n",
-            self.scheme, self.authority, self.path
-        ));
+        for (name, value) in [
+            ("scheme", &self.scheme),
+            ("authority", &self.authority),
+            ("path", &self.path),
+        ] {
+            if let Some(v) = value {
+                text.push_str(&format!(":{name}: {v}\r\n"));
+            }
+        }
         for (name, value) in &self.headers {
             text.push_str(&format!("{name}: {value}\r\n"));
         }

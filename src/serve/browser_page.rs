@@ -11,16 +11,33 @@
 //! `wsspec: done`. The page is static: nothing from a request is written
 //! into it.
 
-/// The HTTP response carrying the page.
+/// The page's header fields, for HTTP/1.1 and HTTP/2 alike.
+pub const HEADERS: [(&str, &str); 3] = [
+    ("content-type", "text/html; charset=utf-8"),
+    ("cache-control", "no-store"),
+    (
+        "content-security-policy",
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src ws: wss:",
+    ),
+];
+
+/// The page itself.
+pub fn body() -> &'static [u8] {
+    PAGE.as_bytes()
+}
+
+/// The HTTP/1.1 response carrying the page.
 pub fn response() -> Vec<u8> {
-    let body = PAGE.as_bytes();
-    let mut out = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src ws: wss:\r\n\
-         Connection: close\r\n\r\n",
+    let body = body();
+    let mut out = "HTTP/1.1 200 OK\r\n".to_string();
+    for (name, value) in HEADERS {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
-    )
-    .into_bytes();
+    ));
+    let mut out = out.into_bytes();
     out.extend_from_slice(body);
     out
 }

@@ -38,6 +38,20 @@ pub struct FrontDoor {
     pub ledger: Arc<Ledger>,
     pub shutdown: watch::Sender<bool>,
     pub agent_exclusions: Arc<AgentExclusions>,
+    /// `serve --h2`: a connection that opens with the HTTP/2 preface is
+    /// served as HTTP/2 with extended CONNECT ([`super::http2_door`]).
+    pub http2: bool,
+}
+
+/// What a control endpoint (every one but `runCase`) answers.
+pub(super) enum Control {
+    /// A text message (or none), then a close.
+    Text(Option<String>),
+    /// `updateReports`'s reply, and whether serve stops once it is sent
+    /// (`shutdownOnComplete`: [`FrontDoor::stop`]).
+    Reply(report_reply::Reply, bool),
+    /// An HTTP refusal with its reason.
+    Refuse(u16, String),
 }
 
 impl FrontDoor {
@@ -58,6 +72,11 @@ impl FrontDoor {
             return;
         };
         let (head, rest) = (read.head, read.rest);
+        if self.http2 && head.starts_with(b"PRI * HTTP/2.0\r\n") {
+            let mut replay = head;
+            replay.extend_from_slice(&rest);
+            return self.http2_connection(stream, replay).await;
+        }
         let Some(target) = request_target(&head) else {
             refuse(
                 stream,
@@ -70,19 +89,7 @@ impl FrontDoor {
         };
         let (path, params) = parse_target(&target);
         let cases = &self.cases;
-        let case_of = |params: &BTreeMap<String, String>| {
-            find_case(cases, params).ok_or_else(|| {
-                let asked = params
-                    .get("case")
-                    .or_else(|| params.get("casetuple"))
-                    .map_or("none".to_string(), |c| format!("`{c}`"));
-                format!(
-                    "no such case ({asked}): the selection has {} cases, case=1..{} or casetuple=ID",
-                    cases.len(),
-                    cases.len()
-                )
-            })
-        };
+        let case_of = |params: &BTreeMap<String, String>| self.case_of(params);
         let method_get = head.starts_with(b"GET ");
         if method_get && !browser_page::is_upgrade(&head) {
             // A browser: the page that drives its own WebSocket.
@@ -141,14 +148,53 @@ impl FrontDoor {
                 drop(in_flight);
                 return;
             }
+            _ => self.control(&path, &params).await,
+        };
+        match answer {
+            Control::Text(text) => reply_text(stream, &target, head, rest, text).await,
+            Control::Reply(reply, shutdown) => {
+                reply_ws(stream, &target, head, rest, reply).await;
+                self.stop(shutdown);
+            }
+            Control::Refuse(status, why) => refuse(stream, &target, status, &why).await,
+        }
+    }
+}
+
+impl FrontDoor {
+    /// The case a request names by `case=N` (1-based) or `casetuple=ID`:
+    /// its number and index, or why there is none.
+    pub(super) fn case_of(
+        &self,
+        params: &BTreeMap<String, String>,
+    ) -> Result<(usize, usize), String> {
+        let cases = &self.cases;
+        find_case(cases, params).ok_or_else(|| {
+            let asked = params
+                .get("case")
+                .or_else(|| params.get("casetuple"))
+                .map_or("none".to_string(), |c| format!("`{c}`"));
+            format!(
+                "no such case ({asked}): the selection has {} cases, case=1..{} or casetuple=ID",
+                cases.len(),
+                cases.len()
+            )
+        })
+    }
+
+    /// The answer of every endpoint but `runCase`, the same over HTTP/1.1
+    /// and HTTP/2.
+    pub(super) async fn control(&self, path: &str, params: &BTreeMap<String, String>) -> Control {
+        let cases = &self.cases;
+        let answer = match path {
             "/getCaseCount" => Ok(Some(cases.len().to_string())),
-            "/getCaseInfo" => case_of(&params).map_err(|why| (404, why)).map(|(_, i)| {
+            "/getCaseInfo" => self.case_of(params).map_err(|why| (404, why)).map(|(_, i)| {
                 Some(
                     serde_json::json!({"id": cases[i].spec.id, "description": cases[i].spec.title})
                         .to_string(),
                 )
             }),
-            "/getCaseStatus" => match (case_of(&params), params.get("agent")) {
+            "/getCaseStatus" => match (self.case_of(params), params.get("agent")) {
                 (Err(why), _) => Err((404, why)),
                 (_, None) => Err((400, "getCaseStatus needs agent=NAME".to_string())),
                 // Nothing yet for a case the agent has not run; a case whose
@@ -174,30 +220,31 @@ impl FrontDoor {
                     }
                 }
                 let reply = report_reply::reply(&written);
-                reply_ws(stream, &target, head, rest, reply).await;
                 let shutdown = params
                     .get("shutdownOnComplete")
                     .is_some_and(|v| matches!(v.as_str(), "true" | "yes" | "1"));
-                if shutdown {
-                    let _ = self.shutdown.send(true);
-                }
-                return;
+                return Control::Reply(reply, shutdown);
             }
-            other => {
-                let why = format!(
+            other => Err((
+                404,
+                format!(
                     "unknown endpoint `{other}`: serve answers /getCaseCount, /getCaseInfo, /runCase, /getCaseStatus and /updateReports"
-                );
-                return refuse(stream, &target, 404, &why).await;
-            }
+                ),
+            )),
         };
         match answer {
-            Ok(text) => reply_text(stream, &target, head, rest, text).await,
-            Err((status, why)) => refuse(stream, &target, status, &why).await,
+            Ok(text) => Control::Text(text),
+            Err((status, why)) => Control::Refuse(status, why),
         }
     }
-}
 
-impl FrontDoor {
+    /// Stops serving when `shutdown` (after `updateReports` has answered).
+    pub(super) fn stop(&self, shutdown: bool) {
+        if shutdown {
+            let _ = self.shutdown.send(true);
+        }
+    }
+
     /// How long a control request waits for cases still running.
     fn grace(&self) -> Duration {
         IN_FLIGHT_GRACE.mul_f64(self.options.timeout_scale.max(1.0))
@@ -282,11 +329,7 @@ async fn refuse(mut stream: Box<dyn Transport>, target: &str, status: u16, why: 
         426 => "Upgrade Required",
         _ => "Error",
     };
-    eprintln!(
-        "wsspec serve: {} -> {status} {phrase}: {}",
-        crate::report::console::terminal_safe(target),
-        crate::report::console::terminal_safe(why)
-    );
+    log_refusal(target, status, phrase, why);
     let body = format!("{why}\n");
     let response = format!(
         "HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -294,6 +337,15 @@ async fn refuse(mut stream: Box<dyn Transport>, target: &str, status: u16, why: 
     );
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
+}
+
+/// Says on stderr what serve refused, and why.
+pub(super) fn log_refusal(target: &str, status: u16, phrase: &str, why: &str) {
+    eprintln!(
+        "wsspec serve: {} -> {status} {phrase}: {}",
+        crate::report::console::terminal_safe(target),
+        crate::report::console::terminal_safe(why)
+    );
 }
 
 /// The control endpoints' opening handshake, as lenient as Autobahn's

@@ -11,6 +11,7 @@
 pub mod browser_page;
 pub mod follow_up;
 pub mod front_door;
+mod http2_door;
 pub mod ledger;
 pub mod report_reply;
 
@@ -54,6 +55,9 @@ pub struct ServeConfig {
     pub allow: AllowList,
     /// A stale allow-list entry fails an agent's run.
     pub strict_allowlist: bool,
+    /// `--h2`: also serve HTTP/2 with extended CONNECT (RFC 8441), on h2c
+    /// with prior knowledge and, under TLS, when ALPN agreed `h2`.
+    pub http2: bool,
     /// Stops serving, as a signal does (reports written), once it holds
     /// true: `wsspec browse` when the browser has gone. None: signals only.
     pub stop: Option<watch::Receiver<bool>>,
@@ -141,6 +145,7 @@ pub async fn serve(
         ledger: ledger.clone(),
         shutdown,
         agent_exclusions: config.agent_exclusions,
+        http2: config.http2,
     });
     on_ready(addr);
     let signalled = stop_signal(config.stop.take());

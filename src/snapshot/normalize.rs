@@ -138,6 +138,7 @@ impl Normalizer {
         // wsspec is the server: it closes TCP as soon as the closing
         // handshake is complete, and a client that closes at once races it.
         let mut as_server = false;
+        let mut http2 = false;
         let probes = t.probe_payloads();
         for kind in t.kinds() {
             match kind {
@@ -154,12 +155,15 @@ impl Normalizer {
                 EventKind::RequestSent { raw } => self.key = request_key(raw),
                 // Stream ids depend on how cases interleave: only the
                 // transport is part of the snapshot.
-                EventKind::Http2Stream { .. } => self.line("transport: HTTP/2 stream"),
+                EventKind::Http2Stream { .. } => {
+                    http2 = true;
+                    self.line("transport: HTTP/2 stream");
+                }
                 EventKind::RequestReceived { .. } => {}
                 EventKind::ResponseSent { status, .. } => {
                     as_server = true;
                     self.line(format!("handshake: wsspec answered {status}"));
-                    upgraded = *status == 101;
+                    upgraded = *status == 101 || (http2 && (200..300).contains(status));
                 }
                 EventKind::ResponseReceived { head, .. } => {
                     self.response(head);

@@ -62,6 +62,19 @@ pub async fn run_case_accepted(
     .await
 }
 
+/// Runs one case with wsspec as the server on a WebSocket stream a client
+/// has asked to open (RFC 8441), answering its request with 200.
+pub async fn run_case_tunneled(
+    case: &Case,
+    tunnel: Box<dyn super::AcceptedTunnel>,
+    opts: &RunOptions,
+) -> Transcript {
+    run_with(case, opts, true, move |session| {
+        Box::pin(session.drive_tunneled(tunnel))
+    })
+    .await
+}
+
 type Drive<'s> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 's>>;
 
 async fn run_with<'a, F>(

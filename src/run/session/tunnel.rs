@@ -6,11 +6,17 @@
 //! the permessage-deflate offer, the operator's extra headers and the case's
 //! added ones. Frames the case sends with its handshake go out as DATA right
 //! after the request. A 2xx opens the WebSocket; anything else is a refusal,
-//! recorded as the response it is.
+//! recorded as the response it is. As the server (`drive_tunneled`), the
+//! client's request is recorded as it came and answered 200, with
+//! permessage-deflate's answer when the case agrees to an offer; the judge
+//! reads the request against RFC 8441, as it reads an HTTP/1.1 request
+//! against RFC 6455 4.1.
+
+use tokio::io::AsyncWriteExt;
 
 use super::Session;
-use crate::run::{Target, Transport, TunnelRequest, Tunnels};
-use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure};
+use crate::run::{AcceptedTunnel, Target, Transport, TunnelRequest, Tunnels};
+use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure, SocketFailure, SocketOp};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::handshake::ResponseHead;
 
@@ -111,6 +117,58 @@ impl Session<'_> {
         opens.then_some(opened.stream)
     }
 
+    /// wsspec as the server: answer the client's extended CONNECT with 200
+    /// (and the case's frames sent with the handshake right after), then run
+    /// the steps.
+    pub(super) async fn drive_tunneled(&mut self, tunnel: Box<dyn AcceptedTunnel>) {
+        let request = tunnel.request().render();
+        self.record(EventKind::Http2Stream {
+            id: tunnel.stream_id(),
+        });
+        self.record(EventKind::RequestReceived {
+            raw: super::handshake::log_all(&request),
+        });
+        let mut headers = Vec::new();
+        if let Some(answer) = self.answer_offer(&request) {
+            headers.push((super::deflate::EXTENSIONS.to_ascii_lowercase(), answer));
+        }
+        let mut raw = ":status: 200\r\n".to_string();
+        for (name, value) in &headers {
+            raw.push_str(&format!("{name}: {value}\r\n"));
+        }
+        raw.push_str("\r\n");
+        self.record(EventKind::ResponseSent {
+            status: 200,
+            raw: super::handshake::log_all(raw.as_bytes()),
+        });
+        let mut stream = match tunnel.accept(200, &headers) {
+            Ok(stream) => stream,
+            Err(e) => {
+                self.record(EventKind::SocketError {
+                    error: SocketFailure::new(SocketOp::WriteResponse, e),
+                });
+                return;
+            }
+        };
+        if let Some(session) = stream.tls() {
+            self.record(EventKind::TlsEstablished { session });
+        }
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        if !early.is_empty() {
+            self.observe_sent(&mut early);
+            if let Err(e) = stream.write_all(&super::send::encode_all(&early)).await {
+                self.record(EventKind::SocketError {
+                    error: SocketFailure::new(SocketOp::WriteResponse, e),
+                });
+                return;
+            }
+        }
+        self.run_steps(stream, Vec::new()).await;
+    }
+
     /// The extended CONNECT for this case (RFC 8441 4-5).
     fn tunnel_request(&self, target: &Target) -> TunnelRequest {
         let hs = &self.case.spec.handshake;
@@ -126,9 +184,9 @@ impl Session<'_> {
         TunnelRequest {
             method: "CONNECT".into(),
             protocol: Some("websocket".into()),
-            scheme: if target.secure { "https" } else { "http" }.into(),
-            authority: target.host_header.clone(),
-            path: target.path.clone(),
+            scheme: Some(if target.secure { "https" } else { "http" }.into()),
+            authority: Some(target.host_header.clone()),
+            path: Some(target.path.clone()),
             headers,
         }
     }

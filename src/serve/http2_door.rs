@@ -1,0 +1,152 @@
+//! `wsspec serve --h2`: the front door over HTTP/2 (RFC 8441). A connection
+//! that opens with the HTTP/2 preface (h2c with prior knowledge, or TLS whose
+//! ALPN agreed `h2`) is served with extended CONNECT enabled, and every
+//! request on it is routed as its HTTP/1.1 twin would be: a `GET /` gets the
+//! browser page; an extended CONNECT with `:protocol websocket` to one of
+//! Autobahn's endpoints gets the same answer as over HTTP/1.1 (the control
+//! endpoints' text and close on a WebSocket over the stream; `runCase` runs
+//! the case on the stream, its request judged by RFC 8441's rules).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::front_door::{log_refusal, parse_target, Control, FrontDoor};
+use super::{browser_page, report_reply};
+use crate::http2::server::{serve_connection, Handler, Incoming};
+use crate::reference::gate::Replay;
+use crate::run::session::run_case_tunneled;
+use crate::run::Transport;
+
+impl FrontDoor {
+    /// Serves one HTTP/2 connection; `start` is what was read of it already
+    /// (the preface, at least).
+    pub(super) async fn http2_connection(
+        self: Arc<Self>,
+        stream: Box<dyn Transport>,
+        start: Vec<u8>,
+    ) {
+        let (peer, tls) = (stream.peer_addr(), stream.tls());
+        let door = self.clone();
+        let handler: Handler = Arc::new(move |incoming| {
+            let door = door.clone();
+            Box::pin(async move { door.http2_request(incoming).await })
+        });
+        let _ = serve_connection(Replay::new(start, stream), peer, tls, handler).await;
+    }
+
+    async fn http2_request(self: Arc<Self>, incoming: Incoming) {
+        let target = incoming.path().to_string();
+        let (path, params) = parse_target(&target);
+        if !incoming.is_websocket() {
+            return self.http2_plain(incoming, &target, &path).await;
+        }
+        if path != "/runCase" {
+            match self.control(&path, &params).await {
+                Control::Text(text) => {
+                    reply(incoming, report_reply::Reply { text, close: None }).await
+                }
+                Control::Reply(answer, shutdown) => {
+                    reply(incoming, answer).await;
+                    self.stop(shutdown);
+                }
+                Control::Refuse(status, why) => refuse(incoming, &target, status, &why),
+            }
+            return;
+        }
+        self.http2_run_case(incoming, &target, &params).await;
+    }
+
+    /// A request that is not a WebSocket: the browser page, or a refusal.
+    async fn http2_plain(&self, incoming: Incoming, target: &str, path: &str) {
+        let method = incoming.request.method.clone();
+        match (method.as_str(), path) {
+            ("GET", "/" | "/browser") => {
+                let headers: Vec<(&str, String)> = browser_page::HEADERS
+                    .iter()
+                    .map(|(n, v)| (*n, v.to_string()))
+                    .collect();
+                incoming.answer(200, &headers, browser_page::body()).await;
+            }
+            ("GET", "/favicon.ico") => incoming.answer(204, &[], b"").await,
+            ("CONNECT", _) => refuse(
+                incoming,
+                target,
+                400,
+                "a CONNECT without `:protocol websocket` (RFC 8441 4)",
+            ),
+            _ => refuse(
+                incoming,
+                target,
+                404,
+                "serve answers GET / (the browser page) and WebSockets (extended CONNECT) to its endpoints",
+            ),
+        }
+    }
+
+    async fn http2_run_case(
+        &self,
+        incoming: Incoming,
+        target: &str,
+        params: &BTreeMap<String, String>,
+    ) {
+        let (number, index) = match self.case_of(params) {
+            Ok(found) => found,
+            Err(why) => return refuse(incoming, target, 404, &why),
+        };
+        let Some(agent) = params.get("agent") else {
+            return refuse(incoming, target, 400, "runCase needs agent=NAME");
+        };
+        let case = &self.cases[index];
+        if self.agent_exclusions.excludes(agent, &case.spec.id) {
+            eprintln!(
+                "wsspec serve: case {} skipped for agent {} (exclude-agent-cases)",
+                crate::report::console::terminal_safe(&case.spec.id),
+                crate::report::console::terminal_safe(agent)
+            );
+            return reply(
+                incoming,
+                report_reply::Reply {
+                    text: None,
+                    close: None,
+                },
+            )
+            .await;
+        }
+        let in_flight = self.ledger.in_flight(agent, number);
+        self.ledger.start_case(case, agent);
+        let transcript = run_case_tunneled(case, Box::new(incoming), &self.options).await;
+        self.ledger.finish_case(case, agent, number, transcript);
+        drop(in_flight);
+    }
+}
+
+/// Refuses a request with an HTTP status, which serve also prints.
+fn refuse(incoming: Incoming, target: &str, status: u16, why: &str) {
+    log_refusal(target, status, "over HTTP/2", why);
+    let _ = incoming.refuse(status);
+}
+
+/// Accepts a control request and answers on a WebSocket over its stream:
+/// the reply's text if any, its close, then END_STREAM.
+async fn reply(incoming: Incoming, reply: report_reply::Reply) {
+    let Ok(stream) = incoming.accept(200, &[]) else {
+        return;
+    };
+    let mut ws =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
+    if let Some(t) = reply.text {
+        let _ = ws.send(Message::Text(t.into())).await;
+    }
+    let _ = ws.close(reply.close).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let _ = ws.into_inner().shutdown().await;
+}
