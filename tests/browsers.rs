@@ -307,6 +307,67 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// `serve --h2` under TLS: the browser gets the page over HTTP/2 and
+    /// opens every WebSocket as an extended-CONNECT stream on that
+    /// connection (RFC 8441), which every transcript and the report's target
+    /// line show; what a page could get wrong passes, and every failure is
+    /// one of the config's documented deviations or one of `over_http2`, the
+    /// browser's own deviations over HTTP/2 (docs/browsers.md), which must
+    /// all show.
+    fn opens_its_websockets_over_http2(&self, over_http2: &[&str]) {
+        if peers::available(self.peer, (self.installed)()).is_err() {
+            return;
+        }
+        let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let agent = self.agent;
+        let dir = temp(&format!("{agent}-h2"));
+        let out = wsspec()
+            .arg("browse")
+            .arg((self.program)())
+            .args(["--listen", "127.0.0.1:0", "--config"])
+            .arg(self.config())
+            .args(["--h2", "--tls-self-signed", "--report-dir"])
+            .arg(dir.join("reports"))
+            .output()
+            .expect("browse");
+        let all = text(&out);
+        let want = if over_http2.is_empty() { 0 } else { 1 };
+        assert_eq!(out.status.code(), Some(want), "{agent} over HTTP/2: {all}");
+        let r = results(&dir.join("reports").join(agent).join("results.json"));
+        let target = r["target"].as_str().unwrap_or_default();
+        assert!(
+            target.contains("over HTTP/2 (RFC 8441)") && !target.contains(" of "),
+            "{agent}: {target}"
+        );
+        let cases = r["cases"].as_array().expect("cases");
+        assert!(cases.len() > 250, "{agent}: {} cases", cases.len());
+        let mut failed = Vec::new();
+        for c in cases {
+            let events = c["transcript"]["events"].as_array().expect("events");
+            assert!(
+                events.iter().any(|e| e["event"] == "http2_stream"),
+                "{agent}: {} did not run on an HTTP/2 stream",
+                c["id"]
+            );
+            let id = c["id"].as_str().unwrap_or("?");
+            let o = c["verdict"]["outcome"].as_str().unwrap_or("?");
+            let page_side = ["1.", "2.", "5.", "9.", "10."]
+                .iter()
+                .any(|g| id.starts_with(g));
+            assert!(
+                !page_side || o == "OK" || o == "NON-STRICT",
+                "{agent} over HTTP/2: {id} is {o}"
+            );
+            if o == "FAILED" && c["allowed"]["deviated"] != true {
+                failed.push(id.to_string());
+            }
+        }
+        assert_eq!(failed, over_http2, "{agent}: its deviations over HTTP/2");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 /// Cases whose verdict is a race in a browser, OK or NON-STRICT run to run
 /// (a valid message, then an invalid frame: whether the page's echo leaves
 /// before the browser fails the connection), each named by a `drift: only`
@@ -380,6 +441,22 @@ impl Browser {
         assert!(outcomes(&r).values().all(|o| o == "OK"), "{r}");
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+#[test]
+fn chromium_opens_its_websockets_over_http2_when_the_page_came_over_http2() {
+    // Sent a close and another frame in one write, chromium resets its
+    // stream instead of answering the close (RFC 6455 5.5.1).
+    CHROMIUM.opens_its_websockets_over_http2(&["7.1.2", "7.1.3", "7.1.4", "7.1.5"]);
+}
+
+#[test]
+fn firefox_opens_its_websockets_over_http2_when_the_page_came_over_http2() {
+    // Over HTTP/2 firefox accepts the extension answers it refuses over
+    // HTTP/1.1 (RFC 6455 9.1, RFC 7692 7.1).
+    FIREFOX.opens_its_websockets_over_http2(&[
+        "pmd.4.1", "pmd.4.2", "pmd.4.3", "pmd.4.4", "pmd.4.5", "pmd.4.7", "pmd.4.8",
+    ]);
 }
 
 #[test]

@@ -119,6 +119,8 @@ impl FrontDoor {
             .await;
         }
         let in_flight = self.ledger.in_flight(agent, number);
+        self.ledger
+            .remember_user_agent(agent, incoming.values("user-agent").next());
         self.ledger.start_case(case, agent);
         let transcript = run_case_tunneled(case, Box::new(incoming), &self.options).await;
         self.ledger.finish_case(case, agent, number, transcript);

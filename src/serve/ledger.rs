@@ -90,6 +90,27 @@ impl Drop for InFlight {
     }
 }
 
+/// The transport an agent's cases ran on, as the report's target line says
+/// it: nothing for HTTP/1.1, else how many cases ran on HTTP/2 streams.
+fn transport_seen(by_case: &BTreeMap<usize, CaseResult>) -> String {
+    let http2 = by_case
+        .values()
+        .filter(|r| {
+            r.transcript
+                .kinds()
+                .any(|k| matches!(k, EventKind::Http2Stream { .. }))
+        })
+        .count();
+    match http2 {
+        0 => String::new(),
+        n if n == by_case.len() => "; over HTTP/2 (RFC 8441)".to_string(),
+        n => format!(
+            "; over HTTP/2 (RFC 8441) for {n} of {} cases",
+            by_case.len()
+        ),
+    }
+}
+
 /// The most characters of a client's `User-Agent` a report names.
 const USER_AGENT_CHARS: usize = 200;
 
@@ -179,12 +200,6 @@ impl Ledger {
 
     /// Keeps the `User-Agent` of `agent`'s first request that has one.
     fn note_user_agent(&self, agent: &str, head: &[u8]) {
-        let Ok(mut known) = self.user_agents.lock() else {
-            return;
-        };
-        if known.contains_key(agent) {
-            return;
-        }
         let mut headers = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
         let mut req = httparse::Request::new(&mut headers);
         let _ = req.parse(head);
@@ -192,15 +207,19 @@ impl Ledger {
             .headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case("user-agent"))
-            .map(|h| {
-                String::from_utf8_lossy(h.value)
-                    .chars()
-                    .take(USER_AGENT_CHARS)
-                    .collect()
-            });
-        if let Some(ua) = ua {
-            known.insert(agent.to_string(), ua);
-        }
+            .map(|h| String::from_utf8_lossy(h.value).into_owned());
+        self.remember_user_agent(agent, ua.as_deref());
+    }
+
+    /// Keeps `ua` (cut to its first characters) as `agent`'s `User-Agent`
+    /// unless one is known already.
+    pub fn remember_user_agent(&self, agent: &str, ua: Option<&str>) {
+        let (Ok(mut known), Some(ua)) = (self.user_agents.lock(), ua) else {
+            return;
+        };
+        known
+            .entry(agent.to_string())
+            .or_insert_with(|| ua.chars().take(USER_AGENT_CHARS).collect());
     }
 
     /// Tells the reporters that `agent` has started `case`.
@@ -277,10 +296,11 @@ impl Ledger {
             .unwrap_or_default();
         all.into_iter()
             .map(|(agent, by_case)| {
-                let target = match user_agents.get(&agent) {
+                let mut target = match user_agents.get(&agent) {
                     Some(ua) => format!("{}; User-Agent: {ua}", self.identity.target),
                     None => self.identity.target.clone(),
                 };
+                target.push_str(&transport_seen(&by_case));
                 RunResults::new(
                     RunIdentity {
                         agent,
