@@ -440,3 +440,33 @@ fn serve_h2_runs_the_client_corpus_on_streams_for_yawc_as_over_http1() {
     );
     assert!(compared > 80);
 }
+
+#[test]
+fn one_run_compares_a_server_over_http1_and_http2_side_by_side() {
+    let server = ReferenceServer::start();
+    let dir = temp("side-by-side");
+    let out = wsspec()
+        .args(["run", &server.url(), &server.h2c_url()])
+        .args(["--agent", "reference-http1", "--agent", "reference-http2"])
+        .args(["--cases", "1.1.*", "--cases", "hs.1.1", "--report-dir"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let overview = std::fs::read_to_string(dir.join("index.html")).expect("overview");
+    for column in ["reference-http1", "reference-http2", "h2c://"] {
+        assert!(overview.contains(column), "{column} in the overview");
+    }
+    let read = |agent: &str| -> Value {
+        let path = dir.join(agent).join("results.json");
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("results")).expect("json")
+    };
+    let (h1, h2) = (read("reference-http1"), read("reference-http2"));
+    assert!(all_over_http2(&h2));
+    let (h1, h2) = (verdicts(&h1), verdicts(&h2));
+    assert!(h1.contains_key("hs.1.1") && !h2.contains_key("hs.1.1"));
+    assert_eq!(h1.len(), h2.len() + 1);
+    for (id, v) in &h2 {
+        assert_eq!(outcome(v), outcome(&h1[id]), "{id}");
+    }
+}

@@ -169,10 +169,13 @@ fn from_urls(args: &RunArgs) -> anyhow::Result<Option<Vec<Planned>>> {
             .get(i)
             .cloned()
             .unwrap_or_else(|| target.authority());
+        // Over HTTP/2 the cases whose handshake is HTTP/1.1 bytes are left
+        // out (and named); the overview shows their cells empty.
+        let cases = super::cases::for_transport(cases.clone(), Some(url));
         plans.push(Planned {
             target,
             agent,
-            cases: cases.clone(),
+            cases,
             headers: Vec::new(),
         });
     }
@@ -208,7 +211,8 @@ fn from_spec(
         if !s.protocols.is_empty() {
             headers.push(("Sec-WebSocket-Protocol".to_string(), s.protocols.join(", ")));
         }
-        let cases = spec.selection.for_agent(&selected, &agent);
+        let cases =
+            super::cases::for_transport(spec.selection.for_agent(&selected, &agent), Some(&s.url));
         if cases.is_empty() {
             // wstest leaves such a server out of its reports as well.
             eprintln!(
