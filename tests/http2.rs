@@ -256,6 +256,66 @@ async fn server_without_extended_connect() -> u16 {
     port
 }
 
+/// An HTTP/2 server that enables extended CONNECT and answers it as over
+/// HTTP/1.1, with 101 (an interim response in HTTP/2, RFC 9113 8.6), and
+/// then nothing.
+async fn server_answering_101() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut conn) = h2::server::Builder::new()
+                    .enable_connect_protocol()
+                    .handshake::<_, bytes::Bytes>(tcp)
+                    .await
+                else {
+                    return;
+                };
+                let mut held = Vec::new();
+                while let Some(Ok((_, mut respond))) = conn.accept().await {
+                    let switching = http::Response::builder()
+                        .status(101)
+                        .header("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+                        .body(())
+                        .expect("response");
+                    let _ = respond.send_informational(switching);
+                    held.push(respond);
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_server_that_answers_101_over_http2_fails_every_case_at_once() {
+    let dir = temp("answers-101");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let port = rt.block_on(server_answering_101());
+    let started = std::time::Instant::now();
+    let (r, out) = run(
+        &format!("h2c://127.0.0.1:{port}/"),
+        &["1.1.1", "2.1", "7.1.1"],
+        &[],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for (id, v) in verdicts(&r) {
+        assert_eq!(outcome(&v), "FAILED", "{id}");
+        assert!(
+            v.to_string()
+                .contains("101 Switching Protocols, which HTTP/2 does not have"),
+            "{id}: {v}"
+        );
+    }
+    // Reported as the 101 comes, not after the handshake timeout.
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    drop(rt);
+}
+
 #[test]
 fn a_server_that_does_not_enable_extended_connect_fails_every_case() {
     let dir = temp("no-connect");

@@ -11,6 +11,7 @@
 //! once it is back, whether `SETTINGS_ENABLE_CONNECT_PROTOCOL` was sent is
 //! known.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -217,7 +218,29 @@ impl TunnelConnection for Claimed {
             if !early.is_empty() {
                 out.send_data(Bytes::from(early), false).map_err(io_error)?;
             }
-            let response = response.await.map_err(io_error)?;
+            let mut response = response;
+            // A 101 is no answer in HTTP/2 (RFC 9113 8.6), but a server that
+            // answers as over HTTP/1.1 sends it as an interim response and
+            // then nothing: it is reported as soon as it comes.
+            let answer = std::future::poll_fn(|cx| {
+                while let std::task::Poll::Ready(Some(Ok(interim))) =
+                    response.poll_informational(cx)
+                {
+                    if interim.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                        return std::task::Poll::Ready(Err(interim));
+                    }
+                }
+                std::pin::Pin::new(&mut response).poll(cx).map(Ok)
+            })
+            .await;
+            let (response, interim) = match answer {
+                Ok(done) => {
+                    let done = done.map_err(io_error)?;
+                    let (parts, body) = done.into_parts();
+                    (http::Response::from_parts(parts, Some(body)), false)
+                }
+                Err(interim) => (interim.map(|()| None), true),
+            };
             let status = response.status().as_u16();
             let headers = response
                 .headers()
@@ -229,12 +252,15 @@ impl TunnelConnection for Claimed {
                     )
                 })
                 .collect();
-            let recv = response.into_body();
+            let stream = response.into_body().map(|recv| {
+                Box::new(H2Stream::new(out, recv, peer, tls).holding(lease)) as Box<dyn Transport>
+            });
             Ok(TunnelOpened {
                 stream_id,
                 status,
+                interim,
                 headers,
-                stream: Box::new(H2Stream::new(out, recv, peer, tls).holding(lease)),
+                stream,
             })
         })
     }

@@ -80,7 +80,7 @@ mod tests {
             .await
             .expect("opened");
         assert_eq!(opened.status, 200);
-        let mut stream = opened.stream;
+        let mut stream = opened.stream.expect("a stream after 200");
         let (_, first) = reads.recv().await.expect("early data");
         assert_eq!(first, b"early");
         for piece in [&b"one"[..], b"two", b"three"] {

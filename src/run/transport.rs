@@ -163,11 +163,15 @@ impl TunnelRequest {
 pub struct TunnelOpened {
     /// The stream's identifier on its connection.
     pub stream_id: u32,
+    /// The final status, or a 101 the server sent as an interim answer
+    /// (HTTP/2 has no 101: RFC 9113 8.6), when `interim`.
     pub status: u16,
+    pub interim: bool,
     /// Response header fields, in order, names in lower case.
     pub headers: Vec<(String, String)>,
-    /// The stream, to run the case on after a 2xx.
-    pub stream: Box<dyn Transport>,
+    /// The stream, to run the case on after a 2xx (none after an interim
+    /// 101).
+    pub stream: Option<Box<dyn Transport>>,
 }
 
 /// Plain TCP, with Nagle's algorithm off so that every write leaves at once.

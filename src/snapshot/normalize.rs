@@ -691,6 +691,7 @@ fn handshake_failure(reason: &HandshakeFailure) -> (String, &'static str) {
             "HTTP/2 SETTINGS without extended CONNECT".to_string(),
             BY_WSSPEC,
         ),
+        HandshakeFailure::Http2SwitchingProtocols => ("101 over HTTP/2".to_string(), BY_WSSPEC),
         HandshakeFailure::HeadTooLarge { .. } => {
             ("response head exceeds # bytes".to_string(), BY_WSSPEC)
         }

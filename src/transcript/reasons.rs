@@ -167,6 +167,9 @@ pub enum HandshakeFailure {
     /// (HTTP/2) The server's SETTINGS did not enable extended CONNECT, so no
     /// WebSocket may be opened on the connection (RFC 8441 3).
     NoExtendedConnect,
+    /// (HTTP/2) The server answered the extended CONNECT with 101, which
+    /// HTTP/2 does not have (RFC 9113 8.6; RFC 8441 5 accepts with a 2xx).
+    Http2SwitchingProtocols,
     /// A sentence this version does not write (read from another version's results).
     Other(String),
 }
@@ -195,6 +198,9 @@ impl fmt::Display for HandshakeFailure {
             HandshakeFailure::NoExtendedConnect => f.write_str(
                 "the server's HTTP/2 SETTINGS did not enable extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 3), so no WebSocket may be opened",
             ),
+            HandshakeFailure::Http2SwitchingProtocols => f.write_str(
+                "the server answered the extended CONNECT with 101 Switching Protocols, which HTTP/2 does not have (RFC 9113 8.6: \"the 101 (Switching Protocols) status code ... is not applicable to HTTP/2\"; RFC 8441 5: a 2xx accepts)",
+            ),
             HandshakeFailure::Other(text) => f.write_str(text),
         }
     }
@@ -216,6 +222,8 @@ impl FromText for HandshakeFailure {
             HandshakeFailure::ClosedEarly
         } else if text == HandshakeFailure::NoExtendedConnect.to_string() {
             HandshakeFailure::NoExtendedConnect
+        } else if text == HandshakeFailure::Http2SwitchingProtocols.to_string() {
+            HandshakeFailure::Http2SwitchingProtocols
         } else if let Some(detail) = text.strip_prefix("reading the response: ") {
             HandshakeFailure::ReadFailed {
                 detail: detail.to_string(),

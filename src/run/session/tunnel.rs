@@ -95,17 +95,24 @@ impl Session<'_> {
         self.record(EventKind::Http2Stream {
             id: opened.stream_id,
         });
+        let mut raw = format!(":status: {}\r\n", opened.status);
+        for (name, value) in &opened.headers {
+            raw.push_str(&format!("{name}: {value}\r\n"));
+        }
+        raw.push_str("\r\n");
+        if opened.interim {
+            self.record(EventKind::HandshakeFailed {
+                reason: HandshakeFailure::Http2SwitchingProtocols,
+                raw: super::handshake::log_all(raw.as_bytes()),
+            });
+            return None;
+        }
         let head = ResponseHead {
             status: opened.status,
             reason: String::new(),
             headers: opened.headers,
             http2: true,
         };
-        let mut raw = format!(":status: {}\r\n", head.status);
-        for (name, value) in &head.headers {
-            raw.push_str(&format!("{name}: {value}\r\n"));
-        }
-        raw.push_str("\r\n");
         let opens = head.opened();
         if opens {
             self.conclude_offer(&head);
@@ -114,7 +121,7 @@ impl Session<'_> {
             head,
             raw: super::handshake::log_all(raw.as_bytes()),
         });
-        opens.then_some(opened.stream)
+        opened.stream.filter(|_| opens)
     }
 
     /// wsspec as the server: answer the client's extended CONNECT with 200
