@@ -55,6 +55,12 @@ impl ClientTlsArgs {
         target: &Target,
         streams: usize,
     ) -> anyhow::Result<Arc<dyn Connector>> {
+        if streams > 1 && !target.http2 {
+            anyhow::bail!(
+                "--streams shares HTTP/2 connections: it needs an h2c:// or h2:// URL; {} is HTTP/1.1",
+                target.url()
+            );
+        }
         let bytes: Arc<dyn Connector> = if !target.secure {
             if self.given() {
                 anyhow::bail!(
@@ -186,5 +192,17 @@ mod tests {
         let err = args.connector_for(&target, 1).unwrap_err().to_string();
         assert!(err.contains("need a wss:// or h2:// URL"), "{err}");
         assert!(ClientTlsArgs::default().connector_for(&target, 1).is_ok());
+    }
+
+    #[test]
+    fn streams_need_an_http2_url() {
+        let args = ClientTlsArgs::default();
+        let ws = Target::parse("ws://127.0.0.1:1/").unwrap();
+        let err = args.connector_for(&ws, 4).unwrap_err().to_string();
+        assert!(err.contains("--streams") && err.contains("h2c://"), "{err}");
+        let h2c = Target::parse("h2c://127.0.0.1:1/").unwrap();
+        let connector = args.connector_for(&h2c, 4).unwrap();
+        assert!(connector.tunnels().is_some());
+        assert!(args.connector_for(&ws, 1).unwrap().tunnels().is_none());
     }
 }

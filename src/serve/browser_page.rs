@@ -200,7 +200,7 @@ mod tests {
         let r = String::from_utf8(response()).expect("utf-8");
         let (head, body) = r.split_once("\r\n\r\n").expect("head");
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
-        assert!(head.contains(&format!("Content-Length: {}", body.len())));
+        assert!(head.contains(&format!("content-length: {}", body.len())));
         assert!(body.contains("/getCaseCount") && body.contains("/updateReports"));
         assert!(!is_upgrade(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
         assert!(is_upgrade(
