@@ -6,3 +6,4 @@
 //! and read raw bytes. Nothing here checks what it is asked to write.
 
 pub mod frame;
+pub mod hpack;
