@@ -5,5 +5,6 @@
 //! send both and to see exactly what came back, as the HTTP/1.1 cases write
 //! and read raw bytes. Nothing here checks what it is asked to write.
 
+pub mod conn;
 pub mod frame;
 pub mod hpack;
