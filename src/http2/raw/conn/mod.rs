@@ -133,7 +133,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
         }
     }
 
-    /// Every SETTINGS parameter the server sent, in order.
+    /// Every SETTINGS parameter the server set, each with its latest value,
+    /// in the order first set (at most one entry an identifier, so a server
+    /// repeating SETTINGS cannot grow it).
     pub fn server_settings(&self) -> &[(u16, u32)] {
         &self.server_settings
     }
@@ -142,7 +144,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
     pub fn server_setting(&self, id: u16) -> Option<u32> {
         self.server_settings
             .iter()
-            .rev()
             .find(|(i, _)| *i == id)
             .map(|(_, v)| *v)
     }
@@ -210,11 +211,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
             end_headers: false,
             block: piece.to_vec(),
         }));
-        match frames.last_mut() {
-            Some(Frame::Headers { end_headers, .. } | Frame::Continuation { end_headers, .. }) => {
-                *end_headers = true;
-            }
-            _ => {}
+        if let Some(Frame::Headers { end_headers, .. } | Frame::Continuation { end_headers, .. }) =
+            frames.last_mut()
+        {
+            *end_headers = true;
         }
         self.send(&frames).await
     }
@@ -287,7 +287,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
     async fn handle(&mut self, frame: Frame) -> Result<Received, ConnError> {
         match &frame {
             Frame::Settings { ack: false, params } => {
-                self.server_settings.extend_from_slice(params);
+                for &(id, value) in params {
+                    match self.server_settings.iter_mut().find(|(i, _)| *i == id) {
+                        Some(known) => known.1 = value,
+                        None => self.server_settings.push((id, value)),
+                    }
+                }
                 self.send(&[Frame::Settings {
                     ack: true,
                     params: vec![],

@@ -372,3 +372,79 @@ async fn works_over_a_boxed_transport() {
         Field::new(":status", "200")
     );
 }
+
+#[tokio::test]
+async fn later_settings_replace_earlier_values_and_header_blocks_are_bounded() {
+    let (client_io, mut server) = tokio::io::duplex(64 * 1024);
+    let client = tokio::spawn(async move {
+        let mut client =
+            RawClient::handshake(client_io, &[(setting::MAX_HEADER_LIST_SIZE, 100)], WAIT)
+                .await
+                .unwrap();
+        assert!(client.extended_connect());
+        let mut got = Vec::new();
+        while let Some(received) = client.next_frame(WAIT).await.unwrap() {
+            got.push(received.headers);
+        }
+        (
+            client.extended_connect(),
+            client.server_settings().to_vec(),
+            got,
+        )
+    });
+    let mut hello = [0u8; 24 + 9 + 6];
+    server.read_exact(&mut hello).await.unwrap();
+    let on = Frame::Settings {
+        ack: false,
+        params: vec![(setting::ENABLE_CONNECT_PROTOCOL, 1)],
+    };
+    let off = Frame::Settings {
+        ack: false,
+        params: vec![(setting::ENABLE_CONNECT_PROTOCOL, 0), (0x99, 5)],
+    };
+    write_frames(
+        &mut server,
+        &[
+            on.clone(),
+            off,
+            on,
+            Frame::Headers {
+                stream_id: 1,
+                end_stream: false,
+                end_headers: false,
+                priority: None,
+                block: vec![0; 60],
+                padding: None,
+            },
+            Frame::Continuation {
+                stream_id: 1,
+                end_headers: true,
+                block: vec![0; 60],
+            },
+        ],
+    )
+    .await;
+    server.shutdown().await.unwrap();
+    let reader = tokio::spawn(async move {
+        drop(server.read_to_end(&mut Vec::new()).await);
+    });
+    let (enabled, settings, got) = tokio::time::timeout(WAIT, client).await.unwrap().unwrap();
+    reader.abort();
+    assert!(enabled, "the last SETTINGS turned it back on");
+    assert_eq!(
+        settings,
+        vec![(setting::ENABLE_CONNECT_PROTOCOL, 1), (0x99, 5)]
+    );
+    assert_eq!(
+        got,
+        vec![
+            None,
+            None,
+            None,
+            Some(Err(BlockError::TooLarge {
+                stream_id: 1,
+                max: 100
+            }))
+        ]
+    );
+}
