@@ -1028,6 +1028,34 @@ mod tests {
         assert!(!frame.is_end_stream());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_in_any_chunks_give_frames_or_errors(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+            chunk in 1usize..64,
+        ) {
+            let mut decoder = FrameDecoder::new(256);
+            let mut read = 0usize;
+            for piece in bytes.chunks(chunk) {
+                decoder.push(piece);
+                loop {
+                    match decoder.next_frame() {
+                        Ok(Some(frame)) => read += frame.to_bytes().map_or(0, |b| b.len()),
+                        Ok(None) => break,
+                        Err(FrameError::TooLarge { length, .. }) => {
+                            proptest::prop_assert!(length > 256);
+                            return Ok(());
+                        }
+                        Err(FrameError::Malformed { .. }) => {}
+                        Err(other) => proptest::prop_assert!(false, "{other}"),
+                    }
+                }
+                proptest::prop_assert!(decoder.buffered() < HEADER_LEN + 256 + chunk);
+            }
+            proptest::prop_assert!(read <= bytes.len());
+        }
+    }
+
     #[test]
     fn reserved_bit_is_cleared_for_named_frames() {
         let mut decoder = FrameDecoder::new(DEFAULT_MAX_FRAME_SIZE);

@@ -337,6 +337,44 @@ async fn h2_resets_a_request_with_a_connection_header_with_protocol_error() {
 }
 
 #[tokio::test]
+async fn h2_resets_an_extended_connect_without_scheme_or_path() {
+    for missing in [":scheme", ":path"] {
+        let request: Vec<Field> = extended_connect_request()
+            .into_iter()
+            .filter(|f| f.name != missing.as_bytes())
+            .collect();
+        assert_eq!(request.len(), 5);
+        let (_, answer) = answer_to(true, &request).await;
+        assert_eq!(
+            reset_code(&answer),
+            Some(ErrorCode::ProtocolError),
+            "{missing}: {answer:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_resetting_a_malformed_request_h2_keeps_the_connection() {
+    let mut client = RawClient::handshake(h2_server(true), &[], WAIT)
+        .await
+        .unwrap();
+    let mut bad = extended_connect_request();
+    bad.insert(0, Field::new("connection", "upgrade"));
+    client.send_headers(1, &bad, false).await.unwrap();
+    let reset = client.next_on_stream(1, WAIT).await.unwrap().unwrap();
+    assert_eq!(reset_code(&reset), Some(ErrorCode::ProtocolError));
+    client
+        .send_headers(3, &extended_connect_request(), false)
+        .await
+        .unwrap();
+    let answer = client.next_on_stream(3, WAIT).await.unwrap().unwrap();
+    assert_eq!(
+        answer.headers.unwrap().unwrap()[0],
+        Field::new(":status", "200")
+    );
+}
+
+#[tokio::test]
 async fn h2_resets_protocol_where_rfc_8441_forbids_it() {
     // :protocol although its SETTINGS did not allow it (RFC 8441 3).
     let (allowed, answer) = answer_to(false, &extended_connect_request()).await;
