@@ -98,6 +98,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The codes RFC 9113 7 defines, in the order of their values.
     const KNOWN: [ErrorCode; 14] = [
         ErrorCode::NoError,
         ErrorCode::ProtocolError,
@@ -118,11 +119,21 @@ impl ErrorCode {
     /// The code as it goes on the wire.
     pub fn to_u32(self) -> u32 {
         match self {
+            ErrorCode::NoError => 0x0,
+            ErrorCode::ProtocolError => 0x1,
+            ErrorCode::InternalError => 0x2,
+            ErrorCode::FlowControlError => 0x3,
+            ErrorCode::SettingsTimeout => 0x4,
+            ErrorCode::StreamClosed => 0x5,
+            ErrorCode::FrameSizeError => 0x6,
+            ErrorCode::RefusedStream => 0x7,
+            ErrorCode::Cancel => 0x8,
+            ErrorCode::CompressionError => 0x9,
+            ErrorCode::ConnectError => 0xa,
+            ErrorCode::EnhanceYourCalm => 0xb,
+            ErrorCode::InadequateSecurity => 0xc,
+            ErrorCode::Http11Required => 0xd,
             ErrorCode::Unknown(code) => code,
-            known => Self::KNOWN
-                .iter()
-                .position(|k| *k == known)
-                .map_or(u32::MAX, |i| i as u32),
         }
     }
 
@@ -989,6 +1000,9 @@ mod tests {
         assert_eq!(ErrorCode::ProtocolError.to_u32(), 1);
         assert_eq!(ErrorCode::Cancel.to_u32(), 8);
         assert_eq!(ErrorCode::Http11Required.to_u32(), 0xd);
+        for (i, known) in ErrorCode::KNOWN.iter().enumerate() {
+            assert_eq!(known.to_u32(), i as u32, "{known}");
+        }
         for code in 0..=0xd {
             assert_eq!(ErrorCode::from_u32(code).to_u32(), code);
             assert!(ErrorCode::from_u32(code).name().is_some());
