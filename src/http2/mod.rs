@@ -8,6 +8,7 @@
 //! handshake, which is a request and a response here, not bytes.
 
 pub mod client;
+pub mod raw;
 pub mod server;
 pub mod stream;
 
