@@ -234,6 +234,39 @@ pub fn render(r: &RunResults) -> String {
     h
 }
 
+/// What the cases ran over, as their transcripts show it: HTTP/1.1 or
+/// HTTP/2 streams (RFC 8441), over TCP or TLS (version and ALPN).
+fn transport(r: &RunResults) -> String {
+    use crate::transcript::EventKind;
+    let mut http2 = 0;
+    let mut tls = None;
+    for c in &r.cases {
+        let mut kinds = c.transcript.kinds();
+        if c.transcript
+            .kinds()
+            .any(|k| matches!(k, EventKind::Http2Stream { .. }))
+        {
+            http2 += 1;
+        }
+        if tls.is_none() {
+            tls = kinds.find_map(|k| match k {
+                EventKind::TlsEstablished { session } => Some(session.clone()),
+                _ => None,
+            });
+        }
+    }
+    let http = match http2 {
+        0 => "HTTP/1.1".to_string(),
+        n if n == r.cases.len() => "HTTP/2 streams (RFC 8441)".to_string(),
+        n => format!("HTTP/2 streams (RFC 8441) for {n} of {} cases, HTTP/1.1 for the rest", r.cases.len()),
+    };
+    match tls {
+        Some(session) => format!("{http} over TLS ({session})"),
+        None if r.cases.is_empty() => http,
+        None => format!("{http} over TCP"),
+    }
+}
+
 fn header(h: &mut String, r: &RunResults, failed: bool) {
     let esc = sanitize::html;
     out!(
@@ -244,6 +277,7 @@ fn header(h: &mut String, r: &RunResults, failed: bool) {
     );
     let meta = [
         ("Target", esc(&r.target)),
+        ("Transport", esc(&transport(r))),
         ("Agent", esc(&r.agent)),
         ("Role under test", esc(r.role.as_str())),
         ("Started", esc(&utc(r.started_unix))),
