@@ -6,7 +6,9 @@
 //! records it, updates the [`PeerState`](super::shared::PeerState) the waits
 //! watch, and answers pings and the peer's close as an ordinary endpoint would
 //! (at most [`MAX_PENDING_REPLIES`] pongs queued: past that a peer that does
-//! not read gets none, and the transcript counts them).
+//! not read gets none, and the transcript counts them). A large message
+//! wsspec sent is compared with what the reader reads next, so that its echo
+//! is not hashed a second time (`Shared::record_echo`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
 use super::observer_for;
-use super::shared::{Shared, WriteCmd, MAX_PENDING_REPLIES};
+use super::shared::{Outgoing, Shared, WriteCmd, MAX_PENDING_REPLIES};
 use super::PROBE_PREFIX;
 use crate::run::build::frame;
 use crate::run::Transport;
@@ -25,7 +27,9 @@ use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::Decoder;
 use crate::wire::frame::FrameEncoding;
-use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation, Observer};
+use crate::wire::message::{
+    CloseBody, Expected, FrameRecord, Inflating, Observation, Observer, DIGEST_PENDING,
+};
 use crate::wire::{Opcode, Prng};
 
 /// The sending side of the case's transport.
@@ -37,6 +41,8 @@ pub(super) async fn writer_task(
     shared: Arc<Shared>,
 ) {
     let mut failed = false;
+    // Where the pieces of a frame kept unmasked are masked as they go out.
+    let mut scratch = Vec::new();
     while let Some(cmd) = rx.recv().await {
         match cmd {
             WriteCmd::Bytes {
@@ -48,7 +54,13 @@ pub(super) async fn writer_task(
                 auto,
             } => {
                 if !failed {
-                    failed = !write_pieces(&mut w, &data, chop, delay, &frame_ends, &shared).await;
+                    let to = Pieces {
+                        data: &data,
+                        chop,
+                        delay,
+                        frame_ends: &frame_ends,
+                    };
+                    failed = !write_pieces(&mut w, to, &mut scratch, &shared).await;
                 }
                 if auto {
                     shared.replies_pending.fetch_sub(1, Ordering::SeqCst);
@@ -79,14 +91,25 @@ async fn peer_closing(shared: &Shared) {
     let _ = rx.wait_for(|s| s.close_received || s.ended).await;
 }
 
+/// One write of the driver's: the bytes, and how to cut them.
+struct Pieces<'a> {
+    data: &'a Outgoing,
+    chop: Option<usize>,
+    delay: Option<Duration>,
+    frame_ends: &'a [usize],
+}
+
 /// Writes `data` in the requested pieces; false once the socket failed (or
 /// the write was abandoned), after which nothing more is written.
 async fn write_pieces(
     w: &mut Sending,
-    data: &[u8],
-    chop: Option<usize>,
-    delay: Option<Duration>,
-    frame_ends: &[usize],
+    Pieces {
+        data,
+        chop,
+        delay,
+        frame_ends,
+    }: Pieces<'_>,
+    scratch: &mut Vec<u8>,
     shared: &Shared,
 ) -> bool {
     let chopped = chop.filter(|c| *c > 0);
@@ -121,7 +144,7 @@ async fn write_pieces(
         }
         first = false;
         let end = (pos + size).min(stop);
-        let piece = &data[pos..end];
+        let piece = data.piece(pos..end, scratch);
         let write = async {
             w.write_all(piece).await?;
             w.flush().await
@@ -224,10 +247,14 @@ fn feed(
     shared: &Shared,
     tx: &mpsc::UnboundedSender<WriteCmd>,
 ) {
+    if let Some(sent) = shared.take_expected() {
+        observer.expect(sent);
+    }
     let mut observed = Vec::new();
     decoder.feed(data, &mut |ev| observer.on_event(ev, &mut observed));
+    let mut matched = observer.take_matched();
     for o in observed {
-        handle_observation(o, shared, tx, prng);
+        handle_observation(o, shared, tx, prng, &mut matched);
     }
     shared.state.send_modify(|s| s.last_rx = Instant::now());
 }
@@ -237,10 +264,19 @@ fn handle_observation(
     shared: &Shared,
     tx: &mpsc::UnboundedSender<WriteCmd>,
     prng: &mut Prng,
+    matched: &mut Option<Expected>,
 ) {
     match o {
         Observation::Message(message) => {
-            shared.record(EventKind::MessageReceived { message });
+            // The echo of a message sent: its digest is the one being
+            // computed for what was sent.
+            let sent = (message.payload.sha256 == DIGEST_PENDING)
+                .then(|| matched.take())
+                .flatten();
+            match sent {
+                Some(sent) => shared.record_echo(message, sent),
+                None => shared.record(EventKind::MessageReceived { message }),
+            }
             shared.state.send_modify(|s| s.messages += 1);
         }
         Observation::Frame(frame) => {
@@ -280,7 +316,7 @@ fn handle_observation(
                     shared.record(EventKind::FrameSent { frame: f.0 });
                     shared.replies_pending.fetch_add(1, Ordering::SeqCst);
                     let cmd = WriteCmd::Bytes {
-                        data: f.1,
+                        data: Outgoing::Bytes(f.1),
                         chop: None,
                         delay: None,
                         done: None,
