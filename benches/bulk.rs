@@ -26,7 +26,9 @@
 //! round by round, so that other work on the machine weighs on all of them
 //! alike; the figures are medians over the rounds. `WSSPEC_BULK_ROUNDS`
 //! (default 7) and `WSSPEC_CASE_ROUNDS` (default 5) set the rounds; an
-//! argument `bulk` or `cases` runs only that part.
+//! argument `bulk` or `cases` runs only that part. With `WSSPEC_BULK_TRACE`
+//! set, one more run of each bulk case by wsspec against each peer prints
+//! its timeline (when each transcript event was recorded).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
