@@ -96,14 +96,6 @@ impl ByteLogBuilder {
         }
     }
 
-    /// Starts the digest of a log built [`without_digest`](Self::without_digest),
-    /// given every byte pushed into it so far (which the caller kept).
-    pub fn digest_from(&mut self, earlier: &[u8]) {
-        let mut hasher = Sha256::new();
-        hasher.update(earlier);
-        self.hasher = Some(hasher);
-    }
-
     pub fn head(&self) -> &[u8] {
         &self.head
     }

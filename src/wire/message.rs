@@ -4,9 +4,9 @@
 //! simply not part of any message, and a data frame that interrupts a message in
 //! progress abandons it; both stay visible as frame records. An observer that
 //! keeps no data frames' digests may be told what the next message should be
-//! ([`Observer::expect`], the plaintext of a message wsspec sent): while the
-//! bytes match, they are compared rather than hashed, and a message equal to
-//! it all through gets the digest of what was sent, filled in later.
+//! ([`Observer::expect`], the plaintext of a message wsspec sent): it compares
+//! the message with it while hashing it, and says when the two were the same
+//! all through, so that what was sent can take the digest of what came back.
 
 use std::sync::Arc;
 
@@ -144,11 +144,21 @@ pub struct Expected {
     pub payload: Arc<Vec<u8>>,
 }
 
+/// A message read that was all of what [`Observer::expect`] said.
+#[derive(Clone, Debug)]
+pub struct Matched {
+    pub expected: Expected,
+    /// The digest of what was read, which is that of what was expected;
+    /// `utf8_valid` is only known when `text`.
+    pub digest: MessageDigest,
+    /// The message read was a text message.
+    pub text: bool,
+}
+
 struct MessageInProgress {
     opcode: Opcode,
     frames: u32,
-    /// The expected message and how many of its bytes have matched so far
-    /// (the payload log keeps no digest meanwhile).
+    /// The expected message and how many of its bytes have matched so far.
     matching: Option<(Expected, usize)>,
     payload: ByteLogBuilder,
     utf8: Utf8Stream,
@@ -180,8 +190,9 @@ pub struct Observer {
     data_frame_digests: bool,
     /// What the next data message should be (see [`Observer::expect`]).
     expected: Option<Expected>,
-    /// The last message read that was all of what was expected.
-    matched: Option<Expected>,
+    /// The last message read that was all of what was expected, with its
+    /// digest.
+    matched: Option<Matched>,
 }
 
 impl Default for Observer {
@@ -229,13 +240,10 @@ impl Observer {
     }
 
     /// The next data message is expected to be `expected` (for an observer
-    /// without data frames' digests; others ignore it): while its bytes
-    /// match they are only compared, and if it is the same message all
-    /// through, its record's digest reads [`DIGEST_PENDING`] and
-    /// [`take_matched`](Observer::take_matched) gives `expected` back, whose
-    /// digest the caller fills in. Once a byte differs (or the message is
-    /// longer or shorter), the bytes that matched are hashed from
-    /// `expected` and the message is recorded as any other.
+    /// without data frames' digests; others ignore it): it is compared with
+    /// it while it is read (and hashed and recorded as any other), and if it
+    /// is the same message all through (not compressed), a [`Matched`] with
+    /// its digest is kept for [`take_matched`](Observer::take_matched).
     pub fn expect(&mut self, expected: Expected) {
         if !self.data_frame_digests {
             self.expected = Some(expected);
@@ -243,7 +251,7 @@ impl Observer {
     }
 
     /// The expectation the last message read met in full, if it did.
-    pub fn take_matched(&mut self) -> Option<Expected> {
+    pub fn take_matched(&mut self) -> Option<Matched> {
         self.matched.take()
     }
 
@@ -340,16 +348,11 @@ impl Observer {
                     .take()
                     .filter(|_| compressed.is_none())
                     .map(|e| (e, 0));
-                let payload = if matching.is_some() {
-                    ByteLogBuilder::without_digest(self.head_cap)
-                } else {
-                    ByteLogBuilder::new(self.head_cap)
-                };
                 self.message = Some(MessageInProgress {
                     opcode: head.opcode,
                     frames: 0,
                     matching,
-                    payload,
+                    payload: ByteLogBuilder::new(self.head_cap),
                     utf8: Utf8Stream::default(),
                     compressed,
                     plain,
@@ -408,19 +411,19 @@ impl Observer {
                 _ => None,
             };
             let utf8_valid = (m.opcode == Opcode::TEXT).then(|| m.utf8.is_complete_and_valid());
-            let payload = match m.matching.take() {
-                Some((e, at)) if at == e.payload.len() => {
-                    let mut log = m.payload.finish();
-                    log.sha256 = DIGEST_PENDING.to_string();
-                    self.matched = Some(e);
-                    log
+            let payload = message_payload.unwrap_or_else(|| m.payload.finish());
+            if let Some((expected, at)) = m.matching.take() {
+                if at == expected.payload.len() {
+                    self.matched = Some(Matched {
+                        expected,
+                        digest: MessageDigest {
+                            sha256: payload.sha256.clone(),
+                            utf8_valid: utf8_valid.unwrap_or(false),
+                        },
+                        text: utf8_valid.is_some(),
+                    });
                 }
-                Some((e, at)) => {
-                    m.payload.digest_from(&e.payload[..at]);
-                    m.payload.finish()
-                }
-                None => message_payload.unwrap_or_else(|| m.payload.finish()),
-            };
+            }
             out.push(Observation::Message(MessageRecord {
                 opcode: m.opcode,
                 frames: m.frames,
@@ -474,17 +477,15 @@ impl MessageDigest {
 }
 
 impl MessageInProgress {
-    /// Adds a piece of an uncompressed message to its payload log: compared
-    /// with the expected message while it matches, else hashed.
+    /// Adds a piece of an uncompressed message to its payload log, and
+    /// compares it with the expected message while the two match.
     fn push(&mut self, piece: &[u8]) {
         if let Some((e, at)) = &mut self.matching {
             if e.payload.get(*at..*at + piece.len()) == Some(piece) {
                 *at += piece.len();
-                self.payload.push(piece);
-                return;
+            } else {
+                self.matching = None;
             }
-            self.payload.digest_from(&e.payload[..*at]);
-            self.matching = None;
         }
         self.payload.push(piece);
     }
@@ -787,12 +788,13 @@ mod tests {
         }
     }
 
-    /// A message read against an expectation has the record it would have
-    /// without one, save a digest left to fill in when it is the expected
-    /// message all through: the same, one byte changed at the start, in the
-    /// middle or at the end, shorter, longer, each whole and in two fragments.
+    /// A message read against an expectation is recorded as it would be
+    /// without one, and is reported as matched, with its digest, only when
+    /// it is the expected message all through: the same, one byte changed at
+    /// the start, in the middle or at the end, shorter, longer, each whole
+    /// and in two fragments.
     #[test]
-    fn an_expected_message_is_compared_and_any_other_is_hashed() {
+    fn an_expected_message_is_compared_while_it_is_hashed() {
         let sent: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let mut changed = Vec::new();
         for at in [0, 100_000, sent.len() - 1] {
@@ -830,23 +832,19 @@ mod tests {
                     d.feed(piece, &mut |ev| o.on_event(ev, &mut out));
                 }
                 let m = messages(&out)[0].clone();
+                let want = ByteLog::of(received);
+                assert_eq!((m.payload.len, &m.payload.sha256), (want.len, &want.sha256));
                 let matched = o.take_matched();
                 assert_eq!(matched.is_some(), same, "{} bytes", received.len());
-                let want = ByteLog::of(received);
-                assert_eq!(
-                    (m.payload.len, &m.payload.head[..]),
-                    (want.len, &want.head[..16])
-                );
-                if same {
-                    assert_eq!(matched.map(|e| e.id), Some(9));
-                    assert_eq!(m.payload.sha256, DIGEST_PENDING);
-                } else {
-                    assert_eq!(m.payload.sha256, want.sha256, "{} bytes", received.len());
+                if let Some(matched) = matched {
+                    assert_eq!(matched.expected.id, 9);
+                    assert_eq!(matched.digest.sha256, want.sha256);
+                    assert!(!matched.text);
                 }
             }
         }
-        // Only the next message is compared; an
-        // observer that keeps frames' digests compares nothing.
+        // Only the next message is compared; a text one says whether it is
+        // UTF-8; an observer that keeps frames' digests compares nothing.
         let mut o = Observer::new(16).without_data_frame_digests();
         let e = Expected {
             id: 1,
@@ -854,20 +852,20 @@ mod tests {
         };
         o.expect(e.clone());
         let mut out = Vec::new();
-        for _ in 0..2 {
-            let bytes =
-                encode_frame(&FrameEncoding::simple(Opcode::TEXT, true, None), b"ab").unwrap();
-            Decoder::new().feed(&bytes, &mut |ev| o.on_event(ev, &mut out));
-        }
-        assert!(o.take_matched().is_some());
-        assert_eq!(messages(&out)[1].payload, ByteLog::of(b"ab"));
+        let text = encode_frame(&FrameEncoding::simple(Opcode::TEXT, true, None), b"ab").unwrap();
+        Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
+        let matched = o.take_matched().expect("the same message");
+        assert_eq!(matched.digest, MessageDigest::of(b"ab"));
+        assert!(matched.text);
+        Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
+        assert!(o.take_matched().is_none());
         let mut o = Observer::default();
         o.expect(e);
-        out.clear();
-        let bytes = encode_frame(&FrameEncoding::simple(Opcode::TEXT, true, None), b"ab").unwrap();
-        Decoder::new().feed(&bytes, &mut |ev| o.on_event(ev, &mut out));
+        Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
         assert!(o.take_matched().is_none());
-        assert_eq!(messages(&out)[0].payload, ByteLog::of(b"ab"));
+        assert!(messages(&out)
+            .iter()
+            .all(|m| m.payload == ByteLog::of(b"ab")));
     }
 
     fn observe(frames: &[(Opcode, bool, &[u8])]) -> Vec<Observation> {

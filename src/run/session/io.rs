@@ -7,8 +7,9 @@
 //! watch, and answers pings and the peer's close as an ordinary endpoint would
 //! (at most [`MAX_PENDING_REPLIES`] pongs queued: past that a peer that does
 //! not read gets none, and the transcript counts them). A large message
-//! wsspec sent is compared with what the reader reads next, so that its echo
-//! is not hashed a second time (`Shared::record_echo`).
+//! wsspec sent is compared with what the reader reads next: when that is
+//! the same message, the sent one takes its digest (`Shared::echoed`) and
+//! is not hashed a second time.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -27,9 +28,7 @@ use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::Decoder;
 use crate::wire::frame::FrameEncoding;
-use crate::wire::message::{
-    CloseBody, Expected, FrameRecord, Inflating, Observation, Observer, DIGEST_PENDING,
-};
+use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation, Observer};
 use crate::wire::{Opcode, Prng};
 
 /// The sending side of the case's transport.
@@ -252,9 +251,11 @@ fn feed(
     }
     let mut observed = Vec::new();
     decoder.feed(data, &mut |ev| observer.on_event(ev, &mut observed));
-    let mut matched = observer.take_matched();
     for o in observed {
-        handle_observation(o, shared, tx, prng, &mut matched);
+        handle_observation(o, shared, tx, prng);
+    }
+    if let Some(matched) = observer.take_matched() {
+        shared.echoed(matched);
     }
     shared.state.send_modify(|s| s.last_rx = Instant::now());
 }
@@ -264,19 +265,10 @@ fn handle_observation(
     shared: &Shared,
     tx: &mpsc::UnboundedSender<WriteCmd>,
     prng: &mut Prng,
-    matched: &mut Option<Expected>,
 ) {
     match o {
         Observation::Message(message) => {
-            // The echo of a message sent: its digest is the one being
-            // computed for what was sent.
-            let sent = (message.payload.sha256 == DIGEST_PENDING)
-                .then(|| matched.take())
-                .flatten();
-            match sent {
-                Some(sent) => shared.record_echo(message, sent),
-                None => shared.record(EventKind::MessageReceived { message }),
-            }
+            shared.record(EventKind::MessageReceived { message });
             shared.state.send_modify(|s| s.messages += 1);
         }
         Observation::Frame(frame) => {

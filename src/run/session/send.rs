@@ -5,8 +5,8 @@
 //! echoes, pings awaiting pongs, and whether our close has gone out. A single
 //! frame goes to the writer as its header and unmasked payload, masked piece
 //! by piece as it is written; when it is a whole message of at least
-//! [`DIGEST_LATER_AT`] bytes, its records are kept at once and its digest is
-//! computed while it is written (`Shared::digest_later`), not before.
+//! [`DIGEST_LATER_AT`] bytes, its records are kept at once and their digest
+//! comes later (`Shared::digest_later`: from its echo, or a blocking thread).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -26,9 +26,9 @@ use crate::wire::outgoing::OutgoingFrame;
 use crate::wire::Opcode;
 
 /// From this size on, a whole message sent in one frame is recorded before
-/// its digest is known, and hashed while it is written: a 16 MiB message's
-/// SHA-256 (about 8 ms) no longer holds up its first byte. Below it, hashing
-/// first costs less than handing the work to another thread.
+/// its digest is known: a 16 MiB message's SHA-256 (about 8 ms) no longer
+/// holds up its first byte. Below it, hashing first costs less than the
+/// bookkeeping.
 pub(super) const DIGEST_LATER_AT: usize = 1 << 20;
 
 impl Session<'_> {
@@ -143,8 +143,8 @@ impl Session<'_> {
     }
 
     /// [`note_sent`](Self::note_sent) for the records of a whole data
-    /// message whose digest is computed while it is written, or here when
-    /// the records are past `--max-events` and only counted.
+    /// message whose digest comes later, or is computed here when the
+    /// records are past `--max-events` and only counted.
     fn note_sent_later(
         &mut self,
         (frame, message): (FrameRecord, MessageRecord),

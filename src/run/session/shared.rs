@@ -5,11 +5,11 @@
 //! automatic replies wait for the writer, and the [`WriteCmd`]s the driver
 //! and the reader send to the writer task, with the bytes they carry
 //! ([`Outgoing`]). A large message's records may be kept before its digest
-//! is known ([`Shared::record_unfinished`]): the digest is computed on a
-//! blocking thread while the message is written, and filled in before the
-//! transcript is read ([`Shared::settle`]), so the records keep their order
-//! and content. Its echo, read while it matches what was sent, takes the
-//! same digest ([`Shared::record_echo`]) rather than hashing it again. Plain data and its bookkeeping; no socket I/O happens here.
+//! is known ([`Shared::record_unfinished`]): the digest is computed by the
+//! reader as its echo arrives (the same bytes, compared with what was sent:
+//! [`Shared::echoed`]) or else on a blocking thread, and filled in before
+//! the transcript is read ([`Shared::settle`]), so the records keep their
+//! order and content. Plain data and its bookkeeping; no socket I/O happens here.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -21,7 +21,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::transcript::{Event, EventKind};
 use crate::wire::bytelog::hex;
-use crate::wire::message::{Expected, MessageDigest, MessageRecord};
+use crate::wire::message::{Expected, Matched, MessageDigest};
 use crate::wire::outgoing::OutgoingFrame;
 
 /// The default of `--max-events`: how many events one case keeps. A case of
@@ -86,8 +86,22 @@ struct PendingDigest {
     id: u64,
     /// Where the records are in `Shared::events`.
     at: Vec<usize>,
-    /// The computation, which alone holds the payload (freed once hashed).
-    work: tokio::task::JoinHandle<MessageDigest>,
+    work: Work,
+}
+
+/// Where the digest of records kept unfinished will come from.
+enum Work {
+    /// A blocking thread computing it, which alone holds the payload.
+    Thread(tokio::task::JoinHandle<MessageDigest>),
+    /// The echo, if the reader reads the same bytes back
+    /// ([`Shared::echoed`]); else computed from the payload at the end.
+    Echo(Arc<Vec<u8>>),
+}
+
+fn hash_on_a_thread(payload: Arc<Vec<u8>>) -> Work {
+    Work::Thread(tokio::task::spawn_blocking(move || {
+        MessageDigest::of(&payload)
+    }))
 }
 
 impl Shared {
@@ -137,23 +151,34 @@ impl Shared {
         Ok((first..ev.len()).collect())
     }
 
-    /// Computes the digest of `payload` on a blocking thread, for the
-    /// records at `at`, filled in by [`Shared::settle`]. With `echo`, the
-    /// reader is told to compare the next message it reads with `payload`
-    /// (replacing any earlier such message, of which at most one is held).
+    /// Arranges for the digest of `payload`, for the records at `at`, to be
+    /// filled in by [`Shared::settle`] at the latest. With `echo`, the reader
+    /// is told to compare the next message it reads with `payload`, and if
+    /// that is the same message the records take its digest
+    /// ([`Shared::echoed`]): `payload` is then hashed once, by the reader,
+    /// as the echo arrives. Without it (or for an earlier message still
+    /// waiting for its echo: at most one payload is held for that), the
+    /// digest is computed on a blocking thread.
     pub(super) fn digest_later(&self, at: Vec<usize>, payload: Arc<Vec<u8>>, echo: bool) {
         let Ok(mut pending) = self.pending.lock() else {
             return;
         };
         let id = pending.next_id;
         pending.next_id += 1;
-        if echo {
+        for d in &mut pending.digests {
+            if let Work::Echo(earlier) = &d.work {
+                d.work = hash_on_a_thread(earlier.clone());
+            }
+        }
+        let work = if echo {
             pending.expected = Some(Expected {
                 id,
                 payload: payload.clone(),
             });
-        }
-        let work = tokio::task::spawn_blocking(move || MessageDigest::of(&payload));
+            Work::Echo(payload)
+        } else {
+            hash_on_a_thread(payload)
+        };
         pending.digests.push(PendingDigest { id, at, work });
     }
 
@@ -162,37 +187,26 @@ impl Shared {
         self.pending.lock().ok()?.expected.take()
     }
 
-    /// Records a message read that was all of `sent` (its digest pending):
-    /// it takes the digest of what was sent, filled in with it; past
-    /// `--max-events`, or when that digest is no longer pending, it is
-    /// hashed here (from `sent`, the same bytes) and recorded as usual.
-    pub(super) fn record_echo(&self, message: MessageRecord, sent: Expected) {
-        let kinds = vec![EventKind::MessageReceived { message }];
-        let unfinished = match self.record_unfinished(kinds) {
-            Ok(at) => match self.pending.lock() {
-                Ok(mut p) => match p.digests.iter_mut().find(|d| d.id == sent.id) {
-                    Some(d) => {
-                        d.at.extend(at);
-                        return;
-                    }
-                    None => Err(at),
-                },
-                Err(_) => Err(at),
-            },
-            Err(kinds) => Ok(kinds),
-        };
-        let digest = MessageDigest::of(&sent.payload);
-        match unfinished {
-            Ok(kinds) => {
-                for mut kind in kinds {
-                    if let EventKind::MessageReceived { message } = &mut kind {
-                        digest.fill_in(message);
-                    }
-                    self.record(kind);
-                }
+    /// The reader read back all of a message whose records wait for their
+    /// digest: they take the digest of what was read.
+    pub(super) fn echoed(&self, matched: Matched) {
+        let entry = match self.pending.lock() {
+            Ok(mut p) => {
+                let i = p.digests.iter().position(|d| d.id == matched.expected.id);
+                i.map(|i| p.digests.remove(i))
             }
-            Err(at) => self.fill_in(&at, &digest),
+            Err(_) => None,
+        };
+        let Some(entry) = entry else {
+            return;
+        };
+        let mut digest = matched.digest;
+        if !matched.text {
+            // Sent as text and read back as binary: the same bytes, whose
+            // UTF-8 the reader did not check.
+            digest.utf8_valid = std::str::from_utf8(&matched.expected.payload).is_ok();
         }
+        self.fill_in(&entry.at, &digest);
     }
 
     fn fill_in(&self, at: &[usize], digest: &MessageDigest) {
@@ -201,17 +215,16 @@ impl Shared {
         };
         for &i in at {
             match ev.get_mut(i).map(|e| &mut e.kind) {
-                Some(
-                    EventKind::MessageSent { message } | EventKind::MessageReceived { message },
-                ) => digest.fill_in(message),
+                Some(EventKind::MessageSent { message }) => digest.fill_in(message),
                 Some(EventKind::FrameSent { frame }) => digest.fill_in_frame(frame),
                 _ => {}
             }
         }
     }
 
-    /// Fills in every digest computed off the sending path, waiting for
-    /// those still being computed. Called before the transcript is read.
+    /// Fills in every digest still missing, waiting for those being
+    /// computed and computing those no echo gave. Called before the
+    /// transcript is read.
     pub(super) async fn settle(&self) {
         let pending = match self.pending.lock() {
             Ok(mut p) => {
@@ -221,9 +234,15 @@ impl Shared {
             Err(_) => return,
         };
         for p in pending {
+            let work = match p.work {
+                Work::Thread(work) => work,
+                Work::Echo(payload) => {
+                    tokio::task::spawn_blocking(move || MessageDigest::of(&payload))
+                }
+            };
             // Fails only if hashing panicked or the runtime is going away;
             // the record then says so rather than show a wrong digest.
-            let digest = p.work.await.unwrap_or_else(|e| MessageDigest {
+            let digest = work.await.unwrap_or_else(|e| MessageDigest {
                 sha256: format!("unknown (the digest was not computed: {e})"),
                 utf8_valid: false,
             });
@@ -309,7 +328,7 @@ pub(super) enum WriteCmd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::message::DIGEST_PENDING;
+    use crate::wire::message::{MessageRecord, DIGEST_PENDING};
     use crate::wire::{ByteLog, Opcode};
 
     fn shared(max_events: usize) -> Shared {
@@ -366,10 +385,11 @@ mod tests {
             .collect()
     }
 
-    /// A message recorded before its digest is known, and its echo read
-    /// against it, end up with the records hashing them would have given,
-    /// where they were recorded; whether the echo arrives before or after
-    /// the digest was filled in.
+    /// A message recorded before its digest is known ends up with the
+    /// record hashing it first would have given, where it was recorded:
+    /// from its echo, from the end of the case when no echo matched, or
+    /// from a thread when no echo was expected or a later message took
+    /// over; an echo that comes after the end changes nothing.
     #[tokio::test]
     async fn digests_filled_in_later_are_the_digests() {
         let payload = Arc::new(b"caf\xc3\xa9 and more".to_vec());
@@ -377,7 +397,13 @@ mod tests {
         MessageDigest::of(&payload).fill_in(&mut done);
         assert_eq!(done.payload, ByteLog::of(&payload));
         assert_eq!(done.utf8_valid, Some(true));
-        for echo_after_settle in [false, true] {
+        for how in [
+            "echo",
+            "binary echo",
+            "no echo",
+            "no echo expected",
+            "a later message",
+        ] {
             let s = shared(100);
             s.record(EventKind::Marker { name: "a".into() });
             let kinds = vec![EventKind::MessageSent {
@@ -385,43 +411,48 @@ mod tests {
             }];
             let at = s.record_unfinished(kinds).expect("room for it");
             assert_eq!(at, vec![1]);
-            s.digest_later(at, payload.clone(), true);
-            let sent = s.take_expected().expect("the echo is expected");
+            s.digest_later(at, payload.clone(), how != "no echo expected");
+            let sent = s.take_expected();
             assert!(s.take_expected().is_none(), "held once");
-            if echo_after_settle {
-                s.settle().await;
+            if how == "a later message" {
+                let at = s.record_unfinished(vec![EventKind::MessageSent {
+                    message: pending_text(&payload),
+                }]);
+                s.digest_later(at.expect("room for it"), payload.clone(), true);
             }
-            let mut echo = pending_text(&payload);
-            echo.utf8_valid = Some(true);
-            s.record_echo(echo, sent);
+            if let (Some(expected), "echo" | "binary echo") = (sent, how) {
+                let mut digest = MessageDigest::of(&payload);
+                let text = how == "echo";
+                if !text {
+                    digest.utf8_valid = false;
+                }
+                s.echoed(Matched {
+                    expected,
+                    digest,
+                    text,
+                });
+            }
             s.settle().await;
-            assert_eq!(messages(&s), vec![done.clone(), done.clone()]);
+            let mut want = vec![done.clone()];
+            if how == "a later message" {
+                want.push(done.clone());
+            }
+            assert_eq!(messages(&s), want, "{how}");
         }
     }
 
     /// Past `--max-events` nothing is recorded unfinished: the records come
-    /// back, and an echo is hashed and counted into the overflow digest as
-    /// one recorded the usual way would be.
+    /// back for the caller to finish and record as counted.
     #[tokio::test]
-    async fn past_max_events_records_are_finished_first() {
+    async fn past_max_events_nothing_is_recorded_unfinished() {
         let payload = Arc::new(b"x".repeat(1000));
         let s = shared(1);
         s.record(EventKind::Marker { name: "a".into() });
         let kinds = vec![EventKind::MessageSent {
             message: pending_text(&payload),
         }];
-        assert!(s.record_unfinished(kinds).is_err());
-        let sent = Expected {
-            id: 7,
-            payload: payload.clone(),
-        };
-        s.record_echo(pending_text(&payload), sent);
-        let usual = shared(1);
-        usual.record(EventKind::Marker { name: "a".into() });
-        let mut finished = pending_text(&payload);
-        MessageDigest::of(&payload).fill_in(&mut finished);
-        usual.record(EventKind::MessageReceived { message: finished });
-        assert_eq!(s.overflow(), usual.overflow());
-        assert!(s.overflow().is_some());
+        let back = s.record_unfinished(kinds).expect_err("no room");
+        assert_eq!(back.len(), 1);
+        assert_eq!(s.events.lock().expect("not poisoned").len(), 1);
     }
 }
