@@ -26,7 +26,9 @@
 //! round by round, so that other work on the machine weighs on all of them
 //! alike; the figures are medians over the rounds. `WSSPEC_BULK_ROUNDS`
 //! (default 7) and `WSSPEC_CASE_ROUNDS` (default 5) set the rounds; an
-//! argument `bulk` or `cases` runs only that part.
+//! argument `bulk` or `cases` runs only that part. With `WSSPEC_BULK_TRACE`
+//! set, one more run of each bulk case by wsspec against each peer prints
+//! its timeline (when each transcript event was recorded).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -191,6 +193,14 @@ fn bulk(rt: &Runtime, server: SocketAddr, rounds: usize) {
         }
     }
 
+    if std::env::var_os("WSSPEC_BULK_TRACE").is_some() {
+        for c in &cases {
+            for (peer, config) in [("ref", &config), ("stream", &stream_config)] {
+                trace(rt, c, peer, config);
+            }
+        }
+    }
+
     println!(
         "\nbulk: one 16 MiB message echoed per connection, median of {rounds} (MB/s = 10^6 payload bytes per second of the round trip)"
     );
@@ -228,6 +238,34 @@ fn bulk(rt: &Runtime, server: SocketAddr, rounds: usize) {
                 .join(" ");
             println!("        samples (ms), {peer} {client}: {all}");
         }
+    }
+}
+
+/// One more run of `c` by wsspec against `peer`, its timeline printed
+/// (`WSSPEC_BULK_TRACE`): the wall of `suite::run`, the case's own duration,
+/// and when each transcript event was recorded.
+fn trace(rt: &Runtime, c: &BulkCase, peer: &str, config: &SuiteConfig) {
+    let t = Instant::now();
+    let results = rt.block_on(run_suite(&c.case, config));
+    let wall = t.elapsed();
+    for r in &results.cases {
+        let events: Vec<String> = r
+            .transcript
+            .events
+            .iter()
+            .map(|e| {
+                let json = serde_json::to_value(e).unwrap_or_default();
+                let name = json["event"].as_str().unwrap_or("?").to_string();
+                format!("{:.1} {name}", e.at_us as f64 / 1e3)
+            })
+            .collect();
+        println!(
+            "trace {} {peer}: suite::run {:.1} ms, case {:.1} ms; events (ms): {}",
+            c.id,
+            wall.as_secs_f64() * 1e3,
+            r.transcript.duration_us as f64 / 1e3,
+            events.join(", ")
+        );
     }
 }
 

@@ -11,6 +11,7 @@
 #   scripts/bench-bulk.sh bulk       # only the 16 MiB echoes
 #   scripts/bench-bulk.sh cases      # only the per-case part
 #   WSSPEC_BULK_ROUNDS=15 WSSPEC_CASE_ROUNDS=9 scripts/bench-bulk.sh
+#   WSSPEC_BULK_TRACE=1 scripts/bench-bulk.sh bulk   # also each case's timeline
 #
 # The first build compiles the dependencies in release mode (minutes).
 set -euo pipefail

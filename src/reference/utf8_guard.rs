@@ -120,8 +120,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Utf8Guard<S> {
         let before = buf.filled().len();
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
-                let fresh = buf.filled()[before..].to_vec();
-                if self.inspect(&fresh) {
+                // Inspected where it was read: a 16 MiB message is not
+                // copied once more on its way in.
+                if self.inspect(&buf.filled()[before..]) {
                     Poll::Ready(Ok(()))
                 } else {
                     Poll::Ready(Err(io::Error::new(

@@ -2,7 +2,13 @@
 //! records and, for data frames, assembled message records (length, digest,
 //! UTF-8 validity). It observes and never judges: a stray continuation frame is
 //! simply not part of any message, and a data frame that interrupts a message in
-//! progress abandons it; both stay visible as frame records.
+//! progress abandons it; both stay visible as frame records. An observer that
+//! keeps no data frames' digests may be told what the next message should be
+//! ([`Observer::expect`], the plaintext of a message wsspec sent): it compares
+//! the message with it while hashing it, and says when the two were the same
+//! all through, so that what was sent can take the digest of what came back.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -129,9 +135,31 @@ pub enum Observation {
     Message(MessageRecord),
 }
 
+/// A message an observer expects to read next: one wsspec sent, whose echo
+/// should be the same bytes. `id` is the caller's, handed back with
+/// [`Observer::take_matched`].
+#[derive(Clone, Debug)]
+pub struct Expected {
+    pub id: u64,
+    pub payload: Arc<Vec<u8>>,
+}
+
+/// A message read that was all of what [`Observer::expect`] said.
+#[derive(Clone, Debug)]
+pub struct Matched {
+    pub expected: Expected,
+    /// The digest of what was read, which is that of what was expected;
+    /// `utf8_valid` is only known when `text`.
+    pub digest: MessageDigest,
+    /// The message read was a text message.
+    pub text: bool,
+}
+
 struct MessageInProgress {
     opcode: Opcode,
     frames: u32,
+    /// The expected message and how many of its bytes have matched so far.
+    matching: Option<(Expected, usize)>,
     payload: ByteLogBuilder,
     utf8: Utf8Stream,
     /// The compressed bytes of a compressed message, up to the size limit,
@@ -160,6 +188,11 @@ pub struct Observer {
     /// Whether data frames' payload logs get a digest (their records are
     /// kept); messages always get one.
     data_frame_digests: bool,
+    /// What the next data message should be (see [`Observer::expect`]).
+    expected: Option<Expected>,
+    /// The last message read that was all of what was expected, with its
+    /// digest.
+    matched: Option<Matched>,
 }
 
 impl Default for Observer {
@@ -179,6 +212,8 @@ impl Observer {
             inflating: None,
             plain_next: None,
             data_frame_digests: true,
+            expected: None,
+            matched: None,
         }
     }
 
@@ -204,6 +239,67 @@ impl Observer {
         self.plain_next = Some(plain);
     }
 
+    /// The next data message is expected to be `expected` (for an observer
+    /// without data frames' digests; others ignore it): it is compared with
+    /// it while it is read (and hashed and recorded as any other), and if it
+    /// is the same message all through (not compressed), a [`Matched`] with
+    /// its digest is kept for [`take_matched`](Observer::take_matched).
+    pub fn expect(&mut self, expected: Expected) {
+        if !self.data_frame_digests {
+            self.expected = Some(expected);
+        }
+    }
+
+    /// The expectation the last message read met in full, if it did.
+    pub fn take_matched(&mut self) -> Option<Matched> {
+        self.matched.take()
+    }
+
+    /// The records [`on_event`](Observer::on_event) would give for one whole
+    /// frame, without reading its payload past the head the records keep:
+    /// for a single-frame message (FIN, text or binary, RSV 0, its length
+    /// field true) while no message or compression hint is pending, else
+    /// `None`. The records' digests read [`DIGEST_PENDING`] and a text
+    /// message's `utf8_valid` is `None` until [`MessageDigest::fill_in`]
+    /// (and [`MessageDigest::fill_in_frame`]) put in what
+    /// [`MessageDigest::of`] computed, whenever and wherever that runs. The
+    /// observer is left as `on_event` would leave it.
+    pub fn whole_unread(
+        &self,
+        head: &FrameHead,
+        payload: &[u8],
+    ) -> Option<(FrameRecord, MessageRecord)> {
+        let idle = self.frame.is_none() && self.message.is_none() && self.plain_next.is_none();
+        let whole = head.fin && head.rsv == 0 && head.len == payload.len() as u64;
+        if !idle || !whole || !matches!(head.opcode.0, 1 | 2) {
+            return None;
+        }
+        let log = |sha256: &str| ByteLog {
+            len: payload.len() as u64,
+            head: payload[..self.head_cap.min(payload.len())].to_vec(),
+            sha256: sha256.to_string(),
+        };
+        let frame_digest = if self.data_frame_digests {
+            DIGEST_PENDING
+        } else {
+            ""
+        };
+        Some((
+            FrameRecord {
+                head: head.clone(),
+                payload: log(frame_digest),
+                close: None,
+            },
+            MessageRecord {
+                opcode: head.opcode,
+                frames: 1,
+                payload: log(DIGEST_PENDING),
+                utf8_valid: None,
+                compressed: None,
+            },
+        ))
+    }
+
     pub fn on_event(&mut self, ev: DecodeEvent<'_>, out: &mut Vec<Observation>) {
         match ev {
             DecodeEvent::Head(head) => self.start_frame(head),
@@ -225,7 +321,7 @@ impl Observer {
                             }
                         } else {
                             if !m.same_as_frame {
-                                m.payload.push(piece);
+                                m.push(piece);
                             }
                             if m.opcode == Opcode::TEXT {
                                 m.utf8.feed(piece);
@@ -247,9 +343,15 @@ impl Observer {
                     (self.inflating.is_some() && head.rsv & 4 != 0).then(|| (Vec::new(), 0));
                 let plain = plain.filter(|_| compressed.is_some());
                 let same_as_frame = head.fin && compressed.is_none() && self.data_frame_digests;
+                let matching = self
+                    .expected
+                    .take()
+                    .filter(|_| compressed.is_none())
+                    .map(|e| (e, 0));
                 self.message = Some(MessageInProgress {
                     opcode: head.opcode,
                     frames: 0,
+                    matching,
                     payload: ByteLogBuilder::new(self.head_cap),
                     utf8: Utf8Stream::default(),
                     compressed,
@@ -309,15 +411,83 @@ impl Observer {
                 _ => None,
             };
             let utf8_valid = (m.opcode == Opcode::TEXT).then(|| m.utf8.is_complete_and_valid());
+            let payload = message_payload.unwrap_or_else(|| m.payload.finish());
+            if let Some((expected, at)) = m.matching.take() {
+                if at == expected.payload.len() {
+                    self.matched = Some(Matched {
+                        expected,
+                        digest: MessageDigest {
+                            sha256: payload.sha256.clone(),
+                            utf8_valid: utf8_valid.unwrap_or(false),
+                        },
+                        text: utf8_valid.is_some(),
+                    });
+                }
+            }
             out.push(Observation::Message(MessageRecord {
                 opcode: m.opcode,
                 frames: m.frames,
-                payload: message_payload.unwrap_or_else(|| m.payload.finish()),
+                payload,
                 utf8_valid,
                 compressed,
             }));
         }
         self.frame_in_message = false;
+    }
+}
+
+/// The digest of a record from [`Observer::whole_unread`] before it is known.
+pub const DIGEST_PENDING: &str = "pending";
+
+/// What [`Observer::whole_unread`] leaves out of its records: the
+/// payload's SHA-256 and, for text, whether it is valid UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageDigest {
+    pub sha256: String,
+    pub utf8_valid: bool,
+}
+
+impl MessageDigest {
+    /// Reads the whole payload (the slow part, to run off the sending path).
+    pub fn of(payload: &[u8]) -> MessageDigest {
+        let mut log = ByteLogBuilder::new(0);
+        log.push(payload);
+        MessageDigest {
+            sha256: log.finish().sha256,
+            utf8_valid: std::str::from_utf8(payload).is_ok(),
+        }
+    }
+
+    /// Completes a message record of [`Observer::whole_unread`].
+    pub fn fill_in(&self, m: &mut MessageRecord) {
+        if m.payload.sha256 == DIGEST_PENDING {
+            m.payload.sha256.clone_from(&self.sha256);
+            if m.opcode == Opcode::TEXT {
+                m.utf8_valid = Some(self.utf8_valid);
+            }
+        }
+    }
+
+    /// Completes a frame record of [`Observer::whole_unread`].
+    pub fn fill_in_frame(&self, f: &mut FrameRecord) {
+        if f.payload.sha256 == DIGEST_PENDING {
+            f.payload.sha256.clone_from(&self.sha256);
+        }
+    }
+}
+
+impl MessageInProgress {
+    /// Adds a piece of an uncompressed message to its payload log, and
+    /// compares it with the expected message while the two match.
+    fn push(&mut self, piece: &[u8]) {
+        if let Some((e, at)) = &mut self.matching {
+            if e.payload.get(*at..*at + piece.len()) == Some(piece) {
+                *at += piece.len();
+            } else {
+                self.matching = None;
+            }
+        }
+        self.payload.push(piece);
     }
 }
 
@@ -381,7 +551,7 @@ fn inflate_into(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{encode_frame, Decoder, FrameEncoding, Opcode};
+    use crate::wire::{encode_frame, Decoder, FrameEncoding, LengthForm, Opcode};
 
     /// Messages an inflating observer records from `frames` (opcode, RSV1,
     /// payload; each one frame), with `hints` given before the frame of the
@@ -541,6 +711,161 @@ mod tests {
                 assert!(f.payload.len > 0);
             }
         }
+    }
+
+    /// A whole frame's records made without reading its payload, once
+    /// filled in, are those the observer makes by reading it: text valid,
+    /// invalid and cut in a code point, binary, empty, at both head caps;
+    /// and what is not a whole single-frame message is refused.
+    #[test]
+    fn records_filled_in_later_are_the_records_read_now() {
+        let mut long = "ß".repeat(200).into_bytes();
+        long.push(b'!');
+        let payloads: [&[u8]; 6] = [
+            b"",
+            b"plain",
+            &long,
+            b"\xff\xfe",
+            "€".as_bytes(),
+            &[0xe2, 0x82],
+        ];
+        for detailed in [true, false] {
+            let fresh = || {
+                if detailed {
+                    Observer::default()
+                } else {
+                    Observer::new(16).without_data_frame_digests()
+                }
+            };
+            for p in payloads {
+                for op in [Opcode::TEXT, Opcode::BINARY] {
+                    let bytes = encode_frame(&FrameEncoding::simple(op, true, None), p).unwrap();
+                    let (mut o, mut read) = (fresh(), Vec::new());
+                    let mut heads = Vec::new();
+                    Decoder::new().feed(&bytes, &mut |ev| {
+                        if let DecodeEvent::Head(h) = &ev {
+                            heads.push(h.clone());
+                        }
+                        o.on_event(ev, &mut read)
+                    });
+                    let o = fresh();
+                    let (mut f, mut m) = o.whole_unread(&heads[0], p).expect("a whole message");
+                    let digest = MessageDigest::of(p);
+                    digest.fill_in_frame(&mut f);
+                    digest.fill_in(&mut m);
+                    let later = vec![Observation::Frame(f), Observation::Message(m)];
+                    assert_eq!(later, read, "{op:?} {p:?} detailed {detailed}");
+                }
+            }
+            let o = fresh();
+            let head = |op: Opcode, fin: bool, rsv: u8, len: u64| FrameHead {
+                fin,
+                rsv,
+                opcode: op,
+                mask: None,
+                len,
+                length_form: LengthForm::minimal(len),
+            };
+            assert!(o
+                .whole_unread(&head(Opcode::TEXT, false, 0, 1), b"a")
+                .is_none());
+            assert!(o
+                .whole_unread(&head(Opcode::TEXT, true, 4, 1), b"a")
+                .is_none());
+            assert!(o
+                .whole_unread(&head(Opcode::PING, true, 0, 1), b"a")
+                .is_none());
+            assert!(o
+                .whole_unread(&head(Opcode::TEXT, true, 0, 9), b"a")
+                .is_none());
+            let mut busy = fresh();
+            let mut out = Vec::new();
+            busy.on_event(DecodeEvent::Head(head(Opcode::TEXT, false, 0, 1)), &mut out);
+            busy.on_event(DecodeEvent::End, &mut out);
+            assert!(busy
+                .whole_unread(&head(Opcode::TEXT, true, 0, 1), b"a")
+                .is_none());
+        }
+    }
+
+    /// A message read against an expectation is recorded as it would be
+    /// without one, and is reported as matched, with its digest, only when
+    /// it is the expected message all through: the same, one byte changed at
+    /// the start, in the middle or at the end, shorter, longer, each whole
+    /// and in two fragments.
+    #[test]
+    fn an_expected_message_is_compared_while_it_is_hashed() {
+        let sent: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut changed = Vec::new();
+        for at in [0, 100_000, sent.len() - 1] {
+            let mut c = sent.clone();
+            c[at] ^= 1;
+            changed.push(c);
+        }
+        let mut longer = sent.clone();
+        longer.push(7);
+        let mut cases: Vec<(&[u8], bool)> = vec![(&sent, true), (&sent[..150_000], false)];
+        cases.extend(changed.iter().map(|c| (c.as_slice(), false)));
+        cases.push((&longer, false));
+        for (received, same) in cases {
+            for fragments in [1, 2] {
+                let mut bytes = Vec::new();
+                let cut = if fragments == 1 {
+                    received.len()
+                } else {
+                    70_001
+                };
+                let mut first = FrameEncoding::simple(Opcode::BINARY, fragments == 1, None);
+                bytes.extend(encode_frame(&first, &received[..cut]).unwrap());
+                if fragments == 2 {
+                    first = FrameEncoding::simple(Opcode::CONTINUATION, true, None);
+                    bytes.extend(encode_frame(&first, &received[cut..]).unwrap());
+                }
+                let mut o = Observer::new(16).without_data_frame_digests();
+                o.expect(Expected {
+                    id: 9,
+                    payload: Arc::new(sent.clone()),
+                });
+                let mut out = Vec::new();
+                let mut d = Decoder::new();
+                for piece in bytes.chunks(65_536) {
+                    d.feed(piece, &mut |ev| o.on_event(ev, &mut out));
+                }
+                let m = messages(&out)[0].clone();
+                let want = ByteLog::of(received);
+                assert_eq!((m.payload.len, &m.payload.sha256), (want.len, &want.sha256));
+                let matched = o.take_matched();
+                assert_eq!(matched.is_some(), same, "{} bytes", received.len());
+                if let Some(matched) = matched {
+                    assert_eq!(matched.expected.id, 9);
+                    assert_eq!(matched.digest.sha256, want.sha256);
+                    assert!(!matched.text);
+                }
+            }
+        }
+        // Only the next message is compared; a text one says whether it is
+        // UTF-8; an observer that keeps frames' digests compares nothing.
+        let mut o = Observer::new(16).without_data_frame_digests();
+        let e = Expected {
+            id: 1,
+            payload: Arc::new(b"ab".to_vec()),
+        };
+        o.expect(e.clone());
+        let mut out = Vec::new();
+        let text = encode_frame(&FrameEncoding::simple(Opcode::TEXT, true, None), b"ab").unwrap();
+        Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
+        let matched = o.take_matched().expect("the same message");
+        assert_eq!(matched.digest, MessageDigest::of(b"ab"));
+        assert!(matched.text);
+        Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
+        assert!(o.take_matched().is_none());
+        let mut o = Observer::default();
+        o.expect(e);
+        Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
+        assert!(o.take_matched().is_none());
+        assert!(messages(&out)
+            .iter()
+            .all(|m| m.payload == ByteLog::of(b"ab")));
     }
 
     fn observe(frames: &[(Opcode, bool, &[u8])]) -> Vec<Observation> {

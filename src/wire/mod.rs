@@ -15,6 +15,7 @@ pub mod handshake;
 pub mod head;
 pub mod message;
 pub mod opcode;
+pub mod outgoing;
 pub mod prng;
 pub mod utf8;
 

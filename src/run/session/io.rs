@@ -6,7 +6,10 @@
 //! records it, updates the [`PeerState`](super::shared::PeerState) the waits
 //! watch, and answers pings and the peer's close as an ordinary endpoint would
 //! (at most [`MAX_PENDING_REPLIES`] pongs queued: past that a peer that does
-//! not read gets none, and the transcript counts them).
+//! not read gets none, and the transcript counts them). A large message
+//! wsspec sent is compared with what the reader reads next: when that is
+//! the same message, the sent one takes its digest (`Shared::echoed`) and
+//! is not hashed a second time.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use tokio::io::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
 use super::observer_for;
-use super::shared::{Shared, WriteCmd, MAX_PENDING_REPLIES};
+use super::shared::{Outgoing, Shared, WriteCmd, MAX_PENDING_REPLIES};
 use super::PROBE_PREFIX;
 use crate::run::build::frame;
 use crate::run::Transport;
@@ -37,6 +40,8 @@ pub(super) async fn writer_task(
     shared: Arc<Shared>,
 ) {
     let mut failed = false;
+    // Where the pieces of a frame kept unmasked are masked as they go out.
+    let mut scratch = Vec::new();
     while let Some(cmd) = rx.recv().await {
         match cmd {
             WriteCmd::Bytes {
@@ -48,7 +53,13 @@ pub(super) async fn writer_task(
                 auto,
             } => {
                 if !failed {
-                    failed = !write_pieces(&mut w, &data, chop, delay, &frame_ends, &shared).await;
+                    let to = Pieces {
+                        data: &data,
+                        chop,
+                        delay,
+                        frame_ends: &frame_ends,
+                    };
+                    failed = !write_pieces(&mut w, to, &mut scratch, &shared).await;
                 }
                 if auto {
                     shared.replies_pending.fetch_sub(1, Ordering::SeqCst);
@@ -79,14 +90,25 @@ async fn peer_closing(shared: &Shared) {
     let _ = rx.wait_for(|s| s.close_received || s.ended).await;
 }
 
+/// One write of the driver's: the bytes, and how to cut them.
+struct Pieces<'a> {
+    data: &'a Outgoing,
+    chop: Option<usize>,
+    delay: Option<Duration>,
+    frame_ends: &'a [usize],
+}
+
 /// Writes `data` in the requested pieces; false once the socket failed (or
 /// the write was abandoned), after which nothing more is written.
 async fn write_pieces(
     w: &mut Sending,
-    data: &[u8],
-    chop: Option<usize>,
-    delay: Option<Duration>,
-    frame_ends: &[usize],
+    Pieces {
+        data,
+        chop,
+        delay,
+        frame_ends,
+    }: Pieces<'_>,
+    scratch: &mut Vec<u8>,
     shared: &Shared,
 ) -> bool {
     let chopped = chop.filter(|c| *c > 0);
@@ -121,7 +143,7 @@ async fn write_pieces(
         }
         first = false;
         let end = (pos + size).min(stop);
-        let piece = &data[pos..end];
+        let piece = data.piece(pos..end, scratch);
         let write = async {
             w.write_all(piece).await?;
             w.flush().await
@@ -224,10 +246,16 @@ fn feed(
     shared: &Shared,
     tx: &mpsc::UnboundedSender<WriteCmd>,
 ) {
+    if let Some(sent) = shared.take_expected() {
+        observer.expect(sent);
+    }
     let mut observed = Vec::new();
     decoder.feed(data, &mut |ev| observer.on_event(ev, &mut observed));
     for o in observed {
         handle_observation(o, shared, tx, prng);
+    }
+    if let Some(matched) = observer.take_matched() {
+        shared.echoed(matched);
     }
     shared.state.send_modify(|s| s.last_rx = Instant::now());
 }
@@ -280,7 +308,7 @@ fn handle_observation(
                     shared.record(EventKind::FrameSent { frame: f.0 });
                     shared.replies_pending.fetch_add(1, Ordering::SeqCst);
                     let cmd = WriteCmd::Bytes {
-                        data: f.1,
+                        data: Outgoing::Bytes(f.1),
                         chop: None,
                         delay: None,
                         done: None,

@@ -109,6 +109,7 @@ where
         omitted_digest: Mutex::new(<sha2::Sha256 as sha2::Digest>::new()),
         replies_pending: AtomicUsize::new(0),
         replies_dropped: AtomicU64::new(0),
+        pending: Default::default(),
     });
     let deadline = case
         .spec
@@ -138,6 +139,7 @@ where
         });
     }
     session.close_down(finished.is_err()).await;
+    shared.settle().await;
     if let Some(overflow) = shared.overflow() {
         shared.record(overflow);
     }

@@ -2,22 +2,34 @@
 //! frames, raw bytes and slices of encoded frames, each handed to the writer
 //! task as one write (with the frame boundaries it may stop at) and awaited.
 //! Everything sent is recorded, and counted for the waits: messages awaiting
-//! echoes, pings awaiting pongs, and whether our close has gone out.
+//! echoes, pings awaiting pongs, and whether our close has gone out. A single
+//! frame goes to the writer as its header and unmasked payload, masked piece
+//! by piece as it is written; when it is a whole message of at least
+//! [`DIGEST_LATER_AT`] bytes, its records are kept at once and their digest
+//! comes later (`Shared::digest_later`: from its echo, or a blocking thread).
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::shared::WriteCmd;
+use super::shared::{Outgoing, WriteCmd};
 use super::Session;
 use crate::case::model::{CloseStep, Millis, Payload, SendFrame};
 use crate::run::build::{build_frames_with, frame, BuiltFrame};
 use crate::transcript::{EventKind, SkippedStep};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::{DecodeEvent, Decoder};
-use crate::wire::frame::{apply_mask, encode_header, FrameEncoding};
-use crate::wire::message::Observation;
+use crate::wire::frame::FrameEncoding;
+use crate::wire::message::{FrameRecord, MessageDigest, MessageRecord, Observation};
+use crate::wire::outgoing::OutgoingFrame;
 use crate::wire::Opcode;
+
+/// From this size on, a whole message sent in one frame is recorded before
+/// its digest is known: a 16 MiB message's SHA-256 (about 8 ms) no longer
+/// holds up its first byte. Below it, hashing first costs less than the
+/// bookkeeping.
+pub(super) const DIGEST_LATER_AT: usize = 1 << 20;
 
 impl Session<'_> {
     pub(super) fn build(&mut self, spec: &SendFrame) -> Vec<BuiltFrame> {
@@ -85,7 +97,6 @@ impl Session<'_> {
         if frames.is_empty() {
             return;
         }
-        self.observe_sent(&mut frames);
         let frame_ends = frames
             .iter()
             .scan(0, |end, f| {
@@ -93,8 +104,75 @@ impl Session<'_> {
                 Some(*end)
             })
             .collect();
-        let data = encode_owned(frames);
+        let data = match frames.pop() {
+            Some(f) if frames.is_empty() => self.observe_one(f),
+            last => {
+                frames.extend(last);
+                self.observe_sent(&mut frames);
+                Outgoing::Bytes(encode_all(&frames))
+            }
+        };
         self.write_frames(data, frame_ends, chop, delay).await;
+    }
+
+    /// Records a single frame about to be sent, and makes it the writer's
+    /// bytes without copying or masking its payload here.
+    fn observe_one(&mut self, mut f: BuiltFrame) -> Outgoing {
+        let later = (f.payload.len() >= DIGEST_LATER_AT && f.plain.is_none())
+            .then(|| self.out_observer.whole_unread(&f.head, &f.payload))
+            .flatten();
+        if later.is_none() {
+            self.observe_sent(std::slice::from_mut(&mut f));
+        }
+        let payload = Arc::new(f.payload);
+        if let Some(records) = later {
+            self.note_sent_later(records, &payload);
+        }
+        match OutgoingFrame::new(&f.enc, payload) {
+            Ok(frame) => Outgoing::Frame(frame),
+            // `frame()` checked that the header can be encoded.
+            Err(e) => {
+                self.record(EventKind::StepSkipped {
+                    step: SkippedStep::EncodeFailed {
+                        detail: e.to_string(),
+                    },
+                });
+                Outgoing::Bytes(Vec::new())
+            }
+        }
+    }
+
+    /// [`note_sent`](Self::note_sent) for the records of a whole data
+    /// message whose digest comes later, or is computed here when the
+    /// records are past `--max-events` and only counted.
+    fn note_sent_later(
+        &mut self,
+        (frame, message): (FrameRecord, MessageRecord),
+        payload: &Arc<Vec<u8>>,
+    ) {
+        self.messages_sent += 1;
+        let mut kinds = Vec::with_capacity(2);
+        if self.shared.detailed {
+            kinds.push(EventKind::FrameSent { frame });
+        }
+        kinds.push(EventKind::MessageSent { message });
+        match self.shared.record_unfinished(kinds) {
+            Ok(at) => {
+                let echo = !self.shared.detailed;
+                self.shared.digest_later(at, payload.clone(), echo)
+            }
+            Err(kinds) => {
+                let digest = MessageDigest::of(payload);
+                for mut kind in kinds {
+                    match &mut kind {
+                        EventKind::FrameSent { frame: f } => digest.fill_in_frame(f),
+                        EventKind::MessageSent { message: m } => digest.fill_in(m),
+                        _ => {}
+                    }
+                    self.record(kind);
+                }
+            }
+        }
     }
 
     /// Records frames we are about to send, and the messages they complete.
@@ -194,12 +272,13 @@ impl Session<'_> {
         delay: Option<Millis>,
     ) {
         let end = vec![data.len()];
-        self.write_frames(data, end, chop, delay).await;
+        self.write_frames(Outgoing::Bytes(data), end, chop, delay)
+            .await;
     }
 
     async fn write_frames(
         &mut self,
-        data: Vec<u8>,
+        data: Outgoing,
         frame_ends: Vec<usize>,
         chop: Option<usize>,
         delay: Option<Millis>,
@@ -232,79 +311,9 @@ pub(super) fn encode_all(frames: &[BuiltFrame]) -> Vec<u8> {
     data
 }
 
-/// The same bytes as [`encode_all`], taking the frames: a single frame's
-/// payload becomes the buffer, masked in place with its header put in front,
-/// so a 16 MiB message is not copied into a newly allocated buffer (whose
-/// every page the kernel would first clear).
-fn encode_owned(mut frames: Vec<BuiltFrame>) -> Vec<u8> {
-    if frames.len() != 1 {
-        return encode_all(&frames);
-    }
-    let Some(f) = frames.pop() else {
-        return Vec::new();
-    };
-    let Ok(header) = encode_header(&f.enc, f.payload.len() as u64) else {
-        return encode_all(&[f]);
-    };
-    let mut data = f.payload;
-    if let (Some(key), true) = (f.enc.mask, f.enc.mask_payload) {
-        apply_mask(&mut data, key, 0);
-    }
-    data.reserve_exact(header.len());
-    data.splice(0..0, header);
-    data
-}
-
 pub(super) fn writes_for(len: usize, chop: Option<usize>) -> u64 {
     match chop {
         Some(c) if c > 0 => len.div_ceil(c) as u64,
         _ => 1,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::LengthForm;
-
-    /// Taking the frames changes no byte: masked or not, a key written but
-    /// not applied, a lying length, a forced length form, empty, several.
-    #[test]
-    fn encode_owned_is_encode_all() {
-        let payload: Vec<u8> = (0..70_001u32).map(|i| (i * 7 + 3) as u8).collect();
-        let key = Some([0x12, 0x34, 0x56, 0x78]);
-        let mut encodings = vec![
-            FrameEncoding::simple(Opcode::BINARY, true, None),
-            FrameEncoding::simple(Opcode::TEXT, false, key),
-        ];
-        let mut unapplied = FrameEncoding::simple(Opcode::BINARY, true, key);
-        unapplied.mask_payload = false;
-        encodings.push(unapplied);
-        let mut lying = FrameEncoding::simple(Opcode::PING, true, key);
-        lying.declared_len = Some(3);
-        lying.length_form = Some(LengthForm::Long);
-        encodings.push(lying);
-        for enc in encodings {
-            for len in [0, 1, 5, 125, 126, 65_536, payload.len()] {
-                let f = frame(enc.clone(), payload[..len].to_vec()).unwrap();
-                let want = encode_all(std::slice::from_ref(&f));
-                assert_eq!(want.len(), f.wire_len());
-                assert_eq!(encode_owned(vec![f]), want, "{enc:?} {len}");
-            }
-        }
-        let several = vec![
-            frame(
-                FrameEncoding::simple(Opcode::TEXT, false, key),
-                b"ab".to_vec(),
-            )
-            .unwrap(),
-            frame(
-                FrameEncoding::simple(Opcode::CONTINUATION, true, key),
-                b"cd".to_vec(),
-            )
-            .unwrap(),
-        ];
-        assert_eq!(encode_owned(several.clone()), encode_all(&several));
-        assert!(encode_owned(Vec::new()).is_empty());
     }
 }

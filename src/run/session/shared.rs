@@ -3,11 +3,17 @@
 //! past it frames and messages are counted, not kept), the [`PeerState`] the
 //! driver's waits watch, whether a close frame has gone out, how many
 //! automatic replies wait for the writer, and the [`WriteCmd`]s the driver
-//! and the reader send to the writer task. Plain data and its bookkeeping;
-//! no socket I/O happens here.
+//! and the reader send to the writer task, with the bytes they carry
+//! ([`Outgoing`]). A large message's records may be kept before its digest
+//! is known ([`Shared::record_unfinished`]): the digest is computed by the
+//! reader as its echo arrives (the same bytes, compared with what was sent:
+//! [`Shared::echoed`]) or else on a blocking thread, and filled in before
+//! the transcript is read ([`Shared::settle`]), so the records keep their
+//! order and content. Plain data and its bookkeeping; no socket I/O happens here.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -15,6 +21,8 @@ use tokio::sync::{oneshot, watch};
 
 use crate::transcript::{Event, EventKind};
 use crate::wire::bytelog::hex;
+use crate::wire::message::{Expected, Matched, MessageDigest};
+use crate::wire::outgoing::OutgoingFrame;
 
 /// The default of `--max-events`: how many events one case keeps. A case of
 /// the corpus records at most a few thousand (1000 round trips of 12.x);
@@ -60,6 +68,40 @@ pub(super) struct Shared {
     /// Automatic replies not sent because [`MAX_PENDING_REPLIES`] were
     /// already waiting (the peer does not read).
     pub(super) replies_dropped: AtomicU64,
+    /// Records kept before their digest was known, and its computation.
+    pub(super) pending: Mutex<Pending>,
+}
+
+/// Digests computed off the sending path, and the message whose echo the
+/// reader should compare rather than hash.
+#[derive(Default)]
+pub(super) struct Pending {
+    digests: Vec<PendingDigest>,
+    next_id: u64,
+    expected: Option<Expected>,
+}
+
+/// Kept records waiting for a digest computed off the sending path.
+struct PendingDigest {
+    id: u64,
+    /// Where the records are in `Shared::events`.
+    at: Vec<usize>,
+    work: Work,
+}
+
+/// Where the digest of records kept unfinished will come from.
+enum Work {
+    /// A blocking thread computing it, which alone holds the payload.
+    Thread(tokio::task::JoinHandle<MessageDigest>),
+    /// The echo, if the reader reads the same bytes back
+    /// ([`Shared::echoed`]); else computed from the payload at the end.
+    Echo(Arc<Vec<u8>>),
+}
+
+fn hash_on_a_thread(payload: Arc<Vec<u8>>) -> Work {
+    Work::Thread(tokio::task::spawn_blocking(move || {
+        MessageDigest::of(&payload)
+    }))
 }
 
 impl Shared {
@@ -85,6 +127,126 @@ impl Shared {
                 }
             }
             ev.push(Event { at_us, kind });
+        }
+    }
+
+    /// Records `kinds` (the records of one message whose digest is not yet
+    /// known) one after the other, in one step, when all of them fit under
+    /// `max_events`; returns where they are, for [`Shared::digest_later`].
+    /// When they do not all fit, nothing is recorded and they come back:
+    /// the caller completes them and records them one by one, as counted.
+    pub(super) fn record_unfinished(
+        &self,
+        kinds: Vec<EventKind>,
+    ) -> Result<Vec<usize>, Vec<EventKind>> {
+        let at_us = self.start.elapsed().as_micros() as u64;
+        let Ok(mut ev) = self.events.lock() else {
+            return Err(kinds);
+        };
+        if ev.len() + kinds.len() > self.max_events {
+            return Err(kinds);
+        }
+        let first = ev.len();
+        ev.extend(kinds.into_iter().map(|kind| Event { at_us, kind }));
+        Ok((first..ev.len()).collect())
+    }
+
+    /// Arranges for the digest of `payload`, for the records at `at`, to be
+    /// filled in by [`Shared::settle`] at the latest. With `echo`, the reader
+    /// is told to compare the next message it reads with `payload`, and if
+    /// that is the same message the records take its digest
+    /// ([`Shared::echoed`]): `payload` is then hashed once, by the reader,
+    /// as the echo arrives. Without it (or for an earlier message still
+    /// waiting for its echo: at most one payload is held for that), the
+    /// digest is computed on a blocking thread.
+    pub(super) fn digest_later(&self, at: Vec<usize>, payload: Arc<Vec<u8>>, echo: bool) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        let id = pending.next_id;
+        pending.next_id += 1;
+        for d in &mut pending.digests {
+            if let Work::Echo(earlier) = &d.work {
+                d.work = hash_on_a_thread(earlier.clone());
+            }
+        }
+        let work = if echo {
+            pending.expected = Some(Expected {
+                id,
+                payload: payload.clone(),
+            });
+            Work::Echo(payload)
+        } else {
+            hash_on_a_thread(payload)
+        };
+        pending.digests.push(PendingDigest { id, at, work });
+    }
+
+    /// The message the reader should compare the next one it reads with.
+    pub(super) fn take_expected(&self) -> Option<Expected> {
+        self.pending.lock().ok()?.expected.take()
+    }
+
+    /// The reader read back all of a message whose records wait for their
+    /// digest: they take the digest of what was read.
+    pub(super) fn echoed(&self, matched: Matched) {
+        let entry = match self.pending.lock() {
+            Ok(mut p) => {
+                let i = p.digests.iter().position(|d| d.id == matched.expected.id);
+                i.map(|i| p.digests.remove(i))
+            }
+            Err(_) => None,
+        };
+        let Some(entry) = entry else {
+            return;
+        };
+        let mut digest = matched.digest;
+        if !matched.text {
+            // Sent as text and read back as binary: the same bytes, whose
+            // UTF-8 the reader did not check.
+            digest.utf8_valid = std::str::from_utf8(&matched.expected.payload).is_ok();
+        }
+        self.fill_in(&entry.at, &digest);
+    }
+
+    fn fill_in(&self, at: &[usize], digest: &MessageDigest) {
+        let Ok(mut ev) = self.events.lock() else {
+            return;
+        };
+        for &i in at {
+            match ev.get_mut(i).map(|e| &mut e.kind) {
+                Some(EventKind::MessageSent { message }) => digest.fill_in(message),
+                Some(EventKind::FrameSent { frame }) => digest.fill_in_frame(frame),
+                _ => {}
+            }
+        }
+    }
+
+    /// Fills in every digest still missing, waiting for those being
+    /// computed and computing those no echo gave. Called before the
+    /// transcript is read.
+    pub(super) async fn settle(&self) {
+        let pending = match self.pending.lock() {
+            Ok(mut p) => {
+                p.expected = None;
+                std::mem::take(&mut p.digests)
+            }
+            Err(_) => return,
+        };
+        for p in pending {
+            let work = match p.work {
+                Work::Thread(work) => work,
+                Work::Echo(payload) => {
+                    tokio::task::spawn_blocking(move || MessageDigest::of(&payload))
+                }
+            };
+            // Fails only if hashing panicked or the runtime is going away;
+            // the record then says so rather than show a wrong digest.
+            let digest = work.await.unwrap_or_else(|e| MessageDigest {
+                sha256: format!("unknown (the digest was not computed: {e})"),
+                utf8_valid: false,
+            });
+            self.fill_in(&p.at, &digest);
         }
     }
 
@@ -116,9 +278,37 @@ impl Shared {
     }
 }
 
+/// Bytes for the writer: encoded already, or one frame made piece by piece
+/// as it is written (its payload masked into the writer's scratch buffer).
+pub(super) enum Outgoing {
+    Bytes(Vec<u8>),
+    Frame(OutgoingFrame),
+}
+
+impl Outgoing {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Outgoing::Bytes(b) => b.len(),
+            Outgoing::Frame(f) => f.len(),
+        }
+    }
+
+    /// The bytes in `range`, made in `scratch` when they are not kept as they
+    /// go on the wire.
+    pub(super) fn piece<'a>(&'a self, range: Range<usize>, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        match self {
+            Outgoing::Bytes(b) => &b[range],
+            Outgoing::Frame(f) => {
+                f.bytes_into(range, scratch);
+                scratch
+            }
+        }
+    }
+}
+
 pub(super) enum WriteCmd {
     Bytes {
-        data: Vec<u8>,
+        data: Outgoing,
         chop: Option<usize>,
         delay: Option<Duration>,
         /// Told when the writer is done with these bytes (written, or not
@@ -133,4 +323,136 @@ pub(super) enum WriteCmd {
         auto: bool,
     },
     Shutdown(oneshot::Sender<()>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::message::{MessageRecord, DIGEST_PENDING};
+    use crate::wire::{ByteLog, Opcode};
+
+    fn shared(max_events: usize) -> Shared {
+        let (state, _) = watch::channel(PeerState {
+            messages: 0,
+            pongs: 0,
+            probe_pongs: 0,
+            close_received: false,
+            close_sent: false,
+            ended: false,
+            last_rx: Instant::now(),
+        });
+        Shared {
+            start: Instant::now(),
+            events: Mutex::new(Vec::new()),
+            state,
+            close_sent: AtomicBool::new(false),
+            detailed: false,
+            server_role: false,
+            max_events,
+            frames_omitted: AtomicU64::new(0),
+            messages_omitted: AtomicU64::new(0),
+            omitted_digest: Mutex::new(Sha256::new()),
+            replies_pending: AtomicUsize::new(0),
+            replies_dropped: AtomicU64::new(0),
+            pending: Default::default(),
+        }
+    }
+
+    fn pending_text(payload: &[u8]) -> MessageRecord {
+        MessageRecord {
+            opcode: Opcode::TEXT,
+            frames: 1,
+            payload: ByteLog {
+                len: payload.len() as u64,
+                head: payload[..payload.len().min(16)].to_vec(),
+                sha256: DIGEST_PENDING.to_string(),
+            },
+            utf8_valid: None,
+            compressed: None,
+        }
+    }
+
+    fn messages(s: &Shared) -> Vec<MessageRecord> {
+        let events = s.events.lock().expect("not poisoned");
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::MessageSent { message } | EventKind::MessageReceived { message } => {
+                    Some(message.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A message recorded before its digest is known ends up with the
+    /// record hashing it first would have given, where it was recorded:
+    /// from its echo, from the end of the case when no echo matched, or
+    /// from a thread when no echo was expected or a later message took
+    /// over; an echo that comes after the end changes nothing.
+    #[tokio::test]
+    async fn digests_filled_in_later_are_the_digests() {
+        let payload = Arc::new(b"caf\xc3\xa9 and more".to_vec());
+        let mut done = pending_text(&payload);
+        MessageDigest::of(&payload).fill_in(&mut done);
+        assert_eq!(done.payload, ByteLog::of(&payload));
+        assert_eq!(done.utf8_valid, Some(true));
+        for how in [
+            "echo",
+            "binary echo",
+            "no echo",
+            "no echo expected",
+            "a later message",
+        ] {
+            let s = shared(100);
+            s.record(EventKind::Marker { name: "a".into() });
+            let kinds = vec![EventKind::MessageSent {
+                message: pending_text(&payload),
+            }];
+            let at = s.record_unfinished(kinds).expect("room for it");
+            assert_eq!(at, vec![1]);
+            s.digest_later(at, payload.clone(), how != "no echo expected");
+            let sent = s.take_expected();
+            assert!(s.take_expected().is_none(), "held once");
+            if how == "a later message" {
+                let at = s.record_unfinished(vec![EventKind::MessageSent {
+                    message: pending_text(&payload),
+                }]);
+                s.digest_later(at.expect("room for it"), payload.clone(), true);
+            }
+            if let (Some(expected), "echo" | "binary echo") = (sent, how) {
+                let mut digest = MessageDigest::of(&payload);
+                let text = how == "echo";
+                if !text {
+                    digest.utf8_valid = false;
+                }
+                s.echoed(Matched {
+                    expected,
+                    digest,
+                    text,
+                });
+            }
+            s.settle().await;
+            let mut want = vec![done.clone()];
+            if how == "a later message" {
+                want.push(done.clone());
+            }
+            assert_eq!(messages(&s), want, "{how}");
+        }
+    }
+
+    /// Past `--max-events` nothing is recorded unfinished: the records come
+    /// back for the caller to finish and record as counted.
+    #[tokio::test]
+    async fn past_max_events_nothing_is_recorded_unfinished() {
+        let payload = Arc::new(b"x".repeat(1000));
+        let s = shared(1);
+        s.record(EventKind::Marker { name: "a".into() });
+        let kinds = vec![EventKind::MessageSent {
+            message: pending_text(&payload),
+        }];
+        let back = s.record_unfinished(kinds).expect_err("no room");
+        assert_eq!(back.len(), 1);
+        assert_eq!(s.events.lock().expect("not poisoned").len(), 1);
+    }
 }
