@@ -258,7 +258,10 @@ fn transport(r: &RunResults) -> String {
     let http = match http2 {
         0 => "HTTP/1.1".to_string(),
         n if n == r.cases.len() => "HTTP/2 streams (RFC 8441)".to_string(),
-        n => format!("HTTP/2 streams (RFC 8441) for {n} of {} cases, HTTP/1.1 for the rest", r.cases.len()),
+        n => format!(
+            "HTTP/2 streams (RFC 8441) for {n} of {} cases, HTTP/1.1 for the rest",
+            r.cases.len()
+        ),
     };
     match tls {
         Some(session) => format!("{http} over TLS ({session})"),
