@@ -9,12 +9,10 @@
 
 use std::sync::Arc;
 
-use futures_util::SinkExt;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
-use super::{close_tcp, deflate_echo, echo_until_failure, pmd_offer, utf8_guard, MAX_MESSAGE};
+use super::{deflate_echo, echo_and_end, pmd_offer, utf8_guard, MAX_MESSAGE};
 use crate::http2::server::{Handler, Incoming};
 
 /// The handler every HTTP/2 connection of the reference server gets.
@@ -50,17 +48,6 @@ async fn serve_request(request: Incoming) {
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
     let guarded = utf8_guard::Utf8Guard::frames_only(stream);
-    let mut ws = WebSocketStream::from_raw_socket(guarded, Role::Server, Some(config)).await;
-    if let Some((code, reason)) = echo_until_failure(&mut ws).await {
-        let reason: String = reason.chars().take(100).collect();
-        let _ = ws
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })))
-            .await;
-    }
-    // Over TCP, dropping the connection is a FIN; a dropped HTTP/2 stream is
-    // a reset (RST_STREAM), so the stream is ended with END_STREAM here.
-    close_tcp(ws.into_inner()).await;
+    let ws = WebSocketStream::from_raw_socket(guarded, Role::Server, Some(config)).await;
+    echo_and_end(ws, true).await;
 }

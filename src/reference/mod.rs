@@ -159,21 +159,36 @@ where
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
     let guarded = utf8_guard::Utf8Guard::new(stream);
-    let Ok(mut ws) =
+    let Ok(ws) =
         tokio_tungstenite::accept_hdr_async_with_config(guarded, check_request, Some(config)).await
     else {
         return;
     };
-    let Some((code, reason)) = echo_until_failure(&mut ws).await else {
-        return;
-    };
-    let reason: String = reason.chars().take(100).collect();
-    let _ = ws
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
+    echo_and_end(ws, false).await;
+}
+
+/// Echoes until the connection ends or must be failed. A failure gets its
+/// close frame (the reason cut to 100 characters) and a graceful end of the
+/// connection; so does a connection that ended cleanly when `always_end`
+/// (an HTTP/2 stream, which dropping would reset, where dropping TCP ends
+/// it with FIN).
+pub(crate) async fn echo_and_end<S>(mut ws: WebSocketStream<S>, always_end: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match echo_until_failure(&mut ws).await {
+        Some((code, reason)) => {
+            let reason: String = reason.chars().take(100).collect();
+            let _ = ws
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
+        }
+        None if !always_end => return,
+        None => {}
+    }
     close_tcp(ws.into_inner()).await;
 }
 

@@ -412,12 +412,25 @@ async fn reply_ws(
     if stream.write_all(&response).await.is_err() {
         return;
     }
-    let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+    let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
         Replay::new(rest, stream),
         tokio_tungstenite::tungstenite::protocol::Role::Server,
         None,
     )
     .await;
+    say(ws, reply).await;
+}
+
+/// Sends a control reply on an open WebSocket: its text if any, then its
+/// close frame (a plain close if none), and reads what the client still
+/// sends (its close) for up to 2 s. The WebSocket is handed back.
+pub(super) async fn say<S>(
+    mut ws: tokio_tungstenite::WebSocketStream<S>,
+    reply: report_reply::Reply,
+) -> tokio_tungstenite::WebSocketStream<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     if let Some(t) = reply.text {
         let _ = ws.send(Message::Text(t.into())).await;
     }
@@ -427,6 +440,7 @@ async fn reply_ws(
         while let Some(Ok(_)) = ws.next().await {}
     })
     .await;
+    ws
 }
 
 #[cfg(test)]

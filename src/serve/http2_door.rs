@@ -9,14 +9,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::tungstenite::Message;
 
-use super::front_door::{log_refusal, parse_target, Control, FrontDoor};
+use super::front_door::{log_refusal, parse_target, say, Control, FrontDoor};
 use super::{browser_page, report_reply};
 use crate::http2::server::{serve_connection, Handler, Incoming};
 use crate::reference::gate::Replay;
@@ -140,15 +137,6 @@ async fn reply(incoming: Incoming, reply: report_reply::Reply) {
     let Ok(stream) = incoming.accept(200, &[]) else {
         return;
     };
-    let mut ws =
-        tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
-    if let Some(t) = reply.text {
-        let _ = ws.send(Message::Text(t.into())).await;
-    }
-    let _ = ws.close(reply.close).await;
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        while let Some(Ok(_)) = ws.next().await {}
-    })
-    .await;
-    let _ = ws.into_inner().shutdown().await;
+    let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
+    let _ = say(ws, reply).await.into_inner().shutdown().await;
 }

@@ -142,29 +142,31 @@ impl Session<'_> {
         true
     }
 
+    /// Waits for `opening` within `--connect-timeout` and records how it
+    /// went: `Connected`, or why not.
+    pub(super) async fn connect<T>(
+        &mut self,
+        opening: impl std::future::Future<Output = std::io::Result<T>>,
+    ) -> Option<T> {
+        let connect = self.opts.connect_timeout.scaled(self.opts.timeout_scale);
+        let error = match tokio::time::timeout(connect, opening).await {
+            Ok(Ok(connected)) => {
+                self.record(EventKind::Connected);
+                return Some(connected);
+            }
+            Ok(Err(e)) => ConnectFailure::Io(e.to_string()),
+            Err(_) => ConnectFailure::Timeout {
+                ms: connect.as_millis() as u64,
+            },
+        };
+        self.record(EventKind::ConnectFailed { error });
+        None
+    }
+
     /// Connects and performs the opening handshake; returns the stream and any
     /// bytes that arrived after the response head.
     async fn open(&mut self, target: &Target) -> Option<(Box<dyn Transport>, Vec<u8>)> {
-        let connect = self.opts.connect_timeout.scaled(self.opts.timeout_scale);
-        let opening = self.opts.connector.connect(target);
-        let mut stream = match tokio::time::timeout(connect, opening).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                self.record(EventKind::ConnectFailed {
-                    error: ConnectFailure::Io(e.to_string()),
-                });
-                return None;
-            }
-            Err(_) => {
-                self.record(EventKind::ConnectFailed {
-                    error: ConnectFailure::Timeout {
-                        ms: connect.as_millis() as u64,
-                    },
-                });
-                return None;
-            }
-        };
-        self.record(EventKind::Connected);
+        let mut stream = self.connect(self.opts.connector.connect(target)).await?;
         if let Some(session) = stream.tls() {
             self.record(EventKind::TlsEstablished { session });
         }

@@ -16,7 +16,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::Session;
 use crate::run::{AcceptedTunnel, Target, Transport, TunnelRequest, Tunnels};
-use crate::transcript::{ConnectFailure, EventKind, HandshakeFailure, SocketFailure, SocketOp};
+use crate::transcript::{EventKind, HandshakeFailure, SocketFailure, SocketOp};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::handshake::ResponseHead;
 
@@ -27,25 +27,7 @@ impl Session<'_> {
         tunnels: &dyn Tunnels,
         target: &Target,
     ) -> Option<Box<dyn Transport>> {
-        let connect = self.opts.connect_timeout.scaled(self.opts.timeout_scale);
-        let connection = match tokio::time::timeout(connect, tunnels.connection(target)).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => {
-                self.record(EventKind::ConnectFailed {
-                    error: ConnectFailure::Io(e.to_string()),
-                });
-                return None;
-            }
-            Err(_) => {
-                self.record(EventKind::ConnectFailed {
-                    error: ConnectFailure::Timeout {
-                        ms: connect.as_millis() as u64,
-                    },
-                });
-                return None;
-            }
-        };
-        self.record(EventKind::Connected);
+        let connection = self.connect(tunnels.connection(target)).await?;
         if let Some(session) = connection.tls() {
             self.record(EventKind::TlsEstablished { session });
         }
