@@ -238,8 +238,15 @@ async fn probe(target: &Target, options: &RunOptions) -> Result<(), SuiteError> 
         .wait_for_target
         .map(|w| std::time::Instant::now() + w.scaled(1.0));
     loop {
-        let error = match tokio::time::timeout(limit, options.connector.connect(target)).await {
-            Ok(Ok(_)) => return Ok(()),
+        // Over HTTP/2 the target must also answer the HTTP/2 preface.
+        let reached = async {
+            match options.connector.tunnels() {
+                Some(tunnels) => tunnels.connection(target).await.map(drop),
+                None => options.connector.connect(target).await.map(drop),
+            }
+        };
+        let error = match tokio::time::timeout(limit, reached).await {
+            Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) => e.to_string(),
             Err(_) => format!("no connection within {} ms", limit.as_millis()),
         };

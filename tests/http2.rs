@@ -530,3 +530,33 @@ fn one_run_compares_a_server_over_http1_and_http2_side_by_side() {
         assert_eq!(outcome(v), outcome(&h1[id]), "{id}");
     }
 }
+
+#[test]
+fn a_target_that_does_not_speak_http2_is_unreachable_with_that_reason() {
+    // An HTTP/1.1 server: whatever comes, a 400 and the end of the connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let dir = temp("not-http2");
+    let out = wsspec()
+        .args([
+            "run",
+            &format!("h2c://127.0.0.1:{port}/"),
+            "--cases",
+            "1.1.1",
+        ])
+        .arg("--report-dir")
+        .arg(&dir)
+        .output()
+        .expect("run");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("does not speak HTTP/2"), "{said}");
+}

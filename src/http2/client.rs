@@ -130,12 +130,18 @@ impl H2Connector {
                 )));
             }
         }
+        let no_http2 = |e: std::io::Error| {
+            std::io::Error::new(
+                e.kind(),
+                format!("the target does not speak HTTP/2 here (its answer to the HTTP/2 preface and SETTINGS: {e})"),
+            )
+        };
         let (send, mut connection) = h2::client::Builder::new()
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .handshake::<_, Bytes>(io)
             .await
-            .map_err(io_error)?;
+            .map_err(|e| no_http2(io_error(e)))?;
         let ping = connection.ping_pong();
         let ended = Arc::new(AtomicBool::new(false));
         let flag = ended.clone();
@@ -146,7 +152,7 @@ impl H2Connector {
         if let Some(mut ping) = ping {
             match tokio::time::timeout(SETTINGS_WAIT, ping.ping(h2::Ping::opaque())).await {
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => return Err(io_error(e)),
+                Ok(Err(e)) => return Err(no_http2(io_error(e))),
                 Err(_) => {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
