@@ -110,21 +110,20 @@ pub fn check_request(head: &[u8]) -> Option<String> {
 /// RFC 8441's rules for a request recorded as header-field lines.
 fn check_extended_connect(head: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(head);
+    // One field a line; a pseudo-field's name keeps its colon (`:path`).
     let fields: Vec<(&str, &str)> = text
         .lines()
         .filter_map(|l| {
-            let (name, value) = match l.strip_prefix(':') {
-                Some(pseudo) => pseudo.split_once(':')?,
-                None => l.split_once(':')?,
-            };
-            Some((name.trim(), value.trim()))
+            let after = usize::from(l.starts_with(':'));
+            let colon = l[after..].find(':')? + after;
+            Some((l[..colon].trim(), l[colon + 1..].trim()))
         })
         .collect();
     let pseudo = |name: &str| {
-        let prefixed = format!(":{name}:");
-        text.lines()
-            .find(|l| l.starts_with(&prefixed))
-            .map(|l| l[prefixed.len()..].trim().to_string())
+        fields
+            .iter()
+            .find(|(n, _)| n.strip_prefix(':') == Some(name))
+            .map(|(_, v)| v.to_string())
     };
     let method = pseudo("method").unwrap_or_default();
     if method != "CONNECT" {

@@ -159,6 +159,17 @@ impl TunnelRequest {
     }
 }
 
+/// A response on a stream as text, one field a line (`:status: 200`), as
+/// [`TunnelRequest::render`] writes a request.
+pub fn render_response(status: u16, headers: &[(String, String)]) -> Vec<u8> {
+    let mut text = format!(":status: {status}\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.into_bytes()
+}
+
 /// The answer to a [`TunnelRequest`].
 pub struct TunnelOpened {
     /// The stream's identifier on its connection.

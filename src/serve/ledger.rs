@@ -95,11 +95,7 @@ impl Drop for InFlight {
 fn transport_seen(by_case: &BTreeMap<usize, CaseResult>) -> String {
     let http2 = by_case
         .values()
-        .filter(|r| {
-            r.transcript
-                .kinds()
-                .any(|k| matches!(k, EventKind::Http2Stream { .. }))
-        })
+        .filter(|r| r.transcript.over_http2())
         .count();
     match http2 {
         0 => String::new(),

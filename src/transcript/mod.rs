@@ -224,6 +224,12 @@ impl Transcript {
         self.events.iter().map(|e| &e.kind)
     }
 
+    /// Whether the case ran on an HTTP/2 stream (RFC 8441).
+    pub fn over_http2(&self) -> bool {
+        self.kinds()
+            .any(|k| matches!(k, EventKind::Http2Stream { .. }))
+    }
+
     /// The handshake response, if one was received.
     pub fn response(&self) -> Option<&ResponseHead> {
         self.kinds().find_map(|k| match k {

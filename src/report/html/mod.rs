@@ -241,15 +241,11 @@ fn transport(r: &RunResults) -> String {
     let mut http2 = 0;
     let mut tls = None;
     for c in &r.cases {
-        let mut kinds = c.transcript.kinds();
-        if c.transcript
-            .kinds()
-            .any(|k| matches!(k, EventKind::Http2Stream { .. }))
-        {
+        if c.transcript.over_http2() {
             http2 += 1;
         }
         if tls.is_none() {
-            tls = kinds.find_map(|k| match k {
+            tls = c.transcript.kinds().find_map(|k| match k {
                 EventKind::TlsEstablished { session } => Some(session.clone()),
                 _ => None,
             });

@@ -87,15 +87,7 @@ where
     F: for<'s> FnOnce(&'s mut Session<'a>) -> Drive<'s>,
 {
     let detailed = !case.spec.performance;
-    let (state_tx, _) = watch::channel(PeerState {
-        messages: 0,
-        pongs: 0,
-        probe_pongs: 0,
-        close_received: false,
-        close_sent: false,
-        ended: false,
-        last_rx: Instant::now(),
-    });
+    let (state_tx, _) = watch::channel(PeerState::new());
     let shared = Arc::new(Shared {
         start: Instant::now(),
         events: Mutex::new(Vec::new()),

@@ -47,6 +47,21 @@ pub(super) struct PeerState {
     pub(super) last_rx: Instant,
 }
 
+impl PeerState {
+    /// Nothing from the peer yet.
+    pub(super) fn new() -> PeerState {
+        PeerState {
+            messages: 0,
+            pongs: 0,
+            probe_pongs: 0,
+            close_received: false,
+            close_sent: false,
+            ended: false,
+            last_rx: Instant::now(),
+        }
+    }
+}
+
 pub(super) struct Shared {
     pub(super) start: Instant,
     pub(super) events: Mutex<Vec<Event>>,
@@ -332,15 +347,7 @@ mod tests {
     use crate::wire::{ByteLog, Opcode};
 
     fn shared(max_events: usize) -> Shared {
-        let (state, _) = watch::channel(PeerState {
-            messages: 0,
-            pongs: 0,
-            probe_pongs: 0,
-            close_received: false,
-            close_sent: false,
-            ended: false,
-            last_rx: Instant::now(),
-        });
+        let (state, _) = watch::channel(PeerState::new());
         Shared {
             start: Instant::now(),
             events: Mutex::new(Vec::new()),

@@ -15,6 +15,7 @@
 use tokio::io::AsyncWriteExt;
 
 use super::Session;
+use crate::run::transport::render_response;
 use crate::run::{AcceptedTunnel, Target, Transport, TunnelRequest, Tunnels};
 use crate::transcript::{EventKind, HandshakeFailure, SocketFailure, SocketOp};
 use crate::wire::bytelog::ByteLog;
@@ -77,15 +78,11 @@ impl Session<'_> {
         self.record(EventKind::Http2Stream {
             id: opened.stream_id,
         });
-        let mut raw = format!(":status: {}\r\n", opened.status);
-        for (name, value) in &opened.headers {
-            raw.push_str(&format!("{name}: {value}\r\n"));
-        }
-        raw.push_str("\r\n");
+        let raw = super::handshake::log_all(&render_response(opened.status, &opened.headers));
         if opened.interim {
             self.record(EventKind::HandshakeFailed {
                 reason: HandshakeFailure::Http2SwitchingProtocols,
-                raw: super::handshake::log_all(raw.as_bytes()),
+                raw,
             });
             return None;
         }
@@ -99,10 +96,7 @@ impl Session<'_> {
         if opens {
             self.conclude_offer(&head);
         }
-        self.record(EventKind::ResponseReceived {
-            head,
-            raw: super::handshake::log_all(raw.as_bytes()),
-        });
+        self.record(EventKind::ResponseReceived { head, raw });
         opened.stream.filter(|_| opens)
     }
 
@@ -121,14 +115,9 @@ impl Session<'_> {
         if let Some(answer) = self.answer_offer(&request) {
             headers.push((super::deflate::EXTENSIONS.to_ascii_lowercase(), answer));
         }
-        let mut raw = ":status: 200\r\n".to_string();
-        for (name, value) in &headers {
-            raw.push_str(&format!("{name}: {value}\r\n"));
-        }
-        raw.push_str("\r\n");
         self.record(EventKind::ResponseSent {
             status: 200,
-            raw: super::handshake::log_all(raw.as_bytes()),
+            raw: super::handshake::log_all(&render_response(200, &headers)),
         });
         let mut stream = match tunnel.accept(200, &headers) {
             Ok(stream) => stream,
