@@ -132,7 +132,7 @@ fn steps(
                 let times = times.saturating_mul(u64::from(r.times));
                 steps(&r.steps, inner, loc, times, tally)?;
             }
-            Step::Pause(_) | Step::Marker(_) | Step::Wait(_) | Step::Drop => {
+            Step::Pause(_) | Step::Marker(_) | Step::Wait(_) | Step::Drop | Step::Http2(_) => {
                 tally.add(0, 1, times, loc)?
             }
         }

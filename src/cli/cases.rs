@@ -52,17 +52,28 @@ pub fn cases_for(s: &Selecting, role: Role) -> Option<Vec<Case>> {
 }
 
 /// The cases that can run against `url`: over HTTP/2 (`h2c://`, `h2://`),
-/// those whose handshake only exists as HTTP/1.1 bytes are left out, and
-/// said so. An unparsable URL leaves the selection alone (the run reports
-/// the URL).
+/// those whose handshake only exists as HTTP/1.1 bytes are left out; over
+/// HTTP/1.1 (no URL: the embedded reference server), those that only exist
+/// over HTTP/2 (the RFC 8441 group). Either is said on stderr. An unparsable
+/// URL leaves the selection alone (the run reports the URL).
 pub fn for_transport(cases: Vec<Case>, url: Option<&str>) -> Vec<Case> {
-    let http2 = url
-        .and_then(|u| crate::run::Target::parse(u).ok())
-        .is_some_and(|t| t.http2);
-    if !http2 {
+    let target = url.map(crate::run::Target::parse);
+    if let Some(Err(_)) = target {
         return cases;
     }
-    without_http1_only(cases, "HTTP/2")
+    if target.is_some_and(|t| t.is_ok_and(|t| t.http2)) {
+        return without_http1_only(cases, "HTTP/2");
+    }
+    let (http2, runnable): (Vec<Case>, Vec<Case>) =
+        cases.into_iter().partition(|c| c.spec.http2_only());
+    if !http2.is_empty() {
+        eprintln!(
+            "note: {} HTTP/2-only case(s) left out over HTTP/1.1 (first: {}); run against h2c:// or h2:// to include them",
+            http2.len(),
+            http2[0].spec.id
+        );
+    }
+    runnable
 }
 
 /// The cases that can run over HTTP/2: those whose handshake only exists as

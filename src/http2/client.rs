@@ -195,6 +195,13 @@ impl Tunnels for H2Connector {
             Ok(Box::new(claimed) as Box<dyn TunnelConnection>)
         })
     }
+
+    fn raw_connection<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>> {
+        self.inner.connect(target)
+    }
 }
 
 impl TunnelConnection for Claimed {

@@ -18,6 +18,12 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
             "the WebSocket opening handshake never completed".into(),
         );
     }
+    if let (Some(frame), false) = (&f.harness_ended_stream, expect.clean) {
+        return (
+            CloseVerdict::Ok,
+            format!("wsspec itself ended the HTTP/2 stream ({frame}) before any closing handshake; the close is not graded"),
+        );
+    }
     let peer_close = match &f.peer_close {
         Some(c) => match c.code {
             Some(code) => format!("close frame {code}"),

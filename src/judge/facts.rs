@@ -69,6 +69,9 @@ pub struct Facts {
     /// The WebSocket ran on an HTTP/2 stream (RFC 8441), where closing TCP
     /// means ending the stream (section 6).
     pub http2: bool,
+    /// A step ended or reset the HTTP/2 stream itself (`http2:`), which is
+    /// wsspec ending the connection before any closing handshake.
+    pub harness_ended_stream: Option<String>,
     /// What permessage-deflate agreed, if it did.
     pub deflate: Option<Agreement>,
 }
@@ -106,6 +109,9 @@ pub fn facts(t: &Transcript) -> Facts {
                 f.http2 = head.http2;
             }
             EventKind::Http2Stream { .. } => f.http2 = true,
+            EventKind::Http2Sent { frame } => {
+                f.harness_ended_stream.get_or_insert_with(|| frame.clone());
+            }
             // Over HTTP/2 wsspec accepts with 200, which is 101's place.
             EventKind::ResponseSent { status, .. } => {
                 f.status = Some(if f.http2 && (200..300).contains(status) {

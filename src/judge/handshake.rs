@@ -32,8 +32,40 @@ pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
         if let Some(problem) = check_upgrade_headers(t, head) {
             return Some(problem);
         }
+    } else if let Some(problem) = check_http2_fields(head) {
+        return Some(problem);
     }
     check_negotiation(t, head)
+}
+
+/// HTTP/2 only: a response whose fields make it malformed (RFC 9113 8.2.1,
+/// 8.2.2), which a client must not take as an answer.
+fn check_http2_fields(head: &ResponseHead) -> Option<String> {
+    const CONNECTION_SPECIFIC: [&str; 5] = [
+        "connection",
+        "upgrade",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+    ];
+    for (name, _) in &head.headers {
+        if CONNECTION_SPECIFIC.contains(&name.as_str()) {
+            return Some(format!(
+                "the 2xx answer carries the connection-specific field `{name}`, which makes an HTTP/2 response malformed (RFC 9113 8.2.2)"
+            ));
+        }
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Some(format!(
+                "the 2xx answer carries the field name `{name}` with upper-case letters, which makes an HTTP/2 response malformed (RFC 9113 8.2.1)"
+            ));
+        }
+        if name.starts_with(':') {
+            return Some(format!(
+                "the 2xx answer carries the pseudo-header field `{name}` besides :status, which makes an HTTP/2 response malformed (RFC 9113 8.3)"
+            ));
+        }
+    }
+    None
 }
 
 /// HTTP/1.1 only: Sec-WebSocket-Accept, Upgrade and Connection (RFC 6455
@@ -164,8 +196,9 @@ pub fn grade(expect: &HandshakeExpect, t: &Transcript, f: &Facts) -> HandshakeGr
     match (f.status, head) {
         (Some(101), Some(head)) => {
             if !expect.allows_upgrade() {
+                let with = if head.http2 { "a 2xx" } else { "101" };
                 return HandshakeGrade::Mismatch(format!(
-                    "expected the server to refuse the handshake ({wanted}); it accepted it with 101"
+                    "expected the server to refuse the handshake ({wanted}); it accepted it with {with}"
                 ));
             }
             match check_headers(expect, head) {
@@ -192,7 +225,15 @@ pub fn grade(expect: &HandshakeExpect, t: &Transcript, f: &Facts) -> HandshakeGr
                 .handshake_error
                 .as_ref()
                 .map_or_else(|| "no response".to_string(), ToString::to_string);
-            if expect.or_close && f.handshake_error == Some(HandshakeFailure::ClosedEarly) {
+            let refused_by_closing = matches!(
+                f.handshake_error,
+                Some(
+                    HandshakeFailure::ClosedEarly
+                        | HandshakeFailure::StreamReset { .. }
+                        | HandshakeFailure::GoAway { .. }
+                )
+            );
+            if expect.or_close && refused_by_closing {
                 HandshakeGrade::Refused(format!(
                     "the server closed the connection without a response ({why})"
                 ))

@@ -129,6 +129,21 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
             outcome: Outcome::Error,
         };
     }
+    if f.handshake_error == Some(HandshakeFailure::NoExtendedConnect) {
+        // As Autobahn grades an extension the server does not offer: RFC 8441
+        // is optional, and a server without it is right not to enable it.
+        return Verdict {
+            behavior: Outcome::Unimplemented,
+            behavior_reason: format!(
+                "{}; the server does not offer WebSocket over HTTP/2",
+                HandshakeFailure::NoExtendedConnect
+            ),
+            close: CloseVerdict::None,
+            close_reason: "no WebSocket connection was opened".into(),
+            remote_close_code,
+            outcome: Outcome::Unimplemented,
+        };
+    }
     if let Some(v) = deflate::negotiation_verdict(case, transcript, &f, remote_close_code) {
         return v;
     }

@@ -51,6 +51,7 @@ impl Direction {
             | K::FrameSent { .. }
             | K::BytesSent { .. }
             | K::MessageSent { .. }
+            | K::Http2Sent { .. }
             | K::HarnessClosed { .. } => Direction::Sent,
             K::ResponseReceived { .. }
             | K::RequestReceived { .. }
@@ -233,6 +234,7 @@ pub fn event_lines(ev: &Event) -> Vec<String> {
         K::Http2Stream { id } => {
             format!("HTTP/2 stream {id}: the WebSocket runs on it (RFC 8441)")
         }
+        K::Http2Sent { frame } => format!("HTTP/2 {}", plain(frame)),
         K::SocketError { error } => format!("SocketError {}", plain(&error.to_string())),
         K::HarnessClosed { reason } => {
             format!("TCP closed by wsspec: {}", plain(&reason.to_string()))

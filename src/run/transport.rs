@@ -80,6 +80,14 @@ pub trait Tunnels: Send + Sync {
         &'a self,
         target: &'a Target,
     ) -> BoxFuture<'a, std::io::Result<Box<dyn TunnelConnection>>>;
+
+    /// A new connection of its own for one case, not yet speaking HTTP/2
+    /// (TCP, or TLS with ALPN `h2`), for a case that writes its HTTP/2
+    /// itself (`crate::http2::raw::tunnel`).
+    fn raw_connection<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>>;
 }
 
 /// One multiplexed connection, as a case sees it.

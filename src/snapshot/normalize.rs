@@ -159,6 +159,7 @@ impl Normalizer {
                     http2 = true;
                     self.line("transport: HTTP/2 stream");
                 }
+                EventKind::Http2Sent { frame } => self.line(format!("send: HTTP/2 {frame}")),
                 EventKind::RequestReceived { .. } => {}
                 EventKind::ResponseSent { status, .. } => {
                     as_server = true;
@@ -692,6 +693,14 @@ fn handshake_failure(reason: &HandshakeFailure) -> (String, &'static str) {
             BY_WSSPEC,
         ),
         HandshakeFailure::Http2SwitchingProtocols => ("101 over HTTP/2".to_string(), BY_WSSPEC),
+        HandshakeFailure::StreamReset { code } => {
+            (format!("stream reset ({code})"), "ended by the peer")
+        }
+        HandshakeFailure::GoAway { code } => (format!("GOAWAY ({code})"), "ended by the peer"),
+        HandshakeFailure::AcceptedWithoutSetting { .. } => (
+            "extended CONNECT accepted without the setting".to_string(),
+            BY_WSSPEC,
+        ),
         HandshakeFailure::HeadTooLarge { .. } => {
             ("response head exceeds # bytes".to_string(), BY_WSSPEC)
         }

@@ -52,6 +52,9 @@ pub enum EventKind {
     RequestSent { raw: ByteLog },
     /// (HTTP/2) The request went out on this stream of the connection.
     Http2Stream { id: u32 },
+    /// (HTTP/2) wsspec sent a frame of the stream's own on a case's step
+    /// (`RST_STREAM CANCEL`, `END_STREAM`), not WebSocket data.
+    Http2Sent { frame: String },
     /// The peer's handshake response head.
     ResponseReceived { head: ResponseHead, raw: ByteLog },
     /// (wsspec as the server) The client's opening handshake request.

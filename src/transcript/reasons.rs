@@ -170,6 +170,16 @@ pub enum HandshakeFailure {
     /// (HTTP/2) The server answered the extended CONNECT with 101, which
     /// HTTP/2 does not have (RFC 9113 8.6; RFC 8441 5 accepts with a 2xx).
     Http2SwitchingProtocols,
+    /// (HTTP/2) The server reset the stream (RST_STREAM with this error
+    /// code) instead of answering: how HTTP/2 refuses a malformed request
+    /// (RFC 9113 8.1.1).
+    StreamReset { code: String },
+    /// (HTTP/2) The server ended the whole connection (GOAWAY with this
+    /// error code) instead of answering.
+    GoAway { code: String },
+    /// (HTTP/2) The server accepted an extended CONNECT with this status
+    /// although its SETTINGS never enabled one (RFC 8441 3).
+    AcceptedWithoutSetting { status: u16 },
     /// A sentence this version does not write (read from another version's results).
     Other(String),
 }
@@ -201,6 +211,17 @@ impl fmt::Display for HandshakeFailure {
             HandshakeFailure::Http2SwitchingProtocols => f.write_str(
                 "the server answered the extended CONNECT with 101 Switching Protocols, which HTTP/2 does not have (RFC 9113 8.6: \"the 101 (Switching Protocols) status code ... is not applicable to HTTP/2\"; RFC 8441 5: a 2xx accepts)",
             ),
+            HandshakeFailure::StreamReset { code } => {
+                write!(f, "the server reset the stream (RST_STREAM {code}) instead of answering")
+            }
+            HandshakeFailure::GoAway { code } => write!(
+                f,
+                "the server ended the connection (GOAWAY {code}) instead of answering"
+            ),
+            HandshakeFailure::AcceptedWithoutSetting { status } => write!(
+                f,
+                "the server accepted an extended CONNECT with {status} although its SETTINGS never enabled extended CONNECT (RFC 8441 3: without SETTINGS_ENABLE_CONNECT_PROTOCOL, such a request is malformed and draws a stream error)"
+            ),
             HandshakeFailure::Other(text) => f.write_str(text),
         }
     }
@@ -224,6 +245,22 @@ impl FromText for HandshakeFailure {
             HandshakeFailure::NoExtendedConnect
         } else if text == HandshakeFailure::Http2SwitchingProtocols.to_string() {
             HandshakeFailure::Http2SwitchingProtocols
+        } else if let Some(code) = text
+            .strip_prefix("the server reset the stream (RST_STREAM ")
+            .and_then(|t| t.strip_suffix(") instead of answering"))
+        {
+            HandshakeFailure::StreamReset { code: code.into() }
+        } else if let Some(code) = text
+            .strip_prefix("the server ended the connection (GOAWAY ")
+            .and_then(|t| t.strip_suffix(") instead of answering"))
+        {
+            HandshakeFailure::GoAway { code: code.into() }
+        } else if let Some(status) = text
+            .strip_prefix("the server accepted an extended CONNECT with ")
+            .and_then(|t| t.split_once(" although its SETTINGS never enabled"))
+            .and_then(|(n, _)| n.parse::<u16>().ok())
+        {
+            HandshakeFailure::AcceptedWithoutSetting { status }
         } else if let Some(detail) = text.strip_prefix("reading the response: ") {
             HandshakeFailure::ReadFailed {
                 detail: detail.to_string(),
@@ -317,15 +354,33 @@ impl FromText for SocketFailure {
 /// A step of a case, named for a skipped-step record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepName {
-    Send { opcode: Opcode },
-    SendFrames { frames: usize },
-    SendRaw { bytes: usize },
-    Close { code: Option<u16> },
-    Pause { ms: u64 },
-    Marker { name: String },
+    Send {
+        opcode: Opcode,
+    },
+    SendFrames {
+        frames: usize,
+    },
+    SendRaw {
+        bytes: usize,
+    },
+    Close {
+        code: Option<u16>,
+    },
+    Pause {
+        ms: u64,
+    },
+    Marker {
+        name: String,
+    },
     Wait,
     Drop,
-    Repeat { times: u32 },
+    Repeat {
+        times: u32,
+    },
+    /// `http2: reset` or `http2: end_stream`.
+    Http2 {
+        end_stream: bool,
+    },
 }
 
 impl fmt::Display for StepName {
@@ -341,6 +396,8 @@ impl fmt::Display for StepName {
             StepName::Wait => f.write_str("wait"),
             StepName::Drop => f.write_str("drop"),
             StepName::Repeat { times } => write!(f, "repeat {times} times"),
+            StepName::Http2 { end_stream: false } => f.write_str("http2 reset"),
+            StepName::Http2 { end_stream: true } => f.write_str("http2 end_stream"),
         }
     }
 }
@@ -350,6 +407,8 @@ impl StepName {
         Some(match text {
             "wait" => StepName::Wait,
             "drop" => StepName::Drop,
+            "http2 reset" => StepName::Http2 { end_stream: false },
+            "http2 end_stream" => StepName::Http2 { end_stream: true },
             "close (no body)" => StepName::Close { code: None },
             _ => {
                 if let Some(name) = text
@@ -571,6 +630,15 @@ mod tests {
                 detail: "Connection reset by peer (os error 104)".into(),
             },
             HandshakeFailure::Timeout { ms: 1000 },
+            HandshakeFailure::NoExtendedConnect,
+            HandshakeFailure::Http2SwitchingProtocols,
+            HandshakeFailure::StreamReset {
+                code: "PROTOCOL_ERROR".into(),
+            },
+            HandshakeFailure::GoAway {
+                code: "0x1234".into(),
+            },
+            HandshakeFailure::AcceptedWithoutSetting { status: 200 },
             HandshakeFailure::Other("something else".into()),
         ]);
         round_trip(vec![
@@ -598,6 +666,8 @@ mod tests {
             SkippedStep::Step(StepName::Wait),
             SkippedStep::Step(StepName::Drop),
             SkippedStep::Step(StepName::Repeat { times: 1000 }),
+            SkippedStep::Step(StepName::Http2 { end_stream: false }),
+            SkippedStep::Step(StepName::Http2 { end_stream: true }),
             SkippedStep::RepeatStopped,
             SkippedStep::BytesDropped {
                 unsent: 10,

@@ -117,7 +117,8 @@ pub struct HandshakeExpect {
     /// Checks on the response's headers.
     #[serde(default)]
     pub headers: Vec<HeaderExpect>,
-    /// Closing the connection without any response is also accepted.
+    /// Closing the connection without any response is also accepted (over
+    /// HTTP/2: resetting the stream, or GOAWAY).
     #[serde(default)]
     pub or_close: bool,
 }

@@ -22,7 +22,8 @@ pub use expect::{
 };
 pub use payload::{LengthFormSpec, MaskSpec, OpcodeSpec, Payload, Rsv};
 pub use steps::{
-    CloseStep, Probe, RepeatSteps, SendFrame, SendFrames, SendRaw, Step, Wait, WaitFor, Writes,
+    CloseStep, Http2Step, Probe, RepeatSteps, SendFrame, SendFrames, SendRaw, Step, Wait, WaitFor,
+    Writes,
 };
 
 /// The top of a case file, apart from `cases`.
@@ -163,6 +164,59 @@ pub struct HandshakeSpec {
     /// Headers replaced in place (appended if absent), as "Name: value".
     #[serde(default)]
     pub replace: Vec<HeaderLine>,
+    /// (HTTP/2 only) The extended CONNECT written by wsspec itself, as edits
+    /// of the standard field list; such a case runs only over HTTP/2.
+    #[serde(default)]
+    pub http2: Option<Http2Request>,
+}
+
+/// An extended CONNECT (RFC 8441 4) as edits of the standard field list
+/// (`:method`, `:protocol`, `:scheme`, `:authority`, `:path`, then
+/// `sec-websocket-version` and the rest), sent byte for byte, malformed if
+/// the case says so.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http2Request {
+    /// Field names removed (every occurrence; exact bytes).
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Fields whose value is replaced in place (appended if absent).
+    #[serde(default)]
+    pub set: Vec<FieldLine>,
+    /// Fields appended at the end, after the regular ones.
+    #[serde(default)]
+    pub add: Vec<FieldLine>,
+    /// Send the request even when the server's SETTINGS did not enable
+    /// extended CONNECT (RFC 8441 3), to see whether it accepts it anyway.
+    #[serde(default)]
+    pub without_setting: bool,
+}
+
+/// A header field as `name: value`; the name may be a pseudo-header field
+/// (`:path: /x`) and keeps its case, the value its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldLine {
+    pub name: String,
+    pub value: String,
+}
+
+impl<'de> Deserialize<'de> for FieldLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let (prefix, rest) = match s.strip_prefix(':') {
+            Some(rest) => (":", rest),
+            None => ("", s.as_str()),
+        };
+        match rest.split_once(':') {
+            Some((n, v)) if !n.trim().is_empty() => Ok(FieldLine {
+                name: format!("{prefix}{}", n.trim()),
+                value: v.strip_prefix(' ').unwrap_or(v).to_string(),
+            }),
+            _ => Err(de::Error::custom(format!(
+                "expected a field `name: value` (or `:pseudo: value`), found `{s}`"
+            ))),
+        }
+    }
 }
 
 impl HandshakeSpec {
@@ -190,6 +244,20 @@ impl HandshakeSpec {
                 .add
                 .iter()
                 .any(|h| UPGRADE_FIELDS.contains(&h.name.to_ascii_lowercase().as_str()))
+    }
+}
+
+impl CaseSpec {
+    /// Whether the case exists only over HTTP/2: its request is written as
+    /// HTTP/2 fields, or a step acts on the HTTP/2 stream itself.
+    pub fn http2_only(&self) -> bool {
+        self.handshake.http2.is_some() || steps::any_http2(&self.steps)
+    }
+
+    /// Whether the case only exists over HTTP/1.1 (see
+    /// [`HandshakeSpec::http1_only`]).
+    pub fn http1_only(&self) -> bool {
+        self.handshake.http1_only()
     }
 }
 

@@ -30,6 +30,28 @@ pub enum Step {
     Drop,
     /// Run a list of steps several times (e.g. 1000 round trips).
     Repeat(RepeatSteps),
+    /// (HTTP/2 only) Act on the case's stream itself.
+    Http2(Http2Step),
+}
+
+/// What `http2:` does to the case's stream; what the case sends later still
+/// goes out as DATA on it, whatever state the stream is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Http2Step {
+    /// RST_STREAM with CANCEL (RFC 9113 6.4).
+    Reset,
+    /// An empty DATA frame with END_STREAM (RFC 9113 6.1).
+    EndStream,
+}
+
+/// Whether any step (repeated ones too) acts on an HTTP/2 stream.
+pub fn any_http2(steps: &[Step]) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Http2(_) => true,
+        Step::Repeat(r) => any_http2(&r.steps),
+        _ => false,
+    })
 }
 
 /// `repeat: {times: N, steps: [...]}`.

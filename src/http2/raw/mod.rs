@@ -3,8 +3,10 @@
 //! any byte stream ([`conn`]). `h2` refuses to send a malformed request and
 //! quietly rejects a malformed response; RFC 8441 conformance cases need to
 //! send both and to see exactly what came back, as the HTTP/1.1 cases write
-//! and read raw bytes. Nothing here checks what it is asked to write.
+//! and read raw bytes; [`tunnel`] opens a case's WebSocket that way and
+//! carries it on. Nothing here checks what it is asked to write.
 
 pub mod conn;
 pub mod frame;
 pub mod hpack;
+pub mod tunnel;

@@ -21,7 +21,11 @@ use crate::wire::head::{read_head, Head, HeadLimits, HeadReadError};
 impl Session<'_> {
     pub(super) async fn drive(&mut self, target: &Target) {
         if let Some(tunnels) = self.opts.connector.tunnels() {
-            if let Some(stream) = self.open_tunnel(tunnels, target).await {
+            let opened = match &self.case.spec.handshake.http2 {
+                Some(edits) => self.open_raw_tunnel(tunnels, target, edits).await,
+                None => self.open_tunnel(tunnels, target).await,
+            };
+            if let Some(stream) = opened {
                 self.run_steps(stream, Vec::new()).await;
             }
             return;

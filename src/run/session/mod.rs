@@ -10,6 +10,7 @@
 mod deflate;
 mod handshake;
 mod io;
+mod raw_tunnel;
 mod send;
 mod shared;
 #[cfg(test)]
@@ -123,6 +124,7 @@ where
         messages_sent: 0,
         pings_sent: 0,
         probes_sent: 0,
+        http2_control: None,
     };
     let finished = tokio::time::timeout(deadline, drive(&mut session)).await;
     if finished.is_err() {
@@ -165,6 +167,8 @@ struct Session<'a> {
     messages_sent: u64,
     pings_sent: u64,
     probes_sent: u64,
+    /// (HTTP/2, wsspec's own) The handle for `http2:` steps.
+    http2_control: Option<crate::http2::raw::tunnel::Http2Control>,
 }
 
 impl Session<'_> {
@@ -263,6 +267,7 @@ impl Session<'_> {
                 self.shutdown().await;
                 self.shared.state.send_modify(|s| s.ended = true);
             }
+            Step::Http2(action) => self.http2_step(*action).await,
             Step::Repeat(r) => {
                 for _ in 0..r.times {
                     if self.shared.peer_gone() {
@@ -346,5 +351,8 @@ fn describe(step: &Step) -> StepName {
         Step::Wait(_) => StepName::Wait,
         Step::Drop => StepName::Drop,
         Step::Repeat(r) => StepName::Repeat { times: r.times },
+        Step::Http2(s) => StepName::Http2 {
+            end_stream: *s == crate::case::model::Http2Step::EndStream,
+        },
     }
 }

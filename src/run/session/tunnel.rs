@@ -148,7 +148,7 @@ impl Session<'_> {
     }
 
     /// The extended CONNECT for this case (RFC 8441 4-5).
-    fn tunnel_request(&self, target: &Target) -> TunnelRequest {
+    pub(super) fn tunnel_request(&self, target: &Target) -> TunnelRequest {
         let hs = &self.case.spec.handshake;
         let mut headers = vec![("sec-websocket-version".to_string(), "13".to_string())];
         let extra = self.opts.extra_headers.iter().cloned();

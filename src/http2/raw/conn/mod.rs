@@ -248,6 +248,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
         self.io
     }
 
+    /// Gives the byte stream back with the frame decoder, which may hold
+    /// bytes the server sent after the last frame read.
+    pub fn into_parts(self) -> (T, FrameDecoder) {
+        (self.io, self.frames)
+    }
+
     async fn next(
         &mut self,
         timeout: Duration,
