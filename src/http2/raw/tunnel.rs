@@ -343,7 +343,14 @@ async fn pump<R: AsyncRead + Unpin>(
                         Some(Ok(n)) if n > 0 => {
                             let _ = out.send(encode(&data_frames(&buf[..n], false)));
                         }
-                        _ => break,
+                        Some(_) => {
+                            writing = false;
+                            if !ended {
+                                ended = true;
+                                let _ = out.send(encode(&data_frames(&[], true)));
+                            }
+                        }
+                        None => break,
                     }
                 }
                 match command {
@@ -453,12 +460,10 @@ async fn read_frames<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                     let _ = far.shutdown().await;
                 }
             }
-            Frame::GoAway { .. } => {
-                if !ended {
-                    reset.store(true, Ordering::SeqCst);
-                    ended = true;
-                    let _ = far.shutdown().await;
-                }
+            Frame::GoAway { .. } if !ended => {
+                reset.store(true, Ordering::SeqCst);
+                ended = true;
+                let _ = far.shutdown().await;
             }
             Frame::Settings { ack: false, .. } => {
                 let _ = out.send(encode(&[Frame::Settings {
