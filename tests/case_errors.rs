@@ -77,14 +77,14 @@ fn check_exits_2_with_locations() {
 }
 
 /// The case files embedded in the binary (cases/**/*.yaml).
-const EMBEDDED_FILES: usize = 16;
+const EMBEDDED_FILES: usize = 17;
 
 #[test]
 fn embedded_corpus_loads() {
     assert_eq!(case::embedded_sources().len(), EMBEDDED_FILES);
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
-    // 517 Autobahn cases, 49 hs, 30 cl, 9 fr, 49 pmd.
-    assert_eq!(cases.len(), 654);
+    // 517 Autobahn cases, 49 hs, 30 cl, 9 fr, 49 pmd, 29 h2.
+    assert_eq!(cases.len(), 683);
     let count = |prefix: &str| {
         cases
             .iter()
@@ -92,8 +92,14 @@ fn embedded_corpus_loads() {
             .count()
     };
     assert_eq!(
-        (count("hs."), count("cl."), count("fr."), count("pmd.")),
-        (49, 30, 9, 49),
+        (
+            count("hs."),
+            count("cl."),
+            count("fr."),
+            count("pmd."),
+            count("h2.")
+        ),
+        (49, 30, 9, 49, 29),
         "wsspec's own groups"
     );
     assert_eq!(

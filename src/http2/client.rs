@@ -24,7 +24,8 @@ use h2::ext::Protocol;
 
 use super::stream::{io_error, H2Stream};
 use crate::run::{
-    Connector, Target, Transport, TunnelConnection, TunnelOpened, TunnelRequest, Tunnels,
+    Connector, RawTunnelOpened, RawTunnelRequest, Target, Transport, TunnelConnection,
+    TunnelOpened, TunnelRequest, Tunnels,
 };
 use crate::transcript::TlsSession;
 
@@ -201,6 +202,23 @@ impl Tunnels for H2Connector {
         target: &'a Target,
     ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>> {
         self.inner.connect(target)
+    }
+
+    fn open_raw(
+        &self,
+        io: Box<dyn Transport>,
+        request: RawTunnelRequest,
+    ) -> BoxFuture<'static, std::io::Result<RawTunnelOpened>> {
+        Box::pin(async move {
+            super::raw::tunnel::open(io, request)
+                .await
+                .map_err(|e| match e {
+                    super::raw::conn::ConnError::Timeout { .. } => {
+                        std::io::Error::new(std::io::ErrorKind::TimedOut, e.to_string())
+                    }
+                    other => std::io::Error::other(other.to_string()),
+                })
+        })
     }
 }
 

@@ -15,8 +15,9 @@ pub use interrupt::Interrupt;
 pub use session::run_case;
 pub use target::{Target, TargetError};
 pub use transport::{
-    AcceptedTunnel, Acceptor, Connector, TcpAcceptor, TcpConnector, Transport, TunnelConnection,
-    TunnelOpened, TunnelRequest, Tunnels,
+    AcceptedTunnel, Acceptor, Connector, RawAnswer, RawTunnelOpened, RawTunnelRequest,
+    StreamControl, TcpAcceptor, TcpConnector, Transport, TunnelConnection, TunnelOpened,
+    TunnelRequest, Tunnels,
 };
 
 use std::sync::Arc;

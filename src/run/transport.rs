@@ -82,12 +82,74 @@ pub trait Tunnels: Send + Sync {
     ) -> BoxFuture<'a, std::io::Result<Box<dyn TunnelConnection>>>;
 
     /// A new connection of its own for one case, not yet speaking HTTP/2
-    /// (TCP, or TLS with ALPN `h2`), for a case that writes its HTTP/2
-    /// itself (`crate::http2::raw::tunnel`).
+    /// (TCP, or TLS with ALPN `h2`), for a case that writes its request
+    /// field by field ([`Tunnels::open_raw`]).
     fn raw_connection<'a>(
         &'a self,
         target: &'a Target,
     ) -> BoxFuture<'a, std::io::Result<Box<dyn Transport>>>;
+
+    /// Speaks HTTP/2 on `io` (from [`Tunnels::raw_connection`]) without a
+    /// library's checks: sends `request` exactly as given and reads what the
+    /// server made of it. A timeout is an error of kind `TimedOut`.
+    fn open_raw(
+        &self,
+        io: Box<dyn Transport>,
+        request: RawTunnelRequest,
+    ) -> BoxFuture<'static, std::io::Result<RawTunnelOpened>>;
+}
+
+/// An extended CONNECT written field by field, malformed if need be.
+#[derive(Debug, Clone)]
+pub struct RawTunnelRequest {
+    /// The header list, byte for byte, in order.
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Bytes sent as DATA right after the request.
+    pub early: Vec<u8>,
+    /// Send the request even when the server's SETTINGS did not enable
+    /// extended CONNECT.
+    pub without_setting: bool,
+    /// How long the server's SETTINGS, and then its answer, may take.
+    pub timeout: std::time::Duration,
+}
+
+/// What the server made of a [`RawTunnelRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawAnswer {
+    /// A response: a final status, or 101 (which HTTP/2 does not have).
+    Response {
+        status: u16,
+        fields: Vec<(String, String)>,
+    },
+    /// RST_STREAM on the request's stream, with its error code's name.
+    Reset(String),
+    /// GOAWAY for the whole connection, with its error code's name.
+    GoAway(String),
+    /// The connection ended without either.
+    Closed,
+    /// A response that could not be read, in a sentence.
+    Unreadable(String),
+}
+
+/// The outcome of [`Tunnels::open_raw`].
+pub struct RawTunnelOpened {
+    /// Whether the server's SETTINGS enabled extended CONNECT.
+    pub extended_connect: bool,
+    /// The request's stream.
+    pub stream_id: u32,
+    /// None when nothing was sent (no setting, and not `without_setting`).
+    pub answer: Option<RawAnswer>,
+    /// After a 2xx: the stream, and the handle on its frames.
+    pub stream: Option<(Box<dyn Transport>, Box<dyn StreamControl>)>,
+}
+
+/// A case's handle on its HTTP/2 stream's own frames; each takes effect
+/// after everything written to the stream before it.
+pub trait StreamControl: Send + Sync {
+    /// RST_STREAM (CANCEL).
+    fn reset(&self);
+    /// END_STREAM; later writes still go out as DATA.
+    fn end_stream(&self);
 }
 
 /// One multiplexed connection, as a case sees it.

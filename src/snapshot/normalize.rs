@@ -140,6 +140,11 @@ impl Normalizer {
         let mut as_server = false;
         let mut http2 = false;
         let probes = t.probe_payloads();
+        // Over HTTP/1.1 the same snapshot holds in cleartext and over TLS;
+        // over HTTP/2 the transport line names which (h2c or h2).
+        let over_tls = t
+            .kinds()
+            .any(|k| matches!(k, EventKind::TlsEstablished { .. }));
         for kind in t.kinds() {
             match kind {
                 EventKind::Connected
@@ -157,7 +162,11 @@ impl Normalizer {
                 // transport is part of the snapshot.
                 EventKind::Http2Stream { .. } => {
                     http2 = true;
-                    self.line("transport: HTTP/2 stream");
+                    self.line(if over_tls {
+                        "transport: HTTP/2 stream over TLS (h2)"
+                    } else {
+                        "transport: HTTP/2 stream in cleartext (h2c)"
+                    });
                 }
                 EventKind::Http2Sent { frame } => self.line(format!("send: HTTP/2 {frame}")),
                 EventKind::RequestReceived { .. } => {}
@@ -980,6 +989,46 @@ verdict: behaviour OK; close OK
             },
             ending,
         ]
+    }
+
+    #[test]
+    fn over_http2_the_transport_line_names_cleartext_or_tls_and_http1_stays_the_same() {
+        let tls = EventKind::TlsEstablished {
+            session: crate::transcript::TlsSession {
+                protocol: "TLS 1.3".into(),
+                cipher: "TLS13_AES_128_GCM_SHA256".into(),
+                alpn: Some("h2".into()),
+            },
+        };
+        let snapshot = |with_tls: bool, http2: bool| {
+            let mut events = echo_events();
+            if http2 {
+                events.insert(0, EventKind::Http2Stream { id: 1 });
+            }
+            if with_tls {
+                events.insert(0, tls.clone());
+            }
+            normalize(&result(events, Outcome::Ok, CloseVerdict::Ok))
+        };
+        let h2c = snapshot(false, true);
+        let h2 = snapshot(true, true);
+        assert!(
+            h2c.contains("transport: HTTP/2 stream in cleartext (h2c)\n"),
+            "{h2c}"
+        );
+        assert!(
+            h2.contains("transport: HTTP/2 stream over TLS (h2)\n"),
+            "{h2}"
+        );
+        // Nothing else differs, and no TLS detail is in the body.
+        assert_eq!(
+            h2c.replace("in cleartext (h2c)", "over TLS (h2)"),
+            h2,
+            "{h2c}\n{h2}"
+        );
+        assert!(!h2.contains("TLS13"), "{h2}");
+        // Over HTTP/1.1, ws:// and wss:// share one snapshot.
+        assert_eq!(snapshot(false, false), snapshot(true, false));
     }
 
     #[test]

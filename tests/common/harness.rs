@@ -12,7 +12,8 @@ use wsspec::results::RunResults;
 use wsspec::run::{Connector, RunOptions, Target, Transport};
 use wsspec::suite::{self, SuiteConfig};
 
-/// The embedded corpus's server-role cases, filtered by globs (empty = all).
+/// The embedded corpus's server-role cases that run over HTTP/1.1, filtered
+/// by globs (empty = all).
 pub fn corpus(include: &[&str]) -> Vec<Case> {
     let all = case::load::load(&case::embedded_sources()).expect("embedded corpus loads");
     let sel = Selection {
@@ -24,6 +25,8 @@ pub fn corpus(include: &[&str]) -> Vec<Case> {
     };
     all.into_iter()
         .filter(|c| c.spec.roles.contains(&wsspec::case::Role::Server) && sel.selects(&c.spec.id))
+        // The RFC 8441 group runs over HTTP/2 only (tests/http2_group.rs).
+        .filter(|c| !c.spec.http2_only())
         .collect()
 }
 

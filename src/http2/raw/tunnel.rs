@@ -28,7 +28,7 @@ pub use super::conn::ConnError;
 use super::conn::RawClient;
 use super::frame::{self, setting, ErrorCode, Frame, FrameDecoder};
 use super::hpack::Field;
-use crate::run::Transport;
+use crate::run::{RawAnswer, RawTunnelOpened, RawTunnelRequest, StreamControl, Transport};
 use crate::transcript::TlsSession;
 
 /// The stream every raw case opens (the first a client may use).
@@ -38,49 +38,13 @@ pub const STREAM_ID: u32 = 1;
 /// after every DATA frame, so this only has to cover one burst.
 const WINDOW: u32 = 1 << 20;
 
-/// How the request is sent.
-#[derive(Debug, Clone)]
-pub struct OpenRequest {
-    /// The header list, byte for byte, in order.
-    pub fields: Vec<Field>,
-    /// Bytes sent as DATA right after the request.
-    pub early: Vec<u8>,
-    /// Send the request even when the server's SETTINGS did not enable
-    /// extended CONNECT.
-    pub without_setting: bool,
-    /// How long the server's SETTINGS, and then its answer, may take.
-    pub timeout: Duration,
-}
-
-/// What the server made of the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
-    /// A response: a final status, or 101 (which HTTP/2 does not have).
-    Response { status: u16, fields: Vec<Field> },
-    /// RST_STREAM on the request's stream.
-    Reset(ErrorCode),
-    /// GOAWAY for the whole connection.
-    GoAway(ErrorCode),
-    /// The connection ended without either.
-    Closed,
-    /// A response that could not be read (its header block, or a frame
-    /// out of place), in a sentence.
-    Unreadable(String),
-}
-
-/// The outcome of [`open`].
-pub struct Opened {
-    /// Whether the server's SETTINGS enabled extended CONNECT.
-    pub extended_connect: bool,
-    /// None when nothing was sent (no setting, and the case did not ask to
-    /// send anyway).
-    pub answer: Option<Answer>,
-    /// The stream, after a 2xx.
-    pub stream: Option<RawStream>,
-}
-
-/// Opens a stream on `io` (a fresh connection) with `request`.
-pub async fn open(io: Box<dyn Transport>, request: OpenRequest) -> Result<Opened, ConnError> {
+/// Opens a stream on `io` (a fresh connection) with `request`: the
+/// [`Tunnels::open_raw`](crate::run::Tunnels::open_raw) of the HTTP/2
+/// connector.
+pub async fn open(
+    io: Box<dyn Transport>,
+    request: RawTunnelRequest,
+) -> Result<RawTunnelOpened, ConnError> {
     let peer = io.peer_addr();
     let tls = io.tls();
     let ours = [
@@ -90,8 +54,9 @@ pub async fn open(io: Box<dyn Transport>, request: OpenRequest) -> Result<Opened
     let mut client = RawClient::handshake(io, &ours, request.timeout).await?;
     let extended_connect = client.extended_connect();
     if !extended_connect && !request.without_setting {
-        return Ok(Opened {
+        return Ok(RawTunnelOpened {
             extended_connect,
+            stream_id: STREAM_ID,
             answer: None,
             stream: None,
         });
@@ -101,17 +66,26 @@ pub async fn open(io: Box<dyn Transport>, request: OpenRequest) -> Result<Opened
         increment: WINDOW,
     };
     client.send(&[grow]).await?;
-    client
-        .send_headers(STREAM_ID, &request.fields, false)
-        .await?;
+    let fields: Vec<Field> = request
+        .fields
+        .iter()
+        .map(|(n, v)| Field::new(n, v))
+        .collect();
+    client.send_headers(STREAM_ID, &fields, false).await?;
     if !request.early.is_empty() {
         client.send(&data_frames(&request.early, false)).await?;
     }
     let (answer, ended) = read_answer(&mut client, request.timeout).await?;
-    let opens = matches!(&answer, Answer::Response { status, .. } if (200..300).contains(status));
-    let stream = opens.then(|| RawStream::start(client, ended, peer, tls));
-    Ok(Opened {
+    let opens =
+        matches!(&answer, RawAnswer::Response { status, .. } if (200..300).contains(status));
+    let stream = opens.then(|| {
+        let stream = RawStream::start(client, ended, peer, tls);
+        let control = Box::new(stream.control()) as Box<dyn StreamControl>;
+        (Box::new(stream) as Box<dyn Transport>, control)
+    });
+    Ok(RawTunnelOpened {
         extended_connect,
+        stream_id: STREAM_ID,
         answer: Some(answer),
         stream,
     })
@@ -122,21 +96,21 @@ pub async fn open(io: Box<dyn Transport>, request: OpenRequest) -> Result<Opened
 async fn read_answer(
     client: &mut RawClient<Box<dyn Transport>>,
     timeout: Duration,
-) -> Result<(Answer, bool), ConnError> {
+) -> Result<(RawAnswer, bool), ConnError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let Some(received) = client.next_frame(left).await? else {
-            return Ok((Answer::Closed, false));
+            return Ok((RawAnswer::Closed, false));
         };
         match received.frame {
-            Frame::GoAway { code, .. } => return Ok((Answer::GoAway(code), false)),
+            Frame::GoAway { code, .. } => return Ok((RawAnswer::GoAway(code.to_string()), false)),
             Frame::RstStream { stream_id, code } if stream_id == STREAM_ID => {
-                return Ok((Answer::Reset(code), false))
+                return Ok((RawAnswer::Reset(code.to_string()), false))
             }
             Frame::Data { stream_id, .. } if stream_id == STREAM_ID => {
                 return Ok((
-                    Answer::Unreadable("DATA came before the response's HEADERS".into()),
+                    RawAnswer::Unreadable("DATA came before the response's HEADERS".into()),
                     false,
                 ))
             }
@@ -146,7 +120,7 @@ async fn read_answer(
                 let ends = f.is_end_stream();
                 let fields = match received.headers {
                     None => continue,
-                    Some(Err(e)) => return Ok((Answer::Unreadable(e.to_string()), false)),
+                    Some(Err(e)) => return Ok((RawAnswer::Unreadable(e.to_string()), false)),
                     Some(Ok(fields)) => fields,
                 };
                 let status = fields
@@ -156,7 +130,7 @@ async fn read_answer(
                 match status {
                     None => {
                         return Ok((
-                            Answer::Unreadable(
+                            RawAnswer::Unreadable(
                                 "the response's HEADERS have no valid :status".into(),
                             ),
                             false,
@@ -165,9 +139,12 @@ async fn read_answer(
                     // 100 and 103 come before the answer (RFC 9113 8.1).
                     Some(s) if (100..200).contains(&s) && s != 101 => continue,
                     Some(status) => {
-                        let fields = fields.into_iter().filter(|f| f.name != b":status");
+                        let fields = fields
+                            .iter()
+                            .filter(|f| f.name != b":status")
+                            .map(|f| (f.name_str().into_owned(), f.value_str().into_owned()));
                         return Ok((
-                            Answer::Response {
+                            RawAnswer::Response {
                                 status,
                                 fields: fields.collect(),
                             },
@@ -231,15 +208,12 @@ enum Command {
 #[derive(Debug, Clone)]
 pub struct Http2Control(mpsc::UnboundedSender<Command>);
 
-impl Http2Control {
-    /// Sends RST_STREAM (CANCEL) after everything already written.
-    pub fn reset(&self) {
+impl StreamControl for Http2Control {
+    fn reset(&self) {
         let _ = self.0.send(Command::Reset(ErrorCode::Cancel));
     }
 
-    /// Sends END_STREAM after everything already written; later writes
-    /// still go out as DATA.
-    pub fn end_stream(&self) {
+    fn end_stream(&self) {
         let _ = self.0.send(Command::EndStream);
     }
 }
@@ -289,7 +263,7 @@ impl RawStream {
     }
 
     /// The handle for `http2:` steps.
-    pub fn control(&self) -> Http2Control {
+    fn control(&self) -> Http2Control {
         Http2Control(self.control.clone())
     }
 }

@@ -168,7 +168,7 @@ struct Session<'a> {
     pings_sent: u64,
     probes_sent: u64,
     /// (HTTP/2, wsspec's own) The handle for `http2:` steps.
-    http2_control: Option<crate::http2::raw::tunnel::Http2Control>,
+    http2_control: Option<Box<dyn super::StreamControl>>,
 }
 
 impl Session<'_> {

@@ -8,10 +8,8 @@
 
 use super::Session;
 use crate::case::model::{FieldLine, Http2Request, Http2Step};
-use crate::http2::raw::hpack::Field;
-use crate::http2::raw::tunnel::{self, Answer, OpenRequest};
 use crate::run::transport::render_response;
-use crate::run::{Target, Transport, TunnelRequest, Tunnels};
+use crate::run::{RawAnswer, RawTunnelRequest, Target, Transport, TunnelRequest, Tunnels};
 use crate::transcript::{EventKind, HandshakeFailure};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::handshake::ResponseHead;
@@ -40,21 +38,21 @@ impl Session<'_> {
             super::send::encode_all(&early)
         };
         let timeout = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
-        let request = OpenRequest {
+        let request = RawTunnelRequest {
             fields: fields.clone(),
             early,
             without_setting: edits.without_setting,
             timeout,
         };
-        let opened = match tunnel::open(io, request).await {
+        let opened = match tunnels.open_raw(io, request).await {
             Ok(opened) => opened,
             Err(e) => {
-                let reason = match e {
-                    tunnel::ConnError::Timeout { .. } => HandshakeFailure::Timeout {
+                let reason = match e.kind() {
+                    std::io::ErrorKind::TimedOut => HandshakeFailure::Timeout {
                         ms: timeout.as_millis() as u64,
                     },
-                    other => HandshakeFailure::ReadFailed {
-                        detail: other.to_string(),
+                    _ => HandshakeFailure::ReadFailed {
+                        detail: e.to_string(),
                     },
                 };
                 self.record(EventKind::HandshakeFailed {
@@ -75,10 +73,10 @@ impl Session<'_> {
             raw: super::handshake::log_all(&render_fields(&fields)),
         });
         self.record(EventKind::Http2Stream {
-            id: tunnel::STREAM_ID,
+            id: opened.stream_id,
         });
         let (status, fields) = match answer {
-            Answer::Response { status, fields } => (status, fields),
+            RawAnswer::Response { status, fields } => (status, fields),
             _ if !opened.extended_connect => {
                 self.record(EventKind::HandshakeFailed {
                     reason: HandshakeFailure::NoExtendedConnect,
@@ -88,13 +86,9 @@ impl Session<'_> {
             }
             other => {
                 let reason = match other {
-                    Answer::Reset(code) => HandshakeFailure::StreamReset {
-                        code: code.to_string(),
-                    },
-                    Answer::GoAway(code) => HandshakeFailure::GoAway {
-                        code: code.to_string(),
-                    },
-                    Answer::Unreadable(detail) => HandshakeFailure::Malformed { detail },
+                    RawAnswer::Reset(code) => HandshakeFailure::StreamReset { code },
+                    RawAnswer::GoAway(code) => HandshakeFailure::GoAway { code },
+                    RawAnswer::Unreadable(detail) => HandshakeFailure::Malformed { detail },
                     _ => HandshakeFailure::ClosedEarly,
                 };
                 self.record(EventKind::HandshakeFailed {
@@ -104,10 +98,7 @@ impl Session<'_> {
                 return None;
             }
         };
-        let headers: Vec<(String, String)> = fields
-            .iter()
-            .map(|f| (f.name_str().into_owned(), f.value_str().into_owned()))
-            .collect();
+        let headers = fields;
         let raw = super::handshake::log_all(&render_response(status, &headers));
         if status == 101 {
             self.record(EventKind::HandshakeFailed {
@@ -142,9 +133,9 @@ impl Session<'_> {
             self.conclude_offer(&head);
         }
         self.record(EventKind::ResponseReceived { head, raw });
-        let stream = opened.stream.filter(|_| opens)?;
-        self.http2_control = Some(stream.control());
-        Some(Box::new(stream))
+        let (stream, control) = opened.stream.filter(|_| opens)?;
+        self.http2_control = Some(control);
+        Some(stream)
     }
 
     /// An `http2:` step: ends or resets the case's stream after what was
@@ -171,15 +162,16 @@ impl Session<'_> {
 
 /// The standard request as a field list, with the case's edits (`{path}`
 /// and `{host}` in their values stand for the target's path and authority).
-fn edited_fields(request: &TunnelRequest, edits: &Http2Request) -> Vec<Field> {
+fn edited_fields(request: &TunnelRequest, edits: &Http2Request) -> Vec<(Vec<u8>, Vec<u8>)> {
     let fill = |value: &str| {
         value
             .replace("{path}", request.path.as_deref().unwrap_or("/"))
             .replace("{host}", request.authority.as_deref().unwrap_or(""))
     };
-    let mut fields = vec![Field::new(":method", &request.method)];
+    let field = |n: &str, v: &str| (n.as_bytes().to_vec(), v.as_bytes().to_vec());
+    let mut fields = vec![field(":method", &request.method)];
     if let Some(p) = &request.protocol {
-        fields.push(Field::new(":protocol", p));
+        fields.push(field(":protocol", p));
     }
     for (name, value) in [
         (":scheme", &request.scheme),
@@ -187,34 +179,29 @@ fn edited_fields(request: &TunnelRequest, edits: &Http2Request) -> Vec<Field> {
         (":path", &request.path),
     ] {
         if let Some(v) = value {
-            fields.push(Field::new(name, v));
+            fields.push(field(name, v));
         }
     }
-    fields.extend(request.headers.iter().map(|(n, v)| Field::new(n, v)));
-    fields.retain(|f| !edits.remove.iter().any(|r| f.name == r.as_bytes()));
+    fields.extend(request.headers.iter().map(|(n, v)| field(n, v)));
+    fields.retain(|(n, _)| !edits.remove.iter().any(|r| n == r.as_bytes()));
     for FieldLine { name, value } in &edits.set {
-        match fields.iter_mut().find(|f| f.name == name.as_bytes()) {
-            Some(f) => f.value = fill(value).into_bytes(),
-            None => fields.push(Field::new(name, fill(value))),
+        match fields.iter_mut().find(|(n, _)| n == name.as_bytes()) {
+            Some((_, v)) => *v = fill(value).into_bytes(),
+            None => fields.push(field(name, &fill(value))),
         }
     }
-    fields.extend(
-        edits
-            .add
-            .iter()
-            .map(|f| Field::new(&f.name, fill(&f.value))),
-    );
+    fields.extend(edits.add.iter().map(|f| field(&f.name, &fill(&f.value))));
     fields
 }
 
 /// A field list as text, one field a line, as `TunnelRequest::render`
 /// writes it.
-fn render_fields(fields: &[Field]) -> Vec<u8> {
+fn render_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
-    for f in fields {
-        out.extend_from_slice(&f.name);
+    for (name, value) in fields {
+        out.extend_from_slice(name);
         out.extend_from_slice(b": ");
-        out.extend_from_slice(&f.value);
+        out.extend_from_slice(value);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
