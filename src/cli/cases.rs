@@ -64,13 +64,20 @@ pub fn for_transport(cases: Vec<Case>, url: Option<&str>) -> Vec<Case> {
     if target.is_some_and(|t| t.is_ok_and(|t| t.http2)) {
         return without_http1_only(cases, "HTTP/2");
     }
+    without_http2_only(cases, "run against h2c:// or h2:// to include them")
+}
+
+/// The cases that can run over HTTP/1.1: those that only exist over HTTP/2
+/// (the RFC 8441 group) are left out, counted on stderr with `how` to run
+/// them.
+pub fn without_http2_only(cases: Vec<Case>, how: &str) -> Vec<Case> {
     let (http2, runnable): (Vec<Case>, Vec<Case>) =
         cases.into_iter().partition(|c| c.spec.http2_only());
-    if !http2.is_empty() {
+    if let Some(first) = http2.first() {
         eprintln!(
-            "note: {} HTTP/2-only case(s) left out over HTTP/1.1 (first: {}); run against h2c:// or h2:// to include them",
+            "note: {} HTTP/2-only case(s) left out over HTTP/1.1 (first: {}); {how}",
             http2.len(),
-            http2[0].spec.id
+            first.spec.id
         );
     }
     runnable

@@ -71,6 +71,11 @@ pub(super) fn prepare(args: ServeArgs) -> anyhow::Result<Result<Prepared, ExitCo
         }
         cases
     } else {
+        let cases = super::cases::without_http2_only(cases, "serve --h2 to include them");
+        if cases.is_empty() {
+            eprintln!("error: every selected case runs over HTTP/2 only (serve --h2)");
+            return Ok(Err(ExitCode::from(2)));
+        }
         cases
     };
     args.conf.note(&cases);

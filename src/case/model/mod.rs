@@ -168,6 +168,26 @@ pub struct HandshakeSpec {
     /// of the standard field list; such a case runs only over HTTP/2.
     #[serde(default)]
     pub http2: Option<Http2Request>,
+    /// (HTTP/2 only; wsspec as the server) The answer to the client's
+    /// extended CONNECT, instead of a 200 with the usual fields.
+    #[serde(default)]
+    pub http2_answer: Option<Http2Answer>,
+}
+
+/// wsspec's answer to a client's extended CONNECT (RFC 8441 5): a status
+/// and these fields only (no permessage-deflate answer is added).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http2Answer {
+    #[serde(default = "status_200")]
+    pub status: u16,
+    /// Fields of the answer, names in lower case.
+    #[serde(default)]
+    pub add: Vec<FieldLine>,
+}
+
+fn status_200() -> u16 {
+    200
 }
 
 /// An extended CONNECT (RFC 8441 4) as edits of the standard field list
@@ -251,7 +271,9 @@ impl CaseSpec {
     /// Whether the case exists only over HTTP/2: its request is written as
     /// HTTP/2 fields, or a step acts on the HTTP/2 stream itself.
     pub fn http2_only(&self) -> bool {
-        self.handshake.http2.is_some() || steps::any_http2(&self.steps)
+        self.handshake.http2.is_some()
+            || self.handshake.http2_answer.is_some()
+            || steps::any_http2(&self.steps)
     }
 
     /// Whether the case only exists over HTTP/1.1 (see

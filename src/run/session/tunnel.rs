@@ -8,7 +8,8 @@
 //! after the request. A 2xx opens the WebSocket; anything else is a refusal,
 //! recorded as the response it is. As the server (`drive_tunneled`), the
 //! client's request is recorded as it came and answered 200, with
-//! permessage-deflate's answer when the case agrees to an offer; the judge
+//! permessage-deflate's answer when the case agrees to an offer, or as the
+//! case's `handshake.http2_answer` says; the judge
 //! reads the request against RFC 8441, as it reads an HTTP/1.1 request
 //! against RFC 6455 4.1.
 
@@ -112,14 +113,23 @@ impl Session<'_> {
             raw: super::handshake::log_all(&request),
         });
         let mut headers = Vec::new();
-        if let Some(answer) = self.answer_offer(&request) {
-            headers.push((super::deflate::EXTENSIONS.to_ascii_lowercase(), answer));
-        }
+        let status = match &self.case.spec.handshake.http2_answer {
+            Some(answer) => {
+                headers.extend(answer.add.iter().map(|f| (f.name.clone(), f.value.clone())));
+                answer.status
+            }
+            None => {
+                if let Some(answer) = self.answer_offer(&request) {
+                    headers.push((super::deflate::EXTENSIONS.to_ascii_lowercase(), answer));
+                }
+                200
+            }
+        };
         self.record(EventKind::ResponseSent {
-            status: 200,
-            raw: super::handshake::log_all(&render_response(200, &headers)),
+            status,
+            raw: super::handshake::log_all(&render_response(status, &headers)),
         });
-        let mut stream = match tunnel.accept(200, &headers) {
+        let mut stream = match tunnel.accept(status, &headers) {
             Ok(stream) => stream,
             Err(e) => {
                 self.record(EventKind::SocketError {
