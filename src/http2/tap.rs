@@ -339,3 +339,227 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for RequestTap<S> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::http2::raw::conn::RawClient;
+    use crate::http2::raw::frame::Frame;
+    use crate::http2::server::{serve_connection_tapped, Handler};
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    fn request(extra: &[(&str, &str)]) -> Vec<Field> {
+        let mut fields = vec![
+            Field::new(":method", "CONNECT"),
+            Field::new(":protocol", "websocket"),
+            Field::new(":scheme", "http"),
+            Field::new(":path", "/chat"),
+            Field::new("x-b", "2"),
+            Field::new("x-a", "1"),
+        ];
+        fields.extend(extra.iter().map(|(n, v)| Field::new(n, v)));
+        fields
+    }
+
+    /// `h2` behind a tap over a duplex pipe of `pipe` bytes; what the
+    /// handler was handed (stream, header block as sent) and what the hook
+    /// was told.
+    fn tapped_server(
+        pipe: usize,
+        max_block: usize,
+    ) -> (
+        tokio::io::DuplexStream,
+        mpsc::UnboundedReceiver<(u32, Option<Vec<Field>>)>,
+        mpsc::UnboundedReceiver<Rejected>,
+    ) {
+        let (client_io, server_io) = tokio::io::duplex(pipe);
+        let (handed, handed_rx) = mpsc::unbounded_channel();
+        let (dropped, dropped_rx) = mpsc::unbounded_channel();
+        let handler: Handler = Arc::new(move |incoming| {
+            let handed = handed.clone();
+            Box::pin(async move {
+                let _ = handed.send((incoming.stream_id, incoming.as_sent.clone()));
+                let _ = incoming.refuse(204);
+            })
+        });
+        let hook: RejectedHook = Arc::new(move |rejected| {
+            let _ = dropped.send(rejected);
+        });
+        tokio::spawn(serve_connection_tapped(
+            server_io, None, None, handler, max_block, hook,
+        ));
+        (client_io, handed_rx, dropped_rx)
+    }
+
+    #[tokio::test]
+    async fn requests_are_seen_as_sent_and_the_ones_h2_drops_reported() {
+        let (io, mut handed, mut dropped) = tapped_server(64 * 1024, 64 * 1024);
+        let mut client = RawClient::handshake(io, &[], WAIT).await.unwrap();
+        // Well-formed: handed over, with the block in the order sent.
+        client.send_headers(1, &request(&[]), true).await.unwrap();
+        let (id, as_sent) = handed.recv().await.unwrap();
+        assert_eq!((id, as_sent), (1, Some(request(&[]))));
+        // A Connection field: RST_STREAM, and the hook has the request.
+        let bad = request(&[("connection", "Upgrade")]);
+        client.send_headers(3, &bad, true).await.unwrap();
+        let reset = client.next_on_stream(3, WAIT).await.unwrap().unwrap();
+        assert!(matches!(reset.frame, Frame::RstStream { .. }), "{reset:?}");
+        let rejected = dropped.recv().await.unwrap();
+        assert_eq!(
+            rejected,
+            Rejected {
+                stream_id: 3,
+                fields: bad,
+                by: DroppedBy::StreamReset
+            }
+        );
+        // The connection goes on; an uppercase name makes h2 end it.
+        client.send_headers(5, &request(&[]), true).await.unwrap();
+        assert_eq!(handed.recv().await.unwrap().0, 5);
+        let upper = request(&[("X-Upper", "1")]);
+        client.send_headers(7, &upper, true).await.unwrap();
+        let rejected = dropped.recv().await.unwrap();
+        assert_eq!(
+            (rejected.stream_id, rejected.by, rejected.fields),
+            (7, DroppedBy::ConnectionEnded, upper)
+        );
+        assert!(dropped.try_recv().is_err(), "nothing else was dropped");
+    }
+
+    #[tokio::test]
+    async fn a_block_over_the_limit_stops_the_tap_and_h2_carries_on() {
+        let (io, mut handed, _dropped) = tapped_server(64 * 1024, 200);
+        let mut client = RawClient::handshake(io, &[], WAIT).await.unwrap();
+        let long = "v".repeat(300);
+        client
+            .send_headers(1, &request(&[("x-long", &long)]), true)
+            .await
+            .unwrap();
+        assert_eq!(handed.recv().await.unwrap(), (1, None));
+        // The HPACK state is lost with the block: later requests are seen
+        // only as h2 reports them.
+        client.send_headers(3, &request(&[]), true).await.unwrap();
+        assert_eq!(handed.recv().await.unwrap(), (3, None));
+    }
+
+    #[test]
+    fn at_most_max_waiting_requests_wait_and_the_oldest_go_first() {
+        let hook: RejectedHook = Arc::new(|_| {});
+        let (_tap, log) = RequestTap::new(tokio::io::empty(), 1024, hook);
+        for id in (1..=2 * MAX_WAITING as u32).map(|n| 2 * n - 1) {
+            log.keep(id, vec![Field::new(":path", id.to_string())]);
+        }
+        assert_eq!(log.claim(1), None);
+        let last = 4 * MAX_WAITING as u32 - 1;
+        assert_eq!(
+            log.claim(last),
+            Some(vec![Field::new(":path", last.to_string())])
+        );
+        let waiting = log.state.lock().map(|s| s.requests.len()).unwrap_or(0);
+        assert_eq!(waiting, MAX_WAITING - 1);
+    }
+
+    #[test]
+    fn the_client_side_reads_requests_from_any_pieces_and_skips_trailers() {
+        let mut bytes = frame::PREFACE.to_vec();
+        let block = |fields: &[Field]| hpack::Encoder::default().block(fields);
+        let first = block(&request(&[]));
+        let (a, b) = first.split_at(10);
+        for frame in [
+            Frame::Settings {
+                ack: false,
+                params: vec![],
+            },
+            Frame::Headers {
+                stream_id: 1,
+                end_stream: false,
+                end_headers: false,
+                priority: None,
+                block: a.to_vec(),
+                padding: Some(3),
+            },
+            Frame::Continuation {
+                stream_id: 1,
+                end_headers: true,
+                block: b.to_vec(),
+            },
+            Frame::Data {
+                stream_id: 1,
+                end_stream: false,
+                data: vec![1; 100],
+                padding: None,
+            },
+            // Trailers on stream 1: decoded, not a request.
+            Frame::Headers {
+                stream_id: 1,
+                end_stream: true,
+                end_headers: true,
+                priority: None,
+                block: block(&[Field::new("x-trailer", "t")]),
+                padding: None,
+            },
+        ] {
+            frame.encode(&mut bytes).unwrap();
+        }
+        let mut side = ClientSide {
+            preface_seen: 0,
+            frames: FrameDecoder::new(frame::DEFAULT_MAX_FRAME_SIZE),
+            blocks: HeaderBlocks::new(hpack::Decoder::new(TABLE_SIZE, 4096), 4096),
+            highest_stream: 0,
+        };
+        let mut requests = Vec::new();
+        for piece in bytes.chunks(3) {
+            requests.extend(side.read(piece).unwrap());
+        }
+        assert_eq!(requests, [(1, request(&[]))]);
+        // Anything but the preface first stops it.
+        let mut other = ClientSide {
+            preface_seen: 0,
+            ..side
+        };
+        assert!(other.read(b"GET / HTTP/1.1\r\n").is_err());
+    }
+
+    #[test]
+    fn the_server_walk_finds_resets_and_goaways_in_any_pieces() {
+        let mut bytes = Vec::new();
+        for frame in [
+            Frame::Data {
+                stream_id: 1,
+                end_stream: false,
+                data: vec![7; 40],
+                padding: None,
+            },
+            Frame::RstStream {
+                stream_id: 9,
+                code: ErrorCode::ProtocolError,
+            },
+            Frame::GoAway {
+                last_stream_id: 9,
+                code: ErrorCode::Cancel,
+                debug: b"bye".to_vec(),
+            },
+        ] {
+            frame.encode(&mut bytes).unwrap();
+        }
+        let mut walk = ServerWalk::default();
+        let ended: Vec<Ended> = bytes.chunks(3).flat_map(|c| walk.read(c)).collect();
+        assert_eq!(
+            ended,
+            [
+                Ended::Stream {
+                    id: 9,
+                    code: ErrorCode::ProtocolError
+                },
+                Ended::Connection {
+                    code: ErrorCode::Cancel
+                }
+            ]
+        );
+    }
+}
