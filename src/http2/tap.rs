@@ -366,6 +366,9 @@ mod tests {
         fields
     }
 
+    /// A request the handler was handed: its stream and its block as sent.
+    type Handed = (u32, Option<Vec<Field>>);
+
     /// `h2` behind a tap over a duplex pipe of `pipe` bytes; what the
     /// handler was handed (stream, header block as sent) and what the hook
     /// was told.
@@ -374,7 +377,7 @@ mod tests {
         max_block: usize,
     ) -> (
         tokio::io::DuplexStream,
-        mpsc::UnboundedReceiver<(u32, Option<Vec<Field>>)>,
+        mpsc::UnboundedReceiver<Handed>,
         mpsc::UnboundedReceiver<Rejected>,
     ) {
         let (client_io, server_io) = tokio::io::duplex(pipe);
