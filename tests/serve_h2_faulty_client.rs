@@ -102,7 +102,7 @@ impl FaultyClient {
             while let Some((fin, opcode, payload, used)) = ws_frame(&bytes) {
                 bytes.drain(..used);
                 match opcode {
-                    0x0 | 0x1 | 0x2 => {
+                    0x0..=0x2 => {
                         fragments.extend_from_slice(&payload);
                         if fin {
                             let message = std::mem::take(&mut fragments);
