@@ -31,6 +31,19 @@ enum Answer {
     Opened(Vec<Vec<u8>>),
     /// RST_STREAM on the request's stream, with its code.
     Reset(ErrorCode),
+    /// GOAWAY, with its code: the whole connection ended.
+    Ended(ErrorCode),
+}
+
+/// How the faulty client spoils a request.
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    None,
+    /// `connection: Upgrade` and `upgrade: websocket` added.
+    UpgradeFields,
+    /// The same with the names as HTTP/1.1 writes them, `Connection` and
+    /// `Upgrade` (uppercase is malformed in HTTP/2 too).
+    UpgradeFieldsCapitalised,
 }
 
 /// The faulty client: one HTTP/2 connection per request, as many drivers
@@ -40,7 +53,7 @@ struct FaultyClient {
 }
 
 impl FaultyClient {
-    fn request(&self, path: &str, faulty: bool) -> Vec<Field> {
+    fn request(&self, path: &str, fault: Fault) -> Vec<Field> {
         let mut fields = vec![
             Field::new(":method", "CONNECT"),
             Field::new(":protocol", "websocket"),
@@ -49,10 +62,17 @@ impl FaultyClient {
             Field::new(":path", path),
             Field::new("sec-websocket-version", "13"),
         ];
-        if faulty {
-            // What an HTTP/1.1 upgrade carries, and RFC 9113 8.2.2 forbids.
-            fields.push(Field::new("connection", "Upgrade"));
-            fields.push(Field::new("upgrade", "websocket"));
+        // What an HTTP/1.1 upgrade carries, and RFC 9113 8.2.2 forbids.
+        match fault {
+            Fault::None => {}
+            Fault::UpgradeFields => {
+                fields.push(Field::new("connection", "Upgrade"));
+                fields.push(Field::new("upgrade", "websocket"));
+            }
+            Fault::UpgradeFieldsCapitalised => {
+                fields.push(Field::new("Connection", "Upgrade"));
+                fields.push(Field::new("Upgrade", "websocket"));
+            }
         }
         fields
     }
@@ -60,7 +80,7 @@ impl FaultyClient {
     /// Sends the request; on a 200 runs an echo client on the stream (text
     /// and binary echoed, a close answered, END_STREAM after it) and returns
     /// the messages it got.
-    async fn open(&self, path: &str, faulty: bool) -> Answer {
+    async fn open(&self, path: &str, fault: Fault) -> Answer {
         let tcp = TcpStream::connect(("127.0.0.1", self.port))
             .await
             .expect("connect to serve");
@@ -69,14 +89,19 @@ impl FaultyClient {
             .expect("HTTP/2 handshake");
         assert!(client.extended_connect(), "serve --h2 enables RFC 8441");
         client
-            .send_headers(1, &self.request(path, faulty), false)
+            .send_headers(1, &self.request(path, fault), false)
             .await
             .expect("send the request");
-        let first = client
-            .next_on_stream(1, WAIT)
-            .await
-            .expect("an answer")
-            .expect("the connection stays open for the answer");
+        let first = loop {
+            match client.next_frame(WAIT).await.expect("an answer") {
+                Some(r) if r.frame.stream_id() == 1 => break r,
+                Some(r) => match r.frame {
+                    Frame::GoAway { code, .. } => return Answer::Ended(code),
+                    _ => continue,
+                },
+                None => panic!("{path}: the connection closed without an answer"),
+            }
+        };
         match first.frame {
             Frame::RstStream { code, .. } => return Answer::Reset(code),
             Frame::Headers { .. } => {
@@ -162,12 +187,12 @@ impl FaultyClient {
 
     /// The text of a control endpoint's reply.
     async fn text(&self, path: &str) -> String {
-        match self.open(path, false).await {
+        match self.open(path, Fault::None).await {
             Answer::Opened(messages) => messages
                 .first()
                 .map(|m| String::from_utf8_lossy(m).into_owned())
                 .unwrap_or_default(),
-            Answer::Reset(code) => panic!("{path}: reset {code:?}"),
+            Answer::Reset(code) | Answer::Ended(code) => panic!("{path}: {code:?}"),
         }
     }
 }
@@ -217,35 +242,45 @@ fn request_received(case: &Value) -> String {
 
 #[test]
 fn a_client_sending_connection_and_upgrade_over_http2_fails_those_cases_by_rfc_9113_8_2_2() {
-    let mut serve = serve_proc::Serve::start("h2-faulty", &["1.1.1", "1.1.2", "1.1.3"], &["--h2"]);
+    let mut serve = serve_proc::Serve::start(
+        "h2-faulty",
+        &["1.1.1", "1.1.2", "1.1.3", "1.1.4"],
+        &["--h2"],
+    );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let agent = "faulty-h2";
     rt.block_on(async {
         let client = FaultyClient { port: serve.port };
-        assert_eq!(client.text("/getCaseCount").await, "3");
+        assert_eq!(client.text("/getCaseCount").await, "4");
         // Cases 1 and 3 with the HTTP/1.1 upgrade's fields: reset by h2.
         for n in [1, 3] {
             let path = format!("/runCase?case={n}&agent={agent}");
-            match client.open(&path, true).await {
+            match client.open(&path, Fault::UpgradeFields).await {
                 Answer::Reset(code) => assert_eq!(code, ErrorCode::ProtocolError),
-                Answer::Opened(_) => panic!("case {n}: serve accepted a malformed request"),
+                _ => panic!("case {n}: not reset"),
             }
+        }
+        // Case 4 with them capitalised: h2 ends the whole connection.
+        let path = format!("/runCase?case=4&agent={agent}");
+        match client.open(&path, Fault::UpgradeFieldsCapitalised).await {
+            Answer::Ended(code) => assert_eq!(code, ErrorCode::ProtocolError),
+            _ => panic!("case 4: the connection did not end with GOAWAY"),
         }
         // Case 2 asked correctly: it runs, and the client echoes.
         let path = format!("/runCase?case=2&agent={agent}");
-        match client.open(&path, false).await {
+        match client.open(&path, Fault::None).await {
             Answer::Opened(messages) => assert_eq!(messages.len(), 1, "1.1.2 sends one message"),
-            Answer::Reset(code) => panic!("a well-formed request was reset ({code:?})"),
+            _ => panic!("a well-formed request was refused"),
         }
         client
             .open(
                 &format!("/updateReports?agent={agent}&shutdownOnComplete=true"),
-                false,
+                Fault::None,
             )
             .await;
     });
     let code = serve.finish(Duration::from_secs(30));
-    assert_eq!(code, Some(1), "two cases FAILED\n{}", serve.stderr());
+    assert_eq!(code, Some(1), "three cases FAILED\n{}", serve.stderr());
     let results = serve
         .json(format!("{agent}/results.json"))
         .unwrap_or_else(|| panic!("no results\n{}", serve.stderr()));
@@ -272,6 +307,18 @@ fn a_client_sending_connection_and_upgrade_over_http2_fails_those_cases_by_rfc_9
             "{id}: {events}"
         );
     }
+    let capitalised = case(&results, "1.1.4");
+    assert_eq!(capitalised["verdict"]["outcome"], "FAILED", "{capitalised}");
+    let reason = capitalised["verdict"]["behavior_reason"].to_string();
+    assert!(
+        reason.contains("RFC 9113 8.2.2")
+            && reason.contains("`Connection: Upgrade` and `Upgrade: websocket`"),
+        "{reason}"
+    );
+    assert!(request_received(capitalised)
+        .ends_with("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"));
+    let events = capitalised["transcript"]["events"].to_string();
+    assert!(events.contains("GOAWAY PROTOCOL_ERROR"), "{events}");
     let good = case(&results, "1.1.2");
     assert_eq!(good["verdict"]["outcome"], "OK", "{good}");
     assert!(!good.to_string().contains("RFC 9113"), "{good}");
