@@ -44,6 +44,14 @@ enum Fault {
     /// The same with the names as HTTP/1.1 writes them, `Connection` and
     /// `Upgrade` (uppercase is malformed in HTTP/2 too).
     UpgradeFieldsCapitalised,
+    /// No `:scheme` (RFC 8441 4 requires it on an extended CONNECT).
+    NoScheme,
+    /// No `:path`: serve cannot tell which case was asked for.
+    NoPath,
+    /// `sec-websocket-version` before `:path` (RFC 9113 8.3).
+    PathAfterRegular,
+    /// `Sec-WebSocket-Version` as HTTP/1.1 writes it (RFC 9113 8.2.1).
+    UppercaseName,
 }
 
 /// The faulty client: one HTTP/2 connection per request, as many drivers
@@ -73,6 +81,10 @@ impl FaultyClient {
                 fields.push(Field::new("Connection", "Upgrade"));
                 fields.push(Field::new("Upgrade", "websocket"));
             }
+            Fault::NoScheme => fields.retain(|f| f.name != b":scheme"),
+            Fault::NoPath => fields.retain(|f| f.name != b":path"),
+            Fault::PathAfterRegular => fields.swap(4, 5),
+            Fault::UppercaseName => fields[5].name = b"Sec-WebSocket-Version".to_vec(),
         }
         fields
     }
@@ -350,5 +362,70 @@ fn yawc_over_http2_gets_no_malformed_request_failure() {
         assert!(!request.contains("connection:"), "{request:?}");
     }
     assert!(!serve.stderr().contains("dropped by HTTP/2"));
+    serve.remove_reports();
+}
+
+#[test]
+fn other_malformed_extended_connects_fail_their_cases_with_the_rule_they_break() {
+    let mut serve = serve_proc::Serve::start("h2-malformed", &["1.1.*"], &["--h2"]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let agent = "malformed-h2";
+    // (case number, fault, whether h2 ends the whole connection, the words
+    // the reason must have)
+    let rows = [
+        (1, Fault::NoScheme, false, "has no :scheme (RFC 8441 4"),
+        (
+            2,
+            Fault::PathAfterRegular,
+            false,
+            "`:path` after the regular field `sec-websocket-version`: RFC 9113 8.3",
+        ),
+        (
+            3,
+            Fault::UppercaseName,
+            true,
+            "field name `Sec-WebSocket-Version`: RFC 9113 8.2.1",
+        ),
+    ];
+    rt.block_on(async {
+        let client = FaultyClient { port: serve.port };
+        for (n, fault, goaway, _) in rows {
+            let path = format!("/runCase?case={n}&agent={agent}");
+            match (client.open(&path, fault).await, goaway) {
+                (Answer::Reset(ErrorCode::ProtocolError), false)
+                | (Answer::Ended(ErrorCode::ProtocolError), true) => {}
+                _ => panic!("case {n}: not dropped as expected"),
+            }
+        }
+        // Without :path the case is unknown: said on stderr, no result.
+        let path = format!("/runCase?case=4&agent={agent}");
+        assert!(matches!(
+            client.open(&path, Fault::NoPath).await,
+            Answer::Reset(ErrorCode::ProtocolError)
+        ));
+        client
+            .open(
+                &format!("/updateReports?agent={agent}&shutdownOnComplete=true"),
+                Fault::None,
+            )
+            .await;
+    });
+    assert_eq!(serve.finish(Duration::from_secs(30)), Some(1));
+    let results = serve
+        .json(format!("{agent}/results.json"))
+        .unwrap_or_else(|| panic!("no results\n{}", serve.stderr()));
+    for (n, _, _, words) in rows {
+        let c = case(&results, &format!("1.1.{n}"));
+        assert_eq!(c["verdict"]["outcome"], "FAILED", "{c}");
+        let reason = c["verdict"]["behavior_reason"].to_string();
+        assert!(reason.contains(words), "case {n}: {reason}");
+        assert!(request_received(c).contains(":method: CONNECT\r\n"));
+    }
+    assert_eq!(results["cases"].as_array().map(Vec::len), Some(3));
+    let said = serve.stderr();
+    assert!(
+        said.contains("(no :path) -> dropped by HTTP/2 (RST_STREAM PROTOCOL_ERROR): the client's extended CONNECT has no :path"),
+        "{said}"
+    );
     serve.remove_reports();
 }
