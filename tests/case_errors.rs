@@ -77,14 +77,14 @@ fn check_exits_2_with_locations() {
 }
 
 /// The case files embedded in the binary (cases/**/*.yaml).
-const EMBEDDED_FILES: usize = 17;
+const EMBEDDED_FILES: usize = 18;
 
 #[test]
 fn embedded_corpus_loads() {
     assert_eq!(case::embedded_sources().len(), EMBEDDED_FILES);
     let cases = case::load::load(&case::embedded_sources()).expect("corpus");
-    // 517 Autobahn cases, 49 hs, 30 cl, 9 fr, 49 pmd, 29 h2.
-    assert_eq!(cases.len(), 683);
+    // 517 Autobahn cases, 49 hs, 30 cl, 9 fr, 49 pmd, 33 h2.
+    assert_eq!(cases.len(), 687);
     let count = |prefix: &str| {
         cases
             .iter()
@@ -99,7 +99,7 @@ fn embedded_corpus_loads() {
             count("pmd."),
             count("h2.")
         ),
-        (49, 30, 9, 49, 29),
+        (49, 30, 9, 49, 33),
         "wsspec's own groups"
     );
     assert_eq!(

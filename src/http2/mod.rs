@@ -3,7 +3,9 @@
 //! connection ([`client`]), the server side that advertises
 //! `SETTINGS_ENABLE_CONNECT_PROTOCOL` and hands each request to a handler
 //! ([`server`]), and the stream as a transport, with RFC 8441 section 6's
-//! mapping of TCP's ends to END_STREAM and RST_STREAM ([`stream`]). Nothing
+//! mapping of TCP's ends to END_STREAM and RST_STREAM ([`stream`]), and the
+//! tap under a served connection that sees each request's header fields as
+//! the client sent them, the ones `h2` drops as malformed too ([`tap`]). Nothing
 //! above the session's transport seam knows HTTP/2 is there except the
 //! handshake, which is a request and a response here, not bytes.
 
@@ -11,6 +13,7 @@ pub mod client;
 pub mod raw;
 pub mod server;
 pub mod stream;
+pub mod tap;
 
 pub use client::H2Connector;
 pub use stream::H2Stream;

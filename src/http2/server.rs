@@ -14,7 +14,9 @@ use h2::server::SendResponse;
 use h2::RecvStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::raw::hpack::Field;
 use super::stream::{io_error, H2Stream};
+use super::tap::{RejectedHook, RequestTap, TapLog};
 use crate::run::{AcceptedTunnel, Transport, TunnelRequest};
 use crate::transcript::TlsSession;
 
@@ -25,6 +27,9 @@ pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 pub struct Incoming {
     /// Its pseudo-header fields and header fields.
     pub request: TunnelRequest,
+    /// Its header block exactly as the client sent it (names as sent,
+    /// pseudo-header fields where they came), when a tap read it.
+    pub as_sent: Option<Vec<Field>>,
     pub stream_id: u32,
     body: RecvStream,
     respond: SendResponse<Bytes>,
@@ -97,6 +102,13 @@ impl AcceptedTunnel for Incoming {
         &self.request
     }
 
+    fn head(&self) -> Vec<u8> {
+        match &self.as_sent {
+            Some(fields) => as_sent_head(fields),
+            None => self.request.render(),
+        }
+    }
+
     fn stream_id(&self) -> u32 {
         self.stream_id
     }
@@ -124,6 +136,16 @@ fn response(status: u16, headers: &[(&str, String)]) -> std::io::Result<http::Re
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
 }
 
+/// A header block as the transcript's lines, in the order sent
+/// ([`crate::wire::field_lines`]).
+pub fn as_sent_head(fields: &[Field]) -> Vec<u8> {
+    let pairs: Vec<(&[u8], &[u8])> = fields
+        .iter()
+        .map(|f| (f.name.as_slice(), f.value.as_slice()))
+        .collect();
+    crate::wire::field_lines::render(&pairs)
+}
+
 /// What the server does with each request.
 pub type Handler = Arc<dyn Fn(Incoming) -> BoxFuture<'static, ()> + Send + Sync>;
 
@@ -134,6 +156,39 @@ pub async fn serve_connection<S>(
     peer: Option<SocketAddr>,
     tls: Option<TlsSession>,
     handler: Handler,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    serve(io, peer, tls, handler, None).await
+}
+
+/// [`serve_connection`] with a tap under `h2` (`io` from the preface on):
+/// each [`Incoming`] carries its header block as sent, and `rejected` is
+/// told of each request `h2` drops as malformed. Header blocks over
+/// `max_block` bytes stop the tap (those requests are seen as `h2` reports
+/// them).
+pub async fn serve_connection_tapped<S>(
+    io: S,
+    peer: Option<SocketAddr>,
+    tls: Option<TlsSession>,
+    handler: Handler,
+    max_block: usize,
+    rejected: RejectedHook,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (tapped, log) = RequestTap::new(io, max_block, rejected);
+    serve(tapped, peer, tls, handler, Some(log)).await
+}
+
+async fn serve<S>(
+    io: S,
+    peer: Option<SocketAddr>,
+    tls: Option<TlsSession>,
+    handler: Handler,
+    log: Option<TapLog>,
 ) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -168,9 +223,11 @@ where
                 })
                 .collect(),
         };
+        let stream_id = body.stream_id().as_u32();
         let incoming = Incoming {
             request,
-            stream_id: body.stream_id().as_u32(),
+            as_sent: log.as_ref().and_then(|log| log.claim(stream_id)),
+            stream_id,
             body,
             respond,
             peer,

@@ -6,7 +6,7 @@
 
 use super::facts::{Facts, Observed};
 use super::handshake::check_101;
-use super::request::check_request;
+use super::request::{check_http2_request, check_request};
 use super::Outcome;
 use crate::case::model::{EventPattern, Requirement};
 use crate::case::Case;
@@ -18,10 +18,12 @@ use crate::wire::Opcode;
 /// handshake (wsspec as the server), a broken 101 response (wsspec as the
 /// client), and frames that break RFC 6455's framing rules.
 pub fn hard_failure(t: &Transcript, f: &Facts) -> Option<String> {
-    if let Some(problem) = t
-        .request_received()
-        .and_then(|raw| check_request(&raw.head))
-    {
+    let check = if t.over_http2() {
+        check_http2_request
+    } else {
+        check_request
+    };
+    if let Some(problem) = t.request_received().and_then(|raw| check(&raw.head)) {
         return Some(problem);
     }
     if let Some((key, earlier)) = t.kinds().find_map(|k| match k {

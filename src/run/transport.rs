@@ -176,6 +176,13 @@ pub trait AcceptedTunnel: Send {
     /// The request as received.
     fn request(&self) -> &TunnelRequest;
 
+    /// The request as the transcript records it: its fields a line, as the
+    /// client sent them when that is known (order, names and bytes), else
+    /// as [`TunnelRequest::render`] writes them.
+    fn head(&self) -> Vec<u8> {
+        self.request().render()
+    }
+
     /// The stream's identifier on its connection.
     fn stream_id(&self) -> u32;
 

@@ -649,6 +649,12 @@ fn harness_close(reason: &HarnessClose) -> String {
             "closing handshake complete: the server closes TCP first (RFC 6455 7.1.1)".into()
         }
         HarnessClose::StepsFinished => "steps finished with the connection still open".into(),
+        HarnessClose::MalformedRequestReset => {
+            "the request is malformed: the HTTP/2 layer reset its stream".into()
+        }
+        HarnessClose::MalformedRequestGoaway => {
+            "the request is malformed: the HTTP/2 layer ended the connection".into()
+        }
         HarnessClose::Other(text) => quote_if_odd(text),
     }
 }

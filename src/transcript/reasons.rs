@@ -529,6 +529,13 @@ pub enum HarnessClose {
     ServerClosesFirst,
     /// The steps are done and the peer has not ended the connection.
     StepsFinished,
+    /// (`serve --h2`) wsspec's HTTP/2 layer found the client's request
+    /// malformed and reset its stream (RST_STREAM PROTOCOL_ERROR) before
+    /// the case could start.
+    MalformedRequestReset,
+    /// (`serve --h2`) as [`HarnessClose::MalformedRequestReset`], but the
+    /// HTTP/2 layer ended the whole connection (GOAWAY PROTOCOL_ERROR).
+    MalformedRequestGoaway,
     /// A sentence this version does not write.
     Other(String),
 }
@@ -546,6 +553,12 @@ impl fmt::Display for HarnessClose {
                 "closing handshake complete: the server closes TCP first (RFC 6455 7.1.1)"
             }
             HarnessClose::StepsFinished => "steps finished with the connection still open",
+            HarnessClose::MalformedRequestReset => {
+                "the request is malformed: wsspec's HTTP/2 layer reset its stream (RST_STREAM PROTOCOL_ERROR, RFC 9113 8.1.1) and the case did not start"
+            }
+            HarnessClose::MalformedRequestGoaway => {
+                "the request is malformed: wsspec's HTTP/2 layer ended the connection (GOAWAY PROTOCOL_ERROR, RFC 9113 8.1.1) and the case did not start"
+            }
             HarnessClose::Other(text) => text,
         })
     }
@@ -558,6 +571,8 @@ impl FromText for HarnessClose {
             HarnessClose::Deadline,
             HarnessClose::ServerClosesFirst,
             HarnessClose::StepsFinished,
+            HarnessClose::MalformedRequestReset,
+            HarnessClose::MalformedRequestGoaway,
         ]
         .into_iter()
         .find(|c| c.to_string() == text)
@@ -687,6 +702,8 @@ mod tests {
             HarnessClose::Deadline,
             HarnessClose::ServerClosesFirst,
             HarnessClose::StepsFinished,
+            HarnessClose::MalformedRequestReset,
+            HarnessClose::MalformedRequestGoaway,
             HarnessClose::Other("x".into()),
         ]);
         round_trip(vec![

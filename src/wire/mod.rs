@@ -5,11 +5,13 @@
 //! sends and records it faithfully, enforcing only resource caps), message
 //! assembly as an observation, incremental UTF-8 checking, bounded byte logs,
 //! the HTTP/1.1 upgrade handshake and the one bounded reader of HTTP heads,
+//! HTTP/2 field blocks as text lines for transcripts,
 //! and the seeded PRNG that makes every run send identical bytes. It knows
 //! nothing of cases, verdicts or sockets' scheduling.
 
 pub mod bytelog;
 pub mod decode;
+pub mod field_lines;
 pub mod frame;
 pub mod handshake;
 pub mod head;

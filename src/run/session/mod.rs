@@ -76,6 +76,35 @@ pub async fn run_case_tunneled(
     .await
 }
 
+/// The transcript of a case whose request never became a WebSocket (wsspec
+/// as the server over HTTP/2, the request dropped below the session as
+/// malformed): the stream, the request as received (`request`, its lines),
+/// and why wsspec ended it. Nothing of the case ran.
+pub fn request_dropped(
+    case: &Case,
+    stream_id: u32,
+    request: &[u8],
+    ended: HarnessClose,
+) -> Transcript {
+    let events = [
+        EventKind::Http2Stream { id: stream_id },
+        EventKind::RequestReceived {
+            raw: handshake::log_all(request),
+        },
+        EventKind::HarnessClosed { reason: ended },
+    ];
+    Transcript {
+        case_id: case.spec.id.clone(),
+        events: events
+            .into_iter()
+            .map(|kind| crate::transcript::Event { at_us: 0, kind })
+            .collect(),
+        duration_us: 0,
+        detailed: !case.spec.performance,
+        omitted: None,
+    }
+}
+
 type Drive<'s> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 's>>;
 
 async fn run_with<'a, F>(

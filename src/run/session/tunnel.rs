@@ -105,7 +105,7 @@ impl Session<'_> {
     /// (and the case's frames sent with the handshake right after), then run
     /// the steps.
     pub(super) async fn drive_tunneled(&mut self, tunnel: Box<dyn AcceptedTunnel>) {
-        let request = tunnel.request().render();
+        let request = tunnel.head();
         self.record(EventKind::Http2Stream {
             id: tunnel.stream_id(),
         });

@@ -15,8 +15,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+pub use super::blocks::BlockError;
+use super::blocks::HeaderBlocks;
 use super::frame::{self, setting, Frame, FrameDecoder, FrameError};
-use super::hpack::{self, Field, HpackError};
+use super::hpack::{self, Field};
 
 /// The header list limit when our SETTINGS name none.
 pub const DEFAULT_MAX_HEADER_LIST: usize = 64 * 1024;
@@ -42,21 +44,6 @@ pub enum ConnError {
     NotSettingsFirst { got: String },
 }
 
-/// Why a header block the server sent could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BlockError {
-    #[error("HPACK: {0}")]
-    Hpack(#[from] HpackError),
-    #[error("the header block on stream {stream_id} grew past {max} bytes")]
-    TooLarge { stream_id: u32, max: usize },
-    #[error("a {by} frame came while the header block on stream {stream_id} awaited CONTINUATION (RFC 9113 6.10)")]
-    Interrupted { stream_id: u32, by: String },
-    #[error(
-        "CONTINUATION on stream {stream_id} without a header block to continue (RFC 9113 6.10)"
-    )]
-    UnexpectedContinuation { stream_id: u32 },
-}
-
 /// One frame from the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
@@ -67,18 +54,11 @@ pub struct Received {
     pub headers: Option<Result<Vec<Field>, BlockError>>,
 }
 
-struct PendingBlock {
-    stream_id: u32,
-    bytes: Vec<u8>,
-}
-
 /// A raw HTTP/2 client connection.
 pub struct RawClient<T> {
     io: T,
     frames: FrameDecoder,
-    hpack: hpack::Decoder,
-    max_header_list: usize,
-    pending: Option<PendingBlock>,
+    blocks: HeaderBlocks,
     server_settings: Vec<(u16, u32)>,
     read_buf: Vec<u8>,
 }
@@ -107,9 +87,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
         let mut client = RawClient {
             io,
             frames: FrameDecoder::new(max_frame),
-            hpack: hpack::Decoder::new(table, max_header_list),
-            max_header_list,
-            pending: None,
+            blocks: HeaderBlocks::new(hpack::Decoder::new(table, max_header_list), max_header_list),
             server_settings: Vec::new(),
             read_buf: vec![0; 16 * 1024],
         };
@@ -155,7 +133,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
 
     /// The HPACK decoder of the server's header blocks.
     pub fn hpack(&self) -> &hpack::Decoder {
-        &self.hpack
+        self.blocks.hpack()
     }
 
     /// Writes bytes as they are and flushes.
@@ -314,66 +292,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
             }
             _ => {}
         }
-        let headers = self.header_block(&frame);
+        let headers = self.blocks.frame(&frame);
         Ok(Received { frame, headers })
-    }
-
-    /// Assembles header blocks and decodes each whole one.
-    fn header_block(&mut self, frame: &Frame) -> Option<Result<Vec<Field>, BlockError>> {
-        let (stream_id, fragment, end) = match frame {
-            Frame::Headers {
-                stream_id,
-                end_headers,
-                block,
-                ..
-            } => {
-                if let Some(pending) = self.pending.take() {
-                    return Some(Err(BlockError::Interrupted {
-                        stream_id: pending.stream_id,
-                        by: frame.name(),
-                    }));
-                }
-                (*stream_id, block, *end_headers)
-            }
-            Frame::Continuation {
-                stream_id,
-                end_headers,
-                block,
-            } => match &self.pending {
-                Some(pending) if pending.stream_id == *stream_id => {
-                    (*stream_id, block, *end_headers)
-                }
-                _ => {
-                    self.pending = None;
-                    return Some(Err(BlockError::UnexpectedContinuation {
-                        stream_id: *stream_id,
-                    }));
-                }
-            },
-            other => {
-                let pending = self.pending.take()?;
-                return Some(Err(BlockError::Interrupted {
-                    stream_id: pending.stream_id,
-                    by: other.name(),
-                }));
-            }
-        };
-        let mut pending = self.pending.take().unwrap_or(PendingBlock {
-            stream_id,
-            bytes: Vec::new(),
-        });
-        if pending.bytes.len() + fragment.len() > self.max_header_list {
-            return Some(Err(BlockError::TooLarge {
-                stream_id,
-                max: self.max_header_list,
-            }));
-        }
-        pending.bytes.extend_from_slice(fragment);
-        if !end {
-            self.pending = Some(pending);
-            return None;
-        }
-        Some(self.hpack.decode(&pending.bytes).map_err(BlockError::from))
     }
 }
 

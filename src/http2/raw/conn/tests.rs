@@ -8,6 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use super::*;
 use crate::http2::raw::frame::ErrorCode;
+use crate::http2::raw::hpack::HpackError;
 
 const WAIT: Duration = Duration::from_secs(5);
 
