@@ -33,6 +33,8 @@ enum Answer {
     Reset(ErrorCode),
     /// GOAWAY, with its code: the whole connection ended.
     Ended(ErrorCode),
+    /// An answer other than 200, with its status, taken as a refusal.
+    Refused(String),
 }
 
 /// How the faulty client spoils a request.
@@ -58,6 +60,9 @@ enum Fault {
 /// open one WebSocket per connection.
 struct FaultyClient {
     port: u16,
+    /// The fault of `h2.3.*`'s client: any answer opens the WebSocket (a
+    /// greeting is sent on it), whatever its status and fields say.
+    takes_any_answer: bool,
 }
 
 impl FaultyClient {
@@ -118,7 +123,14 @@ impl FaultyClient {
             Frame::RstStream { code, .. } => return Answer::Reset(code),
             Frame::Headers { .. } => {
                 let fields = first.headers.expect("a block").expect("decoded");
-                assert_eq!(fields[0], Field::new(":status", "200"), "{fields:?}");
+                let status = fields[0].value_str().into_owned();
+                assert_eq!(fields[0].name, b":status", "{fields:?}");
+                if status != "200" {
+                    if !self.takes_any_answer {
+                        return Answer::Refused(status);
+                    }
+                    self.send_ws(&mut client, 0x1, b"hello anyway").await;
+                }
             }
             other => panic!("{path}: {other:?}"),
         }
@@ -205,6 +217,7 @@ impl FaultyClient {
                 .map(|m| String::from_utf8_lossy(m).into_owned())
                 .unwrap_or_default(),
             Answer::Reset(code) | Answer::Ended(code) => panic!("{path}: {code:?}"),
+            Answer::Refused(status) => panic!("{path}: {status}"),
         }
     }
 }
@@ -262,7 +275,10 @@ fn a_client_sending_connection_and_upgrade_over_http2_fails_those_cases_by_rfc_9
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let agent = "faulty-h2";
     rt.block_on(async {
-        let client = FaultyClient { port: serve.port };
+        let client = FaultyClient {
+            port: serve.port,
+            takes_any_answer: false,
+        };
         assert_eq!(client.text("/getCaseCount").await, "4");
         // Cases 1 and 3 with the HTTP/1.1 upgrade's fields: reset by h2.
         for n in [1, 3] {
@@ -388,7 +404,10 @@ fn other_malformed_extended_connects_fail_their_cases_with_the_rule_they_break()
         ),
     ];
     rt.block_on(async {
-        let client = FaultyClient { port: serve.port };
+        let client = FaultyClient {
+            port: serve.port,
+            takes_any_answer: false,
+        };
         for (n, fault, goaway, _) in rows {
             let path = format!("/runCase?case={n}&agent={agent}");
             match (client.open(&path, fault).await, goaway) {
@@ -428,4 +447,124 @@ fn other_malformed_extended_connects_fail_their_cases_with_the_rule_they_break()
         "{said}"
     );
     serve.remove_reports();
+}
+
+/// Runs the client-role RFC 8441 cases (`h2.3.*`: answers a client must
+/// not take as an open WebSocket) with the faulty client; each case's
+/// outcome.
+fn answers_with(takes_any_answer: bool) -> Vec<(String, String)> {
+    let name = format!("h2-answers-{takes_any_answer}");
+    let mut serve = serve_proc::Serve::start(&name, &["h2.3.*"], &["--h2"]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let agent = "answers";
+    rt.block_on(async {
+        let client = FaultyClient {
+            port: serve.port,
+            takes_any_answer,
+        };
+        let count: usize = client.text("/getCaseCount").await.parse().expect("a count");
+        assert_eq!(count, 4);
+        for n in 1..=count {
+            let path = format!("/runCase?case={n}&agent={agent}");
+            let _ = client.open(&path, Fault::None).await;
+        }
+        client
+            .open(
+                &format!("/updateReports?agent={agent}&shutdownOnComplete=true"),
+                Fault::None,
+            )
+            .await;
+    });
+    serve.finish(Duration::from_secs(30));
+    let results = serve
+        .json(format!("{agent}/results.json"))
+        .unwrap_or_else(|| panic!("no results\n{}", serve.stderr()));
+    let outcomes = results["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_string(),
+                c["verdict"]["outcome"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    serve.remove_reports();
+    outcomes
+}
+
+#[test]
+fn a_client_that_ignores_the_answers_fields_fails_h2_3_1_2_4_and_one_that_ignores_its_status_h2_3_3(
+) {
+    // Ignoring the fields of a 200 (it echoes on a WebSocket it should have
+    // failed), but refusing a 403.
+    let outcomes = answers_with(false);
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| o == "FAILED")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(failed, ["h2.3.1", "h2.3.2", "h2.3.4"], "{outcomes:?}");
+    // Taking the 403 as an open WebSocket as well.
+    let outcomes = answers_with(true);
+    assert!(outcomes.iter().all(|(_, o)| o == "FAILED"), "{outcomes:?}");
+    assert_eq!(outcomes.len(), 4);
+}
+
+/// Each case's outcome when yawc's client drives `serve` through
+/// `patterns`, over HTTP/2 or HTTP/1.1.
+fn yawc_outcomes(name: &str, patterns: &[&str], http2: bool) -> Vec<(String, String)> {
+    let extra: &[&str] = if http2 { &["--h2"] } else { &[] };
+    let mut serve = serve_proc::Serve::start(name, patterns, extra);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let ran = rt.block_on(yawc_peer::drive(&serve.url(), "yawc", http2));
+    assert!(ran > 0, "{}", serve.stderr());
+    serve.finish(Duration::from_secs(30));
+    let results = serve.json("yawc/results.json").expect("results");
+    let outcomes = results["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_string(),
+                c["verdict"]["outcome"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    serve.remove_reports();
+    outcomes
+}
+
+#[test]
+fn yawc_reads_the_answers_over_http2_as_it_reads_them_over_http1() {
+    let h2 = yawc_outcomes("h2-answers-yawc", &["h2.3.*"], true);
+    let h1 = yawc_outcomes("h1-answers-yawc", &["cl.2.7", "cl.2.8"], false);
+    let outcome = |list: &[(String, String)], id: &str| {
+        list.iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_else(|| panic!("no {id} in {list:?}"))
+    };
+    // The same faults over both transports (docs/http2.md): yawc 0.5 takes
+    // an answer naming a subprotocol, or an extension, it did not offer
+    // (FAILED both ways), and opens nothing on a 403.
+    assert_eq!(
+        outcome(&h2, "h2.3.1"),
+        outcome(&h1, "cl.2.7"),
+        "{h2:?} {h1:?}"
+    );
+    assert_eq!(
+        outcome(&h2, "h2.3.2"),
+        outcome(&h1, "cl.2.8"),
+        "{h2:?} {h1:?}"
+    );
+    assert_eq!(outcome(&h2, "h2.3.3"), "OK", "a 403 opens nothing: {h2:?}");
 }
