@@ -5,8 +5,9 @@
 //! every request fails every MUST refusal case and both stream-state cases;
 //! a server that accepts extended CONNECT without enabling it fails h2.1.2
 //! alone (the rest are UNIMPLEMENTED); servers that ignore RST_STREAM or
-//! END_STREAM fail h2.2.3 or h2.2.4 alone. Over HTTP/1.1 the group is left
-//! out, and said so.
+//! END_STREAM fail h2.2.3 or h2.2.4 alone; one that never ends its stream
+//! fails the cases that close; together they fail every MUST case of the
+//! server role. Over HTTP/1.1 the group is left out, and said so.
 
 #[path = "common/faulty_h2.rs"]
 mod faulty_h2;
@@ -66,10 +67,10 @@ fn run_group(url: &str, name: &str) -> (BTreeMap<String, (String, String)>, Outp
     (verdicts, out)
 }
 
-/// The group's MUST cases, from `wsspec list`.
+/// The group's MUST cases of the server role, from `wsspec list`.
 fn must_cases() -> BTreeSet<String> {
     let out = Command::new(env!("CARGO_BIN_EXE_wsspec"))
-        .args(["list", "--cases", "h2.*"])
+        .args(["list", "--role", "server", "--cases", "h2.*"])
         .output()
         .expect("list");
     let listed = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -205,6 +206,44 @@ fn a_server_ignoring_rst_stream_fails_h2_2_3_alone() {
 fn a_server_ignoring_end_stream_fails_h2_2_4_alone() {
     let (failed, v) = against(Fault::IgnoresEndStream);
     assert_eq!(failed, ids(&["h2.2.4"]), "{v:?}");
+}
+
+#[test]
+fn a_server_that_never_ends_its_stream_fails_the_cases_that_close() {
+    let (failed, v) = against(Fault::NeverEndsStream);
+    // Every case that completes a closing handshake on an open WebSocket;
+    // the refusals, and the cases where wsspec ends the stream, pass.
+    assert_eq!(
+        failed,
+        ids(&["h2.1.1", "h2.1.2", "h2.1.13", "h2.2.1", "h2.2.2"]),
+        "{v:?}"
+    );
+    for id in &failed {
+        assert!(v[id].1.contains("END_STREAM"), "{id}: {:?}", v[id]);
+    }
+    for id in REFUSALS {
+        assert_eq!(v[*id].0, "OK", "{id}: {:?}", v[*id]);
+    }
+}
+
+#[test]
+fn every_must_case_is_failed_by_some_faulty_server() {
+    let must = must_cases();
+    let mut caught = BTreeSet::new();
+    for fault in [
+        Fault::Lenient,
+        Fault::AcceptsWithoutSetting,
+        Fault::IgnoresReset,
+        Fault::IgnoresEndStream,
+        Fault::NeverEndsStream,
+    ] {
+        caught.extend(against(fault).0);
+    }
+    let missed: Vec<_> = must.difference(&caught).collect();
+    assert!(
+        missed.is_empty(),
+        "MUST cases no faulty server fails: {missed:?}"
+    );
 }
 
 #[test]

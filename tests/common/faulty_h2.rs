@@ -10,7 +10,9 @@
 //! and ignore stream states ([`Fault::Lenient`]); accept extended CONNECT
 //! without enabling it in SETTINGS ([`Fault::AcceptsWithoutSetting`]); go on
 //! echoing on a stream the client reset ([`Fault::IgnoresReset`]); go on
-//! echoing after the client's END_STREAM ([`Fault::IgnoresEndStream`]).
+//! echoing after the client's END_STREAM ([`Fault::IgnoresEndStream`]);
+//! never end its stream after the closing handshake
+//! ([`Fault::NeverEndsStream`]).
 
 use std::collections::HashMap;
 
@@ -27,6 +29,9 @@ pub enum Fault {
     AcceptsWithoutSetting,
     IgnoresReset,
     IgnoresEndStream,
+    /// After the closing handshake, the close is echoed but the stream is
+    /// never ended (as Hypercorn 0.18 does, docs/http2.md).
+    NeverEndsStream,
 }
 
 /// Starts the server on loopback; its port.
@@ -170,7 +175,7 @@ async fn connection(mut tcp: TcpStream, fault: Fault) {
                     );
                 } else {
                     s.pending.extend_from_slice(&data);
-                    echo(&mut out, stream_id, s);
+                    echo(&mut out, stream_id, s, fault != Fault::NeverEndsStream);
                     if end_stream {
                         s.ended = true;
                         if !s.done && strict {
@@ -300,7 +305,7 @@ fn malformed(fields: &[Field]) -> Option<&'static str> {
 
 /// Echoes every whole WebSocket frame buffered on the stream, unmasked; a
 /// close is echoed and ends the stream.
-fn echo(out: &mut Vec<u8>, stream_id: u32, s: &mut StreamState) {
+fn echo(out: &mut Vec<u8>, stream_id: u32, s: &mut StreamState, end_after_close: bool) {
     loop {
         let b = &s.pending;
         if b.len() < 2 {
@@ -355,8 +360,9 @@ fn echo(out: &mut Vec<u8>, stream_id: u32, s: &mut StreamState) {
         }
         frame.extend_from_slice(&payload);
         let close = opcode == 0x8;
-        push(out, data_frame(stream_id, frame, close && !s.done));
-        if close {
+        let end = close && !s.done && end_after_close;
+        push(out, data_frame(stream_id, frame, end));
+        if end {
             s.done = true;
         }
     }
