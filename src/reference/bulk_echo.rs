@@ -10,13 +10,14 @@
 //! the payload is read into one buffer behind room for the echo's header,
 //! unmasked and (text) checked for UTF-8 as each read arrives, and once the
 //! whole message is in and valid, the echo (one unmasked frame, as tungstenite
-//! writes it) goes out from that same buffer. The message is still validated
-//! whole before anything of it is echoed: an invalid text message is failed as
-//! before (the UTF-8 guard underneath fails it at its first invalid byte, an
-//! incomplete last code point is failed here with the same `InvalidData` error,
-//! close 1007), and a stream that ends mid-frame hands tungstenite the frame's
-//! bytes as they arrived, so it reacts as it always did. Everything else, and
-//! every write of tungstenite's, passes through unchanged.
+//! writes it) goes out from that same buffer. The UTF-8 guard underneath is
+//! told to leave that payload alone (it is read once, here). The message is
+//! still validated whole before anything of it is echoed: an invalid text
+//! message is failed as before (at its first invalid byte, or at its end for
+//! an incomplete last code point, with the guard's `InvalidData` error, close
+//! 1007), and a stream that ends mid-frame hands tungstenite the frame's bytes
+//! as they arrived, so it reacts as it always did. Everything else, and every
+//! write of tungstenite's, passes through unchanged.
 
 use std::io;
 use std::pin::Pin;
@@ -25,7 +26,7 @@ use std::task::{ready, Context, Poll};
 use bytes::BufMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::utf8_guard::INVALID_UTF8;
+use super::utf8_guard::{Utf8Guard, INVALID_UTF8};
 use super::MAX_MESSAGE;
 use crate::wire::frame::apply_mask;
 use crate::wire::utf8::Utf8Stream;
@@ -275,11 +276,10 @@ impl Job {
     }
 }
 
-/// The layer around a stream (the reference server's [`Utf8Guard`]).
-///
-/// [`Utf8Guard`]: super::utf8_guard::Utf8Guard
+/// The layer around the reference server's [`Utf8Guard`], which it tells
+/// to leave each message taken over to it.
 pub struct BulkEcho<S> {
-    inner: S,
+    inner: Utf8Guard<S>,
     frames: Frames,
     /// Bytes read but not yet handed on, from a frame boundary on.
     held: Vec<u8>,
@@ -293,7 +293,7 @@ pub struct BulkEcho<S> {
 impl<S> BulkEcho<S> {
     /// `head_len`: the length of the HTTP request head at the start of the
     /// stream, which passes unread; `None` passes everything through.
-    pub fn new(inner: S, head_len: Option<usize>) -> Self {
+    pub fn new(inner: Utf8Guard<S>, head_len: Option<usize>) -> Self {
         BulkEcho {
             inner,
             frames: Frames::new(head_len),
@@ -311,7 +311,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> BulkEcho<S> {
         let mut header = [0u8; TAKEN_HEADER];
         header.copy_from_slice(&self.held[self.held_pos..self.held_pos + TAKEN_HEADER]);
         self.held_pos += TAKEN_HEADER;
-        self.job = Some(Job::new(header, len));
+        let job = Job::new(header, len);
+        // The guard has read this header (every held byte came through
+        // it): the rest of the payload is checked here, read once.
+        self.inner.trust_current_frame(job.utf8.is_some());
+        self.job = Some(job);
     }
 
     /// Reads, then writes, the message being echoed. Ready(Ok): done (or
@@ -659,7 +663,7 @@ mod tests {
     /// client writes `script` to it; returns that and what the client got.
     async fn through_layer(script: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
         let (client, server) = tokio::io::duplex(64 * 1024);
-        let mut layer = BulkEcho::new(server, Some(0));
+        let mut layer = BulkEcho::new(Utf8Guard::frames_only(server), Some(0));
         let (mut rd, mut wr) = tokio::io::split(client);
         let writer = tokio::spawn(async move {
             let _ = wr.write_all(&script).await;
