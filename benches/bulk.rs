@@ -129,8 +129,9 @@ impl BulkCase {
 }
 
 /// The bulk part's clients, in the order they take turns in each round:
-/// (peer, client). `ref` is the embedded reference server (tungstenite, which
-/// assembles each message before echoing it), `stream` the streaming echo
+/// (peer, client). `ref` is the embedded reference server (which holds each
+/// message whole before echoing it: tungstenite, or for a single frame of
+/// 1 MiB or more its own layer, `reference::bulk_echo`), `stream` the streaming echo
 /// peer below, `raw` the raw TCP echo.
 const BULK_CLIENTS: [(&str, &str); 5] = [
     ("ref", "wsspec"),
@@ -204,7 +205,9 @@ fn bulk(rt: &Runtime, server: SocketAddr, rounds: usize) {
     println!(
         "\nbulk: one 16 MiB message echoed per connection, median of {rounds} (MB/s = 10^6 payload bytes per second of the round trip)"
     );
-    println!("peers: ref = the reference server (tungstenite, whole messages), stream = the streaming echo peer");
+    println!(
+        "peers: ref = the reference server (whole messages), stream = the streaming echo peer"
+    );
     println!(
         "{:<7} {:<7} {:<12} {:>10} {:>7} {:>6} {:>9}",
         "case", "peer", "client", "time", "MB/s", "×raw", "×tungst."

@@ -49,6 +49,7 @@ macro_rules! write_through {
     };
 }
 
+pub mod bulk_echo;
 pub mod client;
 pub mod client_handshake;
 pub mod deflate_echo;
@@ -154,13 +155,25 @@ where
         deflate_echo::run(gate::Replay::new(rest, stream), &upgrade.agreed, true).await;
         return;
     }
-    let stream = gate::Replay::new(head, stream);
+    let head_len = request_len(&head);
+    echo_on_tungstenite(gate::Replay::new(head, stream), head_len).await;
+}
+
+/// The opening handshake and the echo on tungstenite, for a connection whose
+/// request the gate admitted (`stream` replays it), through the UTF-8 guard
+/// and the large-message layer ([`bulk_echo`]; `head_len` is the request's
+/// length, None leaves every message to tungstenite).
+pub(crate) async fn echo_on_tungstenite<S>(stream: gate::Replay<S>, head_len: Option<usize>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
     let guarded = utf8_guard::Utf8Guard::new(stream);
+    let layered = bulk_echo::BulkEcho::new(guarded, head_len);
     let Ok(ws) =
-        tokio_tungstenite::accept_hdr_async_with_config(guarded, check_request, Some(config)).await
+        tokio_tungstenite::accept_hdr_async_with_config(layered, check_request, Some(config)).await
     else {
         return;
     };
@@ -210,6 +223,16 @@ async fn sniff_preface<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<
         start.extend_from_slice(&buf[..n]);
     }
     Ok(start)
+}
+
+/// Length of the request head at the start of `head` (as the gate replays
+/// it); None if it does not parse whole.
+fn request_len(head: &[u8]) -> Option<usize> {
+    let mut storage = [httparse::EMPTY_HEADER; crate::wire::handshake::MAX_HEADERS];
+    match httparse::Request::new(&mut storage).parse(head) {
+        Ok(httparse::Status::Complete(len)) => Some(len),
+        _ => None,
+    }
 }
 
 /// A request the gate admitted whose permessage-deflate offer is accepted.

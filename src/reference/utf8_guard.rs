@@ -56,6 +56,16 @@ impl<S> Utf8Guard<S> {
         }
     }
 
+    /// The layer above ([`BulkEcho`](super::bulk_echo::BulkEcho)) checks
+    /// the rest of the current frame, a whole message (`text` or binary),
+    /// itself: its payload is no longer unmasked or checked here, and the
+    /// guard is left as a whole valid message of that kind would leave it.
+    pub fn trust_current_frame(&mut self, text: bool) {
+        self.decoder.leave_masked();
+        self.in_text_frame = false;
+        self.text = text.then(Utf8Stream::default);
+    }
+
     /// Feeds newly read bytes; false once invalid text has been seen.
     fn inspect(&mut self, mut data: &[u8]) -> bool {
         if let Phase::Head(seen) = &mut self.phase {
@@ -158,6 +168,17 @@ mod tests {
         let mut g = Utf8Guard::new(());
         // a text frame with RSV1 whose payload (a DEFLATE stream) is no UTF-8
         assert!(g.inspect(b"GET / HTTP/1.1\r\n\r\n\xc1\x83\0\0\0\0\xf2\x48\xcd"));
+    }
+
+    #[test]
+    fn a_trusted_frame_is_left_alone_and_the_next_is_checked() {
+        let mut g = Utf8Guard::new(());
+        assert!(g.inspect(b"GET / HTTP/1.1\r\n\r\n"));
+        // masked text frame (FIN, length 4, zero mask) and its first byte
+        assert!(g.inspect(&[0x81, 0x84, 0, 0, 0, 0, b'a']));
+        g.trust_current_frame(true);
+        assert!(g.inspect(&[0xff, 0xff, 0xff]));
+        assert!(!g.inspect(&[0x81, 0x81, 0, 0, 0, 0, 0xff]));
     }
 
     #[test]

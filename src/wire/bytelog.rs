@@ -96,6 +96,23 @@ impl ByteLogBuilder {
         }
     }
 
+    /// Counts `data` and keeps what the head has room for, without hashing
+    /// it: for bytes known to equal ones hashed elsewhere, or caught up
+    /// later with [`hash_only`](ByteLogBuilder::hash_only).
+    pub fn count(&mut self, data: &[u8]) {
+        self.len += data.len() as u64;
+        let room = self.cap.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&data[..room.min(data.len())]);
+    }
+
+    /// Hashes `data` without counting it: the bytes [`count`](ByteLogBuilder::count)
+    /// passed over, in order, before any later [`push`](ByteLogBuilder::push).
+    pub fn hash_only(&mut self, data: &[u8]) {
+        if let Some(h) = &mut self.hasher {
+            h.update(data);
+        }
+    }
+
     pub fn head(&self) -> &[u8] {
         &self.head
     }

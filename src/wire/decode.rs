@@ -102,6 +102,15 @@ impl Decoder {
         !self.header.is_empty() || matches!(self.state, State::Payload { .. })
     }
 
+    /// Hands the rest of the current frame's payload on as it arrives,
+    /// without unmasking (or copying) it: for a reader that has no use for
+    /// these bytes. No effect outside a payload.
+    pub fn leave_masked(&mut self) {
+        if let State::Payload { mask, .. } = &mut self.state {
+            *mask = None;
+        }
+    }
+
     /// Consumes `data`, reporting every event to `sink` in order.
     pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(DecodeEvent<'_>)) {
         while !data.is_empty() {
@@ -283,6 +292,28 @@ mod tests {
                 d.feed(piece, &mut |_| {});
             }
         }
+    }
+
+    #[test]
+    fn the_rest_of_a_frame_can_be_left_masked() {
+        let enc = FrameEncoding::simple(Opcode(2), true, Some([1, 2, 3, 4]));
+        let bytes = encode_frame(&enc, b"abcdefgh").unwrap();
+        let mut d = Decoder::new();
+        let mut got = Vec::new();
+        let mut sink = |ev: DecodeEvent<'_>| {
+            if let DecodeEvent::Payload(p) = ev {
+                got.extend_from_slice(p)
+            }
+        };
+        d.feed(&bytes[..6 + 3], &mut sink);
+        d.leave_masked();
+        d.feed(&bytes[6 + 3..], &mut sink);
+        // the first three unmasked, the rest as they were on the wire
+        assert_eq!(&got[..3], b"abc");
+        assert_eq!(&got[3..], &bytes[6 + 3..]);
+        assert!(!d.mid_frame());
+        d.leave_masked();
+        assert!(!d.mid_frame());
     }
 
     #[test]

@@ -144,15 +144,12 @@ pub struct Expected {
     pub payload: Arc<Vec<u8>>,
 }
 
-/// A message read that was all of what [`Observer::expect`] said.
+/// A message read that was all of what [`Observer::expect`] said. Its
+/// record's digest reads [`DIGEST_PENDING`]: the bytes were compared, not
+/// hashed, and their digest is that of `expected`'s payload.
 #[derive(Clone, Debug)]
 pub struct Matched {
     pub expected: Expected,
-    /// The digest of what was read, which is that of what was expected;
-    /// `utf8_valid` is only known when `text`.
-    pub digest: MessageDigest,
-    /// The message read was a text message.
-    pub text: bool,
 }
 
 struct MessageInProgress {
@@ -241,9 +238,11 @@ impl Observer {
 
     /// The next data message is expected to be `expected` (for an observer
     /// without data frames' digests; others ignore it): it is compared with
-    /// it while it is read (and hashed and recorded as any other), and if it
-    /// is the same message all through (not compressed), a [`Matched`] with
-    /// its digest is kept for [`take_matched`](Observer::take_matched).
+    /// it while it is read, and hashed only from where it differs (the bytes
+    /// that matched are hashed from `expected` then). If it is the same
+    /// message all through (not compressed), its record's digest reads
+    /// [`DIGEST_PENDING`] (the digest is `expected`'s, computed elsewhere)
+    /// and a [`Matched`] is kept for [`take_matched`](Observer::take_matched).
     pub fn expect(&mut self, expected: Expected) {
         if !self.data_frame_digests {
             self.expected = Some(expected);
@@ -411,18 +410,19 @@ impl Observer {
                 _ => None,
             };
             let utf8_valid = (m.opcode == Opcode::TEXT).then(|| m.utf8.is_complete_and_valid());
-            let payload = message_payload.unwrap_or_else(|| m.payload.finish());
-            if let Some((expected, at)) = m.matching.take() {
-                if at == expected.payload.len() {
-                    self.matched = Some(Matched {
-                        expected,
-                        digest: MessageDigest {
-                            sha256: payload.sha256.clone(),
-                            utf8_valid: utf8_valid.unwrap_or(false),
-                        },
-                        text: utf8_valid.is_some(),
-                    });
+            let matched = match m.matching.take() {
+                Some((expected, at)) if at == expected.payload.len() => Some(expected),
+                Some((expected, at)) => {
+                    // A shorter message: its bytes were those expected.
+                    m.payload.hash_only(&expected.payload[..at]);
+                    None
                 }
+                None => None,
+            };
+            let mut payload = message_payload.unwrap_or_else(|| m.payload.finish());
+            if let Some(expected) = matched {
+                payload.sha256 = DIGEST_PENDING.to_string();
+                self.matched = Some(Matched { expected });
             }
             out.push(Observation::Message(MessageRecord {
                 opcode: m.opcode,
@@ -478,14 +478,18 @@ impl MessageDigest {
 
 impl MessageInProgress {
     /// Adds a piece of an uncompressed message to its payload log, and
-    /// compares it with the expected message while the two match.
+    /// compares it with the expected message while the two match. Matching
+    /// bytes are counted, not hashed; at the first difference the hash
+    /// catches up from the expected bytes that matched, and goes on as usual.
     fn push(&mut self, piece: &[u8]) {
         if let Some((e, at)) = &mut self.matching {
             if e.payload.get(*at..*at + piece.len()) == Some(piece) {
                 *at += piece.len();
-            } else {
-                self.matching = None;
+                self.payload.count(piece);
+                return;
             }
+            self.payload.hash_only(&e.payload[..*at]);
+            self.matching = None;
         }
         self.payload.push(piece);
     }
@@ -794,7 +798,7 @@ mod tests {
     /// the start, in the middle or at the end, shorter, longer, each whole
     /// and in two fragments.
     #[test]
-    fn an_expected_message_is_compared_while_it_is_hashed() {
+    fn an_expected_message_is_compared_and_hashed_only_where_it_differs() {
         let sent: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let mut changed = Vec::new();
         for at in [0, 100_000, sent.len() - 1] {
@@ -833,13 +837,18 @@ mod tests {
                 }
                 let m = messages(&out)[0].clone();
                 let want = ByteLog::of(received);
-                assert_eq!((m.payload.len, &m.payload.sha256), (want.len, &want.sha256));
                 let matched = o.take_matched();
                 assert_eq!(matched.is_some(), same, "{} bytes", received.len());
+                // The same message is compared, not hashed: its digest is
+                // the expected one's, filled in later; any other is hashed.
+                let digest = if same { DIGEST_PENDING } else { &want.sha256 };
+                assert_eq!(
+                    (m.payload.len, m.payload.sha256.as_str()),
+                    (want.len, digest)
+                );
+                assert_eq!(m.payload.head, want.head[..16]);
                 if let Some(matched) = matched {
                     assert_eq!(matched.expected.id, 9);
-                    assert_eq!(matched.digest.sha256, want.sha256);
-                    assert!(!matched.text);
                 }
             }
         }
@@ -855,15 +864,17 @@ mod tests {
         let text = encode_frame(&FrameEncoding::simple(Opcode::TEXT, true, None), b"ab").unwrap();
         Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
         let matched = o.take_matched().expect("the same message");
-        assert_eq!(matched.digest, MessageDigest::of(b"ab"));
-        assert!(matched.text);
+        assert_eq!(matched.expected.id, 1);
+        let first = messages(&out)[0].clone();
+        assert_eq!(first.payload.sha256, DIGEST_PENDING);
+        assert_eq!(first.utf8_valid, Some(true));
         Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
         assert!(o.take_matched().is_none());
         let mut o = Observer::default();
         o.expect(e);
         Decoder::new().feed(&text, &mut |ev| o.on_event(ev, &mut out));
         assert!(o.take_matched().is_none());
-        assert!(messages(&out)
+        assert!(messages(&out)[1..]
             .iter()
             .all(|m| m.payload == ByteLog::of(b"ab")));
     }

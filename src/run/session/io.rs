@@ -7,9 +7,10 @@
 //! watch, and answers pings and the peer's close as an ordinary endpoint would
 //! (at most [`MAX_PENDING_REPLIES`] pongs queued: past that a peer that does
 //! not read gets none, and the transcript counts them). A large message
-//! wsspec sent is compared with what the reader reads next: when that is
-//! the same message, the sent one takes its digest (`Shared::echoed`) and
-//! is not hashed a second time.
+//! wsspec sent is compared with what the reader reads next, which hashes it
+//! only from where it differs: when it is the same message, the echo takes
+//! the sent one's digest (`Shared::echoed`), computed on a blocking thread
+//! since it was sent, so the reader does not hash it at all.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -28,7 +29,9 @@ use crate::transcript::{EventKind, SkippedStep, SocketFailure, SocketOp};
 use crate::wire::bytelog::ByteLog;
 use crate::wire::decode::Decoder;
 use crate::wire::frame::FrameEncoding;
-use crate::wire::message::{CloseBody, FrameRecord, Inflating, Observation, Observer};
+use crate::wire::message::{
+    CloseBody, FrameRecord, Inflating, Observation, Observer, DIGEST_PENDING,
+};
 use crate::wire::{Opcode, Prng};
 
 /// The sending side of the case's transport.
@@ -251,11 +254,22 @@ fn feed(
     }
     let mut observed = Vec::new();
     decoder.feed(data, &mut |ev| observer.on_event(ev, &mut observed));
+    // The message that matched what was sent (at most one) has its digest
+    // pending: it takes the sent message's.
+    let mut matched = observer.take_matched();
     for o in observed {
-        handle_observation(o, shared, tx, prng);
-    }
-    if let Some(matched) = observer.take_matched() {
-        shared.echoed(matched);
+        match (o, matched.take()) {
+            (Observation::Message(message), Some(m))
+                if message.payload.sha256 == DIGEST_PENDING =>
+            {
+                shared.echoed(message, m);
+                shared.state.send_modify(|s| s.messages += 1);
+            }
+            (o, m) => {
+                matched = m;
+                handle_observation(o, shared, tx, prng);
+            }
+        }
     }
     shared.state.send_modify(|s| s.last_rx = Instant::now());
 }

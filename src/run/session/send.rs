@@ -6,7 +6,8 @@
 //! frame goes to the writer as its header and unmasked payload, masked piece
 //! by piece as it is written; when it is a whole message of at least
 //! [`DIGEST_LATER_AT`] bytes, its records are kept at once and their digest
-//! comes later (`Shared::digest_later`: from its echo, or a blocking thread).
+//! comes later (`Shared::digest_later`: a blocking thread started at once,
+//! whose digest its echo takes too when the reader finds it the same).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -21,7 +21,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::transcript::{Event, EventKind};
 use crate::wire::bytelog::hex;
-use crate::wire::message::{Expected, Matched, MessageDigest};
+use crate::wire::message::{Expected, Matched, MessageDigest, MessageRecord};
 use crate::wire::outgoing::OutgoingFrame;
 
 /// The default of `--max-events`: how many events one case keeps. A case of
@@ -99,24 +99,15 @@ pub(super) struct Pending {
 /// Kept records waiting for a digest computed off the sending path.
 struct PendingDigest {
     id: u64,
-    /// Where the records are in `Shared::events`.
+    /// Where the records are in `Shared::events` (the sent message's, and
+    /// its echo's once read: [`Shared::echoed`]).
     at: Vec<usize>,
-    work: Work,
+    /// The blocking thread computing it, which alone holds the payload.
+    work: tokio::task::JoinHandle<MessageDigest>,
 }
 
-/// Where the digest of records kept unfinished will come from.
-enum Work {
-    /// A blocking thread computing it, which alone holds the payload.
-    Thread(tokio::task::JoinHandle<MessageDigest>),
-    /// The echo, if the reader reads the same bytes back
-    /// ([`Shared::echoed`]); else computed from the payload at the end.
-    Echo(Arc<Vec<u8>>),
-}
-
-fn hash_on_a_thread(payload: Arc<Vec<u8>>) -> Work {
-    Work::Thread(tokio::task::spawn_blocking(move || {
-        MessageDigest::of(&payload)
-    }))
+fn hash_on_a_thread(payload: Arc<Vec<u8>>) -> tokio::task::JoinHandle<MessageDigest> {
+    tokio::task::spawn_blocking(move || MessageDigest::of(&payload))
 }
 
 impl Shared {
@@ -167,33 +158,25 @@ impl Shared {
     }
 
     /// Arranges for the digest of `payload`, for the records at `at`, to be
-    /// filled in by [`Shared::settle`] at the latest. With `echo`, the reader
-    /// is told to compare the next message it reads with `payload`, and if
-    /// that is the same message the records take its digest
-    /// ([`Shared::echoed`]): `payload` is then hashed once, by the reader,
-    /// as the echo arrives. Without it (or for an earlier message still
-    /// waiting for its echo: at most one payload is held for that), the
-    /// digest is computed on a blocking thread.
+    /// filled in by [`Shared::settle`] at the latest: it is computed on a
+    /// blocking thread from now on, while the message is written and its
+    /// echo read. With `echo`, the reader is told to compare the next
+    /// message it reads with `payload` (the last such message only), and if
+    /// that is the same message its record takes the same digest
+    /// ([`Shared::echoed`]): each byte is hashed once, off the reader.
     pub(super) fn digest_later(&self, at: Vec<usize>, payload: Arc<Vec<u8>>, echo: bool) {
         let Ok(mut pending) = self.pending.lock() else {
             return;
         };
         let id = pending.next_id;
         pending.next_id += 1;
-        for d in &mut pending.digests {
-            if let Work::Echo(earlier) = &d.work {
-                d.work = hash_on_a_thread(earlier.clone());
-            }
-        }
-        let work = if echo {
+        if echo {
             pending.expected = Some(Expected {
                 id,
                 payload: payload.clone(),
             });
-            Work::Echo(payload)
-        } else {
-            hash_on_a_thread(payload)
-        };
+        }
+        let work = hash_on_a_thread(payload);
         pending.digests.push(PendingDigest { id, at, work });
     }
 
@@ -202,26 +185,35 @@ impl Shared {
         self.pending.lock().ok()?.expected.take()
     }
 
-    /// The reader read back all of a message whose records wait for their
-    /// digest: they take the digest of what was read.
-    pub(super) fn echoed(&self, matched: Matched) {
-        let entry = match self.pending.lock() {
-            Ok(mut p) => {
-                let i = p.digests.iter().position(|d| d.id == matched.expected.id);
-                i.map(|i| p.digests.remove(i))
+    /// Records `message`, read and found to be all of `matched` (its digest
+    /// pending), so that it takes the digest of the message it echoes. When
+    /// that digest is no longer pending (the case settled) or the record
+    /// does not fit under `max_events`, it is computed here, and the record
+    /// kept or counted as any other.
+    pub(super) fn echoed(&self, message: MessageRecord, matched: Matched) {
+        let kinds = vec![EventKind::MessageReceived { message }];
+        match self.record_unfinished(kinds) {
+            Ok(at) => {
+                let Ok(mut p) = self.pending.lock() else {
+                    return;
+                };
+                if let Some(entry) = p.digests.iter_mut().find(|d| d.id == matched.expected.id) {
+                    entry.at.extend(at);
+                } else {
+                    drop(p);
+                    self.fill_in(&at, &MessageDigest::of(&matched.expected.payload));
+                }
             }
-            Err(_) => None,
-        };
-        let Some(entry) = entry else {
-            return;
-        };
-        let mut digest = matched.digest;
-        if !matched.text {
-            // Sent as text and read back as binary: the same bytes, whose
-            // UTF-8 the reader did not check.
-            digest.utf8_valid = std::str::from_utf8(&matched.expected.payload).is_ok();
+            Err(kinds) => {
+                let digest = MessageDigest::of(&matched.expected.payload);
+                for mut kind in kinds {
+                    if let EventKind::MessageReceived { message } = &mut kind {
+                        digest.fill_in(message);
+                    }
+                    self.record(kind);
+                }
+            }
         }
-        self.fill_in(&entry.at, &digest);
     }
 
     fn fill_in(&self, at: &[usize], digest: &MessageDigest) {
@@ -230,7 +222,9 @@ impl Shared {
         };
         for &i in at {
             match ev.get_mut(i).map(|e| &mut e.kind) {
-                Some(EventKind::MessageSent { message }) => digest.fill_in(message),
+                Some(
+                    EventKind::MessageSent { message } | EventKind::MessageReceived { message },
+                ) => digest.fill_in(message),
                 Some(EventKind::FrameSent { frame }) => digest.fill_in_frame(frame),
                 _ => {}
             }
@@ -249,12 +243,7 @@ impl Shared {
             Err(_) => return,
         };
         for p in pending {
-            let work = match p.work {
-                Work::Thread(work) => work,
-                Work::Echo(payload) => {
-                    tokio::task::spawn_blocking(move || MessageDigest::of(&payload))
-                }
-            };
+            let work = p.work;
             // Fails only if hashing panicked or the runtime is going away;
             // the record then says so rather than show a wrong digest.
             let digest = work.await.unwrap_or_else(|e| MessageDigest {
@@ -393,10 +382,10 @@ mod tests {
     }
 
     /// A message recorded before its digest is known ends up with the
-    /// record hashing it first would have given, where it was recorded:
-    /// from its echo, from the end of the case when no echo matched, or
-    /// from a thread when no echo was expected or a later message took
-    /// over; an echo that comes after the end changes nothing.
+    /// record hashing it first would have given, where it was recorded, and
+    /// so does its echo (text or binary) when the reader found it the same:
+    /// from the thread started when it was sent, or computed on the spot
+    /// when the echo comes after the case settled or past `max_events`.
     #[tokio::test]
     async fn digests_filled_in_later_are_the_digests() {
         let payload = Arc::new(b"caf\xc3\xa9 and more".to_vec());
@@ -404,14 +393,25 @@ mod tests {
         MessageDigest::of(&payload).fill_in(&mut done);
         assert_eq!(done.payload, ByteLog::of(&payload));
         assert_eq!(done.utf8_valid, Some(true));
+        let binary_done = MessageRecord {
+            opcode: Opcode::BINARY,
+            utf8_valid: None,
+            ..done.clone()
+        };
         for how in [
             "echo",
             "binary echo",
+            "echo after the end",
+            "echo past max events",
             "no echo",
             "no echo expected",
             "a later message",
         ] {
-            let s = shared(100);
+            let s = shared(if how == "echo past max events" {
+                2
+            } else {
+                100
+            });
             s.record(EventKind::Marker { name: "a".into() });
             let kinds = vec![EventKind::MessageSent {
                 message: pending_text(&payload),
@@ -427,24 +427,33 @@ mod tests {
                 }]);
                 s.digest_later(at.expect("room for it"), payload.clone(), true);
             }
-            if let (Some(expected), "echo" | "binary echo") = (sent, how) {
-                let mut digest = MessageDigest::of(&payload);
-                let text = how == "echo";
-                if !text {
-                    digest.utf8_valid = false;
-                }
-                s.echoed(Matched {
-                    expected,
-                    digest,
-                    text,
-                });
+            if how == "echo after the end" {
+                s.settle().await;
             }
-            s.settle().await;
             let mut want = vec![done.clone()];
+            if let (Some(expected), true) = (sent, how.contains("echo") && !how.contains("no")) {
+                let mut echo = pending_text(&payload);
+                if how == "binary echo" {
+                    echo.opcode = Opcode::BINARY;
+                    want.push(binary_done.clone());
+                } else if how != "echo past max events" {
+                    want.push(done.clone());
+                }
+                s.echoed(echo, Matched { expected });
+            }
             if how == "a later message" {
                 want.push(done.clone());
             }
+            s.settle().await;
             assert_eq!(messages(&s), want, "{how}");
+            if how == "echo past max events" {
+                // counted, with its digest in the digest of what was left out
+                let mut omitted = Sha256::new();
+                omitted.update(done.payload.sha256.as_bytes());
+                let omitted = hex(&omitted.finalize());
+                let kept = s.omitted_digest.lock().expect("not poisoned").clone();
+                assert_eq!(hex(&kept.finalize()), omitted);
+            }
         }
     }
 
