@@ -479,20 +479,7 @@ fn answers_with(takes_any_answer: bool) -> Vec<(String, String)> {
     let results = serve
         .json(format!("{agent}/results.json"))
         .unwrap_or_else(|| panic!("no results\n{}", serve.stderr()));
-    let outcomes = results["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap_or_default().to_string(),
-                c["verdict"]["outcome"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect();
+    let outcomes = outcomes_of(&results);
     serve.remove_reports();
     outcomes
 }
@@ -515,6 +502,19 @@ fn a_client_that_ignores_the_answers_fields_fails_h2_3_1_2_4_and_one_that_ignore
     assert_eq!(outcomes.len(), 4);
 }
 
+/// Each case's id and verdict outcome in a results.json.
+fn outcomes_of(results: &Value) -> Vec<(String, String)> {
+    results["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (text(&c["id"]), text(&c["verdict"]["outcome"]))
+        })
+        .collect()
+}
+
 /// Each case's outcome when yawc's client drives `serve` through
 /// `patterns`, over HTTP/2 or HTTP/1.1.
 fn yawc_outcomes(name: &str, patterns: &[&str], http2: bool) -> Vec<(String, String)> {
@@ -525,20 +525,7 @@ fn yawc_outcomes(name: &str, patterns: &[&str], http2: bool) -> Vec<(String, Str
     assert!(ran > 0, "{}", serve.stderr());
     serve.finish(Duration::from_secs(30));
     let results = serve.json("yawc/results.json").expect("results");
-    let outcomes = results["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap_or_default().to_string(),
-                c["verdict"]["outcome"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
-        .collect();
+    let outcomes = outcomes_of(&results);
     serve.remove_reports();
     outcomes
 }

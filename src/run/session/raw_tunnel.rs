@@ -27,16 +27,7 @@ impl Session<'_> {
             self.record(EventKind::TlsEstablished { session });
         }
         let fields = edited_fields(&self.tunnel_request(target), edits);
-        let mut early = Vec::new();
-        for spec in &self.case.spec.handshake.frames {
-            early.extend(self.build(spec));
-        }
-        let early = if early.is_empty() {
-            Vec::new()
-        } else {
-            self.observe_sent(&mut early);
-            super::send::encode_all(&early)
-        };
+        let early = self.early_frames();
         let timeout = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
         let request = RawTunnelRequest {
             fields: fields.clone(),

@@ -44,16 +44,7 @@ impl Session<'_> {
         self.record(EventKind::RequestSent {
             raw: super::handshake::log_all(&request.render()),
         });
-        let mut early = Vec::new();
-        for spec in &self.case.spec.handshake.frames {
-            early.extend(self.build(spec));
-        }
-        let early = if early.is_empty() {
-            Vec::new()
-        } else {
-            self.observe_sent(&mut early);
-            super::send::encode_all(&early)
-        };
+        let early = self.early_frames();
         let answer = self.opts.handshake_timeout.scaled(self.opts.timeout_scale);
         let opened = match tokio::time::timeout(answer, connection.open(request, early)).await {
             Ok(Ok(opened)) => opened,
@@ -177,5 +168,20 @@ impl Session<'_> {
             path: Some(target.path.clone()),
             headers,
         }
+    }
+
+    /// The handshake's frames that ride along with the request (data sent
+    /// before the answer), built, recorded as sent and encoded; empty when
+    /// the case has none.
+    pub(super) fn early_frames(&mut self) -> Vec<u8> {
+        let mut early = Vec::new();
+        for spec in &self.case.spec.handshake.frames {
+            early.extend(self.build(spec));
+        }
+        if early.is_empty() {
+            return Vec::new();
+        }
+        self.observe_sent(&mut early);
+        super::send::encode_all(&early)
     }
 }
