@@ -162,6 +162,9 @@ async fn one(
     let not_started = match out_of_time {
         _ if options.interrupt.is_set() => Some(ConnectFailure::Interrupted),
         Some(limit) => Some(ConnectFailure::RunTimeout { ms: limit.0 }),
+        None if case.spec.http2_only() && options.connector.tunnels().is_none() => {
+            Some(ConnectFailure::NeedsHttp2)
+        }
         None => gone.failure.get().cloned(),
     };
     let transcript = if let Some(error) = not_started {

@@ -41,6 +41,33 @@ fn reference_server_is_ok_on_every_case() {
     assert!(!results.failed());
 }
 
+/// The RFC 8441 group handed to the library against an HTTP/1.1 target:
+/// every case is ERROR, not started, with a reason that says what target it
+/// needs (the CLI leaves them out before this; a library user gets a reason
+/// instead of a case run over the wrong transport).
+#[test]
+fn http2_only_cases_over_http1_are_not_started_and_say_why() {
+    let (url, _rt) = harness::reference_server();
+    let all = wsspec::case::load::load(&wsspec::case::embedded_sources()).expect("corpus loads");
+    let h2_only: Vec<_> = all
+        .into_iter()
+        .filter(|c| c.spec.http2_only() && c.spec.roles.contains(&wsspec::case::Role::Server))
+        .collect();
+    assert!(h2_only.len() >= 20, "{}", h2_only.len());
+    let results = harness::run(&url, &h2_only);
+    assert_eq!(results.cases.len(), h2_only.len());
+    for c in &results.cases {
+        assert_eq!(c.verdict.outcome, Outcome::Error, "{}", c.id);
+        assert!(
+            c.verdict.behavior_reason.contains("runs only over HTTP/2")
+                && c.verdict.behavior_reason.contains("h2c://"),
+            "{}: {}",
+            c.id,
+            c.verdict.behavior_reason
+        );
+    }
+}
+
 fn wsspec() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wsspec"))
 }

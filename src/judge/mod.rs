@@ -108,7 +108,8 @@ pub fn judge(case: &Case, transcript: &Transcript) -> Verdict {
             behavior_reason: match err {
                 ConnectFailure::RunTimeout { .. }
                 | ConnectFailure::TargetQuiet { .. }
-                | ConnectFailure::Interrupted => err.to_string(),
+                | ConnectFailure::Interrupted
+                | ConnectFailure::NeedsHttp2 => err.to_string(),
                 _ => format!("could not connect to the target: {err}"),
             },
             close: CloseVerdict::None,

@@ -681,6 +681,7 @@ fn connect_failure(error: &ConnectFailure) -> String {
             "not started: the run had reached its --run-timeout".to_string()
         }
         ConnectFailure::Interrupted => "not finished: the run was interrupted".to_string(),
+        ConnectFailure::NeedsHttp2 => error.to_string(),
     }
 }
 

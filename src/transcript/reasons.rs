@@ -97,7 +97,13 @@ pub enum ConnectFailure {
     /// The run was interrupted (Ctrl-C) before the case finished; what it
     /// did so far is not kept.
     Interrupted,
+    /// The case speaks HTTP/2 itself (`handshake.http2`, `http2:` steps) and
+    /// the target is not reached over HTTP/2: it was not started.
+    NeedsHttp2,
 }
+
+/// Why an HTTP/2-only case was not started against an HTTP/1.1 target.
+const NEEDS_HTTP2: &str = "not started: the case runs only over HTTP/2 (an h2c:// or h2:// target)";
 
 impl fmt::Display for ConnectFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,6 +127,7 @@ impl fmt::Display for ConnectFailure {
             ConnectFailure::Interrupted => {
                 f.write_str("not finished: the run was interrupted (Ctrl-C)")
             }
+            ConnectFailure::NeedsHttp2 => f.write_str(NEEDS_HTTP2),
         }
     }
 }
@@ -131,6 +138,8 @@ impl FromText for ConnectFailure {
             ConnectFailure::TargetGone
         } else if text == ConnectFailure::Interrupted.to_string() {
             ConnectFailure::Interrupted
+        } else if text == NEEDS_HTTP2 {
+            ConnectFailure::NeedsHttp2
         } else if let Some(ms) = number_between(text, "no connection within ", " ms") {
             ConnectFailure::Timeout { ms }
         } else if let Some(cases) =
@@ -633,6 +642,7 @@ mod tests {
             ConnectFailure::RunTimeout { ms: 600_000 },
             ConnectFailure::TargetQuiet { cases: 3 },
             ConnectFailure::Interrupted,
+            ConnectFailure::NeedsHttp2,
         ]);
         round_trip(vec![
             HandshakeFailure::Malformed {
