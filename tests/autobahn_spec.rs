@@ -152,7 +152,7 @@ fn fuzzingclient_json_runs_every_server_into_outdir() {
             {"agent": "ref-a", "url": urls[0], "options": {"version": 18}},
             {"agent": "AutobahnRef", "url": urls[1]}
         ],
-        "cases": ["4.*"],
+        "cases": ["4.*", "cl.2.7"],
         "exclude-cases": ["4.1.5"],
         "exclude-agent-cases": {"Auto*": ["4.2.*"]},
         "comment": "files in the wild carry keys like this"
@@ -166,6 +166,12 @@ fn fuzzingclient_json_runs_every_server_into_outdir() {
     assert!(stderr.contains("`comment` ignored"), "{stderr}");
     assert!(stderr.contains("`options` ignored"), "{stderr}");
     assert!(stderr.contains("`servers[0].options` ignored"), "{stderr}");
+    // An id named exactly that only exists for the other role is said.
+    assert!(
+        stderr.contains("left out, not server-role case(s): cl.2.7")
+            && stderr.contains("serve --spec"),
+        "{stderr}"
+    );
     // Autobahn's index.json under outdir: both agents; the Auto* agent
     // without 4.2.x, neither with the excluded 4.1.5.
     let index = read_json(&outdir.join("index.json"));

@@ -240,11 +240,29 @@ impl Selection {
         let chosen = wstest_pattern::select(&self.cases, &self.exclude_cases, &ids)?;
         let mut by_id: std::collections::HashMap<String, Case> =
             corpus.into_iter().map(|c| (c.spec.id.clone(), c)).collect();
-        let cases: Vec<Case> = chosen
+        let (cases, other_role): (Vec<Case>, Vec<Case>) = chosen
             .iter()
             .filter_map(|id| by_id.remove(id))
-            .filter(|c| c.spec.roles.contains(&role))
+            .partition(|c| c.spec.roles.contains(&role));
+        // A glob reaching the other role's cases is how wstest specs are
+        // written ("*"); an id named exactly for the wrong file is a mistake
+        // worth a word.
+        let named: Vec<&str> = other_role
+            .iter()
+            .map(|c| c.spec.id.as_str())
+            .filter(|id| self.cases.iter().any(|p| p == id))
             .collect();
+        if !named.is_empty() {
+            eprintln!(
+                "note: left out, not {} case(s): {} (they are run by `{}`)",
+                role_name(role),
+                crate::report::console::terminal_safe(&named.join(", ")),
+                match role {
+                    Role::Server => "wsspec serve --spec fuzzingserver.json",
+                    Role::Client => "wsspec run --spec fuzzingclient.json",
+                }
+            );
+        }
         if cases.is_empty() {
             bail!("the spec's cases select no {} case", role_name(role));
         }
