@@ -6,7 +6,8 @@
 //! verdict; a server that does not enable extended CONNECT gets UNIMPLEMENTED
 //! on every case, with that reason; and Hypercorn, a real HTTP/2 WebSocket server from PyPI,
 //! gets the same verdicts over HTTP/2 as over HTTP/1.1 except where it does
-//! not end its stream (docs/http2.md). As the server, `serve --h2` runs the
+//! not end its stream (docs/http2.md), and Node's `ws` on Node's own HTTP/2
+//! module gets exactly its HTTP/1.1 verdicts. As the server, `serve --h2` runs the
 //! client corpus on streams for yawc's HTTP/2 client with the verdicts yawc
 //! gets over HTTP/1.1.
 
@@ -394,6 +395,44 @@ fn hypercorn_reads_the_same_over_h2c_except_where_it_does_not_end_its_stream() {
         }
         assert!(v1["behavior"] != "OK", "{id}: {v1} / {}", h2[id]);
     }
+}
+
+/// Node's `ws` over HTTP/1.1 (its own server) and over Node's HTTP/2
+/// (tests/peers/ws-h2-echo-server.js: nghttp2 underneath, `ws` doing the
+/// frames): case for case the same verdicts. No compression cases: the
+/// HTTP/2 pairing does not negotiate permessage-deflate.
+#[test]
+fn node_ws_on_nodes_http2_reads_the_same_over_h2c_as_over_http1() {
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(http1_peer) = peers::require(PeerName::Ws, peers::node_ws()) else {
+        return;
+    };
+    let Some(http2_peer) = peers::require(PeerName::Ws, peers::node_ws_h2()) else {
+        return;
+    };
+    let dir = temp("node-ws");
+    let cases = [
+        "1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "10.*", "fr.*", "9.1.1", "9.1.2", "9.2.1",
+        "9.2.2", "9.7.1",
+    ];
+    let (http1, _) = run(&http1_peer.url, &cases, &[], &dir.join("h1"));
+    let h2c = http2_peer.url.replacen("ws://", "h2c://", 1);
+    let (http2, _) = run(&h2c, &cases, &[], &dir.join("h2"));
+    assert!(all_over_http2(&http2));
+    let (h1, h2) = (verdicts(&http1), verdicts(&http2));
+    assert!(h1.len() > 250, "{} cases", h1.len());
+    assert_eq!(h1.len(), h2.len());
+    let differing: Vec<String> = h1
+        .iter()
+        .filter(|(id, v)| outcome(v) != outcome(&h2[*id]))
+        .map(|(id, v)| format!("{id}: {v} / {}", h2[id]))
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+    assert!(
+        h2.values().all(|v| outcome(v) != "FAILED"),
+        "ws over Node's HTTP/2: {h2:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -146,6 +146,29 @@ fn hypercorn_fails_only_where_it_never_ends_its_stream() {
     }
 }
 
+/// Node's HTTP/2 (nghttp2) with `ws` on the streams: every refusal case
+/// passes but the two whose field value holds LF or NUL. nghttp2 reports
+/// such a field as invalid and, unless the application resets the stream
+/// then (Node does not), drops the field and lets the request through; RFC
+/// 9113 8.2.1 makes the request malformed (docs/http2.md).
+#[test]
+fn nodes_http2_fails_only_the_field_values_it_drops_instead_of_refusing() {
+    let _serial = peers::SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(peer) = peers::require(PeerName::Ws, peers::node_ws_h2()) else {
+        return;
+    };
+    let (v, _) = run_group(&peer.url.replacen("ws://", "h2c://", 1), "node-ws");
+    assert!(v.len() >= 20, "{v:?}");
+    assert_eq!(failed(&v), ids(&["h2.1.19", "h2.1.20"]), "{v:?}");
+    for id in ["h2.1.19", "h2.1.20"] {
+        assert!(
+            v[id].1.contains("accepted it with a 2xx"),
+            "{id}: {:?}",
+            v[id]
+        );
+    }
+}
+
 /// Runs the group against a faulty server; its FAILED cases.
 fn against(fault: Fault) -> (BTreeSet<String>, BTreeMap<String, (String, String)>) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");

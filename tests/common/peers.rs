@@ -273,6 +273,14 @@ pub fn node_ws() -> Result<Peer, String> {
     spawn("node", &["ws-echo-server.js", "0"], &[])
 }
 
+/// Node's `ws` on Node's own HTTP/2 module (nghttp2), h2c with extended
+/// CONNECT enabled (tests/peers/ws-h2-echo-server.js); no permessage-deflate.
+/// `url` is `ws://` with its port; the server speaks HTTP/2 only.
+pub fn node_ws_h2() -> Result<Peer, String> {
+    node_ws_installed()?;
+    spawn("node", &["ws-h2-echo-server.js", "0"], &[])
+}
+
 pub fn python_websockets() -> Result<Peer, String> {
     python_websockets_installed()?;
     spawn(&python(), &["websockets_echo_server.py", "0"], &[])
