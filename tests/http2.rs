@@ -95,6 +95,23 @@ fn outcome(v: &Value) -> &str {
     v["outcome"].as_str().expect("outcome")
 }
 
+/// Over 250 cases, the same over HTTP/1.1 (`h1`) as over HTTP/2 (`h2`), each
+/// with the same outcome; every difference listed when not.
+fn assert_same_outcomes(h1: &BTreeMap<String, Value>, h2: &BTreeMap<String, Value>) {
+    assert!(h1.len() > 250, "{} cases", h1.len());
+    assert_eq!(
+        h1.keys().collect::<Vec<_>>(),
+        h2.keys().collect::<Vec<_>>(),
+        "the same cases over both"
+    );
+    let differing: Vec<String> = h1
+        .iter()
+        .filter(|(id, v)| outcome(v) != outcome(&h2[*id]))
+        .map(|(id, v)| format!("{id}: {v} / {}", h2[id]))
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+}
+
 /// Whether every case ran on an HTTP/2 stream, with a 2xx.
 fn all_over_http2(r: &Value) -> bool {
     r["cases"].as_array().expect("cases").iter().all(|c| {
@@ -420,14 +437,7 @@ fn node_ws_on_nodes_http2_reads_the_same_over_h2c_as_over_http1() {
     let (http2, _) = run(&h2c, &cases, &[], &dir.join("h2"));
     assert!(all_over_http2(&http2));
     let (h1, h2) = (verdicts(&http1), verdicts(&http2));
-    assert!(h1.len() > 250, "{} cases", h1.len());
-    assert_eq!(h1.len(), h2.len());
-    let differing: Vec<String> = h1
-        .iter()
-        .filter(|(id, v)| outcome(v) != outcome(&h2[*id]))
-        .map(|(id, v)| format!("{id}: {v} / {}", h2[id]))
-        .collect();
-    assert!(differing.is_empty(), "{}", differing.join("\n"));
+    assert_same_outcomes(&h1, &h2);
     assert!(
         h2.values().all(|v| outcome(v) != "FAILED"),
         "ws over Node's HTTP/2: {h2:?}"
@@ -454,13 +464,7 @@ fn yawc_on_hyper_reads_the_same_over_h2c_as_over_http1() {
     );
     assert!(all_over_http2(&http2));
     let (h1, h2) = (verdicts(&http1), verdicts(&http2));
-    assert!(h1.len() > 250, "{} cases", h1.len());
-    let differing: Vec<String> = h1
-        .iter()
-        .filter(|(id, v)| outcome(v) != outcome(&h2[*id]))
-        .map(|(id, v)| format!("{id}: {v} / {}", h2[id]))
-        .collect();
-    assert!(differing.is_empty(), "{}", differing.join("\n"));
+    assert_same_outcomes(&h1, &h2);
     let ok = h2.values().filter(|v| outcome(v) == "OK").count();
     assert!(
         ok * 10 > h2.len() * 9,
