@@ -38,6 +38,17 @@ pub const STREAM_ID: u32 = 1;
 /// after every DATA frame, so this only has to cover one burst.
 const WINDOW: u32 = 1 << 20;
 
+/// Encoded writes waiting for the socket (the case's DATA, credit, SETTINGS
+/// and PING acknowledgements): past it the case's writes and the reading of
+/// the server's frames wait, so a server that stops reading holds no more
+/// of wsspec's memory than this (at most 64 KiB a write).
+const OUT_QUEUE: usize = 64;
+
+/// How long a dropped stream's writer may go on flushing what was queued
+/// before it is stopped (it only takes this long when the server does not
+/// read).
+const LINGER: Duration = Duration::from_secs(2);
+
 /// Opens a stream on `io` (a fresh connection) with `request`: the
 /// [`Tunnels::open_raw`](crate::run::Tunnels::open_raw) of the HTTP/2
 /// connector.
@@ -225,6 +236,9 @@ pub struct RawStream {
     /// connection without ending the stream.
     reset: Arc<AtomicBool>,
     control: mpsc::UnboundedSender<Command>,
+    /// The task writing to the socket, stopped [`LINGER`] after the stream
+    /// is dropped if it is still blocked then.
+    writer: tokio::task::AbortHandle,
     peer: Option<SocketAddr>,
     tls: Option<TlsSession>,
 }
@@ -242,9 +256,9 @@ impl RawStream {
         let (io_read, io_write) = tokio::io::split(io);
         let reset = Arc::new(AtomicBool::new(false));
         let (control, commands) = mpsc::unbounded_channel();
-        let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(OUT_QUEUE);
         let (stop_tx, stop_rx) = watch::channel(false);
-        tokio::spawn(write_frames(io_write, out_rx));
+        let writer = tokio::spawn(write_frames(io_write, out_rx)).abort_handle();
         tokio::spawn(pump(far_read, commands, out_tx.clone(), stop_tx));
         let flag = reset.clone();
         tokio::spawn(async move {
@@ -257,6 +271,7 @@ impl RawStream {
             near,
             reset,
             control,
+            writer,
             peer,
             tls,
         }
@@ -271,11 +286,20 @@ impl RawStream {
 impl Drop for RawStream {
     fn drop(&mut self) {
         let _ = self.control.send(Command::Stop);
+        // What was queued is flushed unless the server stopped reading:
+        // then the writer, and with it the other two tasks, end here.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let writer = self.writer.clone();
+            runtime.spawn(async move {
+                tokio::time::sleep(LINGER).await;
+                writer.abort();
+            });
+        }
     }
 }
 
 /// Writes encoded frames until every sender is gone.
-async fn write_frames<W: AsyncWrite + Unpin>(mut io: W, mut out: mpsc::UnboundedReceiver<Vec<u8>>) {
+async fn write_frames<W: AsyncWrite + Unpin>(mut io: W, mut out: mpsc::Receiver<Vec<u8>>) {
     while let Some(bytes) = out.recv().await {
         if io.write_all(&bytes).await.is_err() || io.flush().await.is_err() {
             break;
@@ -289,58 +313,71 @@ async fn write_frames<W: AsyncWrite + Unpin>(mut io: W, mut out: mpsc::Unbounded
 async fn pump<R: AsyncRead + Unpin>(
     mut far: R,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    out: mpsc::Sender<Vec<u8>>,
     stop: watch::Sender<bool>,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut writing = true;
     let mut ended = false;
-    loop {
-        tokio::select! {
+    let mut stopping = false;
+    while !stopping {
+        let bytes = tokio::select! {
             biased;
-            read = far.read(&mut buf), if writing => match read {
-                Ok(0) | Err(_) => {
-                    writing = false;
-                    if !ended {
-                        ended = true;
-                        let _ = out.send(encode(&data_frames(&[], true)));
-                    }
-                }
-                Ok(n) => {
-                    let _ = out.send(encode(&data_frames(&buf[..n], false)));
-                }
-            },
+            read = far.read(&mut buf), if writing => written(read, &buf, &mut writing, &mut ended),
             command = commands.recv() => {
+                let mut bytes = Vec::new();
                 // Whatever the case wrote before the command goes first.
                 while writing {
-                    match far.read(&mut buf).now_or_never() {
-                        Some(Ok(n)) if n > 0 => {
-                            let _ = out.send(encode(&data_frames(&buf[..n], false)));
-                        }
-                        Some(_) => {
-                            writing = false;
-                            if !ended {
-                                ended = true;
-                                let _ = out.send(encode(&data_frames(&[], true)));
-                            }
-                        }
-                        None => break,
-                    }
+                    let Some(read) = far.read(&mut buf).now_or_never() else {
+                        break;
+                    };
+                    bytes.extend(written(read, &buf, &mut writing, &mut ended).unwrap_or_default());
                 }
                 match command {
-                    Some(Command::Reset(code)) => {
-                        let _ = out.send(encode(&[Frame::RstStream { stream_id: STREAM_ID, code }]));
-                    }
+                    Some(Command::Reset(code)) => bytes.extend(encode(&[Frame::RstStream {
+                        stream_id: STREAM_ID,
+                        code,
+                    }])),
                     Some(Command::EndStream) => {
                         ended = true;
-                        let _ = out.send(encode(&data_frames(&[], true)));
+                        bytes.extend(encode(&data_frames(&[], true)));
                     }
-                    Some(Command::Stop) | None => break,
+                    Some(Command::Stop) | None => stopping = true,
                 }
+                Some(bytes)
+            }
+        };
+        // Waits while the queue is full: the case's writes wait with it.
+        if let Some(bytes) = bytes.filter(|b| !b.is_empty()) {
+            if out.send(bytes).await.is_err() {
+                break;
             }
         }
     }
     let _ = stop.send(true);
+}
+
+/// What a DATA frame took of the flow-control windows: its data, and its
+/// padding with the length byte (RFC 9113 6.9.1).
+fn flow_credit(data: &[u8], padding: Option<u8>) -> u32 {
+    data.len() as u32 + padding.map_or(0, |p| u32::from(p) + 1)
+}
+
+/// The frames for one read of what the case wrote: its bytes as DATA, or,
+/// when it stopped writing, an empty DATA with END_STREAM (once).
+fn written(
+    read: io::Result<usize>,
+    buf: &[u8],
+    writing: &mut bool,
+    ended: &mut bool,
+) -> Option<Vec<u8>> {
+    match read {
+        Ok(n) if n > 0 => Some(encode(&data_frames(&buf[..n], false))),
+        _ => {
+            *writing = false;
+            (!std::mem::replace(ended, true)).then(|| encode(&data_frames(&[], true)))
+        }
+    }
 }
 
 /// The server's frames: DATA on the case's stream to the case (credit
@@ -350,7 +387,7 @@ async fn read_frames<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     mut io: R,
     mut decoder: FrameDecoder,
     mut far: W,
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    out: mpsc::Sender<Vec<u8>>,
     reset: Arc<AtomicBool>,
     mut stop: watch::Receiver<bool>,
     mut ended: bool,
@@ -389,18 +426,20 @@ async fn read_frames<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                 data,
                 padding,
             } if stream_id == STREAM_ID => {
-                let credit = data.len() as u32 + padding.map_or(0, |p| u32::from(p) + 1);
+                let credit = flow_credit(&data, padding);
                 if credit > 0 {
-                    let _ = out.send(encode(&[
-                        Frame::WindowUpdate {
-                            stream_id: 0,
-                            increment: credit,
-                        },
-                        Frame::WindowUpdate {
-                            stream_id: STREAM_ID,
-                            increment: credit,
-                        },
-                    ]));
+                    let _ = out
+                        .send(encode(&[
+                            Frame::WindowUpdate {
+                                stream_id: 0,
+                                increment: credit,
+                            },
+                            Frame::WindowUpdate {
+                                stream_id: STREAM_ID,
+                                increment: credit,
+                            },
+                        ]))
+                        .await;
                 }
                 if !ended && far.write_all(&data).await.is_err() {
                     break;
@@ -410,13 +449,15 @@ async fn read_frames<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                     let _ = far.shutdown().await;
                 }
             }
-            Frame::Data { data, .. } => {
-                let increment = data.len() as u32;
+            Frame::Data { data, padding, .. } => {
+                let increment = flow_credit(&data, padding);
                 if increment > 0 {
-                    let _ = out.send(encode(&[Frame::WindowUpdate {
-                        stream_id: 0,
-                        increment,
-                    }]));
+                    let _ = out
+                        .send(encode(&[Frame::WindowUpdate {
+                            stream_id: 0,
+                            increment,
+                        }]))
+                        .await;
                 }
             }
             Frame::Headers {
@@ -440,13 +481,15 @@ async fn read_frames<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
                 let _ = far.shutdown().await;
             }
             Frame::Settings { ack: false, .. } => {
-                let _ = out.send(encode(&[Frame::Settings {
-                    ack: true,
-                    params: vec![],
-                }]));
+                let _ = out
+                    .send(encode(&[Frame::Settings {
+                        ack: true,
+                        params: vec![],
+                    }]))
+                    .await;
             }
             Frame::Ping { ack: false, data } => {
-                let _ = out.send(encode(&[Frame::Ping { ack: true, data }]));
+                let _ = out.send(encode(&[Frame::Ping { ack: true, data }])).await;
             }
             _ => {}
         }

@@ -61,7 +61,7 @@ impl Session<'_> {
             return None;
         };
         self.record(EventKind::RequestSent {
-            raw: super::handshake::log_all(&render_fields(&fields)),
+            raw: super::handshake::log_all(&crate::wire::field_lines::render(&fields)),
         });
         self.record(EventKind::Http2Stream {
             id: opened.stream_id,
@@ -183,18 +183,4 @@ fn edited_fields(request: &TunnelRequest, edits: &Http2Request) -> Vec<(Vec<u8>,
     }
     fields.extend(edits.add.iter().map(|f| field(&f.name, &fill(&f.value))));
     fields
-}
-
-/// A field list as text, one field a line, as `TunnelRequest::render`
-/// writes it.
-fn render_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, value) in fields {
-        out.extend_from_slice(name);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out
 }
