@@ -394,7 +394,7 @@ fn hypercorn_reads_the_same_over_h2c_except_where_it_does_not_end_its_stream() {
         }
         // The two deviations docs/http2.md explains: after the closing
         // handshake, and after failing a WebSocket, Hypercorn forgets the
-        // stream instead of ending it with END_STREAM (RFC 8441 6).
+        // stream instead of ending it with END_STREAM (RFC 8441 5).
         let explained = reason.contains("END_STREAM")
             || reason.contains("expected the peer to fail the connection; it did not")
             || (id == "5.15" && reason.contains("observed nothing"));

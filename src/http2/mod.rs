@@ -2,7 +2,7 @@
 //! client connector that opens one extended-CONNECT stream a case on a shared
 //! connection ([`client`]), the server side that advertises
 //! `SETTINGS_ENABLE_CONNECT_PROTOCOL` and hands each request to a handler
-//! ([`server`]), and the stream as a transport, with RFC 8441 section 6's
+//! ([`server`]), and the stream as a transport, with RFC 8441 section 5's
 //! mapping of TCP's ends to END_STREAM and RST_STREAM ([`stream`]), and the
 //! tap under a served connection that sees each request's header fields as
 //! the client sent them, the ones `h2` drops as malformed too ([`tap`]). Nothing

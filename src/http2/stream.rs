@@ -3,7 +3,7 @@
 //! Each write becomes DATA frames as soon as the stream has send capacity (so
 //! a case's chopping survives, up to the peer's frame size), and each read
 //! gives the received capacity back at once, so flow control never stalls a
-//! peer that the session keeps up with. RFC 8441 section 6 maps TCP's ends to
+//! peer that the session keeps up with. RFC 8441 section 5 maps TCP's ends to
 //! the stream's: the graceful end of the sending side (TCP FIN) is END_STREAM,
 //! an abort (TCP RST) is RST_STREAM with CANCEL. A reset from the peer reads
 //! as a connection reset, and END_STREAM from the peer as the end of the
@@ -142,7 +142,7 @@ impl AsyncWrite for H2Stream {
         Poll::Ready(Ok(()))
     }
 
-    /// END_STREAM: an empty DATA frame with the flag (RFC 8441 6: the
+    /// END_STREAM: an empty DATA frame with the flag (RFC 8441 5: the
     /// equivalent of TCP's FIN).
     fn poll_shutdown(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.ended {
@@ -162,7 +162,7 @@ impl Transport for H2Stream {
         self.peer
     }
 
-    /// RST_STREAM with CANCEL (RFC 8441 6: the equivalent of TCP's RST).
+    /// RST_STREAM with CANCEL (RFC 8441 5: the equivalent of TCP's RST).
     fn abort(mut self: Box<Self>) {
         self.send.send_reset(Reason::CANCEL);
     }

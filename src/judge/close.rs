@@ -137,11 +137,11 @@ pub fn grade(expect: &CloseExpect, _case: &Case, f: &Facts) -> (CloseVerdict, St
     (CloseVerdict::Ok, format!("{peer_close}, {tcp}"))
 }
 
-/// What closing TCP is on the case's transport (RFC 8441 6: over HTTP/2,
+/// What closing TCP is on the case's transport (RFC 8441 5: over HTTP/2,
 /// END_STREAM on the WebSocket's stream).
 fn close_tcp(f: &Facts) -> &'static str {
     if f.http2 {
-        "end its HTTP/2 stream (END_STREAM, which RFC 8441 6 puts in place of closing TCP)"
+        "end its HTTP/2 stream (END_STREAM, which RFC 8441 5 puts in place of closing TCP)"
     } else {
         "close the TCP connection"
     }
@@ -150,7 +150,7 @@ fn close_tcp(f: &Facts) -> &'static str {
 /// [`close_tcp`], done.
 fn closed_tcp(f: &Facts) -> &'static str {
     if f.http2 {
-        "ended its HTTP/2 stream (END_STREAM, which RFC 8441 6 puts in place of closing TCP)"
+        "ended its HTTP/2 stream (END_STREAM, which RFC 8441 5 puts in place of closing TCP)"
     } else {
         "closed the TCP connection"
     }
