@@ -122,7 +122,7 @@ impl FaultyClient {
         match first.frame {
             Frame::RstStream { code, .. } => return Answer::Reset(code),
             Frame::Headers { .. } => {
-                let fields = first.headers.expect("a block").expect("decoded");
+                let fields = first.headers.expect("a block").expect("decoded").fields;
                 let status = fields[0].value_str().into_owned();
                 assert_eq!(fields[0].name, b":status", "{fields:?}");
                 if status != "200" {

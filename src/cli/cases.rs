@@ -86,9 +86,8 @@ pub fn without_http2_only(cases: Vec<Case>, how: &str) -> Vec<Case> {
 /// The cases that can run over HTTP/2: those whose handshake only exists as
 /// HTTP/1.1 bytes are left out and named on stderr, as `what` leaving them.
 pub fn without_http1_only(cases: Vec<Case>, what: &str) -> Vec<Case> {
-    let (http1, runnable): (Vec<Case>, Vec<Case>) = cases
-        .into_iter()
-        .partition(|c| c.spec.handshake.http1_only());
+    let (http1, runnable): (Vec<Case>, Vec<Case>) =
+        cases.into_iter().partition(|c| c.spec.http1_only());
     if !http1.is_empty() {
         let ids: Vec<&str> = http1.iter().map(|c| c.spec.id.as_str()).collect();
         eprintln!(

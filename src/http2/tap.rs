@@ -210,11 +210,10 @@ impl ClientSide {
                 }
                 Err(_) => return Err(()),
             };
-            let stream_id = frame.stream_id();
             match self.blocks.frame(&frame) {
-                Some(Ok(fields)) if stream_id > self.highest_stream => {
-                    self.highest_stream = stream_id;
-                    requests.push((stream_id, fields));
+                Some(Ok(block)) if block.stream_id > self.highest_stream => {
+                    self.highest_stream = block.stream_id;
+                    requests.push((block.stream_id, block.fields));
                 }
                 Some(Err(_)) => return Err(()),
                 Some(Ok(_)) | None => {}

@@ -27,7 +27,18 @@ pub enum BlockError {
 
 struct PendingBlock {
     stream_id: u32,
+    /// The HEADERS frame's END_STREAM (a CONTINUATION has no such flag).
+    end_stream: bool,
     bytes: Vec<u8>,
+}
+
+/// A whole header block, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub stream_id: u32,
+    /// Whether the HEADERS frame that opened the block ended its stream.
+    pub end_stream: bool,
+    pub fields: Vec<Field>,
 }
 
 /// Joins and decodes the header blocks of one direction of a connection.
@@ -48,19 +59,15 @@ impl HeaderBlocks {
         }
     }
 
-    /// The HPACK decoder, as it stands.
-    pub fn hpack(&self) -> &hpack::Decoder {
-        &self.hpack
-    }
-
     /// Takes the next frame of the direction. On the frame that ends a
     /// header block (HEADERS or CONTINUATION with END_HEADERS): the block
     /// decoded. On a frame that breaks the rules of header blocks: why.
     /// Otherwise None.
-    pub fn frame(&mut self, frame: &Frame) -> Option<Result<Vec<Field>, BlockError>> {
-        let (stream_id, fragment, end) = match frame {
+    pub fn frame(&mut self, frame: &Frame) -> Option<Result<Block, BlockError>> {
+        let (stream_id, fragment, end, end_stream) = match frame {
             Frame::Headers {
                 stream_id,
+                end_stream,
                 end_headers,
                 block,
                 ..
@@ -71,7 +78,7 @@ impl HeaderBlocks {
                         by: frame.name(),
                     }));
                 }
-                (*stream_id, block, *end_headers)
+                (*stream_id, block, *end_headers, *end_stream)
             }
             Frame::Continuation {
                 stream_id,
@@ -79,7 +86,7 @@ impl HeaderBlocks {
                 block,
             } => match &self.pending {
                 Some(pending) if pending.stream_id == *stream_id => {
-                    (*stream_id, block, *end_headers)
+                    (*stream_id, block, *end_headers, pending.end_stream)
                 }
                 _ => {
                     self.pending = None;
@@ -98,6 +105,7 @@ impl HeaderBlocks {
         };
         let mut pending = self.pending.take().unwrap_or(PendingBlock {
             stream_id,
+            end_stream,
             bytes: Vec::new(),
         });
         if pending.bytes.len() + fragment.len() > self.max_block {
@@ -111,6 +119,46 @@ impl HeaderBlocks {
             self.pending = Some(pending);
             return None;
         }
-        Some(self.hpack.decode(&pending.bytes).map_err(BlockError::from))
+        let decoded = self.hpack.decode(&pending.bytes);
+        Some(decoded.map_err(BlockError::from).map(|fields| Block {
+            stream_id,
+            end_stream: pending.end_stream,
+            fields,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_continued_keeps_the_end_stream_of_its_headers_frame() {
+        let bytes = hpack::Encoder::default().block(&[Field::new(":status", "200")]);
+        let (a, b) = bytes.split_at(1);
+        for end_stream in [true, false] {
+            let mut blocks = HeaderBlocks::new(hpack::Decoder::new(4096, 4096), 4096);
+            let headers = Frame::Headers {
+                stream_id: 1,
+                end_stream,
+                end_headers: false,
+                priority: None,
+                block: a.to_vec(),
+                padding: None,
+            };
+            assert_eq!(blocks.frame(&headers), None);
+            let continuation = Frame::Continuation {
+                stream_id: 1,
+                end_headers: true,
+                block: b.to_vec(),
+            };
+            let block = blocks
+                .frame(&continuation)
+                .expect("a block")
+                .expect("decoded");
+            assert_eq!(block.end_stream, end_stream);
+            assert_eq!(block.stream_id, 1);
+            assert_eq!(block.fields, [Field::new(":status", "200")]);
+        }
     }
 }

@@ -125,14 +125,13 @@ async fn read_answer(
                     false,
                 ))
             }
-            ref f @ (Frame::Headers { stream_id, .. } | Frame::Continuation { stream_id, .. })
+            Frame::Headers { stream_id, .. } | Frame::Continuation { stream_id, .. }
                 if stream_id == STREAM_ID =>
             {
-                let ends = f.is_end_stream();
-                let fields = match received.headers {
+                let (fields, ends) = match received.headers {
                     None => continue,
                     Some(Err(e)) => return Ok((RawAnswer::Unreadable(e.to_string()), false)),
-                    Some(Ok(fields)) => fields,
+                    Some(Ok(block)) => (block.fields, block.end_stream),
                 };
                 let status = fields
                     .iter()

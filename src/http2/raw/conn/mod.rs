@@ -15,8 +15,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
-pub use super::blocks::BlockError;
 use super::blocks::HeaderBlocks;
+pub use super::blocks::{Block, BlockError};
 use super::frame::{self, setting, Frame, FrameDecoder, FrameError};
 use super::hpack::{self, Field};
 
@@ -51,7 +51,7 @@ pub struct Received {
     /// On the frame that ends a header block (HEADERS or CONTINUATION with
     /// END_HEADERS): the block decoded. On a frame that breaks the rules of
     /// header blocks: why.
-    pub headers: Option<Result<Vec<Field>, BlockError>>,
+    pub headers: Option<Result<Block, BlockError>>,
 }
 
 /// A raw HTTP/2 client connection.
@@ -129,11 +129,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
     /// Whether the server's SETTINGS allowed extended CONNECT (RFC 8441 3).
     pub fn extended_connect(&self) -> bool {
         self.server_setting(setting::ENABLE_CONNECT_PROTOCOL) == Some(1)
-    }
-
-    /// The HPACK decoder of the server's header blocks.
-    pub fn hpack(&self) -> &hpack::Decoder {
-        self.blocks.hpack()
     }
 
     /// Writes bytes as they are and flushes.
@@ -219,11 +214,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> RawClient<T> {
                 other => return Ok(other),
             }
         }
-    }
-
-    /// Gives the byte stream back.
-    pub fn into_inner(self) -> T {
-        self.io
     }
 
     /// Gives the byte stream back with the frame decoder, which may hold
