@@ -28,6 +28,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::utf8_guard::{Utf8Guard, INVALID_UTF8};
 use super::MAX_MESSAGE;
+use crate::wire::decode::{header_len, parse_header};
 use crate::wire::frame::apply_mask;
 use crate::wire::utf8::Utf8Stream;
 
@@ -168,21 +169,13 @@ impl Frames {
 
     /// A whole header has passed: note its message state and its payload.
     fn end_header(&mut self, h: &[u8]) {
-        let fin = h[0] & 0x80 != 0;
-        match h[0] & 0x0f {
-            1 | 2 => self.fragmented = !fin,
-            0 if fin => self.fragmented = false,
+        let head = parse_header(h);
+        match head.opcode.0 {
+            1 | 2 => self.fragmented = !head.fin,
+            0 if head.fin => self.fragmented = false,
             _ => {}
         }
-        let len = match h[1] & 0x7f {
-            126 => u64::from(u16::from_be_bytes([h[2], h[3]])),
-            127 => {
-                let mut be = [0u8; 8];
-                be.copy_from_slice(&h[2..10]);
-                u64::from_be_bytes(be)
-            }
-            n => u64::from(n),
-        };
+        let len = head.len;
         self.payload_left = len;
         self.header = if len == 0 {
             Some(([0; TAKEN_HEADER], 0))
@@ -190,19 +183,6 @@ impl Frames {
             None
         };
     }
-}
-
-/// How many header bytes a frame needs, given its first ones.
-fn header_len(partial: &[u8]) -> usize {
-    if partial.len() < 2 {
-        return 2;
-    }
-    let ext = match partial[1] & 0x7f {
-        126 => 2,
-        127 => 8,
-        _ => 0,
-    };
-    2 + ext + if partial[1] & 0x80 != 0 { 4 } else { 0 }
 }
 
 /// Where a taken-over message is.
@@ -698,10 +678,25 @@ mod tests {
         assert_eq!(echoed.len(), ECHO_HEADER + BIG);
         assert_eq!(echoed[..2], [0x82, 127]);
         assert!(echoed[ECHO_HEADER..] == binary(BIG));
+        // a large text message is taken over the same way
+        let (handed, echoed) = through_layer(frame(1, true, &text(BIG))).await;
+        assert!(handed.is_empty(), "{} bytes handed on", handed.len());
+        assert_eq!(echoed[..2], [0x81, 127]);
+        assert!(echoed[ECHO_HEADER..] == text(BIG));
         // one byte short of the threshold: handed on untouched
         let below = frame(2, true, &binary(BIG - 4));
         let (handed, echoed) = through_layer(below.clone()).await;
         assert!(handed == below && echoed.is_empty());
+        // a stream ending mid-frame: what arrived is handed on as it came
+        // (still masked), nothing echoed
+        let whole = frame(2, true, &binary(BIG));
+        let (handed, echoed) = through_layer(whole[..BIG / 2].to_vec()).await;
+        assert!(
+            handed == whole[..BIG / 2],
+            "{} bytes handed on",
+            handed.len()
+        );
+        assert!(echoed.is_empty());
     }
 
     #[test]

@@ -167,7 +167,7 @@ impl Decoder {
 }
 
 /// How many header bytes are needed, given what has been read so far.
-fn header_len(partial: &[u8]) -> usize {
+pub(crate) fn header_len(partial: &[u8]) -> usize {
     if partial.len() < 2 {
         return 2;
     }
@@ -180,7 +180,8 @@ fn header_len(partial: &[u8]) -> usize {
     2 + ext + if masked { 4 } else { 0 }
 }
 
-fn parse_header(h: &[u8]) -> FrameHead {
+/// A whole frame header (`header_len` bytes of it) read.
+pub(crate) fn parse_header(h: &[u8]) -> FrameHead {
     let b0 = h[0];
     let b1 = h[1];
     let (len, length_form, rest) = match b1 & 0x7f {
