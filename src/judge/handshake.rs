@@ -41,15 +41,8 @@ pub fn check_101(t: &Transcript, head: &ResponseHead) -> Option<String> {
 /// HTTP/2 only: a response whose fields make it malformed (RFC 9113 8.2.1,
 /// 8.2.2), which a client must not take as an answer.
 fn check_http2_fields(head: &ResponseHead) -> Option<String> {
-    const CONNECTION_SPECIFIC: [&str; 5] = [
-        "connection",
-        "upgrade",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-    ];
-    for (name, _) in &head.headers {
-        if CONNECTION_SPECIFIC.contains(&name.as_str()) {
+    for (name, value) in &head.headers {
+        if crate::wire::field_lines::connection_specific(name, value.as_bytes()) {
             return Some(format!(
                 "the 2xx answer carries the connection-specific field `{name}`, which makes an HTTP/2 response malformed (RFC 9113 8.2.2)"
             ));
@@ -308,5 +301,45 @@ pub fn describe(t: &Transcript, f: &Facts) -> String {
     match (&f.handshake_error, at) {
         (Some(why), Some(ms)) => format!("no response: {why} (after {ms} ms)"),
         _ => "no response".into(),
+    }
+}
+
+#[cfg(test)]
+mod http2_answer_tests {
+    use super::check_http2_fields;
+    use crate::wire::handshake::ResponseHead;
+
+    fn answer(fields: &[(&str, &str)]) -> ResponseHead {
+        ResponseHead {
+            status: 200,
+            reason: String::new(),
+            headers: fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            http2: true,
+        }
+    }
+
+    #[test]
+    fn a_2xx_with_a_connection_specific_upper_case_or_pseudo_field_is_malformed() {
+        assert_eq!(check_http2_fields(&answer(&[])), None);
+        assert_eq!(
+            check_http2_fields(&answer(&[
+                ("sec-websocket-protocol", "chat"),
+                ("te", "trailers")
+            ])),
+            None
+        );
+        for (fields, rule) in [
+            (&[("connection", "close")][..], "8.2.2"),
+            (&[("upgrade", "websocket")][..], "8.2.2"),
+            (&[("te", "gzip")][..], "8.2.2"),
+            (&[("Sec-WebSocket-Protocol", "chat")][..], "8.2.1"),
+            (&[(":path", "/")][..], "8.3"),
+        ] {
+            let problem = check_http2_fields(&answer(fields)).unwrap_or_default();
+            assert!(problem.contains(rule), "{fields:?}: {problem:?}");
+        }
     }
 }

@@ -123,15 +123,6 @@ pub fn check_http2_request(head: &[u8]) -> Option<String> {
     malformed(&fields).or_else(|| check_extended_connect(&fields))
 }
 
-/// The names RFC 9113 8.2.2 (after RFC 9110 7.6.1) calls connection-specific.
-const CONNECTION_SPECIFIC: [&str; 5] = [
-    "connection",
-    "proxy-connection",
-    "keep-alive",
-    "transfer-encoding",
-    "upgrade",
-];
-
 /// The pseudo-header fields a request may carry: RFC 9113 8.3.1's and RFC
 /// 8441's `:protocol`.
 const REQUEST_PSEUDO: [&str; 5] = [":method", ":scheme", ":authority", ":path", ":protocol"];
@@ -146,10 +137,7 @@ fn shown(f: &FieldLine) -> String {
 fn malformed(fields: &[FieldLine]) -> Option<String> {
     let connection: Vec<String> = fields
         .iter()
-        .filter(|f| {
-            let name = f.name.to_ascii_lowercase();
-            CONNECTION_SPECIFIC.contains(&name.as_str()) || (name == "te" && f.value != b"trailers")
-        })
+        .filter(|f| crate::wire::field_lines::connection_specific(&f.name, &f.value))
         .map(shown)
         .collect();
     if !connection.is_empty() {

@@ -10,6 +10,22 @@
 //! (RFC 9113 8.2.1's rules are about those bytes), and a well-formed block
 //! reads as plain text.
 
+/// Whether a field is one RFC 9113 8.2.2 (after RFC 9110 7.6.1) calls
+/// connection-specific, which makes any HTTP/2 message carrying it
+/// malformed: Connection, Proxy-Connection, Keep-Alive, Transfer-Encoding,
+/// Upgrade, and TE with any value but "trailers". `name` in any case.
+pub fn connection_specific(name: &str, value: &[u8]) -> bool {
+    const NAMES: [&str; 5] = [
+        "connection",
+        "proxy-connection",
+        "keep-alive",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    let name = name.to_ascii_lowercase();
+    NAMES.contains(&name.as_str()) || (name == "te" && value != b"trailers")
+}
+
 /// One field read back from the lines: the name as written (escapes kept,
 /// so any `\` marks a byte no field name may hold) and the value's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
