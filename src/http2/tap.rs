@@ -99,10 +99,17 @@ impl TapLog {
                     .filter(|_| code == ErrorCode::ProtocolError)
                     .map(|fields| vec![(id, fields, DroppedBy::StreamReset)])
                     .unwrap_or_default(),
-                Ended::Connection { code } => {
-                    let all = std::mem::take(&mut state.requests);
+                Ended::Connection {
+                    last_stream_id,
+                    code,
+                } => {
+                    // Streams up to the last one the server processed may
+                    // still be handed over (RFC 9113 6.8); the ones after
+                    // it never will be.
+                    let unprocessed = state.requests.split_off(&(last_stream_id + 1));
                     if code == ErrorCode::ProtocolError {
-                        all.into_iter()
+                        unprocessed
+                            .into_iter()
                             .map(|(id, fields)| (id, fields, DroppedBy::ConnectionEnded))
                             .collect()
                     } else {
@@ -225,8 +232,14 @@ impl ClientSide {
 /// How the server ended something, as its frames say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ended {
-    Stream { id: u32, code: ErrorCode },
-    Connection { code: ErrorCode },
+    Stream {
+        id: u32,
+        code: ErrorCode,
+    },
+    Connection {
+        last_stream_id: u32,
+        code: ErrorCode,
+    },
 }
 
 /// A walk over the server's frames that looks only into RST_STREAM and
@@ -291,6 +304,7 @@ impl ServerWalk {
                 code: ErrorCode::from_u32(be32(&self.start)?),
             }),
             _ => Some(Ended::Connection {
+                last_stream_id: be32(&self.start)? & 0x7fff_ffff,
                 code: ErrorCode::from_u32(be32(self.start.get(4..)?)?),
             }),
         }
@@ -559,6 +573,7 @@ mod tests {
                     code: ErrorCode::ProtocolError
                 },
                 Ended::Connection {
+                    last_stream_id: 9,
                     code: ErrorCode::Cancel
                 }
             ]
