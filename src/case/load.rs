@@ -290,6 +290,14 @@ fn case_from_node(node: &Node, meta: &FileMeta, src: &Source) -> Result<Case, Lo
             check_step(step).map_err(|m| located(step_node.loc, m))?;
         }
     }
+    check_http2_fields(&spec).map_err(|m| {
+        located(
+            node.get("handshake")
+                .or(node.get("steps"))
+                .map_or(node.loc, |n| n.loc),
+            m,
+        )
+    })?;
     super::cost::check(&spec, node).map_err(|(loc, m)| located(loc, m))?;
     let spec_ref = spec
         .spec
@@ -304,6 +312,24 @@ fn case_from_node(node: &Node, meta: &FileMeta, src: &Source) -> Result<Case, Lo
         loc: node.loc,
         spec,
     })
+}
+
+/// The HTTP/2 parts of a case fit together: `http2:` steps act on the
+/// stream `handshake.http2` opens (elsewhere they would do nothing), the
+/// request edits are wsspec's as the client (server-role cases), and
+/// `http2_answer` is wsspec's answer as the server (client-role cases).
+fn check_http2_fields(spec: &CaseSpec) -> Result<(), String> {
+    let hs = &spec.handshake;
+    if spec.has_http2_steps() && hs.http2.is_none() {
+        return Err("`http2:` steps need `handshake.http2` (they act on the stream wsspec's own HTTP/2 opens; `handshake: {http2: {}}` sends the standard request)".into());
+    }
+    if hs.http2.is_some() && spec.roles.contains(&super::Role::Client) {
+        return Err("`handshake.http2` edits the request wsspec sends as the client: it is for `roles: [server]`".into());
+    }
+    if hs.http2_answer.is_some() && spec.roles.contains(&super::Role::Server) {
+        return Err("`handshake.http2_answer` is wsspec's answer as the server: it is for `roles: [client]`".into());
+    }
+    Ok(())
 }
 
 fn check_step(step: &Step) -> Result<(), String> {
@@ -415,6 +441,7 @@ mod tests {
             ("      - repeat: {times: 0, steps: [{send: {opcode: ping}}]}\n", Some("t.yaml:8:9: `repeat` needs `times` of at least 1")),
             ("      - repeat: {times: 2, steps: [{send: {opcode: ping, fragment: 0}}]}\n", Some("t.yaml:8:9: `fragment` must be at least 1 byte")),
             ("      - wait: end\n      - send: {opcode: text, payload: hi, repeat: 0}\n", Some("t.yaml:9:9: `repeat` must be at least 1")),
+            ("      - http2: reset\n", Some("t.yaml:8:7: `http2:` steps need `handshake.http2`")),
         ];
         for (steps, want) in rows {
             let got = one(&format!("    steps:\n{steps}"));
@@ -424,6 +451,23 @@ mod tests {
                 _ => panic!("steps:\n{steps}\nwanted {want:?}, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn http2_request_edits_and_answers_belong_to_their_role() {
+        let request = "    roles: [client]\n    handshake:\n      http2: {}\n    steps: []\n";
+        let e = one(request).map(|_| ()).unwrap_err();
+        assert!(e.contains("it is for `roles: [server]`"), "{e}");
+        let answer = "    roles: [server]\n    handshake:\n      http2_answer: {status: 200}\n    steps: []\n";
+        let e = one(answer).map(|_| ()).unwrap_err();
+        assert!(e.contains("it is for `roles: [client]`"), "{e}");
+        assert!(
+            one("    roles: [server]\n    handshake:\n      http2: {}\n    steps: []\n").is_ok()
+        );
+        assert!(
+            one("    roles: [client]\n    handshake:\n      http2_answer: {status: 200}\n    steps: []\n")
+                .is_ok()
+        );
     }
 
     /// The embedded corpus, measured against every limit: the most any

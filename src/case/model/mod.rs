@@ -273,7 +273,12 @@ impl CaseSpec {
     pub fn http2_only(&self) -> bool {
         self.handshake.http2.is_some()
             || self.handshake.http2_answer.is_some()
-            || steps::any_http2(&self.steps)
+            || self.has_http2_steps()
+    }
+
+    /// Whether any step (inside a `repeat` too) is an `http2:` step.
+    pub fn has_http2_steps(&self) -> bool {
+        steps::any_http2(&self.steps)
     }
 
     /// Whether the case only exists over HTTP/1.1 (see
