@@ -185,14 +185,6 @@ impl Frames {
     }
 }
 
-/// Where a taken-over message is.
-#[derive(Debug, PartialEq, Eq)]
-enum Stage {
-    Reading,
-    Writing,
-    Flushing,
-}
-
 /// A message this layer is echoing.
 struct Job {
     header: [u8; TAKEN_HEADER],
@@ -204,7 +196,6 @@ struct Job {
     utf8: Option<Utf8Stream>,
     /// Bytes of `buf` written so far.
     written: usize,
-    stage: Stage,
 }
 
 impl Job {
@@ -222,13 +213,17 @@ impl Job {
             len,
             buf,
             written: 0,
-            stage: Stage::Reading,
         }
     }
 
     /// Payload bytes still to read.
     fn left(&self) -> usize {
         ECHO_HEADER + self.len - self.buf.len()
+    }
+
+    /// Whether the payload is still being read (else it is being echoed).
+    fn reading(&self) -> bool {
+        self.left() > 0
     }
 
     /// Unmasks and checks the payload bytes from `start` on, just read.
@@ -240,9 +235,6 @@ impl Job {
             if !text.ok_so_far() || (done && !text.is_complete_and_valid()) {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, INVALID_UTF8));
             }
-        }
-        if self.left() == 0 {
-            self.stage = Stage::Writing;
         }
         Ok(())
     }
@@ -305,7 +297,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> BulkEcho<S> {
             return Poll::Ready(Ok(()));
         };
         let mut ended = false;
-        while job.stage == Stage::Reading {
+        while job.reading() {
             let start = job.buf.len();
             if self.held_pos < self.held.len() {
                 let n = job.left().min(self.held.len() - self.held_pos);
@@ -346,7 +338,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> BulkEcho<S> {
             }
             job.written += n;
         }
-        job.stage = Stage::Flushing;
         ready!(Pin::new(&mut self.inner).poll_flush(cx)).map_err(not_invalid_data)?;
         // The frame is echoed; what follows it is a new frame.
         self.job = None;
@@ -375,7 +366,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> BulkEcho<S> {
     /// Finishes writing an echo before any write of tungstenite's.
     fn poll_echo_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &self.job {
-            Some(job) if job.stage != Stage::Reading => self.poll_job_or_stop(cx),
+            Some(job) if !job.reading() => self.poll_job_or_stop(cx),
             _ => Poll::Ready(Ok(())),
         }
     }
